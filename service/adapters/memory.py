@@ -1,0 +1,197 @@
+"""In-memory adapters: a second, simple implementation of every storage port.
+
+They keep the same contract as the SQL adapters (the contract tests run against both)
+and serve the unit tests of the application layer, where a database would be noise.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from types import TracebackType
+from typing import Self
+from uuid import UUID
+
+from service.domain.errors import StaleVersion
+from service.domain.items import Item
+from service.domain.matching import SerialQuery, StoredIdentifier, match_kind
+from service.domain.ports import (
+    CandidateBatch,
+    RecoveryCursor,
+    RecoveryFilter,
+    RecoveryPage,
+    UnresolvedValue,
+)
+from service.domain.recovery import Recovery
+
+
+class InMemoryStore:
+    """The committed state, shared by every unit of work made from it."""
+
+    def __init__(self) -> None:
+        self.recoveries: dict[UUID, Recovery] = {}
+
+
+def _detached(recovery: Recovery) -> Recovery:
+    clone = copy.deepcopy(recovery)
+    clone.events = []
+    return clone
+
+
+class InMemoryRecoveryRepository:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+        self.staged_new: list[Recovery] = []
+        self.staged_changed: dict[UUID, tuple[int, Recovery]] = {}
+        self._loaded_versions: dict[UUID, int] = {}
+
+    async def get(self, recovery_id: UUID) -> Recovery | None:
+        found = self._store.recoveries.get(recovery_id)
+        if found is None:
+            return None
+        self._loaded_versions[recovery_id] = found.version
+        return _detached(found)
+
+    def add(self, recovery: Recovery) -> None:
+        self.staged_new.append(recovery)
+
+    def save(self, recovery: Recovery) -> None:
+        self.staged_changed[recovery.id] = (self._loaded_versions[recovery.id], recovery)
+
+    async def page(
+        self,
+        *,
+        agency_id: UUID,
+        recovery_filter: RecoveryFilter,
+        after: RecoveryCursor | None,
+        limit: int,
+    ) -> RecoveryPage:
+        chosen = [
+            r
+            for r in self._store.recoveries.values()
+            if r.agency_id == agency_id and _passes(r, recovery_filter)
+        ]
+        chosen.sort(key=lambda r: (r.recovered_at, r.id), reverse=True)
+        if after is not None:
+            position = (after.recovered_at, after.recovery_id)
+            chosen = [r for r in chosen if (r.recovered_at, r.id) < position]
+        page = [_detached(r) for r in chosen[:limit]]
+        more = len(chosen) > limit
+        cursor = RecoveryCursor(page[-1].recovered_at, page[-1].id) if more and page else None
+        return RecoveryPage(recoveries=page, next_cursor=cursor)
+
+
+def _passes(recovery: Recovery, f: RecoveryFilter) -> bool:
+    if f.case_reference is not None and recovery.case_reference != f.case_reference:
+        return False
+    if f.country is not None and recovery.location.country != f.country:
+        return False
+    if f.recovered_from is not None and recovery.recovered_at < f.recovered_from:
+        return False
+    if f.recovered_to is not None and recovery.recovered_at >= f.recovered_to:
+        return False
+    items = recovery.items
+    if f.item_kind is not None:
+        items = tuple(i for i in items if i.kind == f.item_kind)
+    if f.make is not None:
+        items = tuple(i for i in items if _make_of(i) == f.make)
+    if f.calibre is not None:
+        items = tuple(i for i in items if _calibre_of(i) == f.calibre)
+    return bool(items)
+
+
+def _make_of(item: Item) -> str | None:
+    return (item.make.canonical or item.make.raw) if item.make else None
+
+
+def _calibre_of(item: Item) -> str | None:
+    return (item.calibre.canonical or item.calibre.raw) if item.calibre else None
+
+
+class InMemorySerialIndex:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    async def candidates(self, query: SerialQuery, *, agency_id: UUID, cap: int) -> CandidateBatch:
+        found: list[StoredIdentifier] = []
+        for recovery in self._store.recoveries.values():
+            if recovery.agency_id != agency_id:
+                continue
+            for candidate in stored_identifiers(recovery):
+                if match_kind(query.identifier, candidate.identifier) is not None:
+                    found.append(candidate)
+        return CandidateBatch(candidates=found[:cap], truncated=len(found) > cap)
+
+
+def stored_identifiers(recovery: Recovery) -> list[StoredIdentifier]:
+    """Every serial and lot reading of a recovery, as the serial index holds them."""
+    found = []
+    for item in recovery.items:
+        for role, identifier in item.identifiers():
+            found.append(
+                StoredIdentifier(
+                    recovery_id=recovery.id,
+                    item_id=item.id,
+                    agency_id=recovery.agency_id,
+                    item_kind=item.kind,
+                    role=role,
+                    identifier=identifier,
+                    make=item.make,
+                    model=item.model,
+                    calibre=item.calibre,
+                    recovered_at=recovery.recovered_at,
+                    case_reference=recovery.case_reference,
+                )
+            )
+    return found
+
+
+class InMemoryReferenceUsage:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    async def unresolved(self, *, agency_id: UUID | None) -> list[UnresolvedValue]:
+        counts: Counter[tuple[str, str]] = Counter()
+        for recovery in self._store.recoveries.values():
+            if agency_id is not None and recovery.agency_id != agency_id:
+                continue
+            for item in recovery.items:
+                if item.make is not None and item.make.canonical is None:
+                    counts["make", item.make.raw] += 1
+                if item.calibre is not None and item.calibre.canonical is None:
+                    counts["calibre", item.calibre.raw] += 1
+        return [UnresolvedValue(field, raw, n) for (field, raw), n in counts.items()]
+
+
+class InMemoryUnitOfWork:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+        self.committed = False
+
+    async def __aenter__(self) -> Self:
+        self.recoveries = InMemoryRecoveryRepository(self._store)
+        self.serials = InMemorySerialIndex(self._store)
+        self.reference_usage = InMemoryReferenceUsage(self._store)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.recoveries.staged_new.clear()
+        self.recoveries.staged_changed.clear()
+
+    async def commit(self) -> None:
+        for loaded_version, recovery in self.recoveries.staged_changed.values():
+            current = self._store.recoveries[recovery.id].version
+            if current != loaded_version:
+                raise StaleVersion("recovery", loaded_version, current)
+        for recovery in self.recoveries.staged_new:
+            self._store.recoveries[recovery.id] = _detached(recovery)
+        for _, recovery in self.recoveries.staged_changed.values():
+            self._store.recoveries[recovery.id] = _detached(recovery)
+        self.recoveries.staged_new.clear()
+        self.recoveries.staged_changed.clear()
+        self.committed = True

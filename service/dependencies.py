@@ -1,0 +1,17 @@
+"""The ports every use case is given; built once by the app factory or the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from service.domain.ports import Clock, IdGenerator, UnitOfWork
+from service.domain.reference import ReferenceCatalogue
+
+
+@dataclass(frozen=True, slots=True)
+class Dependencies:
+    unit_of_work: Callable[[], UnitOfWork]
+    clock: Clock
+    ids: IdGenerator
+    catalogue: ReferenceCatalogue

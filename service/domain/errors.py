@@ -1,0 +1,100 @@
+"""Errors that carry a domain meaning; the HTTP edge maps each to one problem type."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+def join_path(prefix: str, field: str) -> str:
+    """`items.0` + `serial` -> `items.0.serial`; an empty part is the enclosing object."""
+    return ".".join(part for part in (prefix, field) if part)
+
+
+class DomainError(Exception):
+    """Base of every error a rule of the domain can raise."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    """One rejected value: where it is (a dotted path such as `items.0.serial`) and why."""
+
+    field: str
+    detail: str
+
+
+@dataclass
+class InvalidValue(DomainError):
+    """A single value breaks a rule."""
+
+    field: str
+    detail: str
+
+    def __post_init__(self) -> None:
+        super().__init__(f"{self.field}: {self.detail}")
+
+    def at(self, prefix: str) -> InvalidValue:
+        """The same problem seen from an enclosing object (`items.0` + `serial`)."""
+        return InvalidValue(join_path(prefix, self.field), self.detail)
+
+
+@dataclass
+class ValidationFailed(DomainError):
+    """Several values break rules; all are reported at once."""
+
+    problems: list[FieldProblem] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__("; ".join(f"{p.field}: {p.detail}" for p in self.problems))
+
+
+@dataclass
+class NotFound(DomainError):
+    """The resource does not exist, or the actor may not know that it does."""
+
+    resource: str
+    identifier: str
+
+    def __post_init__(self) -> None:
+        super().__init__(f"{self.resource} {self.identifier} not found")
+
+
+@dataclass
+class StaleVersion(DomainError):
+    """A change was based on a version that is no longer current."""
+
+    resource: str
+    expected: int
+    current: int | None
+
+    def __post_init__(self) -> None:
+        super().__init__(
+            f"{self.resource} is at version {self.current}, the change was based on {self.expected}"
+        )
+
+
+@dataclass
+class Forbidden(DomainError):
+    """The actor is known but their role does not allow the action."""
+
+    action: str
+
+    def __post_init__(self) -> None:
+        super().__init__(f"not allowed: {self.action}")
+
+
+class ValidationCollector:
+    """Gathers problems from several checks so a request learns all of them at once."""
+
+    def __init__(self) -> None:
+        self.problems: list[FieldProblem] = []
+
+    def add(self, problem: InvalidValue) -> None:
+        self.problems.append(FieldProblem(problem.field, problem.detail))
+
+    def extend(self, error: ValidationFailed, prefix: str = "") -> None:
+        for problem in error.problems:
+            self.problems.append(FieldProblem(join_path(prefix, problem.field), problem.detail))
+
+    def raise_if_any(self) -> None:
+        if self.problems:
+            raise ValidationFailed(list(self.problems))

@@ -1,0 +1,275 @@
+"""Serial numbers and lot numbers as read from metal: raw, normalized, skeleton, partial.
+
+Identifiers are read by people from worn, painted or ground-off markings, in many
+scripts. The raw text is evidence and is never changed; everything else is derived
+from it by the pure functions below, so the same reading always yields the same keys.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Final
+
+from service.domain.errors import InvalidValue
+from service.domain.text import check_text
+
+ONE_UNKNOWN: Final = "?"
+UNKNOWN_RUN: Final = "*"
+WILDCARDS: Final = frozenset({ONE_UNKNOWN, UNKNOWN_RUN})
+
+MAX_RAW_LENGTH: Final = 64
+# A run of at least this many legible characters is needed before a partial reading
+# says anything about identity; shorter fragments would match half the register.
+MIN_LEGIBLE_RUN: Final = 3
+# One edit on a very short serial ("1234" -> "1284") is as likely chance as a misreading.
+MIN_LENGTH_FOR_EDIT_MATCH: Final = 4
+
+_SEPARATORS: Final = frozenset(" -/._")
+
+# Cyrillic and Greek capitals that are drawn like Latin ones. A serial stamped in Latin
+# letters is often typed on a Cyrillic or Greek keyboard, and the reverse.
+# The Ukrainian/Belarusian I, Macedonian/Serbian J and DZE are added to the letters named
+# in the domain notes: they are the same glyphs and common on weapons from those arsenals.
+_LOOKALIKE_TO_LATIN: Final = {
+    # Cyrillic
+    "\u0410": "A",  # А
+    "\u0412": "B",  # В
+    "\u0415": "E",  # Е
+    "\u041a": "K",  # К
+    "\u041c": "M",  # М
+    "\u041d": "H",  # Н
+    "\u041e": "O",  # О
+    "\u0420": "P",  # Р
+    "\u0421": "C",  # С
+    "\u0422": "T",  # Т
+    "\u0425": "X",  # Х
+    "\u0423": "Y",  # У
+    "\u0406": "I",  # І
+    "\u0408": "J",  # Ј
+    "\u0405": "S",  # Ѕ
+    # Greek
+    "\u0391": "A",  # Α
+    "\u0392": "B",  # Β
+    "\u0395": "E",  # Ε
+    "\u0396": "Z",  # Ζ
+    "\u0397": "H",  # Η
+    "\u0399": "I",  # Ι
+    "\u039a": "K",  # Κ
+    "\u039c": "M",  # Μ
+    "\u039d": "N",  # Ν
+    "\u039f": "O",  # Ο
+    "\u03a1": "P",  # Ρ
+    "\u03a4": "T",  # Τ
+    "\u03a5": "Y",  # Υ
+    "\u03a7": "X",  # Χ
+}
+
+# Characters a tired reader or a worn stamp confuses; each class folds to one symbol.
+_SKELETON_CLASSES: Final = {
+    **dict.fromkeys("OQD0", "0"),
+    **dict.fromkeys("IL1", "1"),
+    **dict.fromkeys("S5", "5"),
+    **dict.fromkeys("B8", "8"),
+    **dict.fromkeys("Z2", "2"),
+    **dict.fromkeys("G6", "6"),
+}
+
+
+def _is_separator(char: str) -> bool:
+    # Any white space or dash punctuation (hyphen, en dash, non-breaking hyphen...) counts,
+    # not only the ASCII ones: readings are pasted from reports written in many locales.
+    return (
+        char in _SEPARATORS
+        or char.isspace()
+        or unicodedata.category(char) in ("Pd", "Zs", "Zl", "Zp")
+    )
+
+
+def _fold_char(char: str) -> str:
+    if _is_separator(char):
+        return ""
+    if unicodedata.category(char) == "Nd":
+        # Arabic-Indic, Persian, Devanagari and every other decimal digit: its value.
+        return str(unicodedata.digit(char))
+    return _LOOKALIKE_TO_LATIN.get(char, char)
+
+
+def normalize(raw: str) -> str:
+    """The comparable form of a reading: NFKC, upper case, no separators, one script.
+
+    `?` and `*` survive (a run of `*` collapses to one) so a partial reading stays a pattern.
+    """
+    upper = unicodedata.normalize("NFKC", raw).upper()
+    # Fold on the decomposed text, so a look-alike base letter carrying a combining mark
+    # is folded too and recomposes with the mark; this keeps normalize idempotent.
+    decomposed = unicodedata.normalize("NFKD", upper)
+    folded = unicodedata.normalize("NFKC", "".join(_fold_char(c) for c in decomposed))
+    return _collapse_runs(folded)
+
+
+def _collapse_runs(text: str) -> str:
+    while UNKNOWN_RUN * 2 in text:
+        text = text.replace(UNKNOWN_RUN * 2, UNKNOWN_RUN)
+    return text
+
+
+def skeleton(text: str) -> str:
+    """The normalized form with look-alike letters and digits folded into one class each."""
+    return "".join(_SKELETON_CLASSES.get(c, c) for c in normalize(text))
+
+
+def is_partial(normalized: str) -> bool:
+    return any(c in WILDCARDS for c in normalized)
+
+
+def legible_runs(normalized: str) -> list[str]:
+    """The stretches of a reading between its unknown characters."""
+    return [run for run in re.split(r"[?*]", normalized) if run]
+
+
+def pattern_anchor(normalized: str) -> str | None:
+    """The index key of a partial reading: the first trigram of its longest legible run.
+
+    Any serial the pattern matches contains this trigram, so candidates for a partial
+    reading are found by plain equality on it. None when no run is long enough to anchor.
+    """
+    runs = legible_runs(normalized)
+    longest = max(runs, key=len, default="")
+    if len(longest) < MIN_LEGIBLE_RUN:
+        return None
+    return longest[:MIN_LEGIBLE_RUN]
+
+
+def trigrams(text: str) -> frozenset[str]:
+    return frozenset(text[i : i + MIN_LEGIBLE_RUN] for i in range(len(text) - MIN_LEGIBLE_RUN + 1))
+
+
+def legible_trigrams(normalized: str) -> frozenset[str]:
+    """Every trigram that lies wholly inside a legible run of a reading."""
+    found: set[str] = set()
+    for run in legible_runs(normalized):
+        found |= trigrams(run)
+    return frozenset(found)
+
+
+def one_deletion_variants(normalized: str) -> frozenset[str]:
+    """Every string one character shorter: the SymSpell deletion neighbourhood.
+
+    Two readings within one insertion, deletion, substitution or adjacent swap of each
+    other always share a member of ({a} | variants(a)) and ({b} | variants(b)).
+    """
+    return frozenset(normalized[:i] + normalized[i + 1 :] for i in range(len(normalized)))
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """True when a and b differ by exactly one insertion, deletion, substitution or swap."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        differences = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(differences) == 1:
+            return True
+        if len(differences) == 2:
+            i, j = differences
+            return j == i + 1 and a[i] == b[j] and a[j] == b[i]
+        return False
+    shorter, longer = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(shorter) and shorter[i] == longer[i]:
+        i += 1
+    return shorter[i:] == longer[i + 1 :]
+
+
+@lru_cache(maxsize=4096)
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    parts = []
+    for char in pattern:
+        if char == ONE_UNKNOWN:
+            parts.append(".")
+        elif char == UNKNOWN_RUN:
+            parts.append(".*")
+        else:
+            parts.append(re.escape(char))
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def pattern_matches(pattern: str, serial: str) -> bool:
+    """Whether a complete normalized serial fits a normalized partial reading."""
+    return _glob_regex(pattern).fullmatch(serial) is not None
+
+
+def patterns_overlap(a: str, b: str) -> bool:
+    """Whether some complete serial fits both partial readings.
+
+    Walks the product of the two patterns, one shared character at a time: a state is a
+    position in each. `*` may end without consuming (an empty run) or consume and stay;
+    `?` and literals consume one character and advance; two literals must be equal.
+    """
+    seen: set[tuple[int, int]] = set()
+    frontier = [(0, 0)]
+    while frontier:
+        state = frontier.pop()
+        if state in seen:
+            continue
+        seen.add(state)
+        i, j = state
+        if i == len(a) and j == len(b):
+            return True
+        ca = a[i] if i < len(a) else None
+        cb = b[j] if j < len(b) else None
+        if ca == UNKNOWN_RUN:
+            frontier.append((i + 1, j))
+        if cb == UNKNOWN_RUN:
+            frontier.append((i, j + 1))
+        if ca is None or cb is None:
+            continue
+        if ca not in WILDCARDS and cb not in WILDCARDS and ca != cb:
+            continue
+        next_i = i if ca == UNKNOWN_RUN else i + 1
+        next_j = j if cb == UNKNOWN_RUN else j + 1
+        if (next_i, next_j) != (i, j):
+            frontier.append((next_i, next_j))
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Identifier:
+    """A serial or lot number: the reading as entered and the keys derived from it."""
+
+    raw: str
+    normalized: str
+    skeleton: str
+
+    @classmethod
+    def read(cls, raw: str, *, field: str = "serial") -> Identifier:
+        """Validate a reading and derive its keys; the raw text is kept byte for byte."""
+        check_text(raw, field, max_length=MAX_RAW_LENGTH, required=False)
+        normalized = normalize(raw)
+        if not normalized:
+            raise InvalidValue(field, "has no characters once separators are removed")
+        if normalized == UNKNOWN_RUN or (
+            is_partial(normalized) and not any(c not in WILDCARDS for c in normalized)
+        ):
+            raise InvalidValue(
+                field, "has no legible character; record the serial state instead"
+            )
+        return cls(raw=raw, normalized=normalized, skeleton=skeleton(normalized))
+
+    @property
+    def is_partial(self) -> bool:
+        return is_partial(self.normalized)
+
+    @property
+    def anchor(self) -> str | None:
+        """Index key for a partial reading; None for complete readings."""
+        return pattern_anchor(self.normalized) if self.is_partial else None
+
+    @property
+    def deletion_variants(self) -> frozenset[str]:
+        """Keys for one-edit matching; empty for partial or too-short readings."""
+        if self.is_partial or len(self.normalized) < MIN_LENGTH_FOR_EDIT_MATCH:
+            return frozenset()
+        return one_deletion_variants(self.normalized)

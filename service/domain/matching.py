@@ -1,0 +1,289 @@
+"""Finding an item again by its serial or lot, however it was read.
+
+The storage adapters only narrow the register down to candidates through indexed keys
+(`SerialQuery` says which); every decision about whether a candidate matches, how, and
+how much to trust it is made here, so all adapters answer alike.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Final
+from uuid import UUID
+
+from service.domain.errors import InvalidValue
+from service.domain.identifiers import (
+    MIN_LEGIBLE_RUN,
+    MIN_LENGTH_FOR_EDIT_MATCH,
+    WILDCARDS,
+    Identifier,
+    legible_trigrams,
+    pattern_matches,
+    patterns_overlap,
+    within_one_edit,
+)
+from service.domain.items import IdentifierRole, ItemKind
+from service.domain.reference import ReferenceCatalogue, Resolution, make_key
+
+
+class MatchKind(StrEnum):
+    EXACT = "exact"
+    NORMALIZED = "normalized"
+    SKELETON = "skeleton"
+    EDIT = "edit"
+    PATTERN = "pattern"
+
+
+_KIND_RANK: Final = {kind: rank for rank, kind in enumerate(MatchKind)}
+
+# How much a match of each kind says on its own, before make, model and calibre are
+# compared. A pattern's base grows with the share of characters that were legible.
+_BASE_CONFIDENCE: Final = {
+    MatchKind.EXACT: 0.97,
+    MatchKind.NORMALIZED: 0.93,
+    MatchKind.SKELETON: 0.70,
+    MatchKind.EDIT: 0.55,
+}
+_PATTERN_FLOOR: Final = 0.25
+_PATTERN_SPAN: Final = 0.35
+
+# Evidence from the rest of the description, in log-odds. Disagreement weighs more than
+# agreement: the same serial on another make is usually another weapon, while agreeing
+# makes are common (there are many Glocks).
+_MAKE_AGREES: Final = 1.2
+_MAKE_DIFFERS: Final = -2.0
+_MAKE_SPELLING_AGREES: Final = 0.8
+_CALIBRE_AGREES: Final = 0.8
+_CALIBRE_RELATED: Final = -0.3
+_CALIBRE_DIFFERS: Final = -1.5
+_MODEL_AGREES: Final = 0.6
+_MODEL_EXTENDS: Final = 0.3
+_MODEL_DIFFERS: Final = -0.8
+
+
+@dataclass(frozen=True, slots=True)
+class SerialQuery:
+    """A serial search: the reading searched for and what else the searcher knows."""
+
+    identifier: Identifier
+    make: Resolution | None = None
+    model: str | None = None
+    calibre: Resolution | None = None
+
+    @classmethod
+    def parse(
+        cls,
+        serial: str,
+        *,
+        catalogue: ReferenceCatalogue,
+        make: str | None = None,
+        model: str | None = None,
+        calibre: str | None = None,
+    ) -> SerialQuery:
+        identifier = Identifier.read(serial, field="serial")
+        if identifier.is_partial and not legible_trigrams(identifier.normalized):
+            raise InvalidValue(
+                "serial",
+                f"a pattern needs at least {MIN_LEGIBLE_RUN} consecutive legible characters",
+            )
+        return cls(
+            identifier=identifier,
+            make=catalogue.resolve_make(make) if make else None,
+            model=model or None,
+            calibre=catalogue.resolve_calibre(calibre) if calibre else None,
+        )
+
+    # The keys below are what storage looks up; each is an index equality or, for a
+    # pattern searched against complete readings, a LIKE on the normalized column.
+
+    @property
+    def normalized_keys(self) -> frozenset[str]:
+        """Stored normalized readings equal to one of these may match (exact to edit)."""
+        if self.identifier.is_partial:
+            return frozenset()
+        return frozenset({self.identifier.normalized}) | self.identifier.deletion_variants
+
+    @property
+    def skeleton_key(self) -> str | None:
+        return None if self.identifier.is_partial else self.identifier.skeleton
+
+    @property
+    def anchor_keys(self) -> frozenset[str]:
+        """Stored partial readings whose anchor is one of these may match."""
+        return legible_trigrams(self.identifier.normalized)
+
+    @property
+    def like_pattern(self) -> str | None:
+        """SQL LIKE pattern (escape `\\`) for complete readings, when searching a pattern."""
+        if not self.identifier.is_partial:
+            return None
+        return "".join(_LIKE.get(c, c) for c in self.identifier.normalized)
+
+    @property
+    def literal_prefix(self) -> str:
+        """Characters before the first unknown one, for a range scan on the normalized key."""
+        return re.split(r"[?*]", self.identifier.normalized, maxsplit=1)[0]
+
+
+_LIKE: Final = {"?": "_", "*": "%", "%": "\\%", "_": "\\_", "\\": "\\\\"}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredIdentifier:
+    """A candidate from storage: a recorded reading and the item description around it."""
+
+    recovery_id: UUID
+    item_id: UUID
+    agency_id: UUID
+    item_kind: ItemKind
+    role: IdentifierRole
+    identifier: Identifier
+    make: Resolution | None
+    model: str | None
+    calibre: Resolution | None
+    recovered_at: datetime
+    case_reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class SerialMatch:
+    candidate: StoredIdentifier
+    kind: MatchKind
+    confidence: float
+
+
+def match_kind(query: Identifier, stored: Identifier) -> MatchKind | None:
+    """How a stored reading matches the one searched for, or None if it does not."""
+    if query.is_partial or stored.is_partial:
+        return _pattern_match(query, stored)
+    if stored.raw == query.raw:
+        return MatchKind.EXACT
+    if stored.normalized == query.normalized:
+        return MatchKind.NORMALIZED
+    if stored.skeleton == query.skeleton:
+        return MatchKind.SKELETON
+    if (
+        min(len(query.normalized), len(stored.normalized)) >= MIN_LENGTH_FOR_EDIT_MATCH
+        and within_one_edit(query.normalized, stored.normalized)
+    ):
+        return MatchKind.EDIT
+    return None
+
+
+def _pattern_match(query: Identifier, stored: Identifier) -> MatchKind | None:
+    if not stored.is_partial:
+        return MatchKind.PATTERN if pattern_matches(query.normalized, stored.normalized) else None
+    # A stored partial reading is only findable through a legible anchor that the query
+    # shows too; two fragments that merely could overlap say nothing about identity.
+    anchor = stored.anchor
+    if anchor is None or anchor not in legible_trigrams(query.normalized):
+        return None
+    if query.is_partial:
+        return MatchKind.PATTERN if patterns_overlap(query.normalized, stored.normalized) else None
+    return MatchKind.PATTERN if pattern_matches(stored.normalized, query.normalized) else None
+
+
+def confidence(
+    kind: MatchKind,
+    query: SerialQuery,
+    candidate: StoredIdentifier,
+    catalogue: ReferenceCatalogue,
+) -> float:
+    """A confidence in [0, 1]: the match kind's base, moved by make, model and calibre."""
+    base = _BASE_CONFIDENCE.get(kind) or _pattern_base(query.identifier, candidate.identifier)
+    evidence = (
+        _make_evidence(query.make, candidate.make)
+        + _calibre_evidence(query.calibre, candidate.calibre, catalogue)
+        + _model_evidence(query.model, candidate.model)
+    )
+    logit = math.log(base / (1.0 - base)) + evidence
+    return round(1.0 / (1.0 + math.exp(-logit)), 3)
+
+
+def _pattern_base(query: Identifier, stored: Identifier) -> float:
+    def legible(identifier: Identifier) -> int:
+        return sum(1 for c in identifier.normalized if c not in WILDCARDS)
+
+    partial = [i for i in (query, stored) if i.is_partial]
+    complete = [i for i in (query, stored) if not i.is_partial]
+    known = min(legible(i) for i in partial)
+    length = (
+        len(complete[0].normalized)
+        if complete
+        else max(len(i.normalized.replace("*", "")) for i in partial)
+    )
+    return _PATTERN_FLOOR + _PATTERN_SPAN * min(1.0, known / max(length, 1))
+
+
+def _make_evidence(query: Resolution | None, stored: Resolution | None) -> float:
+    if query is None or stored is None:
+        return 0.0
+    if query.canonical and stored.canonical:
+        return _MAKE_AGREES if query.canonical == stored.canonical else _MAKE_DIFFERS
+    # An unresolved spelling is never guessed at; only the very same spelling counts.
+    return _MAKE_SPELLING_AGREES if make_key(query.raw) == make_key(stored.raw) else 0.0
+
+
+def _calibre_evidence(
+    query: Resolution | None, stored: Resolution | None, catalogue: ReferenceCatalogue
+) -> float:
+    if query is None or stored is None or not query.canonical or not stored.canonical:
+        return 0.0
+    if query.canonical == stored.canonical:
+        return _CALIBRE_AGREES
+    if catalogue.calibres_related(query.canonical, stored.canonical):
+        return _CALIBRE_RELATED
+    return _CALIBRE_DIFFERS
+
+
+def model_key(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(c for c in folded if c.isalnum())
+
+
+def _model_evidence(query: str | None, stored: str | None) -> float:
+    if not query or not stored:
+        return 0.0
+    a, b = model_key(query), model_key(stored)
+    if not a or not b:
+        return 0.0
+    if a == b:
+        return _MODEL_AGREES
+    if a.startswith(b) or b.startswith(a):  # "17" and "17 Gen 4"
+        return _MODEL_EXTENDS
+    return _MODEL_DIFFERS
+
+
+def rank(
+    query: SerialQuery,
+    candidates: Iterable[StoredIdentifier],
+    catalogue: ReferenceCatalogue,
+) -> list[SerialMatch]:
+    """Every candidate that matches, most trustworthy first."""
+    matches = []
+    seen: set[tuple[UUID, IdentifierRole]] = set()
+    for candidate in candidates:
+        key = (candidate.item_id, candidate.role)
+        if key in seen:
+            continue
+        seen.add(key)
+        kind = match_kind(query.identifier, candidate.identifier)
+        if kind is not None:
+            matches.append(
+                SerialMatch(candidate, kind, confidence(kind, query, candidate, catalogue))
+            )
+    matches.sort(
+        key=lambda m: (
+            -m.confidence,
+            _KIND_RANK[m.kind],
+            -m.candidate.recovered_at.timestamp(),
+            m.candidate.item_id,
+        )
+    )
+    return matches

@@ -1,0 +1,70 @@
+"""Small builders for domain tests: realistic defaults, overridable per test."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from service.adapters.reference_catalogue import packaged_catalogue
+from service.domain.access import Actor, ActorKind, Role
+from service.domain.geography import LocationReport
+from service.domain.items import FirearmReport, ItemReport
+from service.domain.recovery import Circumstances, Recovery
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+AGENCY_A = UUID("00000000-0000-7000-8000-00000000000a")
+AGENCY_B = UUID("00000000-0000-7000-8000-00000000000b")
+_counter = itertools.count(1)
+
+
+def new_id() -> UUID:
+    return UUID(int=(0x0190_0000_0000_7000_8000 << 48) + next(_counter))
+
+
+def actor(*roles: Role, agency: UUID = AGENCY_A) -> Actor:
+    return Actor(
+        id=new_id(), kind=ActorKind.USER, agency_id=agency, roles=frozenset(roles or [Role.INVESTIGATOR])
+    )
+
+
+def firearm(**overrides: Any) -> FirearmReport:
+    values: dict[str, Any] = {
+        "make": "GLOCK GmbH",
+        "model": "17",
+        "calibre": "9mm Luger",
+        "serial": "ABC 123",
+        "type": "pistol",
+        "country_of_manufacture": "AT",
+    }
+    values.update(overrides)
+    return FirearmReport(**values)
+
+
+def location(**overrides: Any) -> LocationReport:
+    values: dict[str, Any] = {"description": "Rue X, Paris", "country": "FR", "lat": 48.85, "lon": 2.35}
+    values.update(overrides)
+    return LocationReport(**values)
+
+
+def recovery(
+    *items: ItemReport,
+    agency: UUID = AGENCY_A,
+    recovered_at: datetime = datetime(2026, 11, 1, 10, 30, tzinfo=UTC),
+    case_reference: str = "CASE-2026-0042",
+    **overrides: Any,
+) -> Recovery:
+    return Recovery.record(
+        recovery_id=new_id(),
+        agency_id=agency,
+        recorded_by=new_id(),
+        now=NOW,
+        case_reference=case_reference,
+        recovered_at=recovered_at,
+        location=overrides.pop("location", location()),
+        circumstances=overrides.pop("circumstances", Circumstances.CRIME_SCENE),
+        items=list(items) or [firearm()],
+        new_id=new_id,
+        catalogue=packaged_catalogue(),
+    )

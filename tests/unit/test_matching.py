@@ -1,0 +1,161 @@
+"""How a stored reading matches a searched one, and how much to trust it."""
+
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from service.domain.errors import InvalidValue
+from service.domain.identifiers import Identifier
+from service.domain.items import IdentifierRole, ItemKind
+from service.domain.matching import (
+    MatchKind,
+    SerialQuery,
+    StoredIdentifier,
+    confidence,
+    match_kind,
+    rank,
+)
+from service.domain.reference import ReferenceCatalogue
+from tests.unit.builders import AGENCY_A, new_id
+
+
+def read(text: str) -> Identifier:
+    return Identifier.read(text)
+
+
+@pytest.mark.parametrize(
+    ("query", "stored", "kind"),
+    [
+        ("ABC 123", "ABC 123", MatchKind.EXACT),
+        ("abc123", "ABC 123", MatchKind.NORMALIZED),
+        ("АВС-123", "ABC 123", MatchKind.NORMALIZED),  # Cyrillic letters
+        ("ABC١٢٣", "ABC 123", MatchKind.NORMALIZED),  # Arabic-Indic digits
+        ("A8C1Z3", "ABC 123", MatchKind.SKELETON),
+        ("ABO123", "AB0123", MatchKind.SKELETON),
+        ("ABC124", "ABC 123", MatchKind.EDIT),  # substitution
+        ("ABC1234", "ABC 123", MatchKind.EDIT),  # insertion
+        ("AB123", "ABC 123", MatchKind.EDIT),  # deletion
+        ("ACB123", "ABC 123", MatchKind.EDIT),  # adjacent swap
+        ("ABC?23", "ABC 123", MatchKind.PATTERN),
+        ("*C123", "ABC 123", MatchKind.PATTERN),
+        ("ABC 123", "AB?1?3", None),  # stored partial without a legible trigram anchor
+        ("ABC 123", "ABC1?3", MatchKind.PATTERN),
+        ("ABC1*", "ABC?23", MatchKind.PATTERN),  # two partial readings that overlap
+        ("ABC 123", "XYZ 999", None),
+        ("ACB132", "ABC123", None),  # two edits
+        ("AB1", "AC1", None),  # too short for an edit match
+    ],
+)
+def test_match_kinds(query: str, stored: str, kind: MatchKind | None) -> None:
+    assert match_kind(read(query), read(stored)) == kind
+
+
+def candidate(
+    serial: str, *, make: str | None = None, calibre: str | None = None, model: str | None = None,
+    catalogue: ReferenceCatalogue,
+) -> StoredIdentifier:
+    return StoredIdentifier(
+        recovery_id=new_id(),
+        item_id=new_id(),
+        agency_id=AGENCY_A,
+        item_kind=ItemKind.FIREARM,
+        role=IdentifierRole.SERIAL,
+        identifier=read(serial),
+        make=catalogue.resolve_make(make) if make else None,
+        model=model,
+        calibre=catalogue.resolve_calibre(calibre) if calibre else None,
+        recovered_at=datetime(2026, 1, 1, tzinfo=UTC),
+        case_reference="C-1",
+    )
+
+
+def test_agreeing_make_model_and_calibre_raise_confidence(catalogue: ReferenceCatalogue) -> None:
+    bare = SerialQuery.parse("ABC124", catalogue=catalogue)
+    described = SerialQuery.parse(
+        "ABC124", catalogue=catalogue, make="Glock", model="17", calibre="9mm"
+    )
+    stored = candidate("ABC123", make="GLOCK GmbH", model="17", calibre="9x19", catalogue=catalogue)
+    assert confidence(MatchKind.EDIT, described, stored, catalogue) > confidence(
+        MatchKind.EDIT, bare, stored, catalogue
+    )
+
+
+def test_a_different_make_lowers_confidence_below_an_agreeing_one(
+    catalogue: ReferenceCatalogue,
+) -> None:
+    query = SerialQuery.parse("ABC123", catalogue=catalogue, make="Glock")
+    glock = candidate("ABC123", make="Glock", catalogue=catalogue)
+    beretta = candidate("ABC123", make="Beretta", catalogue=catalogue)
+    ranked = rank(query, [beretta, glock], catalogue)
+    assert [m.candidate for m in ranked] == [glock, beretta]
+    assert ranked[1].confidence < 0.85 < ranked[0].confidence
+
+
+def test_related_calibres_weigh_less_than_unrelated_ones(catalogue: ReferenceCatalogue) -> None:
+    query = SerialQuery.parse("ABC123", catalogue=catalogue, calibre=".223 Rem")
+    related = candidate("ABC123", calibre="5.56 NATO", catalogue=catalogue)
+    unrelated = candidate("ABC123", calibre="7.62x39", catalogue=catalogue)
+    base = confidence(MatchKind.EXACT, SerialQuery.parse("ABC123", catalogue=catalogue), related, catalogue)
+    assert (
+        confidence(MatchKind.EXACT, query, unrelated, catalogue)
+        < confidence(MatchKind.EXACT, query, related, catalogue)
+        < base
+    )
+
+
+def test_pattern_confidence_grows_with_legible_characters(catalogue: ReferenceCatalogue) -> None:
+    stored = candidate("ABCDEF123456", catalogue=catalogue)
+    vague = SerialQuery.parse("ABC*", catalogue=catalogue)
+    sharp = SerialQuery.parse("ABCDEF12345?", catalogue=catalogue)
+    assert confidence(MatchKind.PATTERN, vague, stored, catalogue) < confidence(
+        MatchKind.PATTERN, sharp, stored, catalogue
+    )
+
+
+def test_a_pattern_query_needs_three_consecutive_legible_characters(
+    catalogue: ReferenceCatalogue,
+) -> None:
+    with pytest.raises(InvalidValue, match="consecutive legible"):
+        SerialQuery.parse("A?B?C*", catalogue=catalogue)
+
+
+def test_ranking_orders_by_confidence_then_kind(catalogue: ReferenceCatalogue) -> None:
+    query = SerialQuery.parse("ABC 123", catalogue=catalogue)
+    stored = [
+        candidate(s, catalogue=catalogue)
+        for s in ["ABC1?3", "ABC124", "A8C123", "abc123", "ABC 123", "QQQ999"]
+    ]
+    kinds = [m.kind for m in rank(query, stored, catalogue)]
+    assert kinds == [
+        MatchKind.EXACT,
+        MatchKind.NORMALIZED,
+        MatchKind.SKELETON,
+        MatchKind.EDIT,
+        MatchKind.PATTERN,
+    ]
+
+
+@given(st.floats(0, 1), st.sampled_from(list(MatchKind)))
+def test_confidence_stays_within_zero_and_one(_: float, kind: MatchKind) -> None:
+    from service.adapters.reference_catalogue import packaged_catalogue
+
+    catalogue = packaged_catalogue()
+    query = SerialQuery.parse(
+        "ABC?23" if kind is MatchKind.PATTERN else "ABC123",
+        catalogue=catalogue, make="Glock", model="17", calibre="9mm",
+    )
+    stored = candidate("ABC123", make="Beretta", model="92", calibre="12 ga", catalogue=catalogue)
+    assert 0.0 <= confidence(kind, query, stored, catalogue) <= 1.0
+
+
+def test_query_keys_cover_every_one_edit_neighbour(catalogue: ReferenceCatalogue) -> None:
+    query = SerialQuery.parse("ABC123", catalogue=catalogue)
+    assert query.normalized_keys == {"ABC123", "BC123", "AC123", "AB123", "ABC23", "ABC13", "ABC12"}
+    assert query.skeleton_key == "A8C123"
+    assert query.like_pattern is None
+    pattern = SerialQuery.parse("abc?1%*", catalogue=catalogue)
+    assert pattern.like_pattern == "ABC_1\\%%"
+    assert pattern.literal_prefix == "ABC"
+    assert pattern.normalized_keys == frozenset()
