@@ -27,9 +27,7 @@ class RecordRecovery:
     items: Sequence[ItemReport]
 
 
-async def record_recovery(
-    *, deps: Dependencies, actor: Actor, command: RecordRecovery
-) -> Recovery:
+async def record_recovery(*, deps: Dependencies, actor: Actor, command: RecordRecovery) -> Recovery:
     """Record a recovery for the actor's agency."""
     authorize(actor, Action.RECOVERY_RECORD)
     recovery = Recovery.record(

@@ -7,9 +7,7 @@ from service.domain.access import Action, Actor, Role, authorize
 from service.domain.ports import UnresolvedValue
 
 
-async def unresolved_reference_values(
-    *, deps: Dependencies, actor: Actor
-) -> list[UnresolvedValue]:
+async def unresolved_reference_values(*, deps: Dependencies, actor: Actor) -> list[UnresolvedValue]:
     """Raw values stored without a canonical one that the current table still cannot
     resolve, most frequent first; they are what to add to the table next.
 

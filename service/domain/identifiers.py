@@ -253,9 +253,7 @@ class Identifier:
         if normalized == UNKNOWN_RUN or (
             is_partial(normalized) and not any(c not in WILDCARDS for c in normalized)
         ):
-            raise InvalidValue(
-                field, "has no legible character; record the serial state instead"
-            )
+            raise InvalidValue(field, "has no legible character; record the serial state instead")
         return cls(raw=raw, normalized=normalized, skeleton=skeleton(normalized))
 
     @property

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
+from service.domain.choices import choose
 from service.domain.errors import InvalidValue, ValidationCollector
 from service.domain.geography import check_country
 from service.domain.identifiers import Identifier
@@ -198,6 +199,7 @@ def _raw(resolution: Resolution | None) -> str | None:
 
 T = TypeVar("T")
 R = TypeVar("R")
+E = TypeVar("E", bound=StrEnum)
 
 
 class _ItemBuilder:
@@ -239,6 +241,9 @@ class _ItemBuilder:
             return None
         return self.catalogue.resolve_calibre(value)
 
+    def member(self, field: str, value: object, enum: type[E]) -> E | None:
+        return self.check(field, value, lambda v, f: choose(enum, v, f))
+
     def require(self, field: str, value: object) -> None:
         if value is None:
             self.problems.add(InvalidValue(field, "is required"))
@@ -268,7 +273,7 @@ def _build_firearm(report: FirearmReport, item_id: UUID, b: _ItemBuilder) -> Fir
         calibre=b.calibre("calibre", report.calibre),
         serial=serial,
         serial_state=serial_state,
-        type=report.type,
+        type=b.member("type", report.type, FirearmType),
         country_of_manufacture=b.check(
             "country_of_manufacture", report.country_of_manufacture, check_country
         ),
@@ -280,7 +285,7 @@ def _build_firearm(report: FirearmReport, item_id: UUID, b: _ItemBuilder) -> Fir
 def _serial_state(report: FirearmReport, serial: Identifier | None, b: _ItemBuilder) -> SerialState:
     """The serial state must agree with what was read; it is inferred only when it can't
     be anything else (a complete reading is legible, one with `?` or `*` partly legible)."""
-    state = report.serial_state
+    state = b.member("serial_state", report.serial_state, SerialState)
     if report.serial is None:
         if state in (SerialState.OBLITERATED, SerialState.UNMARKED):
             return state
@@ -322,9 +327,7 @@ def _build_ammunition(report: AmmunitionReport, item_id: UUID, b: _ItemBuilder) 
     b.require("calibre", report.calibre)
     b.require("quantity", report.quantity)
     if report.quantity is not None and not 1 <= report.quantity <= MAX_AMMUNITION_QUANTITY:
-        b.problems.add(
-            InvalidValue("quantity", f"must be between 1 and {MAX_AMMUNITION_QUANTITY}")
-        )
+        b.problems.add(InvalidValue("quantity", f"must be between 1 and {MAX_AMMUNITION_QUANTITY}"))
     calibre = b.calibre("calibre", report.calibre)
     return Ammunition(
         id=item_id,
@@ -337,6 +340,7 @@ def _build_ammunition(report: AmmunitionReport, item_id: UUID, b: _ItemBuilder) 
 
 def _build_component(report: ComponentReport, item_id: UUID, b: _ItemBuilder) -> Component:
     b.require("category", report.category)
+    category = b.member("category", report.category, ComponentCategory)
     identifying = (report.manufacturer, report.part_number, report.serial, report.lot)
     if all(value is None for value in identifying):
         b.problems.add(
@@ -344,7 +348,7 @@ def _build_component(report: ComponentReport, item_id: UUID, b: _ItemBuilder) ->
         )
     return Component(
         id=item_id,
-        category=report.category or ComponentCategory.IED,
+        category=category or ComponentCategory.IED,
         manufacturer=b.make("manufacturer", report.manufacturer),
         part_number=b.short_text("part_number", report.part_number),
         serial=b.identifier("serial", report.serial),

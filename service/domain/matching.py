@@ -168,10 +168,9 @@ def match_kind(query: Identifier, stored: Identifier) -> MatchKind | None:
         return MatchKind.NORMALIZED
     if stored.skeleton == query.skeleton:
         return MatchKind.SKELETON
-    if (
-        min(len(query.normalized), len(stored.normalized)) >= MIN_LENGTH_FOR_EDIT_MATCH
-        and within_one_edit(query.normalized, stored.normalized)
-    ):
+    if min(
+        len(query.normalized), len(stored.normalized)
+    ) >= MIN_LENGTH_FOR_EDIT_MATCH and within_one_edit(query.normalized, stored.normalized):
         return MatchKind.EDIT
     return None
 

@@ -88,9 +88,7 @@ class RecoveryRepository(Protocol):
 
 
 class SerialIndex(Protocol):
-    async def candidates(
-        self, query: SerialQuery, *, agency_id: UUID, cap: int
-    ) -> CandidateBatch:
+    async def candidates(self, query: SerialQuery, *, agency_id: UUID, cap: int) -> CandidateBatch:
         """Stored readings of the agency that may match: a superset of the matches,
         found through the query's keys; the domain decides which really match."""
         ...

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any, Final
 from uuid import UUID
 
+from service.domain.choices import choose
 from service.domain.errors import (
     InvalidValue,
     StaleVersion,
@@ -116,6 +117,7 @@ class Recovery:
         _check(problems, lambda: _case_reference(case_reference))
         when = _check(problems, lambda: recovery_time(recovered_at, now=now))
         place = _check(problems, lambda: Location.read(location), prefix="location")
+        kind = _check(problems, lambda: choose(Circumstances, circumstances, "circumstances"))
         if not items:
             problems.add(InvalidValue("items", "a recovery holds at least one item"))
         if len(items) > MAX_ITEMS:
@@ -128,7 +130,7 @@ class Recovery:
             case_reference=case_reference,
             recovered_at=when,
             location=place,
-            circumstances=circumstances,
+            circumstances=kind,
             items=tuple(built),
             version=1,
             recorded_at=now,
@@ -174,7 +176,10 @@ class Recovery:
                 problems, lambda: Location.read(location), prefix="location"
             )
         if correction.circumstances is not None:
-            replacement["circumstances"] = correction.circumstances
+            given = correction.circumstances
+            replacement["circumstances"] = _check(
+                problems, lambda: choose(Circumstances, given, "circumstances")
+            )
         items = self._corrected_items(correction, problems, new_id, catalogue)
         problems.raise_if_any()
 

@@ -138,9 +138,7 @@ class ReferenceCatalogue:
         return frozenset((a, b)) in self._related
 
 
-def _alias_index(
-    entries: Iterable[tuple[str, list[str]]], key: Any, kind: str
-) -> dict[str, str]:
+def _alias_index(entries: Iterable[tuple[str, list[str]]], key: Any, kind: str) -> dict[str, str]:
     index: dict[str, str] = {}
     for canonical, spellings in entries:
         for spelling in spellings:

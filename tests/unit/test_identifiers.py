@@ -138,7 +138,9 @@ def test_one_edit_neighbours_share_a_deletion_key(serial: str, data: st.DataObje
         serial[:position] + char + serial[position + 1 :],
     }
     if position + 1 < len(serial):
-        edits.add(serial[:position] + serial[position + 1] + serial[position] + serial[position + 2 :])
+        edits.add(
+            serial[:position] + serial[position + 1] + serial[position] + serial[position + 2 :]
+        )
     keys = {serial} | one_deletion_variants(serial)
     for neighbour in edits:
         assert keys & ({neighbour} | one_deletion_variants(neighbour))

@@ -18,7 +18,7 @@ from service.domain.matching import (
     rank,
 )
 from service.domain.reference import ReferenceCatalogue
-from tests.unit.builders import AGENCY_A, new_id
+from tests.builders import AGENCY_A, new_id
 
 
 def read(text: str) -> Identifier:
@@ -53,7 +53,11 @@ def test_match_kinds(query: str, stored: str, kind: MatchKind | None) -> None:
 
 
 def candidate(
-    serial: str, *, make: str | None = None, calibre: str | None = None, model: str | None = None,
+    serial: str,
+    *,
+    make: str | None = None,
+    calibre: str | None = None,
+    model: str | None = None,
     catalogue: ReferenceCatalogue,
 ) -> StoredIdentifier:
     return StoredIdentifier(
@@ -97,7 +101,9 @@ def test_related_calibres_weigh_less_than_unrelated_ones(catalogue: ReferenceCat
     query = SerialQuery.parse("ABC123", catalogue=catalogue, calibre=".223 Rem")
     related = candidate("ABC123", calibre="5.56 NATO", catalogue=catalogue)
     unrelated = candidate("ABC123", calibre="7.62x39", catalogue=catalogue)
-    base = confidence(MatchKind.EXACT, SerialQuery.parse("ABC123", catalogue=catalogue), related, catalogue)
+    base = confidence(
+        MatchKind.EXACT, SerialQuery.parse("ABC123", catalogue=catalogue), related, catalogue
+    )
     assert (
         confidence(MatchKind.EXACT, query, unrelated, catalogue)
         < confidence(MatchKind.EXACT, query, related, catalogue)
@@ -144,7 +150,10 @@ def test_confidence_stays_within_zero_and_one(_: float, kind: MatchKind) -> None
     catalogue = packaged_catalogue()
     query = SerialQuery.parse(
         "ABC?23" if kind is MatchKind.PATTERN else "ABC123",
-        catalogue=catalogue, make="Glock", model="17", calibre="9mm",
+        catalogue=catalogue,
+        make="Glock",
+        model="17",
+        calibre="9mm",
     )
     stored = candidate("ABC123", make="Beretta", model="92", calibre="12 ga", catalogue=catalogue)
     assert 0.0 <= confidence(kind, query, stored, catalogue) <= 1.0

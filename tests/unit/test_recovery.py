@@ -18,7 +18,7 @@ from service.domain.items import (
 )
 from service.domain.recovery import RecoveryCorrection
 from service.domain.reference import ReferenceCatalogue
-from tests.unit.builders import NOW, firearm, location, new_id, recovery
+from tests.builders import NOW, firearm, location, new_id, recovery
 
 
 def problems_of(error: pytest.ExceptionInfo[ValidationFailed]) -> dict[str, str]:
@@ -130,8 +130,13 @@ def test_ammunition_and_components_are_validated_and_carry_lots() -> None:
 
 def test_import_marking_country_and_year_are_checked() -> None:
     with pytest.raises(ValidationFailed) as error:
-        recovery(firearm(import_marking=ImportMarking(text="CAI GEORGIA VT", country="QQ", year=3000)))
-    assert set(problems_of(error)) == {"items.0.import_marking.year", "items.0.import_marking.country"}
+        recovery(
+            firearm(import_marking=ImportMarking(text="CAI GEORGIA VT", country="QQ", year=3000))
+        )
+    assert set(problems_of(error)) == {
+        "items.0.import_marking.year",
+        "items.0.import_marking.country",
+    }
 
 
 def test_a_correction_keeps_the_raw_value_it_replaces(catalogue: ReferenceCatalogue) -> None:

@@ -106,6 +106,4 @@ def test_an_alias_naming_two_makes_is_refused() -> None:
 
 def test_a_relation_to_an_unknown_calibre_is_refused() -> None:
     with pytest.raises(ReferenceTableError, match="unknown"):
-        ReferenceCatalogue(
-            version="t", makes=[], calibres=[CanonicalCalibre("9mm", (), ("10mm",))]
-        )
+        ReferenceCatalogue(version="t", makes=[], calibres=[CanonicalCalibre("9mm", (), ("10mm",))])

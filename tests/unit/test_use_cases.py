@@ -24,7 +24,7 @@ from service.recoveries import (
 )
 from service.reference_report import unresolved_reference_values
 from service.serial_search import search_serials
-from tests.unit.builders import AGENCY_B, NOW, actor, firearm, location, new_id
+from tests.builders import AGENCY_B, NOW, actor, firearm, location, new_id
 
 
 class FixedClock:

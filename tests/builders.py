@@ -25,7 +25,10 @@ def new_id() -> UUID:
 
 def actor(*roles: Role, agency: UUID = AGENCY_A) -> Actor:
     return Actor(
-        id=new_id(), kind=ActorKind.USER, agency_id=agency, roles=frozenset(roles or [Role.INVESTIGATOR])
+        id=new_id(),
+        kind=ActorKind.USER,
+        agency_id=agency,
+        roles=frozenset(roles or [Role.INVESTIGATOR]),
     )
 
 
@@ -43,7 +46,12 @@ def firearm(**overrides: Any) -> FirearmReport:
 
 
 def location(**overrides: Any) -> LocationReport:
-    values: dict[str, Any] = {"description": "Rue X, Paris", "country": "FR", "lat": 48.85, "lon": 2.35}
+    values: dict[str, Any] = {
+        "description": "Rue X, Paris",
+        "country": "FR",
+        "lat": 48.85,
+        "lon": 2.35,
+    }
     values.update(overrides)
     return LocationReport(**values)
 

@@ -1,0 +1,1 @@
+"""Storage of tracedesk's state in SQLite (embedded default) or PostgreSQL (production)."""

@@ -1,0 +1,68 @@
+"""Migrating the database and checking that it is migrated before serving."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaStatus:
+    current: str | None
+    head: str
+
+    @property
+    def is_current(self) -> bool:
+        return self.current == self.head
+
+    def explain(self) -> str:
+        if self.current is None:
+            state = "has not been migrated"
+        elif self.is_current:
+            return f"the database schema is current (revision {self.head})"
+        else:
+            state = f"is at revision {self.current}, this release needs {self.head}"
+        return (
+            f"the database {state}; run `tracedesk db upgrade` "
+            "(or start with `tracedesk serve --migrate`)"
+        )
+
+
+async def upgrade(engine: AsyncEngine) -> SchemaStatus:
+    """Apply every pending migration; safe to run again."""
+
+    def run(connection: Connection) -> None:
+        command.upgrade(_alembic_config(connection), "head")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(run)
+    return await status(engine)
+
+
+async def status(engine: AsyncEngine) -> SchemaStatus:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError("no migrations found in the package")
+
+    def current(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with engine.connect() as connection:
+        revision = await connection.run_sync(current)
+    return SchemaStatus(current=revision, head=head)

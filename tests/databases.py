@@ -1,0 +1,106 @@
+"""Test databases: a fresh SQLite file and a fresh PostgreSQL database per test session.
+
+PostgreSQL is found at TRACEDESK_TEST_POSTGRES_URL (default: the local server, user
+postgres). When it cannot be reached, its tests are skipped, unless
+TRACEDESK_REQUIRE_POSTGRES=1, which CI sets: then they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from service.adapters.persistence import tables
+from service.adapters.persistence.database import create_engine
+from service.adapters.persistence.schema import upgrade
+from service.adapters.persistence.unit_of_work import Database
+
+DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+
+
+def postgres_required() -> bool:
+    return os.environ.get("TRACEDESK_REQUIRE_POSTGRES") == "1"
+
+
+def postgres_server_url() -> str:
+    return os.environ.get("TRACEDESK_TEST_POSTGRES_URL", DEFAULT_POSTGRES)
+
+
+async def _admin_connection() -> asyncpg.Connection:
+    url = make_url(postgres_server_url())
+    return await asyncpg.connect(
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username or "postgres",
+        password=url.password,
+        database=url.database or "postgres",
+        timeout=5,
+    )
+
+
+@asynccontextmanager
+async def fresh_postgres_database() -> AsyncIterator[str]:
+    """A new, empty database on the test server, dropped afterwards."""
+    try:
+        admin = await _admin_connection()
+    except (TimeoutError, OSError, asyncpg.PostgresError) as error:
+        message = f"PostgreSQL unavailable at {postgres_server_url()}: {error}"
+        if postgres_required():
+            pytest.fail(message + " (TRACEDESK_REQUIRE_POSTGRES=1)", pytrace=False)
+        pytest.skip(message)
+    name = f"tracedesk_test_{uuid.uuid4().hex[:12]}"
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield str(make_url(postgres_server_url()).set(database=name).render_as_string(False))
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def sqlite_url(directory: Path) -> str:
+    return f"sqlite+aiosqlite:///{directory / 'tracedesk.db'}"
+
+
+async def migrated_database(url: str) -> Database:
+    database = Database(create_engine(url))
+    await upgrade(database.engine)
+    return database
+
+
+AGENCIES = {
+    "a": (uuid.UUID("00000000-0000-7000-8000-00000000000a"), "Agency A", "FR"),
+    "b": (uuid.UUID("00000000-0000-7000-8000-00000000000b"), "Agency B", "DE"),
+}
+
+
+async def reset(database: Database) -> None:
+    """Empty every table and put back the two agencies tests record recoveries for."""
+    async with database.engine.connect() as connection:
+        if database.dialect == "postgresql":
+            names = ", ".join(t.name for t in tables.metadata.sorted_tables)
+            await connection.exec_driver_sql(f"TRUNCATE {names} CASCADE")
+        else:
+            for table in reversed(tables.metadata.sorted_tables):
+                await connection.execute(table.delete())
+        await connection.execute(
+            sa.insert(tables.agencies),
+            [
+                {
+                    "id": agency_id,
+                    "name": name,
+                    "country": country,
+                    "kind": "police",
+                    "created_at": datetime.now(UTC),
+                }
+                for agency_id, name, country in AGENCIES.values()
+            ],
+        )
