@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from service.domain.ports import Clock, IdGenerator, UnitOfWork
+from service.domain.ports import Clock, IdGenerator, PasswordHasher, TokenService, UnitOfWork
 from service.domain.reference import ReferenceCatalogue
 
 
@@ -15,3 +15,5 @@ class Dependencies:
     clock: Clock
     ids: IdGenerator
     catalogue: ReferenceCatalogue
+    passwords: PasswordHasher
+    tokens: TokenService

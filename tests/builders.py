@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from argon2 import PasswordHasher
+
+from service.adapters.passwords import Argon2PasswordHasher
 from service.adapters.reference_catalogue import packaged_catalogue
+from service.adapters.tokens import JoseTokenService, TokenKey
+from service.dependencies import Dependencies
 from service.domain.access import Actor, ActorKind, Role
 from service.domain.geography import LocationReport
 from service.domain.items import FirearmReport, ItemReport
 from service.domain.recovery import Circumstances, Recovery
+from service.domain.reference import ReferenceCatalogue
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 AGENCY_A = UUID("00000000-0000-7000-8000-00000000000a")
@@ -76,3 +82,31 @@ def recovery(
         new_id=new_id,
         catalogue=packaged_catalogue(),
     )
+
+
+def dependencies_for_tests(
+    unit_of_work: Any, *, clock: Any = None, catalogue: ReferenceCatalogue | None = None
+) -> Dependencies:
+    """Ports for tests: the given storage, cheap Argon2id, a test signing key."""
+    from service.adapters.clock import SystemClock
+
+    return Dependencies(
+        unit_of_work=unit_of_work,
+        clock=clock or SystemClock(),
+        ids=SequentialIds(),
+        catalogue=catalogue or packaged_catalogue(),
+        passwords=Argon2PasswordHasher(
+            PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+        ),
+        tokens=JoseTokenService(
+            [TokenKey("test", "HS256", TEST_SECRET, TEST_SECRET)], lifetime=timedelta(minutes=15)
+        ),
+    )
+
+
+TEST_SECRET = "test-secret-that-is-at-least-32-bytes-long"  # noqa: S105
+
+
+class SequentialIds:
+    def new_id(self) -> UUID:
+        return new_id()

@@ -13,6 +13,7 @@ from typing import Self
 from uuid import UUID
 
 from service.domain.errors import StaleVersion
+from service.domain.identity import Agency, User
 from service.domain.items import Item
 from service.domain.matching import SerialQuery, StoredIdentifier, match_kind
 from service.domain.ports import (
@@ -30,6 +31,8 @@ class InMemoryStore:
 
     def __init__(self) -> None:
         self.recoveries: dict[UUID, Recovery] = {}
+        self.agencies: dict[UUID, Agency] = {}
+        self.users: dict[UUID, User] = {}
 
 
 def _detached(recovery: Recovery) -> Recovery:
@@ -163,7 +166,51 @@ class InMemoryReferenceUsage:
         return [UnresolvedValue(field, raw, n) for (field, raw), n in counts.items()]
 
 
+class InMemoryAgencyRepository:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+        self.staged: list[Agency] = []
+
+    async def get(self, agency_id: UUID) -> Agency | None:
+        return self._store.agencies.get(agency_id)
+
+    async def by_name(self, name: str) -> Agency | None:
+        return next((a for a in self._store.agencies.values() if a.name == name), None)
+
+    async def all(self) -> list[Agency]:
+        return sorted(self._store.agencies.values(), key=lambda a: a.name)
+
+    def add(self, agency: Agency) -> None:
+        self.staged.append(agency)
+
+
+class InMemoryUserRepository:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+        self.staged: dict[UUID, User] = {}
+
+    async def get(self, user_id: UUID) -> User | None:
+        found = self._store.users.get(user_id)
+        return copy.deepcopy(found) if found else None
+
+    async def by_username(self, username: str) -> User | None:
+        found = next((u for u in self._store.users.values() if u.username == username), None)
+        return copy.deepcopy(found) if found else None
+
+    def add(self, user: User) -> None:
+        self.staged[user.id] = user
+
+    def save(self, user: User) -> None:
+        self.staged[user.id] = user
+
+
 class InMemoryUnitOfWork:
+    recoveries: InMemoryRecoveryRepository
+    serials: InMemorySerialIndex
+    reference_usage: InMemoryReferenceUsage
+    agencies: InMemoryAgencyRepository
+    users: InMemoryUserRepository
+
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
         self.committed = False
@@ -172,6 +219,8 @@ class InMemoryUnitOfWork:
         self.recoveries = InMemoryRecoveryRepository(self._store)
         self.serials = InMemorySerialIndex(self._store)
         self.reference_usage = InMemoryReferenceUsage(self._store)
+        self.agencies = InMemoryAgencyRepository(self._store)
+        self.users = InMemoryUserRepository(self._store)
         return self
 
     async def __aexit__(
@@ -182,6 +231,8 @@ class InMemoryUnitOfWork:
     ) -> None:
         self.recoveries.staged_new.clear()
         self.recoveries.staged_changed.clear()
+        self.agencies.staged.clear()
+        self.users.staged.clear()
 
     async def commit(self) -> None:
         for loaded_version, recovery in self.recoveries.staged_changed.values():
@@ -192,6 +243,13 @@ class InMemoryUnitOfWork:
             self._store.recoveries[recovery.id] = _detached(recovery)
         for _, recovery in self.recoveries.staged_changed.values():
             self._store.recoveries[recovery.id] = _detached(recovery)
+        for agency in self.agencies.staged:
+            self._store.agencies[agency.id] = agency
+        for user in self.users.staged.values():
+            user.changed.clear()
+            self._store.users[user.id] = copy.deepcopy(user)
         self.recoveries.staged_new.clear()
         self.recoveries.staged_changed.clear()
+        self.agencies.staged.clear()
+        self.users.staged.clear()
         self.committed = True

@@ -98,3 +98,24 @@ class ValidationCollector:
     def raise_if_any(self) -> None:
         if self.problems:
             raise ValidationFailed(list(self.problems))
+
+
+@dataclass
+class Unauthenticated(DomainError):
+    """No valid credentials: missing, expired, tampered, or of a disabled account. The
+    reason is logged, never told to the caller beyond this."""
+
+    reason: str
+
+    def __post_init__(self) -> None:
+        super().__init__(self.reason)
+
+
+@dataclass
+class Conflict(DomainError):
+    """The request contradicts what is stored (a name that is already taken)."""
+
+    detail: str
+
+    def __post_init__(self) -> None:
+        super().__init__(self.detail)

@@ -10,6 +10,8 @@ from types import TracebackType
 from typing import Protocol, Self
 from uuid import UUID
 
+from service.domain.access import Actor, ActorKind
+from service.domain.identity import Agency, User
 from service.domain.items import ItemKind
 from service.domain.matching import SerialQuery, StoredIdentifier
 from service.domain.recovery import Recovery
@@ -101,10 +103,76 @@ class ReferenceUsage(Protocol):
         ...
 
 
+class AgencyRepository(Protocol):
+    async def get(self, agency_id: UUID) -> Agency | None: ...
+
+    async def by_name(self, name: str) -> Agency | None: ...
+
+    async def all(self) -> list[Agency]: ...
+
+    def add(self, agency: Agency) -> None: ...
+
+
+class UserRepository(Protocol):
+    async def get(self, user_id: UUID) -> User | None: ...
+
+    async def by_username(self, username: str) -> User | None: ...
+
+    def add(self, user: User) -> None: ...
+
+    def save(self, user: User) -> None:
+        """Stage the fields the user recorded as changed."""
+
+
+class PasswordHasher(Protocol):
+    """Slow by design (Argon2id); implementations keep the event loop free while hashing."""
+
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        """Whether the password matches. With no hash (unknown account) it spends the
+        same time on a decoy and answers False, so timing does not reveal accounts."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSubject:
+    """Who a verified token speaks for; roles and status are looked up fresh each time."""
+
+    actor_id: UUID
+    kind: ActorKind
+
+
+class TokenService(Protocol):
+    def issue(self, actor: Actor, *, now: datetime) -> IssuedToken: ...
+
+    def verify(self, token: str, *, now: datetime) -> TokenSubject:
+        """The subject of a valid token; raises Unauthenticated otherwise."""
+        ...
+
+
 class UnitOfWork(Protocol):
-    recoveries: RecoveryRepository
-    serials: SerialIndex
-    reference_usage: ReferenceUsage
+    # Read-only properties, so each adapter may expose its own repository classes.
+    @property
+    def recoveries(self) -> RecoveryRepository: ...
+
+    @property
+    def serials(self) -> SerialIndex: ...
+
+    @property
+    def reference_usage(self) -> ReferenceUsage: ...
+
+    @property
+    def agencies(self) -> AgencyRepository: ...
+
+    @property
+    def users(self) -> UserRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -8,22 +8,19 @@ match kind collide, so a key the SQL lookups forget shows up as a missing match.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from uuid import UUID
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from service.adapters.clock import SystemClock
 from service.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from service.adapters.persistence.unit_of_work import Database
-from service.dependencies import Dependencies
 from service.domain.access import Role
 from service.domain.errors import InvalidValue, ValidationFailed
 from service.domain.items import FirearmReport
 from service.domain.reference import ReferenceCatalogue
 from service.recoveries import RecordRecovery, record_recovery
 from service.serial_search import search_serials
-from tests.builders import actor, location, new_id
+from tests.builders import actor, location, dependencies_for_tests
 from tests.databases import reset
 
 ALPHABET = "AB80OQ15S-"
@@ -67,20 +64,6 @@ def query_near(draw: st.DrawFn, stored: list[str]) -> str:
     return draw(st.sampled_from(edits))
 
 
-class Ids:
-    def new_id(self) -> UUID:
-        return new_id()
-
-
-def dependencies(unit_of_work: object, catalogue: ReferenceCatalogue) -> Dependencies:
-    return Dependencies(
-        unit_of_work=unit_of_work,  # type: ignore[arg-type]
-        clock=SystemClock(),
-        ids=Ids(),
-        catalogue=catalogue,
-    )
-
-
 @settings(
     max_examples=80,
     deadline=None,
@@ -101,8 +84,8 @@ async def test_sql_search_finds_exactly_what_a_full_scan_finds(
         circumstances="crime_scene",  # type: ignore[arg-type]
         items=[FirearmReport(serial=s, make="Glock") for s in stored],
     )
-    scan = dependencies(lambda: InMemoryUnitOfWork(memory), catalogue)
-    indexed = dependencies(database.unit_of_work, catalogue)
+    scan = dependencies_for_tests(lambda: InMemoryUnitOfWork(memory), catalogue=catalogue)
+    indexed = dependencies_for_tests(database.unit_of_work, catalogue=catalogue)
     try:
         recorded = await record_recovery(deps=scan, actor=investigator, command=command)
     except ValidationFailed:  # readings the domain refuses are not this test's subject

@@ -2,7 +2,6 @@
 
 import dataclasses
 from datetime import UTC, datetime
-from uuid import UUID
 
 import pytest
 
@@ -24,17 +23,12 @@ from service.recoveries import (
 )
 from service.reference_report import unresolved_reference_values
 from service.serial_search import search_serials
-from tests.builders import AGENCY_B, NOW, actor, firearm, location, new_id
+from tests.builders import AGENCY_B, NOW, actor, firearm, location, dependencies_for_tests
 
 
 class FixedClock:
     def now(self) -> datetime:
         return NOW
-
-
-class SequentialIds:
-    def new_id(self) -> UUID:
-        return new_id()
 
 
 @pytest.fixture
@@ -44,11 +38,8 @@ def store() -> InMemoryStore:
 
 @pytest.fixture
 def deps(store: InMemoryStore, catalogue: ReferenceCatalogue) -> Dependencies:
-    return Dependencies(
-        unit_of_work=lambda: InMemoryUnitOfWork(store),
-        clock=FixedClock(),
-        ids=SequentialIds(),
-        catalogue=catalogue,
+    return dependencies_for_tests(
+        lambda: InMemoryUnitOfWork(store), clock=FixedClock(), catalogue=catalogue
     )
 
 

@@ -150,3 +150,20 @@ recovery_items = RecoveryItemRow.__table__  # type: ignore[attr-defined]
 item_identifiers = ItemIdentifierRow.__table__  # type: ignore[attr-defined]
 identifier_deletions = IdentifierDeletionRow.__table__  # type: ignore[attr-defined]
 recovery_corrections = RecoveryCorrectionRow.__table__  # type: ignore[attr-defined]
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: UUID = Field(primary_key=True)
+    agency_id: UUID = Field(foreign_key="agencies.id", index=True)
+    username: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    display_name: str = Field(max_length=200)
+    roles: list[str] = Field(sa_type=json_document())
+    password_hash: str = Field(max_length=200)
+    disabled: bool
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+users = UserRow.__table__  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from service.adapters.persistence.accounts import SqlAgencyRepository, SqlUserRepository
 from service.adapters.persistence.recoveries import SqlRecoveryRepository
 from service.adapters.persistence.reference_usage import SqlReferenceUsage
 from service.adapters.persistence.serial_index import SqlSerialIndex
@@ -37,6 +38,12 @@ class Database:
 
 
 class SqlUnitOfWork:
+    recoveries: SqlRecoveryRepository
+    serials: SqlSerialIndex
+    reference_usage: SqlReferenceUsage
+    agencies: SqlAgencyRepository
+    users: SqlUserRepository
+
     def __init__(self, database: Database) -> None:
         self._database = database
         self._connection: AsyncConnection | None = None
@@ -56,6 +63,8 @@ class SqlUnitOfWork:
         self.recoveries = SqlRecoveryRepository(self._connect, self._stage)
         self.serials = SqlSerialIndex(self._connect)
         self.reference_usage = SqlReferenceUsage(self._connect)
+        self.agencies = SqlAgencyRepository(self._connect, self._stage)
+        self.users = SqlUserRepository(self._connect, self._stage)
         return self
 
     async def __aexit__(

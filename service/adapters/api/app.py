@@ -1,0 +1,71 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+
+from fastapi import FastAPI
+
+from service.adapters.api.middleware import BodySizeLimit, RequestContext
+from service.adapters.api.problems import install_problem_handlers
+from service.adapters.api.routes import (
+    auth,
+    health,
+    problem_types,
+    recoveries,
+    reference,
+    search,
+)
+from service.adapters.bootstrap import build_dependencies, open_database
+from service.adapters.persistence.schema import status
+from service.adapters.persistence.unit_of_work import Database
+from service.adapters.settings import Settings
+from service.dependencies import Dependencies
+from service.domain.items import ItemKind
+
+
+class SchemaNotCurrent(RuntimeError):
+    pass
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    dependencies: Callable[[Database, Settings], Dependencies] = build_dependencies,
+) -> FastAPI:
+    """The HTTP application. The database is opened, and its schema checked, when the
+    application starts, not when this module is imported."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = open_database(settings)
+        try:
+            schema = await status(database.engine)
+            if not schema.is_current:
+                raise SchemaNotCurrent(schema.explain())
+            app.state.database = database
+            app.state.deps = dependencies(database, settings)
+            yield
+        finally:
+            await database.dispose()
+
+    app = FastAPI(
+        title="tracedesk",
+        summary="Firearm trace-request case management",
+        description="Recoveries of firearms, ammunition and UAS/IED components; finding "
+        "items again by serial however it was read. Errors are RFC 9457 problem details.",
+        version=version("tracedesk"),
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    install_problem_handlers(app, union_tags=frozenset(kind.value for kind in ItemKind))
+    for module in (auth, recoveries, search, reference, health, problem_types):
+        app.include_router(module.router)
+    # Added last, runs first: every response, even a refused one, carries the request id.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContext)
+    return app

@@ -1,0 +1,34 @@
+"""Writes the public contracts under schemas/: `python -m service.adapters.api.contract`.
+
+Tests compare the served documents with these files, so a change to the API that is
+not regenerated and reviewed here fails CI.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from service.adapters.api.app import create_app
+from service.adapters.settings import Settings
+
+
+def openapi_document() -> dict[str, Any]:
+    # Generating the document needs no database: the app is never started.
+    document: dict[str, Any] = create_app(Settings()).openapi()
+    return document
+
+
+def write(directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / "openapi.json"
+    target.write_text(json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n")
+    return [target]
+
+
+if __name__ == "__main__":
+    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("schemas")
+    for path in write(root):
+        print(f"wrote {path}")

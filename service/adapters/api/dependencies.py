@@ -1,0 +1,85 @@
+"""FastAPI dependencies: the ports, the authenticated actor, conditional headers."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+import structlog
+from fastapi import Depends, Header, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from service.accounts import actor_for_token
+from service.adapters.api.problems import ProblemError
+from service.dependencies import Dependencies
+from service.domain.access import Action, Actor
+from service.domain.errors import Unauthenticated
+from service.domain.recovery import Recovery
+
+_bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+log = structlog.get_logger("tracedesk.auth")
+
+
+def get_dependencies(request: Request) -> Dependencies:
+    deps: Dependencies = request.app.state.deps
+    return deps
+
+
+Deps = Annotated[Dependencies, Depends(get_dependencies)]
+
+
+async def current_actor(deps: Deps, token: Annotated[str | None, Depends(_bearer)]) -> Actor:
+    if not token:
+        raise ProblemError(
+            "unauthenticated", "no bearer token", headers={"WWW-Authenticate": "Bearer"}
+        )
+    try:
+        actor = await actor_for_token(deps=deps, token=token)
+    except Unauthenticated as refused:
+        log.info("token refused", reason=refused.reason)
+        raise ProblemError(
+            "unauthenticated",
+            "the token is invalid or expired, or the account is disabled",
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        ) from None
+    structlog.contextvars.bind_contextvars(actor_id=str(actor.id))
+    return actor
+
+
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+
+
+def action(performed: Action) -> dict[str, Any]:
+    """`openapi_extra` naming the action a route performs; the access-matrix test reads it."""
+    return {"x-tracedesk-action": performed.value}
+
+
+def etag(recovery: Recovery) -> str:
+    return f'"v{recovery.version}"'
+
+
+_STRONG_TAG = re.compile(r'^\s*"v(\d{1,9})"\s*$')
+
+
+def required_version(
+    if_match: Annotated[
+        str | None,
+        Header(description='The ETag you read, e.g. "v3"; required for changes.'),
+    ] = None,
+) -> int:
+    """The version a change is based on, from If-Match. Weak tags and `*` are refused:
+    a change must name the exact version it was made against."""
+    if if_match is None:
+        raise ProblemError(
+            "precondition-required", "send the ETag of the version you read in If-Match"
+        )
+    versions = [m.group(1) for tag in if_match.split(",") if (m := _STRONG_TAG.match(tag))]
+    if len(versions) != 1:
+        raise ProblemError(
+            "precondition-required",
+            'If-Match must hold exactly one strong ETag of this resource, e.g. "v3"',
+        )
+    return int(versions[0])
+
+
+RequiredVersion = Annotated[int, Depends(required_version)]

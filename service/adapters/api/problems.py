@@ -1,0 +1,327 @@
+"""RFC 9457 problem details: one registry of problem types, one place that maps errors.
+
+Each type has a stable URI `/problems/<slug>`, served by the API itself with its
+description, so a client can both switch on it and read what it means.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from service.domain.errors import (
+    FieldProblem,
+    Forbidden,
+    InvalidValue,
+    NotFound,
+    StaleVersion,
+    ValidationFailed,
+)
+
+PROBLEM_MEDIA_TYPE: Final = "application/problem+json"
+log = structlog.get_logger("tracedesk.problems")
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemType:
+    slug: str
+    status: int
+    title: str
+    description: str
+
+    @property
+    def uri(self) -> str:
+        return f"/problems/{self.slug}"
+
+
+PROBLEM_TYPES: Final = {
+    p.slug: p
+    for p in [
+        ProblemType(
+            "validation-error",
+            422,
+            "The request has invalid values",
+            "One or more values break a rule. `errors` lists each with its location: "
+            "`pointer` (a JSON Pointer into the body), `parameter` or `header`.",
+        ),
+        ProblemType(
+            "malformed-request",
+            400,
+            "The request body is not well-formed JSON",
+            "The body could not be parsed as JSON; nothing was stored.",
+        ),
+        ProblemType(
+            "payload-too-large",
+            413,
+            "The request body is too large",
+            "The body exceeds the configured limit (TRACEDESK_MAX_BODY_BYTES).",
+        ),
+        ProblemType(
+            "unauthenticated",
+            401,
+            "Authentication is required",
+            "Send a valid bearer token, obtained from POST /api/v1/auth/token.",
+        ),
+        ProblemType(
+            "forbidden",
+            403,
+            "Your role does not allow this action",
+            "The action is outside the permissions of your roles or the key's scopes.",
+        ),
+        ProblemType(
+            "not-found",
+            404,
+            "The resource does not exist",
+            "Nothing with this identifier exists that you are allowed to know about.",
+        ),
+        ProblemType(
+            "method-not-allowed",
+            405,
+            "The method is not allowed on this resource",
+            "See the OpenAPI document for the methods this path accepts.",
+        ),
+        ProblemType(
+            "precondition-required",
+            428,
+            "An If-Match header is required",
+            "Changes need the ETag of the version you read, in If-Match, so that "
+            "concurrent changes are never silently overwritten.",
+        ),
+        ProblemType(
+            "precondition-failed",
+            412,
+            "The resource changed since you read it",
+            "Another change was made first. Read the resource again, check the "
+            "difference and repeat your change with the new ETag.",
+        ),
+        ProblemType(
+            "too-many-attempts",
+            429,
+            "Too many failed attempts",
+            "Sign-in is paused for this account or address; retry after the given time.",
+        ),
+        ProblemType(
+            "service-unavailable",
+            503,
+            "The service is not ready",
+            "The database is unreachable or its schema is not current.",
+        ),
+        ProblemType(
+            "internal-error",
+            500,
+            "Internal error",
+            "An unexpected error; it was logged with the request id.",
+        ),
+    ]
+}
+
+
+class ProblemLocation(BaseModel):
+    """Where a rejected value is: exactly one of pointer, parameter or header."""
+
+    model_config = ConfigDict(extra="forbid")
+    detail: str
+    pointer: str | None = Field(
+        default=None, description="JSON Pointer into the body, e.g. #/items/0/serial"
+    )
+    parameter: str | None = Field(default=None, description="Name of the query or path parameter")
+    header: str | None = Field(default=None, description="Name of the header")
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field(description="URI of the problem type, stable; GET it for its description")
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[ProblemLocation] | None = None
+
+
+class ProblemError(Exception):
+    """Raised by the HTTP edge for problems that are not domain errors (auth, headers)."""
+
+    def __init__(
+        self,
+        slug: str,
+        detail: str | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        errors: list[dict[str, str]] | None = None,
+    ) -> None:
+        super().__init__(detail or slug)
+        self.slug = slug
+        self.detail = detail
+        self.headers = headers or {}
+        self.errors = errors
+
+    @classmethod
+    def invalid_parameter(cls, name: str, detail: str) -> ProblemError:
+        return cls("validation-error", errors=[{"parameter": name, "detail": detail}])
+
+
+def problem_document(
+    slug: str,
+    *,
+    detail: str | None = None,
+    instance: str | None = None,
+    request_id: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    kind = PROBLEM_TYPES[slug]
+    document: dict[str, Any] = {"type": kind.uri, "title": kind.title, "status": kind.status}
+    for key, value in (
+        ("detail", detail),
+        ("instance", instance),
+        ("request_id", request_id),
+        ("errors", errors),
+    ):
+        if value is not None:
+            document[key] = value
+    return document
+
+
+def problem_bytes(slug: str, **fields: Any) -> bytes:
+    return json.dumps(problem_document(slug, **fields), ensure_ascii=False).encode()
+
+
+def problem_response(
+    request: Request,
+    slug: str,
+    *,
+    detail: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    body = problem_document(
+        slug,
+        detail=detail,
+        instance=request.url.path,
+        request_id=getattr(request.state, "request_id", None),
+        errors=errors,
+    )
+    return Response(
+        content=json.dumps(body, ensure_ascii=False),
+        status_code=PROBLEM_TYPES[slug].status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+def json_pointer(path: str) -> str:
+    """`items.0.serial` -> `#/items/0/serial` (RFC 6901 escaping of `~` and `/`)."""
+    if not path:
+        return "#"
+    parts = [p.replace("~", "~0").replace("/", "~1") for p in path.split(".")]
+    return "#/" + "/".join(parts)
+
+
+def _domain_errors(problems: list[FieldProblem]) -> list[dict[str, str]]:
+    return [{"pointer": json_pointer(p.field), "detail": p.detail} for p in problems]
+
+
+def _request_errors(
+    error: RequestValidationError, union_tags: frozenset[str]
+) -> tuple[str, list[dict[str, str]]]:
+    """FastAPI's validation errors as locations; malformed JSON is its own problem."""
+    located: list[dict[str, str]] = []
+    for item in error.errors():
+        if item.get("type") == "json_invalid":
+            return "malformed-request", [{"pointer": "#", "detail": str(item.get("msg"))}]
+        where, *path = item["loc"]
+        # Pydantic puts the tag of a tagged union in the location (items/0/firearm/type);
+        # the body has no such level.
+        path = [
+            p
+            for i, p in enumerate(path)
+            if not (p in union_tags and i and isinstance(path[i - 1], int))
+        ]
+        message = str(item.get("msg", "invalid"))
+        if where == "body":
+            located.append(
+                {"pointer": json_pointer(".".join(str(p) for p in path)), "detail": message}
+            )
+        elif where == "header":
+            located.append({"header": str(path[0]) if path else "", "detail": message})
+        else:
+            located.append({"parameter": str(path[0]) if path else str(where), "detail": message})
+    return "validation-error", located
+
+
+def install_problem_handlers(app: FastAPI, *, union_tags: frozenset[str] = frozenset()) -> None:
+    """Map every error to a problem in one place. `union_tags` are the discriminator
+    values of tagged unions in request bodies, left out of error pointers."""
+
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(request: Request, error: RequestValidationError) -> Response:
+        slug, errors = _request_errors(error, union_tags)
+        return problem_response(request, slug, errors=errors)
+
+    @app.exception_handler(ValidationFailed)
+    async def domain_invalid(request: Request, error: ValidationFailed) -> Response:
+        return problem_response(request, "validation-error", errors=_domain_errors(error.problems))
+
+    @app.exception_handler(InvalidValue)
+    async def value_invalid(request: Request, error: InvalidValue) -> Response:
+        # Domain rules see the body; routes turn errors in parameters into ProblemError.
+        errors = [{"pointer": json_pointer(error.field), "detail": error.detail}]
+        return problem_response(request, "validation-error", errors=errors)
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, error: NotFound) -> Response:
+        return problem_response(request, "not-found", detail=str(error))
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, error: Forbidden) -> Response:
+        return problem_response(request, "forbidden", detail=f"your role may not {error.action}")
+
+    @app.exception_handler(StaleVersion)
+    async def stale(request: Request, error: StaleVersion) -> Response:
+        return problem_response(request, "precondition-failed", detail=str(error))
+
+    @app.exception_handler(ProblemError)
+    async def edge_problem(request: Request, error: ProblemError) -> Response:
+        return problem_response(
+            request, error.slug, detail=error.detail, headers=error.headers, errors=error.errors
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_problem(request: Request, error: StarletteHTTPException) -> Response:
+        slug = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code)
+        if slug is None:
+            log.warning("unmapped http error", status=error.status_code)
+            slug = "internal-error" if error.status_code >= 500 else "validation-error"
+        return problem_response(request, slug, detail=str(error.detail), headers=error.headers)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> Response:
+        # The one place an unexpected error becomes a response: logged with its traceback
+        # and request id, answered as a problem without internals.
+        log.exception("unhandled error", error_type=type(error).__name__)
+        return problem_response(request, "internal-error")
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries for the problems a route can answer with."""
+    by_status: dict[int, list[ProblemType]] = {}
+    for kind in PROBLEM_TYPES.values():
+        by_status.setdefault(kind.status, []).append(kind)
+    return {
+        status: {
+            "model": Problem,
+            "description": "; ".join(k.title for k in by_status[status]),
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

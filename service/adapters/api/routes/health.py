@@ -1,0 +1,43 @@
+"""Liveness and readiness for orchestrators and load balancers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
+
+from service.adapters.api.problems import ProblemError, problem_responses
+from service.adapters.persistence.schema import status
+from service.adapters.persistence.unit_of_work import Database
+
+router = APIRouter(tags=["operations"])
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Readiness(BaseModel):
+    status: str
+    schema_revision: str
+
+
+@router.get("/healthz")
+async def healthz() -> Health:
+    """The process is alive (it does not touch the database)."""
+    return Health(status="ok")
+
+
+@router.get("/readyz", responses=problem_responses(503))
+async def readyz(request: Request) -> Readiness:
+    """The database answers and its schema is the one this release needs."""
+    database: Database = request.app.state.database
+    try:
+        schema = await status(database.engine)
+    except (SQLAlchemyError, OSError) as error:
+        raise ProblemError(
+            "service-unavailable", f"database unreachable: {type(error).__name__}"
+        ) from None
+    if not schema.is_current:
+        raise ProblemError("service-unavailable", schema.explain())
+    return Readiness(status="ready", schema_revision=schema.head)

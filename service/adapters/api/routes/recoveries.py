@@ -1,0 +1,176 @@
+"""Recoveries: record, read, correct, list."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response
+
+from service.adapters.api.dependencies import CurrentActor, Deps, RequiredVersion, action, etag
+from service.adapters.api.problems import ProblemError, problem_responses
+from service.adapters.api.schemas.recoveries import (
+    RecoveryCreate,
+    RecoveryPage,
+    RecoveryPublic,
+    RecoveryUpdate,
+    recovery_public,
+    recovery_summary,
+)
+from service.domain.access import Action
+from service.domain.errors import FieldProblem, ValidationFailed
+from service.domain.items import ItemKind
+from service.domain.ports import RecoveryCursor, RecoveryFilter
+from service.recoveries import (
+    correct_recovery,
+    get_recovery,
+    list_recoveries,
+    record_recovery,
+)
+
+router = APIRouter(prefix="/api/v1/recoveries", tags=["recoveries"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    responses=problem_responses(400, 401, 403, 413, 422),
+    openapi_extra=action(Action.RECOVERY_RECORD),
+)
+async def create_recovery(
+    body: RecoveryCreate, deps: Deps, actor: CurrentActor, response: Response
+) -> RecoveryPublic:
+    """Record a recovery for your agency. Raw identifiers are kept verbatim; the answer
+    shows what was derived from them (canonical make and calibre, serial keys)."""
+    recovery = await record_recovery(deps=deps, actor=actor, command=body.command())
+    response.headers["ETag"] = etag(recovery)
+    response.headers["Location"] = f"{router.prefix}/{recovery.id}"
+    return recovery_public(recovery)
+
+
+@router.get(
+    "/{recovery_id}",
+    responses=problem_responses(401, 403, 404),
+    openapi_extra=action(Action.RECOVERY_READ),
+)
+async def read_recovery(
+    recovery_id: UUID, deps: Deps, actor: CurrentActor, response: Response
+) -> RecoveryPublic:
+    """A recovery with its items and the history of its corrections."""
+    recovery = await get_recovery(deps=deps, actor=actor, recovery_id=recovery_id)
+    response.headers["ETag"] = etag(recovery)
+    return recovery_public(recovery)
+
+
+@router.patch(
+    "/{recovery_id}",
+    responses=problem_responses(400, 401, 403, 404, 412, 413, 422, 428),
+    openapi_extra=action(Action.RECOVERY_CORRECT),
+)
+async def correct(
+    recovery_id: UUID,
+    body: RecoveryUpdate,
+    deps: Deps,
+    actor: CurrentActor,
+    version: RequiredVersion,
+    response: Response,
+) -> RecoveryPublic:
+    """Correct a recovery. Needs If-Match with the ETag you read (428 without it, 412 if
+    someone changed it since); the values replaced stay in `corrections`."""
+    try:
+        recovery = await correct_recovery(
+            deps=deps,
+            actor=actor,
+            recovery_id=recovery_id,
+            expected_version=version,
+            correction=body.correction(),
+            reason=body.reason,
+        )
+    except ValidationFailed as failed:
+        raise _pointing_at_request(failed, body) from None
+    response.headers["ETag"] = etag(recovery)
+    return recovery_public(recovery)
+
+
+def _pointing_at_request(failed: ValidationFailed, body: RecoveryUpdate) -> ValidationFailed:
+    """The domain names corrected items by id; the client needs their index in `items`."""
+    positions = body.item_positions()
+
+    def rewrite(path: str) -> str:
+        head, _, rest = path.partition(".")
+        if head == "items":
+            item, _, field = rest.partition(".")
+            try:
+                index = positions[UUID(item)]
+            except (ValueError, KeyError):
+                return path
+            return ".".join(p for p in ("items", str(index), field) if p)
+        return path
+
+    return ValidationFailed([FieldProblem(rewrite(p.field), p.detail) for p in failed.problems])
+
+
+@router.get(
+    "",
+    responses=problem_responses(401, 403, 422),
+    openapi_extra=action(Action.RECOVERY_READ),
+)
+async def list_agency_recoveries(
+    deps: Deps,
+    actor: CurrentActor,
+    case_reference: Annotated[str | None, Query(max_length=64)] = None,
+    country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
+    recovered_from: Annotated[datetime | None, Query(description="inclusive")] = None,
+    recovered_to: Annotated[datetime | None, Query(description="exclusive")] = None,
+    make: Annotated[str | None, Query(max_length=64, description="any spelling")] = None,
+    calibre: Annotated[str | None, Query(max_length=64, description="any spelling")] = None,
+    item_kind: ItemKind | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> RecoveryPage:
+    """Your agency's recoveries, newest first. Make and calibre filters accept any
+    spelling the reference table knows, and match raw text otherwise."""
+    for name, moment in (("recovered_from", recovered_from), ("recovered_to", recovered_to)):
+        if moment is not None and moment.tzinfo is None:
+            raise ProblemError.invalid_parameter(name, "must include a time zone offset")
+    catalogue = deps.catalogue
+    page = await list_recoveries(
+        deps=deps,
+        actor=actor,
+        recovery_filter=RecoveryFilter(
+            case_reference=case_reference,
+            country=country,
+            recovered_from=recovered_from,
+            recovered_to=recovered_to,
+            make=(catalogue.resolve_make(make).canonical or make) if make else None,
+            calibre=(catalogue.resolve_calibre(calibre).canonical or calibre) if calibre else None,
+            item_kind=item_kind,
+        ),
+        after=_decode_cursor(cursor) if cursor else None,
+        limit=limit,
+    )
+    return RecoveryPage(
+        recoveries=[recovery_summary(r) for r in page.recoveries],
+        next_cursor=_encode_cursor(page.next_cursor) if page.next_cursor else None,
+    )
+
+
+def _encode_cursor(cursor: RecoveryCursor) -> str:
+    raw = json.dumps([cursor.recovered_at.isoformat(), str(cursor.recovery_id)])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(text: str) -> RecoveryCursor:
+    try:
+        padded = text + "=" * (-len(text) % 4)
+        recovered_at, recovery_id = json.loads(base64.urlsafe_b64decode(padded))
+        moment = datetime.fromisoformat(recovered_at)
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+        return RecoveryCursor(moment, UUID(recovery_id))
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+        raise ProblemError.invalid_parameter("cursor", "not a cursor this service issued") from None

@@ -1,0 +1,46 @@
+"""Builds the application's ports from settings; used by the HTTP app and the CLI."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from service.adapters.clock import SystemClock
+from service.adapters.ids import UuidV7Generator
+from service.adapters.passwords import Argon2PasswordHasher
+from service.adapters.persistence.database import PoolSettings, create_engine
+from service.adapters.persistence.unit_of_work import Database
+from service.adapters.reference_catalogue import packaged_catalogue
+from service.adapters.settings import Settings
+from service.adapters.tokens import JoseTokenService, TokenKey
+from service.dependencies import Dependencies
+
+DEVELOPMENT_KEY_ID = "development"
+
+
+def open_database(settings: Settings) -> Database:
+    pool = PoolSettings(size=settings.db_pool_size, overflow=settings.db_max_overflow)
+    return Database(create_engine(settings.database_url, pool=pool))
+
+
+def token_service(settings: Settings) -> JoseTokenService:
+    kid = DEVELOPMENT_KEY_ID if settings.uses_development_secret else settings.jwt_key_id
+    secret = settings.signing_secret
+    return JoseTokenService(
+        [
+            TokenKey(
+                kid=kid, algorithm="HS256", verification_material=secret, signing_material=secret
+            )
+        ],
+        lifetime=timedelta(minutes=settings.access_token_minutes),
+    )
+
+
+def build_dependencies(database: Database, settings: Settings) -> Dependencies:
+    return Dependencies(
+        unit_of_work=database.unit_of_work,
+        clock=SystemClock(),
+        ids=UuidV7Generator(),
+        catalogue=packaged_catalogue(),
+        passwords=Argon2PasswordHasher(),
+        tokens=token_service(settings),
+    )

@@ -1,0 +1,254 @@
+"""The `tracedesk` command: serve, migrate, seed demo data, administer accounts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import ipaddress
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+from uuid import UUID
+
+from service import accounts
+from service.adapters.bootstrap import build_dependencies, open_database
+from service.adapters.logging import configure_logging
+from service.adapters.persistence.schema import SchemaStatus, status, upgrade
+from service.adapters.settings import Settings
+from service.dependencies import Dependencies
+from service.domain.errors import DomainError, ValidationFailed
+
+T = TypeVar("T")
+
+
+class CommandFailed(Exception):
+    """A command could not do its work; the message says what to do instead."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    if not hasattr(arguments, "run"):
+        parser.print_help()
+        return 2
+    settings = Settings()
+    try:
+        result: int = arguments.run(arguments, settings)
+        return result
+    except CommandFailed as failure:
+        print(f"tracedesk: {failure}", file=sys.stderr)
+        return 2
+    except ValidationFailed as failure:
+        for problem in failure.problems:
+            print(f"tracedesk: {problem.field or 'value'}: {problem.detail}", file=sys.stderr)
+        return 2
+    except DomainError as failure:
+        print(f"tracedesk: {failure}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tracedesk", description=__doc__)
+    commands = parser.add_subparsers(title="commands")
+
+    serve = commands.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--host", help="address to listen on (default: see README)")
+    serve.add_argument("--port", type=int, help="port (default 8000)")
+    serve.add_argument("--migrate", action="store_true", help="apply pending migrations first")
+    serve.add_argument("--demo", action="store_true", help="load the demo data set if absent")
+    serve.set_defaults(run=_serve)
+
+    database = commands.add_parser("db", help="database schema").add_subparsers(title="actions")
+    database.add_parser("upgrade", help="apply pending migrations").set_defaults(run=_db_upgrade)
+    database.add_parser("status", help="show the schema revision").set_defaults(run=_db_status)
+
+    commands.add_parser("seed-demo", help="load the demo data set").set_defaults(run=_seed_demo)
+
+    admin = commands.add_parser("admin", help="agencies and accounts").add_subparsers(
+        title="actions"
+    )
+    agency = admin.add_parser("create-agency", help="register an agency")
+    agency.add_argument("--name", required=True)
+    agency.add_argument("--country", required=True, help="ISO 3166-1 alpha-2")
+    agency.add_argument("--kind", default="police")
+    agency.set_defaults(run=_create_agency)
+
+    user = admin.add_parser("create-user", help="create a user (password asked for)")
+    user.add_argument("--agency", required=True, help="agency id or exact name")
+    user.add_argument("--username", required=True)
+    user.add_argument("--display-name", required=True)
+    user.add_argument("--role", action="append", required=True, dest="roles")
+    user.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    user.set_defaults(run=_create_user)
+
+    admin.add_parser("list-agencies", help="agencies and their ids").set_defaults(
+        run=_list_agencies
+    )
+    return parser
+
+
+def _with_database(
+    settings: Settings, work: Callable[[Dependencies], Awaitable[T]], *, migrated: bool = True
+) -> T:
+    async def run() -> T:
+        database = open_database(settings)
+        try:
+            if migrated:
+                schema = await status(database.engine)
+                if not schema.is_current:
+                    raise CommandFailed(schema.explain())
+            return await work(build_dependencies(database, settings))
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+def _schema(settings: Settings, *, migrate: bool) -> SchemaStatus:
+    async def run() -> SchemaStatus:
+        database = open_database(settings)
+        try:
+            return await (upgrade if migrate else status)(database.engine)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(run())
+
+
+def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
+    print(_schema(settings, migrate=True).explain())
+    return 0
+
+
+def _db_status(_: argparse.Namespace, settings: Settings) -> int:
+    schema = _schema(settings, migrate=False)
+    print(schema.explain())
+    return 0 if schema.is_current else 1
+
+
+def _seed_demo(_: argparse.Namespace, settings: Settings) -> int:
+    from service.adapters.demo import seed_demo
+
+    summary = _with_database(settings, seed_demo)
+    print(summary)
+    return 0
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def listening_address(settings: Settings, requested: str | None) -> str:
+    """Where to listen. With the built-in development secret anyone could forge tokens,
+    so only loopback is allowed; with a configured secret the default is all interfaces."""
+    host = (
+        requested
+        or settings.host
+        or ("127.0.0.1" if settings.uses_development_secret else "0.0.0.0")  # noqa: S104
+    )
+    if settings.uses_development_secret and not _is_loopback(host):
+        raise CommandFailed(
+            f"refusing to listen on {host} with the built-in development signing secret; "
+            "set TRACEDESK_JWT_SECRET (32+ random bytes) to serve beyond this machine"
+        )
+    return host
+
+
+def _serve(arguments: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from service.adapters.api.app import create_app
+
+    configure_logging(settings.environment, settings.log_level)
+    host = listening_address(settings, arguments.host)
+    schema = _schema(settings, migrate=arguments.migrate)
+    if not schema.is_current:
+        raise CommandFailed(schema.explain())
+    if arguments.demo:
+        _seed_demo(arguments, settings)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=arguments.port or settings.port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+    )
+    return 0
+
+
+def _print(document: dict[str, Any]) -> None:
+    print(json.dumps(document, ensure_ascii=False, default=str))
+
+
+def _create_agency(arguments: argparse.Namespace, settings: Settings) -> int:
+    agency = _with_database(
+        settings,
+        lambda deps: accounts.register_agency(
+            deps=deps, name=arguments.name, country=arguments.country, kind=arguments.kind
+        ),
+    )
+    _print({"agency_id": agency.id, "name": agency.name, "country": agency.country})
+    return 0
+
+
+def _list_agencies(_: argparse.Namespace, settings: Settings) -> int:
+    async def listing(deps: Dependencies) -> None:
+        async with deps.unit_of_work() as uow:
+            for agency in await uow.agencies.all():
+                _print({"agency_id": agency.id, "name": agency.name, "country": agency.country})
+
+    _with_database(settings, listing)
+    return 0
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise CommandFailed("the passwords differ")
+    return first
+
+
+async def _agency_id(deps: Dependencies, reference: str) -> UUID:
+    async with deps.unit_of_work() as uow:
+        try:
+            agency = await uow.agencies.get(UUID(reference))
+        except ValueError:
+            agency = await uow.agencies.by_name(reference)
+    if agency is None:
+        raise CommandFailed(f"no agency {reference!r}; see `tracedesk admin list-agencies`")
+    return agency.id
+
+
+def _create_user(arguments: argparse.Namespace, settings: Settings) -> int:
+    password = _read_password(arguments.password_stdin)
+
+    async def create(deps: Dependencies) -> Any:
+        return await accounts.register_user(
+            deps=deps,
+            agency_id=await _agency_id(deps, arguments.agency),
+            username=arguments.username,
+            display_name=arguments.display_name,
+            roles=arguments.roles,
+            password=password,
+        )
+
+    user = _with_database(settings, create)
+    _print({"user_id": user.id, "username": user.username, "roles": sorted(user.roles)})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

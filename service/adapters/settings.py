@@ -1,0 +1,51 @@
+"""Configuration from the environment (prefix TRACEDESK_) or a .env file."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Signs tokens when no secret is configured, so a newcomer can try tracedesk at once.
+# Everyone can read it here, so the server refuses to listen beyond loopback with it.
+DEVELOPMENT_SECRET: Final = "tracedesk-development-secret-never-use-in-production"  # noqa: S105
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRACEDESK_", env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///./tracedesk.db"
+    environment: Environment = Environment.DEVELOPMENT
+    log_level: str = "INFO"
+
+    host: str | None = Field(
+        default=None,
+        description="Address to listen on; defaults to 0.0.0.0 with a configured signing "
+        "secret, 127.0.0.1 without one.",
+    )
+    port: int = 8000
+
+    jwt_secret: SecretStr | None = Field(
+        default=None, description="HS256 signing secret (at least 32 bytes)."
+    )
+    jwt_key_id: str = "primary"
+    access_token_minutes: int = 15
+
+    max_body_bytes: int = 1_048_576
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+
+    @property
+    def uses_development_secret(self) -> bool:
+        return self.jwt_secret is None
+
+    @property
+    def signing_secret(self) -> str:
+        return DEVELOPMENT_SECRET if self.jwt_secret is None else self.jwt_secret.get_secret_value()

@@ -1,0 +1,185 @@
+"""Bad input gets a clear problem, stores nothing, and leaves the service up."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import Api, recovery_body
+
+
+async def stored_count(api: Api, token: str) -> int:
+    page = await api.client.get("/api/v1/recoveries", headers={"Authorization": token})
+    return len(page.json()["recoveries"])
+
+
+def item(**fields: Any) -> dict[str, Any]:
+    return {**recovery_body()["items"][0], **fields}
+
+
+BAD_BODIES: list[tuple[str, Any, int, str, str | None]] = [
+    # (case, body, status, problem type, expected pointer)
+    ("unknown field", recovery_body(colour="red"), 422, "validation-error", "#/colour"),
+    (
+        "unknown item field",
+        recovery_body(items=[item(barrel="long")]),
+        422,
+        "validation-error",
+        "#/items/0/barrel",
+    ),
+    ("items not a list", recovery_body(items="pistol"), 422, "validation-error", "#/items"),
+    (
+        "number as string",
+        recovery_body(items=[{"kind": "ammunition", "calibre": "9mm", "quantity": "50"}]),
+        422,
+        "validation-error",
+        "#/items/0/quantity",
+    ),
+    (
+        "latitude as string",
+        recovery_body(location={"description": "x", "country": "FR", "lat": "48", "lon": 2}),
+        422,
+        "validation-error",
+        "#/location/lat",
+    ),
+    ("no items", recovery_body(items=[]), 422, "validation-error", "#/items"),
+    (
+        "unknown item kind",
+        recovery_body(items=[{"kind": "tank"}]),
+        422,
+        "validation-error",
+        "#/items/0",
+    ),
+    (
+        "control character",
+        recovery_body(items=[item(serial="AB\u0000C")]),
+        422,
+        "validation-error",
+        "#/items/0/serial",
+    ),
+    (
+        "bidi override",
+        recovery_body(case_reference="CASE\u202e1"),
+        422,
+        "validation-error",
+        "#/case_reference",
+    ),
+    (
+        "invalid country",
+        recovery_body(location={"description": "x", "country": "XX"}),
+        422,
+        "validation-error",
+        "#/location/country",
+    ),
+    (
+        "invalid country of manufacture",
+        recovery_body(items=[item(country_of_manufacture="ZZ")]),
+        422,
+        "validation-error",
+        "#/items/0/country_of_manufacture",
+    ),
+    (
+        "future recovery",
+        recovery_body(recovered_at="2999-01-01T00:00:00Z"),
+        422,
+        "validation-error",
+        "#/recovered_at",
+    ),
+    (
+        "naive time",
+        recovery_body(recovered_at="2026-11-01T10:30:00"),
+        422,
+        "validation-error",
+        "#/recovered_at",
+    ),
+    (
+        "serial too long",
+        recovery_body(items=[item(serial="A" * 65)]),
+        422,
+        "validation-error",
+        "#/items/0/serial",
+    ),
+    (
+        "state contradicts reading",
+        recovery_body(items=[item(serial_state="obliterated")]),
+        422,
+        "validation-error",
+        "#/items/0/serial_state",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "body", "status", "slug", "pointer"), BAD_BODIES, ids=[c[0] for c in BAD_BODIES]
+)
+async def test_bad_bodies_get_a_problem_with_a_pointer_and_store_nothing(
+    api: Api, case: str, body: Any, status: int, slug: str, pointer: str | None
+) -> None:
+    token = await api.user("investigator")
+    response = await api.client.post(
+        "/api/v1/recoveries", json=body, headers={"Authorization": token}
+    )
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"] == f"/problems/{slug}" and problem["status"] == status
+    assert pointer in [e.get("pointer") for e in problem["errors"]]
+    assert await stored_count(api, token) == 0
+
+
+async def test_malformed_json_is_a_400_problem(api: Api) -> None:
+    token = await api.user("investigator")
+    response = await api.client.post(
+        "/api/v1/recoveries",
+        content=b'{"case_reference": "CASE-1", "items": [',
+        headers={"Authorization": token, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["type"] == "/problems/malformed-request"
+    assert await stored_count(api, token) == 0
+
+
+async def test_a_ten_megabyte_string_is_refused_and_the_service_stays_up(api: Api) -> None:
+    token = await api.user("investigator")
+    huge = json.dumps(recovery_body(case_reference="A" * 10_000_000)).encode()
+    response = await api.client.post(
+        "/api/v1/recoveries",
+        content=huge,
+        headers={"Authorization": token, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.json()["type"] == "/problems/payload-too-large"
+
+    async def chunks():  # type: ignore[no-untyped-def]
+        for start in range(0, len(huge), 65536):
+            yield huge[start : start + 65536]
+
+    streamed = await api.client.post(
+        "/api/v1/recoveries",
+        content=chunks(),
+        headers={"Authorization": token, "Content-Type": "application/json"},
+    )
+    assert streamed.status_code == 413
+    assert (await api.client.get("/healthz")).status_code == 200
+    assert (await api.record(token)).status_code == 201
+    assert await stored_count(api, token) == 1
+
+
+async def test_a_long_query_parameter_is_a_parameter_problem(api: Api) -> None:
+    token = await api.user("investigator")
+    response = await api.client.get(
+        "/api/v1/search/serials", params={"serial": "A" * 100}, headers={"Authorization": token}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["parameter"] == "serial"
+
+
+async def test_a_malformed_id_in_the_path_is_a_parameter_problem(api: Api) -> None:
+    token = await api.user("investigator")
+    response = await api.client.get(
+        "/api/v1/recoveries/not-a-uuid", headers={"Authorization": token}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["parameter"] == "recovery_id"

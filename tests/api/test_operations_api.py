@@ -1,0 +1,49 @@
+"""Health, readiness, request ids, problem types and the published contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from service.adapters.api.problems import PROBLEM_TYPES
+from tests.api.conftest import Api
+
+SCHEMAS = Path(__file__).parents[2] / "schemas"
+
+
+async def test_health_and_readiness(api: Api) -> None:
+    assert (await api.client.get("/healthz")).json() == {"status": "ok"}
+    ready = await api.client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+
+
+async def test_every_response_carries_a_request_id(api: Api) -> None:
+    given = await api.client.get("/healthz", headers={"X-Request-ID": "trace-me-42"})
+    assert given.headers["x-request-id"] == "trace-me-42"
+    generated = await api.client.get("/nowhere")
+    assert len(generated.headers["x-request-id"]) == 32
+    assert generated.json()["request_id"] == generated.headers["x-request-id"]
+    hostile = await api.client.get("/healthz", headers={"X-Request-ID": "a b\r;<script>"})
+    assert hostile.headers["x-request-id"] != "a b\r;<script>"
+    assert len(hostile.headers["x-request-id"]) == 32
+
+
+async def test_unknown_routes_and_methods_are_problems(api: Api) -> None:
+    missing = await api.client.get("/api/v1/nothing-here")
+    assert missing.status_code == 404 and missing.json()["type"] == "/problems/not-found"
+    wrong = await api.client.delete("/api/v1/recoveries")
+    assert wrong.status_code == 405 and wrong.json()["type"] == "/problems/method-not-allowed"
+
+
+async def test_problem_types_describe_themselves(api: Api) -> None:
+    for slug, kind in PROBLEM_TYPES.items():
+        described = (await api.client.get(f"/problems/{slug}")).json()
+        assert described["type"] == kind.uri and described["status"] == kind.status
+
+
+async def test_the_checked_in_openapi_document_is_current(api: Api) -> None:
+    served = (await api.client.get("/openapi.json")).json()
+    checked_in = json.loads((SCHEMAS / "openapi.json").read_text(encoding="utf-8"))
+    assert served == checked_in, (
+        "schemas/openapi.json is stale: run `python -m service.adapters.api.contract`"
+    )
