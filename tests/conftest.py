@@ -8,11 +8,18 @@ from pathlib import Path
 import pytest
 
 from service.adapters.memory import InMemoryStore, InMemoryUnitOfWork
-from service.adapters.persistence.unit_of_work import Database
+from service.adapters.persistence.database import Database
+from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.adapters.reference_catalogue import packaged_catalogue
 from service.domain.ports import UnitOfWork
 from service.domain.reference import ReferenceCatalogue
-from tests.databases import fresh_postgres_database, migrated_database, reset, sqlite_url
+from tests.databases import (
+    dispose_maintenance,
+    fresh_postgres_database,
+    migrated_database,
+    reset,
+    sqlite_url,
+)
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -22,6 +29,7 @@ async def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> AsyncIter
     database = await migrated_database(sqlite_url(tmp_path_factory.mktemp("sqlite")))
     yield database
     await database.dispose()
+    await dispose_maintenance()
 
 
 @pytest.fixture(scope="session")
@@ -30,6 +38,7 @@ async def postgresql_database() -> AsyncIterator[Database]:
         database = await migrated_database(url)
         yield database
         await database.dispose()
+        await dispose_maintenance()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -62,7 +71,7 @@ async def unit_of_work(storage: Database | None) -> Callable[[], UnitOfWork]:
         store = InMemoryStore()
         return lambda: InMemoryUnitOfWork(store)
     await reset(storage)
-    return storage.unit_of_work
+    return lambda: SqlUnitOfWork(storage)
 
 
 @pytest.fixture

@@ -18,11 +18,11 @@ import asyncpg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.adapters.persistence import tables
-from service.adapters.persistence.database import create_engine
+from service.adapters.persistence.database import Database, migration_engine, open_database
 from service.adapters.persistence.schema import upgrade
-from service.adapters.persistence.unit_of_work import Database
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
@@ -71,9 +71,19 @@ def sqlite_url(directory: Path) -> str:
 
 
 async def migrated_database(url: str) -> Database:
-    database = Database(create_engine(url))
-    await upgrade(database.engine)
-    return database
+    await upgrade(url)
+    return await open_database(url)
+
+
+# Maintenance (emptying tables between tests) goes through SQLAlchemy, outside the code
+# under test; one engine per database for the whole session.
+_maintenance: dict[str, AsyncEngine] = {}
+
+
+async def dispose_maintenance() -> None:
+    for engine in _maintenance.values():
+        await engine.dispose()
+    _maintenance.clear()
 
 
 AGENCIES = {
@@ -84,7 +94,10 @@ AGENCIES = {
 
 async def reset(database: Database) -> None:
     """Empty every table and put back the two agencies tests record recoveries for."""
-    async with database.engine.connect() as connection:
+    engine = _maintenance.get(database.url)
+    if engine is None:
+        engine = _maintenance[database.url] = migration_engine(database.url)
+    async with engine.begin() as connection:
         if database.dialect == "postgresql":
             names = ", ".join(t.name for t in tables.metadata.sorted_tables)
             await connection.exec_driver_sql(f"TRUNCATE {names} CASCADE")

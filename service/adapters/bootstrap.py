@@ -7,8 +7,9 @@ from datetime import timedelta
 from service.adapters.clock import SystemClock
 from service.adapters.ids import UuidV7Generator
 from service.adapters.passwords import Argon2PasswordHasher
-from service.adapters.persistence.database import PoolSettings, create_engine
-from service.adapters.persistence.unit_of_work import Database
+from service.adapters.persistence.database import Database, PoolSettings
+from service.adapters.persistence.database import open_database as open_storage
+from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.adapters.reference_catalogue import packaged_catalogue
 from service.adapters.settings import Settings
 from service.adapters.tokens import JoseTokenService, TokenKey
@@ -17,9 +18,8 @@ from service.dependencies import Dependencies
 DEVELOPMENT_KEY_ID = "development"
 
 
-def open_database(settings: Settings) -> Database:
-    pool = PoolSettings(size=settings.db_pool_size, overflow=settings.db_max_overflow)
-    return Database(create_engine(settings.database_url, pool=pool))
+async def open_database(settings: Settings) -> Database:
+    return await open_storage(settings.database_url, PoolSettings(size=settings.db_pool_size))
 
 
 def token_service(settings: Settings) -> JoseTokenService:
@@ -37,7 +37,7 @@ def token_service(settings: Settings) -> JoseTokenService:
 
 def build_dependencies(database: Database, settings: Settings) -> Dependencies:
     return Dependencies(
-        unit_of_work=database.unit_of_work,
+        unit_of_work=lambda: SqlUnitOfWork(database),
         clock=SystemClock(),
         ids=UuidV7Generator(),
         catalogue=packaged_catalogue(),

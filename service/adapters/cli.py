@@ -95,12 +95,12 @@ def _with_database(
     settings: Settings, work: Callable[[Dependencies], Awaitable[T]], *, migrated: bool = True
 ) -> T:
     async def run() -> T:
-        database = open_database(settings)
+        if migrated:
+            schema = await status(settings.database_url)
+            if not schema.is_current:
+                raise CommandFailed(schema.explain())
+        database = await open_database(settings)
         try:
-            if migrated:
-                schema = await status(database.engine)
-                if not schema.is_current:
-                    raise CommandFailed(schema.explain())
             return await work(build_dependencies(database, settings))
         finally:
             await database.dispose()
@@ -109,14 +109,7 @@ def _with_database(
 
 
 def _schema(settings: Settings, *, migrate: bool) -> SchemaStatus:
-    async def run() -> SchemaStatus:
-        database = open_database(settings)
-        try:
-            return await (upgrade if migrate else status)(database.engine)
-        finally:
-            await database.dispose()
-
-    return asyncio.run(run())
+    return asyncio.run((upgrade if migrate else status)(settings.database_url))
 
 
 def _db_upgrade(_: argparse.Namespace, settings: Settings) -> int:

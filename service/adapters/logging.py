@@ -1,5 +1,6 @@
 """Structured logs: JSON in production, readable in development, always with the
-request id. Standard-library loggers (uvicorn, SQLAlchemy) go through the same chain."""
+request id. tracedesk's own events go straight through structlog (cheap enough for a
+line per request); standard-library loggers (uvicorn, alembic) are rendered the same."""
 
 from __future__ import annotations
 
@@ -14,8 +15,7 @@ from service.adapters.settings import Environment
 def configure_logging(environment: Environment, level: str = "INFO") -> None:
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
+        structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer: structlog.types.Processor = (
@@ -23,16 +23,17 @@ def configure_logging(environment: Environment, level: str = "INFO") -> None:
         if environment is Environment.PRODUCTION
         else structlog.dev.ConsoleRenderer()
     )
+    numeric_level = logging.getLevelNamesMapping()[level.upper()]
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stdout),
+        wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=shared,
+            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info,
@@ -42,7 +43,7 @@ def configure_logging(environment: Environment, level: str = "INFO") -> None:
     )
     root = logging.getLogger()
     root.handlers = [handler]
-    root.setLevel(level.upper())
+    root.setLevel(numeric_level)
     # tracedesk writes its own access line (without query strings, which may carry
     # serial numbers); uvicorn's would duplicate it.
     for name in ("uvicorn", "uvicorn.error"):

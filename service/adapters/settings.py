@@ -39,8 +39,15 @@ class Settings(BaseSettings):
     access_token_minutes: int = 15
 
     max_body_bytes: int = 1_048_576
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
+    db_pool_size: int = Field(
+        default=20,
+        description="PostgreSQL connections per server process; requests beyond it wait.",
+    )
+    opentelemetry: bool = Field(
+        default=False,
+        description="FastAPI's native OpenTelemetry spans, metrics and logs, sent to the "
+        "globally configured providers. Off: otherwise every request probes for them.",
+    )
 
     @property
     def uses_development_secret(self) -> bool:

@@ -9,6 +9,7 @@ old ones for verification until their tokens have expired.
 from __future__ import annotations
 
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,6 +36,11 @@ class TokenKey:
 
 
 class JoseTokenService:
+    # Verified tokens are remembered by their exact text: a signature that checked once
+    # checks forever, so only expiry is re-checked. Whether the account may still act is
+    # decided by the caller on every request, not here.
+    VERIFIED_CACHE_SIZE: Final = 10_000
+
     def __init__(self, keys: Sequence[TokenKey], *, lifetime: timedelta) -> None:
         signing = [k for k in keys if k.signing_material is not None]
         if len(signing) != 1:
@@ -43,6 +49,7 @@ class JoseTokenService:
         self._signing_material: str = signing[0].signing_material or ""
         self._keys = {k.kid: k for k in keys}
         self._lifetime = lifetime
+        self._verified: OrderedDict[str, tuple[int, TokenSubject]] = OrderedDict()
 
     def issue(self, actor: Actor, *, now: datetime) -> IssuedToken:
         expires = now + self._lifetime
@@ -66,6 +73,20 @@ class JoseTokenService:
         return IssuedToken(token=token, expires_at=expires)
 
     def verify(self, token: str, *, now: datetime) -> TokenSubject:
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            expires, subject = remembered
+            if expires <= int(now.timestamp()):
+                del self._verified[token]
+                raise Unauthenticated("token expired")
+            return subject
+        subject, expires = self._verify_signature(token, now=now)
+        self._verified[token] = (expires, subject)
+        if len(self._verified) > self.VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return subject
+
+    def _verify_signature(self, token: str, *, now: datetime) -> tuple[TokenSubject, int]:
         try:
             header = jwt.get_unverified_header(token)
         except JWTError:
@@ -91,6 +112,9 @@ class JoseTokenService:
         if int(claims["exp"]) <= int(now.timestamp()):
             raise Unauthenticated("token expired")
         try:
-            return TokenSubject(actor_id=uuid.UUID(claims["sub"]), kind=ActorKind(claims["kind"]))
+            subject = TokenSubject(
+                actor_id=uuid.UUID(claims["sub"]), kind=ActorKind(claims["kind"])
+            )
         except (KeyError, ValueError):
             raise Unauthenticated("token subject malformed") from None
+        return subject, int(claims["exp"])

@@ -21,6 +21,10 @@ def check_text(
         raise InvalidValue(field, "must not be empty")
     if len(value) > max_length:
         raise InvalidValue(field, f"must be at most {max_length} characters")
+    if value.isprintable():
+        # Printable text has no control, format, surrogate, private or unassigned
+        # characters; the check below runs only for the rest (line breaks, odd spaces).
+        return value
     for char in value:
         if multiline and char in _LINE_BREAKS:
             continue

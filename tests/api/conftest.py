@@ -16,7 +16,7 @@ from service import accounts
 from service.adapters.api.app import create_app
 from service.adapters.bootstrap import build_dependencies
 from service.adapters.passwords import Argon2PasswordHasher
-from service.adapters.persistence.unit_of_work import Database
+from service.adapters.persistence.database import Database
 from service.adapters.settings import Settings
 from service.dependencies import Dependencies
 from tests.databases import AGENCIES
@@ -89,7 +89,7 @@ def recovery_body(**overrides: Any) -> dict[str, Any]:
 
 @pytest.fixture
 async def api(database: Database) -> AsyncIterator[Api]:
-    settings = Settings(database_url=database.engine.url.render_as_string(hide_password=False))
+    settings = Settings(database_url=database.url)
     app = create_app(settings, dependencies=fast_dependencies)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

@@ -9,10 +9,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 
-from service.adapters.persistence.database import create_engine
+from service.adapters.persistence.database import Database, migration_engine
 from service.adapters.persistence.schema import status, upgrade
 from service.adapters.persistence.tables import metadata
-from service.adapters.persistence.unit_of_work import Database
 from tests.databases import sqlite_url
 
 
@@ -34,19 +33,20 @@ def _schema_differences(connection: Connection) -> list[Any]:
 
 
 async def test_migrated_schema_matches_the_models(database: Database) -> None:
-    async with database.engine.connect() as connection:
-        differences = await connection.run_sync(_schema_differences)
+    engine = migration_engine(database.url)
+    try:
+        async with engine.connect() as connection:
+            differences = await connection.run_sync(_schema_differences)
+    finally:
+        await engine.dispose()
     assert differences == []
 
 
 async def test_an_unmigrated_database_is_reported_with_the_command_to_run(tmp_path: Path) -> None:
-    engine = create_engine(sqlite_url(tmp_path))
-    try:
-        before = await status(engine)
-        assert not before.is_current
-        assert "tracedesk db upgrade" in before.explain()
-        after = await upgrade(engine)
-        assert after.is_current and after.current == after.head
-        assert (await upgrade(engine)).is_current  # running it again changes nothing
-    finally:
-        await engine.dispose()
+    url = sqlite_url(tmp_path)
+    before = await status(url)
+    assert not before.is_current
+    assert "tracedesk db upgrade" in before.explain()
+    after = await upgrade(url)
+    assert after.is_current and after.current == after.head
+    assert (await upgrade(url)).is_current  # running it again changes nothing

@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from service.adapters.persistence.unit_of_work import Database
+from service.adapters.persistence.database import Database
+from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.domain.errors import StaleVersion
 from service.domain.items import (
     AmmunitionReport,
@@ -219,10 +220,10 @@ async def test_unresolved_spellings_are_counted(unit_of_work: Factory) -> None:
 async def test_a_failed_write_leaves_nothing_behind(database: Database) -> None:
     good = recovery()
     orphan = recovery(agency=new_id())  # no such agency: the foreign key refuses it
-    async with database.unit_of_work() as uow:
+    async with SqlUnitOfWork(database) as uow:
         uow.recoveries.add(good)
         uow.recoveries.add(orphan)
         with pytest.raises(Exception) as failure:  # noqa: PT011 - driver-specific error type
             await uow.commit()
     assert "foreign key" in str(failure.value).lower()
-    assert await load(database.unit_of_work, good.id) is None
+    assert await load(lambda: SqlUnitOfWork(database), good.id) is None

@@ -13,14 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.adapters.memory import InMemoryStore, InMemoryUnitOfWork
-from service.adapters.persistence.unit_of_work import Database
+from service.adapters.persistence.database import Database
+from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.domain.access import Role
 from service.domain.errors import InvalidValue, ValidationFailed
 from service.domain.items import FirearmReport
 from service.domain.reference import ReferenceCatalogue
 from service.recoveries import RecordRecovery, record_recovery
 from service.serial_search import search_serials
-from tests.builders import actor, location, dependencies_for_tests
+from tests.builders import actor, dependencies_for_tests, location
 from tests.databases import reset
 
 ALPHABET = "AB80OQ15S-"
@@ -85,12 +86,12 @@ async def test_sql_search_finds_exactly_what_a_full_scan_finds(
         items=[FirearmReport(serial=s, make="Glock") for s in stored],
     )
     scan = dependencies_for_tests(lambda: InMemoryUnitOfWork(memory), catalogue=catalogue)
-    indexed = dependencies_for_tests(database.unit_of_work, catalogue=catalogue)
+    indexed = dependencies_for_tests(lambda: SqlUnitOfWork(database), catalogue=catalogue)
     try:
         recorded = await record_recovery(deps=scan, actor=investigator, command=command)
     except ValidationFailed:  # readings the domain refuses are not this test's subject
         return
-    async with database.unit_of_work() as uow:
+    async with SqlUnitOfWork(database) as uow:
         uow.recoveries.add(recorded)
         await uow.commit()
 

@@ -23,7 +23,7 @@ from service.recoveries import (
 )
 from service.reference_report import unresolved_reference_values
 from service.serial_search import search_serials
-from tests.builders import AGENCY_B, NOW, actor, firearm, location, dependencies_for_tests
+from tests.builders import AGENCY_B, NOW, actor, dependencies_for_tests, firearm, location
 
 
 class FixedClock:

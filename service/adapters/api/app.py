@@ -19,8 +19,8 @@ from service.adapters.api.routes import (
     search,
 )
 from service.adapters.bootstrap import build_dependencies, open_database
+from service.adapters.persistence.database import Database
 from service.adapters.persistence.schema import status
-from service.adapters.persistence.unit_of_work import Database
 from service.adapters.settings import Settings
 from service.dependencies import Dependencies
 from service.domain.items import ItemKind
@@ -41,11 +41,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = open_database(settings)
+        schema = await status(settings.database_url)
+        if not schema.is_current:
+            raise SchemaNotCurrent(schema.explain())
+        database = await open_database(settings)
         try:
-            schema = await status(database.engine)
-            if not schema.is_current:
-                raise SchemaNotCurrent(schema.explain())
             app.state.database = database
             app.state.deps = dependencies(database, settings)
             yield
@@ -61,11 +61,17 @@ def create_app(
         lifespan=lifespan,
         docs_url="/docs",
         redoc_url=None,
+        telemetry={
+            "tracing": settings.opentelemetry,
+            "metrics": settings.opentelemetry,
+            "logs": settings.opentelemetry,
+        },
     )
     install_problem_handlers(app, union_tags=frozenset(kind.value for kind in ItemKind))
     for module in (auth, recoveries, search, reference, health, problem_types):
         app.include_router(module.router)
     # Added last, runs first: every response, even a refused one, carries the request id.
+    # (Starlette's own body limit answers 413 in plain text, not as a problem.)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext)
     return app

@@ -20,7 +20,9 @@ _bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 log = structlog.get_logger("tracedesk.auth")
 
 
-def get_dependencies(request: Request) -> Dependencies:
+# Dependencies are coroutines on purpose: FastAPI runs plain functions in a worker
+# thread, a hand-off that costs more than the work they do.
+async def get_dependencies(request: Request) -> Dependencies:
     deps: Dependencies = request.app.state.deps
     return deps
 
@@ -61,7 +63,7 @@ def etag(recovery: Recovery) -> str:
 _STRONG_TAG = re.compile(r'^\s*"v(\d{1,9})"\s*$')
 
 
-def required_version(
+async def required_version(
     if_match: Annotated[
         str | None,
         Header(description='The ETag you read, e.g. "v3"; required for changes.'),

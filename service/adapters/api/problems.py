@@ -298,7 +298,9 @@ def install_problem_handlers(app: FastAPI, *, union_tags: frozenset[str] = froze
 
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request: Request, error: StarletteHTTPException) -> Response:
-        slug = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code)
+        slug = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
+            error.status_code
+        )
         if slug is None:
             log.warning("unmapped http error", status=error.status_code)
             slug = "internal-error" if error.status_code >= 500 else "validation-error"

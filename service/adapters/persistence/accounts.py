@@ -2,66 +2,61 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.adapters.persistence import tables
-from service.adapters.persistence.writes import InsertRows, RowOperation, UpdateRow
+from service.adapters.persistence.database import Connect, Row, Stage
+from service.adapters.persistence.sql import Query
+from service.adapters.persistence.writes import InsertRows, UpdateRow
 from service.domain.access import Role
 from service.domain.identity import Agency, AgencyKind, User
 
+_AGENCY_BY_ID = Query(
+    lambda _: sa.select(tables.agencies).where(tables.agencies.c.id == sa.bindparam("id"))
+)
+_AGENCY_BY_NAME = Query(
+    lambda _: sa.select(tables.agencies).where(tables.agencies.c.name == sa.bindparam("name"))
+)
+_ALL_AGENCIES = Query(lambda _: sa.select(tables.agencies).order_by(tables.agencies.c.name))
+_USER_BY_ID = Query(
+    lambda _: sa.select(tables.users).where(tables.users.c.id == sa.bindparam("id"))
+)
+_USER_BY_USERNAME = Query(
+    lambda _: sa.select(tables.users).where(tables.users.c.username == sa.bindparam("username"))
+)
+
 
 class SqlAgencyRepository:
-    def __init__(
-        self, connection: Callable[[], Any], stage: Callable[[list[RowOperation]], None]
-    ) -> None:
-        self._connection = connection
+    def __init__(self, connect: Connect, stage: Stage) -> None:
+        self._connect = connect
         self._stage = stage
 
-    async def _one(self, condition: sa.ColumnElement[bool]) -> Agency | None:
-        connection: AsyncConnection = await self._connection()
-        row = (
-            (await connection.execute(sa.select(tables.agencies).where(condition)))
-            .mappings()
-            .first()
-        )
-        return _agency(row) if row else None
-
     async def get(self, agency_id: UUID) -> Agency | None:
-        return await self._one(tables.agencies.c.id == agency_id)
+        rows = await (await self._connect()).fetch(_AGENCY_BY_ID, id=agency_id)
+        return _agency(rows[0]) if rows else None
 
     async def by_name(self, name: str) -> Agency | None:
-        return await self._one(tables.agencies.c.name == name)
+        rows = await (await self._connect()).fetch(_AGENCY_BY_NAME, name=name)
+        return _agency(rows[0]) if rows else None
 
     async def all(self) -> list[Agency]:
-        connection: AsyncConnection = await self._connection()
-        statement = sa.select(tables.agencies).order_by(tables.agencies.c.name)
-        return [_agency(r) for r in (await connection.execute(statement)).mappings()]
+        return [_agency(row) for row in await (await self._connect()).fetch(_ALL_AGENCIES)]
 
     def add(self, agency: Agency) -> None:
-        self._stage(
-            [
-                InsertRows(
-                    tables.agencies,
-                    [
-                        {
-                            "id": agency.id,
-                            "name": agency.name,
-                            "country": agency.country,
-                            "kind": agency.kind.value,
-                            "created_at": agency.created_at,
-                        }
-                    ],
-                )
-            ]
-        )
+        values = {
+            "id": agency.id,
+            "name": agency.name,
+            "country": agency.country,
+            "kind": agency.kind.value,
+            "created_at": agency.created_at,
+        }
+        self._stage([InsertRows(tables.agencies, [values])])
 
 
-def _agency(row: sa.RowMapping) -> Agency:
+def _agency(row: Row) -> Agency:
     return Agency(
         id=row["id"],
         name=row["name"],
@@ -72,24 +67,17 @@ def _agency(row: sa.RowMapping) -> Agency:
 
 
 class SqlUserRepository:
-    def __init__(
-        self, connection: Callable[[], Any], stage: Callable[[list[RowOperation]], None]
-    ) -> None:
-        self._connection = connection
+    def __init__(self, connect: Connect, stage: Stage) -> None:
+        self._connect = connect
         self._stage = stage
 
-    async def _one(self, condition: sa.ColumnElement[bool]) -> User | None:
-        connection: AsyncConnection = await self._connection()
-        row = (
-            (await connection.execute(sa.select(tables.users).where(condition))).mappings().first()
-        )
-        return _user(row) if row else None
-
     async def get(self, user_id: UUID) -> User | None:
-        return await self._one(tables.users.c.id == user_id)
+        rows = await (await self._connect()).fetch(_USER_BY_ID, id=user_id)
+        return _user(rows[0]) if rows else None
 
     async def by_username(self, username: str) -> User | None:
-        return await self._one(tables.users.c.username == username)
+        rows = await (await self._connect()).fetch(_USER_BY_USERNAME, username=username)
+        return _user(rows[0]) if rows else None
 
     def add(self, user: User) -> None:
         self._stage([InsertRows(tables.users, [_user_values(user)])])
@@ -117,7 +105,7 @@ def _user_values(user: User) -> dict[str, Any]:
     }
 
 
-def _user(row: sa.RowMapping) -> User:
+def _user(row: Row) -> User:
     return User(
         id=row["id"],
         agency_id=row["agency_id"],

@@ -1,48 +1,163 @@
-"""Engines for SQLite and PostgreSQL, configured for how tracedesk uses them.
+"""The two databases tracedesk runs on, behind one small connection interface.
 
-Connections run in autocommit: reads need no transaction (each aggregate is read by one
-statement), and writes open exactly the transaction they need when the unit of work
-commits, so a request pays no BEGIN/ROLLBACK round trips it does not use.
+PostgreSQL (production) is reached through an asyncpg pool; SQLite (the embedded
+default) through SQLAlchemy and aiosqlite. Both work in autocommit: reads need no
+transaction (each aggregate is read by one statement) and writes open exactly the
+transaction they need when a unit of work commits.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
+import asyncpg
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from service.adapters.persistence.sql import POSTGRES, SQLITE, Query
+from service.adapters.persistence.writes import (
+    PostgresWriter,
+    RowOperation,
+    SqliteWriter,
+)
+
+if TYPE_CHECKING:
+    from service.adapters.persistence.writes import Driver
+
+# A result row: an asyncpg Record or a SQLAlchemy RowMapping, read by column name.
+Row = Mapping[Any, Any]
 
 
 @dataclass(frozen=True, slots=True)
 class PoolSettings:
     size: int = 10
-    overflow: int = 10
     timeout_seconds: float = 10.0
 
 
-def create_engine(url: str, *, pool: PoolSettings | None = None, echo: bool = False) -> AsyncEngine:
-    """An engine for `url` in autocommit mode, with SQLite made safe for concurrent use."""
-    pool = pool or PoolSettings()
-    parsed = make_url(url)
-    options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT", "echo": echo}
-    if parsed.get_backend_name() == "postgresql":
-        options |= {
-            "pool_size": pool.size,
-            "max_overflow": pool.overflow,
-            "pool_timeout": pool.timeout_seconds,
-            "pool_pre_ping": False,
-        }
-        engine = create_async_engine(parsed, **options)
-    elif parsed.get_backend_name() == "sqlite":
-        engine = create_async_engine(parsed, **options)
-        event.listen(engine.sync_engine, "connect", _configure_sqlite)
-    else:
-        raise ValueError(
-            f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
+class SqlConnection(Protocol):
+    dialect: str
+
+    async def fetch(self, query: Query, **parameters: Any) -> Sequence[Row]: ...
+
+    async def apply(self, operations: Sequence[RowOperation]) -> None:
+        """Apply row operations atomically, or none of them."""
+
+
+# How repositories reach storage: a connection (taken on first use) and a place to stage
+# row operations until the unit of work commits.
+Connect = Callable[[], Awaitable[SqlConnection]]
+Stage = Callable[[list[RowOperation]], None]
+
+
+class Database(Protocol):
+    dialect: str
+    url: str
+
+    def connection(self) -> AbstractAsyncContextManager[SqlConnection]: ...
+
+    async def dispose(self) -> None: ...
+
+
+class PostgresConnection:
+    dialect = POSTGRES
+
+    def __init__(self, driver: Driver) -> None:
+        self._driver = driver
+
+    async def fetch(self, query: Query, **parameters: Any) -> Sequence[Row]:
+        sql = query.postgres()
+        records = await self._driver.fetch(sql.text, *sql.arguments(parameters))
+        return cast(Sequence[Row], records)
+
+    async def apply(self, operations: Sequence[RowOperation]) -> None:
+        await PostgresWriter().apply(self._driver, operations)
+
+
+class PostgresDatabase:
+    dialect = POSTGRES
+
+    def __init__(self, url: str, pool: asyncpg.Pool) -> None:
+        self.url = url
+        self._pool = pool
+
+    @classmethod
+    async def open(cls, url: str, settings: PoolSettings) -> PostgresDatabase:
+        dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        pool = await asyncpg.create_pool(
+            dsn,
+            min_size=1,
+            max_size=settings.size,
+            timeout=settings.timeout_seconds,
+            init=_init_postgres_connection,
+            reset=_keep_session,
         )
-    return engine
+        return cls(url, pool)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[SqlConnection]:
+        async with self._pool.acquire() as driver:
+            yield PostgresConnection(driver)
+
+    async def dispose(self) -> None:
+        await self._pool.close()
+
+
+async def _keep_session(connection: asyncpg.Connection) -> None:
+    """Nothing to reset when a connection goes back to the pool.
+
+    asyncpg still rolls back a transaction left open; its default reset would also run
+    RESET ALL, UNLISTEN and advisory unlocks, a round trip on every release. tracedesk
+    changes no session state (no SET, LISTEN or advisory locks) so that work is waste.
+    """
+
+
+async def _init_postgres_connection(connection: asyncpg.Connection) -> None:
+    for kind in ("json", "jsonb"):
+        await connection.set_type_codec(
+            kind, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+class SqliteConnection:
+    dialect = SQLITE
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self._connection = connection
+
+    async def fetch(self, query: Query, **parameters: Any) -> Sequence[Row]:
+        result = await self._connection.execute(query.statement(SQLITE), parameters)
+        return result.mappings().all()
+
+    async def apply(self, operations: Sequence[RowOperation]) -> None:
+        await SqliteWriter().apply(self._connection, operations)
+
+
+class SqliteDatabase:
+    dialect = SQLITE
+
+    def __init__(self, url: str, engine: AsyncEngine) -> None:
+        self.url = url
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> SqliteDatabase:
+        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+        event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        return cls(url, engine)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[SqlConnection]:
+        async with self.engine.connect() as connection:
+            yield SqliteConnection(connection)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -54,3 +169,20 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+async def open_database(url: str, pool: PoolSettings | None = None) -> Database:
+    backend = make_url(url).get_backend_name()
+    if backend == POSTGRES:
+        return await PostgresDatabase.open(url, pool or PoolSettings())
+    if backend == SQLITE:
+        return SqliteDatabase.open(url)
+    raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+
+
+def migration_engine(url: str) -> AsyncEngine:
+    """A short-lived SQLAlchemy engine for Alembic and schema checks."""
+    engine = create_async_engine(url, poolclass=NullPool)
+    if make_url(url).get_backend_name() == SQLITE:
+        event.listen(engine.sync_engine, "connect", _configure_sqlite)
+    return engine

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +16,6 @@ def prefixed(
     return [column.label(prefix + column.name) for column in chosen]
 
 
-def unprefixed(row: sa.RowMapping, prefix: str) -> dict[str, Any]:
+def unprefixed(row: Mapping[Any, Any], prefix: str) -> dict[str, Any]:
     """The columns of one table out of a joined row, under their own names."""
     return {key[len(prefix) :]: value for key, value in row.items() if key.startswith(prefix)}

@@ -4,22 +4,22 @@ without a transaction) and written through the unit of work's staged operations.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.adapters.persistence import tables
+from service.adapters.persistence.database import Connect, Row, Stage
 from service.adapters.persistence.queries import prefixed, unprefixed
 from service.adapters.persistence.recovery_rows import (
-    Row,
     corrected_recovery_operations,
     new_recovery_operations,
     recovery_from_rows,
 )
-from service.adapters.persistence.writes import RowOperation
+from service.adapters.persistence.sql import Query, QueryShapes, Statement
+from service.adapters.persistence.types import UtcDateTime
 from service.domain.ports import RecoveryCursor, RecoveryFilter, RecoveryPage
 from service.domain.recovery import Recovery
 
@@ -41,7 +41,7 @@ def _with_items(recoveries: sa.FromClause) -> sa.Select[Any]:
     )
 
 
-def _assemble(rows: Sequence[sa.RowMapping]) -> list[tuple[Row, list[tuple[Row, dict[str, Row]]]]]:
+def _assemble(rows: Sequence[Row]) -> list[tuple[Row, list[tuple[Row, dict[str, Row]]]]]:
     """Group joined rows back into (recovery, [(item, {role: identifier})]) in row order."""
     recoveries: dict[UUID, tuple[Row, dict[UUID, tuple[Row, dict[str, Row]]]]] = {}
     for row in rows:
@@ -57,42 +57,108 @@ def _assemble(rows: Sequence[sa.RowMapping]) -> list[tuple[Row, list[tuple[Row, 
     return [(recovery, list(items.values())) for recovery, items in recoveries.values()]
 
 
+def _recovery_by_id(_: str) -> Statement:
+    recoveries = tables.recoveries
+    one = sa.select(recoveries).where(recoveries.c.id == sa.bindparam("id")).subquery("r")
+    return _with_items(one).order_by(
+        sa.literal_column(_I + "position"), sa.literal_column(_X + "role")
+    )
+
+
+def _corrections_up_to(_: str) -> Statement:
+    corrections = tables.recovery_corrections
+    return (
+        sa.select(corrections)
+        .where(
+            corrections.c.recovery_id == sa.bindparam("id"),
+            # Corrections are append-only: those up to the version read with the recovery
+            # are exactly that snapshot's history, whatever committed in between.
+            corrections.c.version <= sa.bindparam("version"),
+        )
+        .order_by(corrections.c.version)
+    )
+
+
+_RECOVERY = Query(_recovery_by_id)
+_CORRECTIONS = Query(_corrections_up_to)
+
+# The filters of the list, by parameter name; a page query exists per set present.
+_FILTERS = (
+    "case_reference",
+    "country",
+    "recovered_from",
+    "recovered_to",
+    "item_kind",
+    "make",
+    "calibre",
+    "after",
+)
+
+
+def _page(_: str, present: frozenset[str]) -> Statement:
+    r, items = tables.recoveries, tables.recovery_items
+    conditions = [r.c.agency_id == sa.bindparam("agency_id")]
+    if "case_reference" in present:
+        conditions.append(r.c.case_reference == sa.bindparam("case_reference"))
+    if "country" in present:
+        conditions.append(r.c.location_country == sa.bindparam("country"))
+    if "recovered_from" in present:
+        conditions.append(r.c.recovered_at >= sa.bindparam("recovered_from", type_=UtcDateTime()))
+    if "recovered_to" in present:
+        conditions.append(r.c.recovered_at < sa.bindparam("recovered_to", type_=UtcDateTime()))
+    if "after" in present:
+        position = sa.tuple_(
+            sa.bindparam("after_time", type_=UtcDateTime()),
+            sa.bindparam("after_id", type_=sa.Uuid()),
+        )
+        conditions.append(sa.tuple_(r.c.recovered_at, r.c.id) < position)
+    item_conditions: list[sa.ColumnElement[bool]] = []
+    if "item_kind" in present:
+        item_conditions.append(items.c.kind == sa.bindparam("item_kind"))
+    if "make" in present:
+        item_conditions.append(
+            sa.func.coalesce(items.c.make_canonical, items.c.make_raw) == sa.bindparam("make")
+        )
+    if "calibre" in present:
+        item_conditions.append(
+            sa.func.coalesce(items.c.calibre_canonical, items.c.calibre_raw)
+            == sa.bindparam("calibre")
+        )
+    if item_conditions:
+        # All item filters must hold for the same item.
+        conditions.append(sa.exists().where(items.c.recovery_id == r.c.id, *item_conditions))
+    page = (
+        sa.select(r)
+        .where(*conditions)
+        .order_by(r.c.recovered_at.desc(), r.c.id.desc())
+        .limit(sa.bindparam("limit", type_=sa.Integer()))
+        .subquery("r")
+    )
+    return _with_items(page).order_by(
+        page.c.recovered_at.desc(),
+        page.c.id.desc(),
+        sa.literal_column(_I + "position"),
+        sa.literal_column(_X + "role"),
+    )
+
+
+_PAGES = QueryShapes(_page)
+
+
 class SqlRecoveryRepository:
-    def __init__(
-        self,
-        connection: Callable[[], Any],
-        stage: Callable[[list[RowOperation]], None],
-    ) -> None:
-        self._connection = connection
+    def __init__(self, connect: Connect, stage: Stage) -> None:
+        self._connect = connect
         self._stage = stage
         self._loaded: dict[UUID, Recovery] = {}
 
     async def get(self, recovery_id: UUID) -> Recovery | None:
-        connection: AsyncConnection = await self._connection()
-        recoveries = tables.recoveries
-        statement = _with_items(
-            sa.select(recoveries).where(recoveries.c.id == recovery_id).subquery("r")
-        ).order_by(sa.literal_column(_I + "position"), sa.literal_column(_X + "role"))
-        rows = (await connection.execute(statement)).mappings().all()
+        connection = await self._connect()
+        rows = await connection.fetch(_RECOVERY, id=recovery_id)
         if not rows:
             return None
         ((recovery_row, items),) = _assemble(rows)
-        corrections = tables.recovery_corrections
-        history = (
-            (
-                await connection.execute(
-                    sa.select(corrections)
-                    .where(
-                        corrections.c.recovery_id == recovery_id,
-                        # Corrections are append-only: those up to the version read above are
-                        # exactly this snapshot's history, whatever committed in between.
-                        corrections.c.version <= recovery_row["version"],
-                    )
-                    .order_by(corrections.c.version)
-                )
-            )
-            .mappings()
-            .all()
+        history = await connection.fetch(
+            _CORRECTIONS, id=recovery_id, version=recovery_row["version"]
         )
         recovery = recovery_from_rows(recovery_row, items, history)
         # The snapshot a later save() is compared with; fields are replaced, never
@@ -117,56 +183,27 @@ class SqlRecoveryRepository:
         after: RecoveryCursor | None,
         limit: int,
     ) -> RecoveryPage:
-        connection: AsyncConnection = await self._connection()
-        r = tables.recoveries
-        conditions = [r.c.agency_id == agency_id, *_filter_conditions(recovery_filter)]
+        f = recovery_filter
+        values: dict[str, Any] = {
+            "case_reference": f.case_reference,
+            "country": f.country,
+            "recovered_from": f.recovered_from,
+            "recovered_to": f.recovered_to,
+            "item_kind": f.item_kind.value if f.item_kind else None,
+            "make": f.make,
+            "calibre": f.calibre,
+        }
+        parameters = {k: v for k, v in values.items() if v is not None}
         if after is not None:
-            conditions.append(
-                sa.tuple_(r.c.recovered_at, r.c.id)
-                < sa.tuple_(after.recovered_at, after.recovery_id)
-            )
-        page = (
-            sa.select(r)
-            .where(*conditions)
-            .order_by(r.c.recovered_at.desc(), r.c.id.desc())
-            .limit(limit + 1)
-            .subquery("r")
-        )
-        statement = _with_items(page).order_by(
-            page.c.recovered_at.desc(),
-            page.c.id.desc(),
-            sa.literal_column(_I + "position"),
-            sa.literal_column(_X + "role"),
-        )
-        rows = (await connection.execute(statement)).mappings().all()
+            parameters |= {"after_time": after.recovered_at, "after_id": after.recovery_id}
+        present = frozenset(parameters) - {"after_time", "after_id"}
+        if after is not None:
+            present |= {"after"}
+        query = _PAGES[present]
+        connection = await self._connect()
+        rows = await connection.fetch(query, agency_id=agency_id, limit=limit + 1, **parameters)
         found = [recovery_from_rows(rec, items, ()) for rec, items in _assemble(rows)]
         more = len(found) > limit
         found = found[:limit]
         cursor = RecoveryCursor(found[-1].recovered_at, found[-1].id) if more else None
         return RecoveryPage(recoveries=found, next_cursor=cursor)
-
-
-def _filter_conditions(f: RecoveryFilter) -> list[sa.ColumnElement[bool]]:
-    r, items = tables.recoveries, tables.recovery_items
-    conditions: list[sa.ColumnElement[bool]] = []
-    if f.case_reference is not None:
-        conditions.append(r.c.case_reference == f.case_reference)
-    if f.country is not None:
-        conditions.append(r.c.location_country == f.country)
-    if f.recovered_from is not None:
-        conditions.append(r.c.recovered_at >= f.recovered_from)
-    if f.recovered_to is not None:
-        conditions.append(r.c.recovered_at < f.recovered_to)
-    item_conditions: list[sa.ColumnElement[bool]] = []
-    if f.item_kind is not None:
-        item_conditions.append(items.c.kind == f.item_kind.value)
-    if f.make is not None:
-        item_conditions.append(sa.func.coalesce(items.c.make_canonical, items.c.make_raw) == f.make)
-    if f.calibre is not None:
-        item_conditions.append(
-            sa.func.coalesce(items.c.calibre_canonical, items.c.calibre_raw) == f.calibre
-        )
-    if item_conditions:
-        # All item filters must hold for the same item.
-        conditions.append(sa.exists().where(items.c.recovery_id == r.c.id, *item_conditions))
-    return conditions

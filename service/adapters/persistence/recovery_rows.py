@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from service.adapters.persistence import tables
+from service.adapters.persistence.database import Row
 from service.adapters.persistence.writes import DeleteRows, InsertRows, RowOperation, UpdateRow
 from service.domain.errors import StaleVersion
 from service.domain.geography import Location
@@ -29,8 +30,6 @@ from service.domain.items import (
 )
 from service.domain.recovery import Circumstances, Correction, FieldChange, Recovery
 from service.domain.reference import Resolution
-
-Row = Mapping[Any, Any]
 
 
 def new_recovery_operations(recovery: Recovery) -> list[RowOperation]:

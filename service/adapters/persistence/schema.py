@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+
+from service.adapters.persistence.database import SqlConnection, migration_engine
+from service.adapters.persistence.sql import Query
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -20,6 +24,14 @@ def _alembic_config(connection: Connection | None = None) -> Config:
     config.set_main_option("script_location", str(_MIGRATIONS))
     config.attributes["connection"] = connection
     return config
+
+
+@cache
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError("no migrations found in the package")
+    return head
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,25 +56,40 @@ class SchemaStatus:
         )
 
 
-async def upgrade(engine: AsyncEngine) -> SchemaStatus:
+async def upgrade(url: str) -> SchemaStatus:
     """Apply every pending migration; safe to run again."""
 
     def run(connection: Connection) -> None:
         command.upgrade(_alembic_config(connection), "head")
 
-    async with engine.begin() as connection:
-        await connection.run_sync(run)
-    return await status(engine)
+    engine = migration_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(run)
+    finally:
+        await engine.dispose()
+    return await status(url)
 
 
-async def status(engine: AsyncEngine) -> SchemaStatus:
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-    if head is None:
-        raise RuntimeError("no migrations found in the package")
-
+async def status(url: str) -> SchemaStatus:
     def current(connection: Connection) -> str | None:
         return MigrationContext.configure(connection).get_current_revision()
 
-    async with engine.connect() as connection:
-        revision = await connection.run_sync(current)
-    return SchemaStatus(current=revision, head=head)
+    engine = migration_engine(url)
+    try:
+        async with engine.connect() as connection:
+            revision = await connection.run_sync(current)
+    finally:
+        await engine.dispose()
+    return SchemaStatus(current=revision, head=head_revision())
+
+
+_VERSION = Query(
+    lambda _: sa.select(sa.column("version_num")).select_from(sa.table("alembic_version"))
+)
+
+
+async def revision_of(connection: SqlConnection) -> SchemaStatus:
+    """The schema status seen through a pooled connection (cheap enough for /readyz)."""
+    rows = await connection.fetch(_VERSION)
+    return SchemaStatus(current=rows[0]["version_num"] if rows else None, head=head_revision())

@@ -13,12 +13,16 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+if TYPE_CHECKING:
+    # A connection as the pool hands it out; generic only in the type stubs.
+    Driver = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +51,6 @@ class DeleteRows:
 
 
 RowOperation = InsertRows | UpdateRow | DeleteRows
-
-
-class RowWriter(Protocol):
-    async def apply(self, connection: AsyncConnection, operations: Sequence[RowOperation]) -> None:
-        """Apply all operations atomically or none of them."""
 
 
 class SqliteWriter:
@@ -86,8 +85,7 @@ class SqliteWriter:
 
 
 class PostgresWriter:
-    async def apply(self, connection: AsyncConnection, operations: Sequence[RowOperation]) -> None:
-        driver = await _asyncpg_connection(connection)
+    async def apply(self, driver: Driver, operations: Sequence[RowOperation]) -> None:
         if all(isinstance(op, InsertRows) for op in operations):
             inserts = _merge_inserts([op for op in operations if isinstance(op, InsertRows)])
             if inserts:
@@ -98,7 +96,7 @@ class PostgresWriter:
             for operation in operations:
                 await self._apply_one(driver, operation)
 
-    async def _apply_one(self, driver: asyncpg.Connection, operation: RowOperation) -> None:
+    async def _apply_one(self, driver: Driver, operation: RowOperation) -> None:
         if isinstance(operation, InsertRows):
             if operation.rows:
                 sql, arguments = _insert_statement([operation])
@@ -116,15 +114,6 @@ class PostgresWriter:
             )
 
 
-async def _asyncpg_connection(connection: AsyncConnection) -> asyncpg.Connection:
-    """The asyncpg connection under a pooled SQLAlchemy one, for statements SQLAlchemy
-    would run several times slower (its execution path costs more than the insert)."""
-    driver = (await connection.get_raw_connection()).driver_connection
-    if not isinstance(driver, asyncpg.Connection):
-        raise TypeError("the PostgreSQL writer needs the asyncpg driver")
-    return driver
-
-
 def _merge_inserts(operations: Sequence[InsertRows]) -> list[InsertRows]:
     """One operation per table, in first-seen order (parents before children)."""
     merged: dict[str, list[Mapping[str, Any]]] = {}
@@ -137,27 +126,43 @@ def _merge_inserts(operations: Sequence[InsertRows]) -> list[InsertRows]:
 
 
 def _insert_statement(inserts: Sequence[InsertRows]) -> tuple[str, list[Any]]:
-    """`INSERT ... SELECT FROM unnest(...)` per table, chained as CTEs into one statement.
+    """One INSERT per table, chained as CTEs into one statement.
 
-    Every sub-statement sees the same snapshot and foreign keys are checked at the end of
-    the statement, so parents and children can be inserted together."""
+    A single row goes as scalar parameters, several as `unnest` arrays (one statement
+    text for any number of rows; scalars are far cheaper to encode than one-element
+    arrays). Every sub-statement sees the same snapshot and foreign keys are checked at
+    the end of the statement, so parents and children can be inserted together."""
     parts: list[str] = []
     arguments: list[Any] = []
     for operation in inserts:
-        columns = list(operation.table.columns)
-        parts.append(_insert_template(operation.table, len(arguments) + 1))
-        for column in columns:
-            arguments.append([_pg_value(column, row.get(column.name)) for row in operation.rows])
+        single = len(operation.rows) == 1
+        parts.append(_insert_template(operation.table, len(arguments) + 1, single))
+        plan = _column_plan(operation.table)
+        if single:
+            (row,) = operation.rows
+            arguments += [_json_text(row.get(n)) if j else row.get(n) for n, j in plan]
+            continue
+        for name, is_json in plan:
+            values = [row.get(name) for row in operation.rows]
+            if is_json:
+                values = [_json_text(v) for v in values]
+            arguments.append(values)
     if len(parts) == 1:
         return parts[0], arguments
     ctes = ",\n".join(f"w{i} AS ({part})" for i, part in enumerate(parts[:-1]))
     return f"WITH {ctes}\n{parts[-1]}", arguments
 
 
-@lru_cache(maxsize=64)
-def _insert_template(table: sa.Table, first_parameter: int) -> str:
+@lru_cache(maxsize=256)
+def _insert_template(table: sa.Table, first_parameter: int, single: bool) -> str:
     columns = list(table.columns)
     names = ", ".join(_quote(c.name) for c in columns)
+    if single:
+        values = ", ".join(
+            f"${first_parameter + i}::{_pg_array_type(c)}" + ("::jsonb" if _is_json(c) else "")
+            for i, c in enumerate(columns)
+        )
+        return f"INSERT INTO {_quote(table.name)} ({names}) VALUES ({values})"  # noqa: S608
     arrays = ", ".join(
         f"${first_parameter + i}::{_pg_array_type(c)}[]" for i, c in enumerate(columns)
     )
@@ -177,7 +182,8 @@ def _update_statement(operation: UpdateRow) -> tuple[str, list[Any]]:
 
     def parameter(name: str, value: Any) -> str:
         arguments.append(_pg_value(table.c[name], value))
-        cast = "::jsonb" if _is_json(table.c[name]) else ""
+        # JSON goes as text and is cast, so the connection's jsonb codec never sees it.
+        cast = "::text::jsonb" if _is_json(table.c[name]) else ""
         return f"${len(arguments)}{cast}"
 
     assignments = ", ".join(f"{_quote(n)} = {parameter(n, v)}" for n, v in operation.values.items())
@@ -221,7 +227,14 @@ def _pg_array_type(column: sa.Column[Any]) -> str:
     raise TypeError(f"no PostgreSQL array type for {column.table.name}.{column.name}")
 
 
+@lru_cache(maxsize=64)
+def _column_plan(table: sa.Table) -> tuple[tuple[str, bool], ...]:
+    return tuple((column.name, _is_json(column)) for column in table.columns)
+
+
+def _json_text(value: Any) -> Any:
+    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _pg_value(column: sa.Column[Any], value: Any) -> Any:
-    if value is not None and _is_json(column):
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    return value
+    return _json_text(value) if _is_json(column) else value

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
-from sqlalchemy.exc import SQLAlchemyError
 
 from service.adapters.api.problems import ProblemError, problem_responses
-from service.adapters.persistence.schema import status
-from service.adapters.persistence.unit_of_work import Database
+from service.adapters.persistence.database import Database
+from service.adapters.persistence.schema import revision_of
 
 router = APIRouter(tags=["operations"])
 
@@ -33,8 +32,9 @@ async def readyz(request: Request) -> Readiness:
     """The database answers and its schema is the one this release needs."""
     database: Database = request.app.state.database
     try:
-        schema = await status(database.engine)
-    except (SQLAlchemyError, OSError) as error:
+        async with database.connection() as connection:
+            schema = await revision_of(connection)
+    except Exception as error:  # noqa: BLE001 - any failure to ask the database means not ready
         raise ProblemError(
             "service-unavailable", f"database unreachable: {type(error).__name__}"
         ) from None

@@ -1,0 +1,163 @@
+"""`tracedesk serve` as a real process, driven over HTTP on a loopback port."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.databases import sqlite_url
+
+pytestmark = pytest.mark.e2e
+TRACEDESK = [sys.executable, "-m", "service.adapters.cli"]
+PASSWORD = "an end-to-end password"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def run(
+    env: dict[str, str], *arguments: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+        [*TRACEDESK, *arguments], env=env, input=stdin, capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.fixture
+def environment(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACEDESK_")}
+    env["TRACEDESK_DATABASE_URL"] = sqlite_url(tmp_path)
+    env["TRACEDESK_ENVIRONMENT"] = "production"  # JSON logs
+    return env
+
+
+@pytest.fixture
+def server(environment: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    log_path = tmp_path / "server.log"
+    log = log_path.open("w")
+    process = subprocess.Popen(  # noqa: S603
+        [*TRACEDESK, "serve", "--migrate", "--port", str(port)],
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(
+                    f"server did not start:\n{process.stdout.read() if process.stdout else ''}"
+                )
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+    # uvicorn re-raises the signal once it has shut down gracefully.
+    assert process.returncode in (0, -signal.SIGTERM)
+    lines = log_path.read_text().splitlines()
+    assert any("Application shutdown complete" in line for line in lines), lines[-5:]
+    requests = [json.loads(line) for line in lines if '"tracedesk.access"' in line]
+    assert requests and all(entry["request_id"] for entry in requests)
+    assert all("?" not in entry["path"] for entry in requests), "query strings stay out of logs"
+
+
+def test_an_investigator_records_corrects_and_finds_a_weapon(
+    environment: dict[str, str], server: str
+) -> None:
+    created = run(environment, "admin", "create-agency", "--name", "E2E Police", "--country", "FR")
+    assert created.returncode == 0, created.stderr
+    user = run(
+        environment,
+        "admin",
+        "create-user",
+        "--agency",
+        "E2E Police",
+        "--username",
+        "e2e.investigator",
+        "--display-name",
+        "E2E",
+        "--role",
+        "investigator",
+        "--password-stdin",
+        stdin=PASSWORD + "\n",
+    )
+    assert user.returncode == 0, user.stderr
+
+    with httpx.Client(base_url=server, timeout=10) as client:
+        token = client.post(
+            "/api/v1/auth/token", data={"username": "e2e.investigator", "password": PASSWORD}
+        ).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        body = {
+            "case_reference": "E2E-1",
+            "recovered_at": "2026-11-01T10:30:00+01:00",
+            "location": {"description": "Quai de Seine", "country": "FR"},
+            "circumstances": "seizure",
+            "items": [
+                {"kind": "firearm", "make": "Zastava", "serial": "731 2O4", "calibre": "7.62x39"}
+            ],
+        }
+        response = client.post("/api/v1/recoveries", json=body, headers=auth)
+        assert response.status_code == 201, response.text
+        recovery = response.json()
+        assert recovery["items"][0]["make_canonical"] == "Zastava Arms"
+        assert response.headers["x-request-id"]
+
+        corrected = client.patch(
+            f"/api/v1/recoveries/{recovery['id']}",
+            json={
+                "reason": "letter O was a zero",
+                "items": [{"id": recovery["items"][0]["id"], "serial": "731 204"}],
+            },
+            headers={**auth, "If-Match": response.headers["etag"]},
+        )
+        assert corrected.status_code == 200 and corrected.headers["etag"] == '"v2"'
+
+        found = client.get(
+            "/api/v1/search/serials", params={"serial": "7312O4"}, headers=auth
+        ).json()
+        assert [(m["serial"], m["match_kind"]) for m in found["matches"]] == [
+            ("731 204", "skeleton")
+        ]
+
+
+def test_serve_refuses_an_unmigrated_database(environment: dict[str, str]) -> None:
+    refused = run(environment, "serve", "--port", str(free_port()))
+    assert refused.returncode == 2
+    assert "tracedesk db upgrade" in refused.stderr
+
+
+def test_serve_refuses_public_addresses_with_the_development_secret(
+    environment: dict[str, str],
+) -> None:
+    refused = run(environment, "serve", "--host", "0.0.0.0", "--migrate")  # noqa: S104
+    assert refused.returncode == 2
+    assert "TRACEDESK_JWT_SECRET" in refused.stderr

@@ -1,0 +1,64 @@
+"""Lint, format and strict typing are part of the suite, so the one test command checks
+everything CI checks."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[1]
+
+
+def tool(name: str) -> str:
+    found = shutil.which(name, path=str(Path(sys.executable).parent))
+    if found is None:
+        pytest.fail(f"{name} is not installed next to {sys.executable}; install '.[test]'")
+    return found
+
+
+def run(*command: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)  # noqa: S603
+
+
+def test_ruff_finds_nothing() -> None:
+    result = run(tool("ruff"), "check", "service", "tests", "bench")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_code_is_formatted() -> None:
+    result = run(tool("ruff"), "format", "--check", "service", "tests", "bench")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_service_type_checks_strictly() -> None:
+    result = run(tool("mypy"), "--strict", "service")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_domain_imports_no_framework_or_driver() -> None:
+    forbidden = (
+        "fastapi",
+        "starlette",
+        "sqlmodel",
+        "sqlalchemy",
+        "httpx",
+        "asyncpg",
+        "aiosqlite",
+        "jose",
+        "pydantic",
+        "structlog",
+        "uvicorn",
+    )
+    offenders = []
+    for path in (ROOT / "service" / "domain").rglob("*.py"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            stripped = line.strip()
+            if stripped.startswith(("import ", "from ")):
+                module = stripped.split()[1].split(".")[0]
+                if module in forbidden:
+                    offenders.append(f"{path.relative_to(ROOT)}: {stripped}")
+    assert offenders == []
