@@ -12,10 +12,23 @@ import structlog
 from service.adapters.settings import Environment
 
 
+class _NamedWriteLogger(structlog.WriteLogger):
+    """A WriteLogger that knows its name, so `add_logger_name` can record it."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(sys.stdout)
+        self.name = name
+
+
+def _named_logger(*names: str) -> _NamedWriteLogger:
+    return _NamedWriteLogger(names[0] if names else "tracedesk")
+
+
 def configure_logging(environment: Environment, level: str = "INFO") -> None:
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
+        structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     renderer: structlog.types.Processor = (
@@ -26,14 +39,14 @@ def configure_logging(environment: Environment, level: str = "INFO") -> None:
     numeric_level = logging.getLevelNamesMapping()[level.upper()]
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
-        logger_factory=structlog.WriteLoggerFactory(file=sys.stdout),
+        logger_factory=_named_logger,
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+            foreign_pre_chain=shared,
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info,
