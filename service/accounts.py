@@ -8,7 +8,7 @@ from uuid import UUID
 import structlog
 
 from service.dependencies import Dependencies
-from service.domain.access import Actor, ActorKind
+from service.domain.access import Actor
 from service.domain.errors import Conflict, NotFound, Unauthenticated
 from service.domain.identity import Agency, User, check_new_password, normalize_username
 from service.domain.ports import IssuedToken
@@ -82,10 +82,20 @@ async def actor_for_token(*, deps: Dependencies, token: str) -> Actor:
     """The actor a bearer token speaks for, as they are now: a user disabled since the
     token was issued is refused at once, not when the token expires."""
     subject = deps.tokens.verify(token, now=deps.clock.now())
-    if subject.kind is not ActorKind.USER:
-        raise Unauthenticated("unsupported token subject")
-    async with deps.unit_of_work() as uow:
-        user = await uow.users.get(subject.actor_id)
-    if user is None or user.disabled:
+    actor = await deps.actors.active_actor(subject)
+    if actor is None:
         raise Unauthenticated("account unknown or disabled")
-    return user.as_actor()
+    return actor
+
+
+async def disable_user(*, deps: Dependencies, user_id: UUID) -> User:
+    """Stop a user from signing in or acting, from their next request on."""
+    async with deps.unit_of_work() as uow:
+        user = await uow.users.get(user_id)
+        if user is None:
+            raise NotFound("user", str(user_id))
+        user.disable(deps.clock.now())
+        uow.users.save(user)
+        await uow.commit()
+    deps.actors.forget(user_id)
+    return user

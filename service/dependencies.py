@@ -5,7 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from service.domain.ports import Clock, IdGenerator, PasswordHasher, TokenService, UnitOfWork
+from service.domain.ports import (
+    ActorDirectory,
+    Clock,
+    IdGenerator,
+    PasswordHasher,
+    TokenService,
+    UnitOfWork,
+)
 from service.domain.reference import ReferenceCatalogue
 
 
@@ -17,3 +24,4 @@ class Dependencies:
     catalogue: ReferenceCatalogue
     passwords: PasswordHasher
     tokens: TokenService
+    actors: ActorDirectory

@@ -85,7 +85,11 @@ def recovery(
 
 
 def dependencies_for_tests(
-    unit_of_work: Any, *, clock: Any = None, catalogue: ReferenceCatalogue | None = None
+    unit_of_work: Any,
+    *,
+    clock: Any = None,
+    catalogue: ReferenceCatalogue | None = None,
+    actors: Any = None,
 ) -> Dependencies:
     """Ports for tests: the given storage, cheap Argon2id, a test signing key."""
     from service.adapters.clock import SystemClock
@@ -101,7 +105,18 @@ def dependencies_for_tests(
         tokens=JoseTokenService(
             [TokenKey("test", "HS256", TEST_SECRET, TEST_SECRET)], lifetime=timedelta(minutes=15)
         ),
+        actors=actors or _NoActorsHere(),
     )
+
+
+class _NoActorsHere:
+    """For tests that never authenticate; using it means the test forgot `actors=`."""
+
+    async def active_actor(self, subject: Any) -> Any:
+        raise AssertionError("pass actors= to dependencies_for_tests to authenticate")
+
+    def forget(self, actor_id: UUID) -> None:
+        raise AssertionError("pass actors= to dependencies_for_tests to authenticate")
 
 
 TEST_SECRET = "test-secret-that-is-at-least-32-bytes-long"  # noqa: S105

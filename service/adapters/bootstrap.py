@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from service.adapters.clock import SystemClock
 from service.adapters.ids import UuidV7Generator
 from service.adapters.passwords import Argon2PasswordHasher
-from service.adapters.persistence.database import Database, PoolSettings
+from service.adapters.persistence.actors import (
+    ActorChangeFeed,
+    RememberingActorDirectory,
+    SqlActorDirectory,
+)
+from service.adapters.persistence.database import Database, PoolSettings, asyncpg_dsn
 from service.adapters.persistence.database import open_database as open_storage
 from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.adapters.reference_catalogue import packaged_catalogue
@@ -37,6 +43,7 @@ def token_service(settings: Settings) -> JoseTokenService:
 
 def build_dependencies(database: Database, settings: Settings) -> Dependencies:
     return Dependencies(
+        actors=SqlActorDirectory(database),
         unit_of_work=lambda: SqlUnitOfWork(database),
         clock=SystemClock(),
         ids=UuidV7Generator(),
@@ -44,3 +51,15 @@ def build_dependencies(database: Database, settings: Settings) -> Dependencies:
         passwords=Argon2PasswordHasher(),
         tokens=token_service(settings),
     )
+
+
+def remember_actors(
+    deps: Dependencies, database: Database
+) -> tuple[Dependencies, ActorChangeFeed | None]:
+    """For a long-running server on PostgreSQL: remember active actors, kept honest by
+    the database's change announcements. Start the returned feed, stop it at shutdown."""
+    if database.dialect != "postgresql":
+        return deps, None
+    directory = RememberingActorDirectory(deps.actors)
+    feed = ActorChangeFeed(asyncpg_dsn(database.url), directory)
+    return dataclasses.replace(deps, actors=directory), feed

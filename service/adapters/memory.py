@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Self
 from uuid import UUID
 
+from service.domain.access import Actor, ActorKind
 from service.domain.errors import StaleVersion
 from service.domain.identity import Agency, User
 from service.domain.items import Item
@@ -21,6 +22,7 @@ from service.domain.ports import (
     RecoveryCursor,
     RecoveryFilter,
     RecoveryPage,
+    TokenSubject,
     UnresolvedValue,
 )
 from service.domain.recovery import Recovery
@@ -253,3 +255,17 @@ class InMemoryUnitOfWork:
         self.agencies.staged.clear()
         self.users.staged.clear()
         self.committed = True
+
+
+class InMemoryActorDirectory:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    async def active_actor(self, subject: TokenSubject) -> Actor | None:
+        user = self._store.users.get(subject.actor_id)
+        if user is None or user.disabled or subject.kind is not ActorKind.USER:
+            return None
+        return user.as_actor()
+
+    def forget(self, actor_id: UUID) -> None:
+        """Nothing is remembered: every question reads the store."""

@@ -149,6 +149,17 @@ class TokenSubject:
     kind: ActorKind
 
 
+class ActorDirectory(Protocol):
+    """Who a verified token speaks for, as they are now."""
+
+    async def active_actor(self, subject: TokenSubject) -> Actor | None:
+        """The actor with their current roles, or None if unknown or disabled."""
+        ...
+
+    def forget(self, actor_id: UUID) -> None:
+        """Drop anything remembered about an actor who was just changed here."""
+
+
 class TokenService(Protocol):
     def issue(self, actor: Actor, *, now: datetime) -> IssuedToken: ...
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from service import accounts
 from service.domain.access import Actor, ActorKind, Role
 from tests.api.conftest import PASSWORD, Api
 
@@ -81,10 +82,8 @@ async def test_disabling_a_user_takes_effect_at_the_next_request(api: Api) -> No
     ).status_code == 200
     async with api.deps.unit_of_work() as uow:
         user = await uow.users.by_username("leaving")
-        assert user is not None
-        user.disable(api.deps.clock.now())
-        uow.users.save(user)
-        await uow.commit()
+    assert user is not None
+    await accounts.disable_user(deps=api.deps, user_id=user.id)
     assert (
         await api.client.get("/api/v1/recoveries", headers={"Authorization": token})
     ).status_code == 401

@@ -18,7 +18,7 @@ from service.adapters.api.routes import (
     reference,
     search,
 )
-from service.adapters.bootstrap import build_dependencies, open_database
+from service.adapters.bootstrap import build_dependencies, open_database, remember_actors
 from service.adapters.persistence.database import Database
 from service.adapters.persistence.schema import status
 from service.adapters.settings import Settings
@@ -45,11 +45,16 @@ def create_app(
         if not schema.is_current:
             raise SchemaNotCurrent(schema.explain())
         database = await open_database(settings)
+        deps, feed = remember_actors(dependencies(database, settings), database)
+        if feed is not None:
+            feed.start()
         try:
             app.state.database = database
-            app.state.deps = dependencies(database, settings)
+            app.state.deps = deps
             yield
         finally:
+            if feed is not None:
+                await feed.stop()
             await database.dispose()
 
     app = FastAPI(

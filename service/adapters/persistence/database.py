@@ -88,9 +88,8 @@ class PostgresDatabase:
 
     @classmethod
     async def open(cls, url: str, settings: PoolSettings) -> PostgresDatabase:
-        dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
         pool = await asyncpg.create_pool(
-            dsn,
+            asyncpg_dsn(url),
             min_size=1,
             max_size=settings.size,
             timeout=settings.timeout_seconds,
@@ -106,6 +105,11 @@ class PostgresDatabase:
 
     async def dispose(self) -> None:
         await self._pool.close()
+
+
+def asyncpg_dsn(url: str) -> str:
+    """The libpq-style address asyncpg takes, from a SQLAlchemy URL."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:

@@ -32,7 +32,27 @@ def upgrade() -> None:
         sa.Column("updated_at", UtcDateTime(), nullable=False),
     )
     op.create_index("ix_users_agency_id", "users", ["agency_id"])
+    if op.get_bind().dialect.name == "postgresql":
+        # Servers remember who may act; every change to an account is announced so
+        # they forget at once, whoever made it (tracedesk, the CLI, or SQL by hand).
+        op.execute(
+            """
+            CREATE FUNCTION tracedesk_actor_changed() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                PERFORM pg_notify('tracedesk_actor_changed', OLD.id::text);
+                RETURN NULL;
+            END
+            $$
+            """
+        )
+        op.execute(
+            "CREATE TRIGGER users_announce_change AFTER UPDATE OR DELETE ON users "
+            "FOR EACH ROW EXECUTE FUNCTION tracedesk_actor_changed()"
+        )
 
 
 def downgrade() -> None:
     op.drop_table("users")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION IF EXISTS tracedesk_actor_changed()")
