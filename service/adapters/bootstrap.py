@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 from datetime import timedelta
 
 from service.adapters.clock import SystemClock
@@ -63,3 +64,12 @@ def remember_actors(
     directory = RememberingActorDirectory(deps.actors)
     feed = ActorChangeFeed(asyncpg_dsn(database.url), directory)
     return dataclasses.replace(deps, actors=directory), feed
+
+
+def settle_for_serving() -> None:
+    """Once everything long-lived is loaded: move it out of the garbage collector's way.
+
+    Full collections otherwise walk every module, table definition and reference entry
+    while a request waits; frozen objects are skipped, which shortens the latency tail."""
+    gc.collect()
+    gc.freeze()

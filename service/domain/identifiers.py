@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Final
 
@@ -242,6 +242,11 @@ class Identifier:
     raw: str
     normalized: str
     skeleton: str
+    # Derived from `normalized` once, because matching asks it of every candidate.
+    is_partial: bool = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "is_partial", is_partial(self.normalized))
 
     @classmethod
     def read(cls, raw: str, *, field: str = "serial") -> Identifier:
@@ -255,10 +260,6 @@ class Identifier:
         ):
             raise InvalidValue(field, "has no legible character; record the serial state instead")
         return cls(raw=raw, normalized=normalized, skeleton=skeleton(normalized))
-
-    @property
-    def is_partial(self) -> bool:
-        return is_partial(self.normalized)
 
     @property
     def anchor(self) -> str | None:

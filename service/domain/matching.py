@@ -158,10 +158,18 @@ class SerialMatch:
     confidence: float
 
 
-def match_kind(query: Identifier, stored: Identifier) -> MatchKind | None:
-    """How a stored reading matches the one searched for, or None if it does not."""
+def match_kind(
+    query: Identifier, stored: Identifier, query_trigrams: frozenset[str] | None = None
+) -> MatchKind | None:
+    """How a stored reading matches the one searched for, or None if it does not.
+
+    `query_trigrams` (the query's legible trigrams) may be passed in by a caller that
+    classifies many candidates against one query."""
     if query.is_partial or stored.is_partial:
-        return _pattern_match(query, stored)
+        trigrams = (
+            query_trigrams if query_trigrams is not None else legible_trigrams(query.normalized)
+        )
+        return _pattern_match(query, stored, trigrams)
     if stored.raw == query.raw:
         return MatchKind.EXACT
     if stored.normalized == query.normalized:
@@ -175,13 +183,15 @@ def match_kind(query: Identifier, stored: Identifier) -> MatchKind | None:
     return None
 
 
-def _pattern_match(query: Identifier, stored: Identifier) -> MatchKind | None:
+def _pattern_match(
+    query: Identifier, stored: Identifier, query_trigrams: frozenset[str]
+) -> MatchKind | None:
     if not stored.is_partial:
         return MatchKind.PATTERN if pattern_matches(query.normalized, stored.normalized) else None
     # A stored partial reading is only findable through a legible anchor that the query
     # shows too; two fragments that merely could overlap say nothing about identity.
     anchor = stored.anchor
-    if anchor is None or anchor not in legible_trigrams(query.normalized):
+    if anchor is None or anchor not in query_trigrams:
         return None
     if query.is_partial:
         return MatchKind.PATTERN if patterns_overlap(query.normalized, stored.normalized) else None
@@ -267,12 +277,13 @@ def rank(
     """Every candidate that matches, most trustworthy first."""
     matches = []
     seen: set[tuple[UUID, IdentifierRole]] = set()
+    query_trigrams = query.anchor_keys
     for candidate in candidates:
         key = (candidate.item_id, candidate.role)
         if key in seen:
             continue
         seen.add(key)
-        kind = match_kind(query.identifier, candidate.identifier)
+        kind = match_kind(query.identifier, candidate.identifier, query_trigrams)
         if kind is not None:
             matches.append(
                 SerialMatch(candidate, kind, confidence(kind, query, candidate, catalogue))

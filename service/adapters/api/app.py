@@ -18,7 +18,12 @@ from service.adapters.api.routes import (
     reference,
     search,
 )
-from service.adapters.bootstrap import build_dependencies, open_database, remember_actors
+from service.adapters.bootstrap import (
+    build_dependencies,
+    open_database,
+    remember_actors,
+    settle_for_serving,
+)
 from service.adapters.persistence.database import Database
 from service.adapters.persistence.schema import status
 from service.adapters.settings import Settings
@@ -51,6 +56,7 @@ def create_app(
         try:
             app.state.database = database
             app.state.deps = deps
+            settle_for_serving()
             yield
         finally:
             if feed is not None:

@@ -95,6 +95,10 @@ class PostgresDatabase:
             timeout=settings.timeout_seconds,
             init=_init_postgres_connection,
             reset=_keep_session,
+            # Every tracedesk statement is an index lookup with parameters, prepared once
+            # per connection. PostgreSQL otherwise keeps re-planning some of them (custom
+            # plans for array parameters), and planning costs more than executing.
+            server_settings={"plan_cache_mode": "force_generic_plan"},
         )
         return cls(url, pool)
 

@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
-from uuid import UUID
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import asyncpg
 import orjson

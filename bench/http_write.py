@@ -1,0 +1,192 @@
+"""POST /api/v1/recoveries throughput over loopback, next to a raw asyncpg endpoint.
+
+Both servers run as real processes (uvicorn, one worker each) on the same PostgreSQL,
+and are driven alternately by the same load generator in a third process:
+
+    .venv/bin/python -m bench.http_write [--seconds 10] [--rounds 2]
+
+Target (issue: walking skeleton): tracedesk keeps at least 50% of the raw endpoint's
+throughput, with p99 under 60 ms at 32 concurrent clients.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+
+import asyncpg
+
+from bench.support import (
+    RESULTS,
+    ROOT,
+    drop_database,
+    dsn,
+    free_port,
+    process,
+    recreate_database,
+    sqlalchemy_url,
+    tracedesk,
+)
+
+DATABASE = "tracedesk_bench_http"
+PASSWORD = "a benchmark password"  # noqa: S105 - throwaway account in a throwaway database
+
+
+def load(port: int, path: str, token: str, seconds: float, connections: int) -> dict:
+    output = subprocess.run(  # noqa: S603
+        [
+            sys.executable,
+            str(ROOT / "bench" / "loadgen.py"),
+            "--port",
+            str(port),
+            "--path",
+            path,
+            "--token",
+            token,
+            "--seconds",
+            str(seconds),
+            "--connections",
+            str(connections),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(output.stdout)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+
+    recreate_database(DATABASE)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACEDESK_")}
+    env |= {
+        "TRACEDESK_DATABASE_URL": sqlalchemy_url(DATABASE),
+        "TRACEDESK_JWT_SECRET": secrets.token_urlsafe(48),
+        "TRACEDESK_ENVIRONMENT": "production",
+        "RAW_ENDPOINT_DSN": dsn(DATABASE),
+    }
+    tracedesk(env, "db", "upgrade")
+    tracedesk(env, "admin", "create-agency", "--name", "Bench Police", "--country", "FR")
+    tracedesk(
+        env,
+        "admin",
+        "create-user",
+        "--agency",
+        "Bench Police",
+        "--username",
+        "bench",
+        "--display-name",
+        "Bench",
+        "--role",
+        "investigator",
+        "--password-stdin",
+        stdin=PASSWORD,
+    )
+
+    async def raw_table() -> None:
+        connection = await asyncpg.connect(dsn(DATABASE))
+        await connection.execute(
+            "CREATE TABLE raw_recoveries (id uuid PRIMARY KEY, case_reference text, "
+            "recovered_at timestamptz, country text, serial text)"
+        )
+        await connection.close()
+
+    asyncio.run(raw_table())
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    tracedesk_port, raw_port = free_port(), free_port()
+    uvicorn = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--workers",
+        "1",
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+    try:
+        with (
+            process(
+                [
+                    sys.executable,
+                    "-m",
+                    "service.adapters.cli",
+                    "serve",
+                    "--port",
+                    str(tracedesk_port),
+                    "--host",
+                    "127.0.0.1",
+                ],
+                env,
+                f"http://127.0.0.1:{tracedesk_port}/readyz",
+                RESULTS / "http_write_tracedesk.log",
+            ),
+            process(
+                [*uvicorn, "--port", str(raw_port), "bench.raw_endpoint:app"],
+                env,
+                f"http://127.0.0.1:{raw_port}/docs",
+                RESULTS / "http_write_raw.log",
+            ),
+        ):
+            import httpx
+
+            token = httpx.post(
+                f"http://127.0.0.1:{tracedesk_port}/api/v1/auth/token",
+                data={"username": "bench", "password": PASSWORD},
+            ).json()["access_token"]
+            runs: dict[str, list[dict]] = {
+                "raw asyncpg endpoint": [],
+                "tracedesk POST /api/v1/recoveries": [],
+            }
+            for _ in range(args.rounds):
+                runs["raw asyncpg endpoint"].append(
+                    load(raw_port, "/raw/recoveries", "", args.seconds, args.connections)
+                )
+                runs["tracedesk POST /api/v1/recoveries"].append(
+                    load(
+                        tracedesk_port, "/api/v1/recoveries", token, args.seconds, args.connections
+                    )
+                )
+    finally:
+        drop_database(DATABASE)
+
+    summary = {}
+    for name, results in runs.items():
+        bad = {s: n for r in results for s, n in r["statuses"].items() if s not in ("201",)}
+        summary[name] = {
+            "per_second": statistics.median(r["per_second"] for r in results),
+            "p50_ms": statistics.median(r["p50_ms"] for r in results),
+            "p99_ms": statistics.median(r["p99_ms"] for r in results),
+            "non_201": bad,
+        }
+    raw, ours = summary["raw asyncpg endpoint"], summary["tracedesk POST /api/v1/recoveries"]
+    ratio = ours["per_second"] / raw["per_second"]
+    print(f"{'':38} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    for name, figures in summary.items():
+        print(
+            f"{name:38} {figures['per_second']:8.0f} {figures['p50_ms']:8.2f} {figures['p99_ms']:8.2f}  {figures['non_201'] or ''}"
+        )
+    print(
+        f"\ntracedesk / raw throughput: {ratio:.2f} (target >= 0.50); "
+        f"tracedesk p99 {ours['p99_ms']:.1f} ms (target < 60 ms) at {args.connections} connections"
+    )
+    (RESULTS / "http_write.json").write_text(
+        json.dumps({"summary": summary, "ratio": ratio}, indent=2)
+    )
+
+
+if __name__ == "__main__":
+    main()

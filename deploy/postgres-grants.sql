@@ -1,0 +1,11 @@
+-- What the server role may do, table by table. Run as tracedesk_owner after every
+-- `tracedesk db upgrade` (it is idempotent):  psql -U tracedesk_owner -d tracedesk -f deploy/postgres-grants.sql
+--
+-- Evidence (recoveries, items, corrections, accounts) is inserted and updated, never
+-- deleted. Only derived search keys are deleted, when a correction replaces a reading.
+
+GRANT SELECT, INSERT ON agencies TO tracedesk_app;
+GRANT SELECT, INSERT, UPDATE ON recoveries, recovery_items, users TO tracedesk_app;
+GRANT SELECT, INSERT ON recovery_corrections TO tracedesk_app;
+GRANT SELECT, INSERT, DELETE ON item_identifiers, identifier_deletions TO tracedesk_app;
+GRANT SELECT ON alembic_version TO tracedesk_app;
