@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from uuid import UUID
 
 import structlog
 
+from service import request_context
+from service.auditing import audit_event
 from service.dependencies import Dependencies
 from service.domain.access import Actor
 from service.domain.errors import Conflict, NotFound, Unauthenticated
@@ -16,8 +19,10 @@ from service.domain.ports import IssuedToken
 log = structlog.get_logger("tracedesk.accounts")
 
 
-async def register_agency(*, deps: Dependencies, name: str, country: str, kind: str) -> Agency:
-    """Create an agency (administration and bootstrap; not exposed to case users)."""
+async def register_agency(
+    *, deps: Dependencies, name: str, country: str, kind: str, actor: Actor | None = None
+) -> Agency:
+    """Create an agency. `actor` is None for an operator at the console (bootstrap)."""
     agency = Agency.register(
         agency_id=deps.ids.new_id(), name=name, country=country, kind=kind, now=deps.clock.now()
     )
@@ -25,6 +30,16 @@ async def register_agency(*, deps: Dependencies, name: str, country: str, kind: 
         if await uow.agencies.by_name(agency.name) is not None:
             raise Conflict(f"an agency named {agency.name!r} exists already")
         uow.agencies.add(agency)
+        uow.audit.append(
+            audit_event(
+                deps,
+                actor=actor,
+                action="agency.created",
+                entity_type="agency",
+                entity_id=agency.id,
+                changes={"name": agency.name, "country": agency.country, "kind": agency.kind},
+            )
+        )
         await uow.commit()
     return agency
 
@@ -37,6 +52,7 @@ async def register_user(
     display_name: str,
     roles: list[str],
     password: str,
+    actor: Actor | None = None,
 ) -> User:
     check_new_password(password)
     user = User.register(
@@ -54,6 +70,21 @@ async def register_user(
         if await uow.users.by_username(user.username) is not None:
             raise Conflict(f"the username {user.username!r} is taken")
         uow.users.add(user)
+        uow.audit.append(
+            audit_event(
+                deps,
+                actor=actor,
+                action="user.created",
+                entity_type="user",
+                entity_id=user.id,
+                changes={
+                    "agency_id": user.agency_id,
+                    "username": user.username,
+                    "display_name": user.display_name,
+                    "roles": user.roles,
+                },
+            )
+        )
         await uow.commit()
     return user
 
@@ -74,8 +105,34 @@ async def sign_in(*, deps: Dependencies, username: str, password: str) -> Signed
     password_ok = await deps.passwords.verify(user.password_hash if user else None, password)
     if user is None or not password_ok or user.disabled:
         log.info("sign-in refused", known_user=user is not None)
+        await _record_sign_in(deps, login, user, succeeded=False)
         raise Unauthenticated("invalid username or password")
+    await _record_sign_in(deps, login, user, succeeded=True)
     return SignedIn(user=user, access=deps.tokens.issue(user.as_actor(), now=deps.clock.now()))
+
+
+async def _record_sign_in(
+    deps: Dependencies, login: str, user: User | None, *, succeeded: bool
+) -> None:
+    # A name that matches no account may be a password typed in the wrong field: only a
+    # fingerprint of it is kept, enough to see repeated attempts with the same text.
+    attempted = (
+        {"username": login}
+        if user is not None
+        else {"username_fingerprint": hashlib.sha256(login.encode()).hexdigest()[:16]}
+    )
+    async with deps.unit_of_work() as uow:
+        uow.audit.append(
+            audit_event(
+                deps,
+                actor=user.as_actor() if user is not None and succeeded else None,
+                action="auth.login_succeeded" if succeeded else "auth.login_failed",
+                entity_type="user",
+                entity_id=user.id if user is not None else "unknown",
+                changes={**attempted, "address": request_context.client_address.get()},
+            )
+        )
+        await uow.commit()
 
 
 async def actor_for_token(*, deps: Dependencies, token: str) -> Actor:
@@ -88,7 +145,9 @@ async def actor_for_token(*, deps: Dependencies, token: str) -> Actor:
     return actor
 
 
-async def disable_user(*, deps: Dependencies, user_id: UUID) -> User:
+async def disable_user(
+    *, deps: Dependencies, user_id: UUID, actor: Actor | None = None, reason: str | None = None
+) -> User:
     """Stop a user from signing in or acting, from their next request on."""
     async with deps.unit_of_work() as uow:
         user = await uow.users.get(user_id)
@@ -96,6 +155,17 @@ async def disable_user(*, deps: Dependencies, user_id: UUID) -> User:
             raise NotFound("user", str(user_id))
         user.disable(deps.clock.now())
         uow.users.save(user)
+        uow.audit.append(
+            audit_event(
+                deps,
+                actor=actor,
+                action="user.disabled",
+                entity_type="user",
+                entity_id=user.id,
+                changes={"disabled": {"before": False, "after": True}},
+                reason=reason,
+            )
+        )
         await uow.commit()
     deps.actors.forget(user_id)
     return user

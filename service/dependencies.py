@@ -10,6 +10,7 @@ from service.domain.ports import (
     Clock,
     IdGenerator,
     PasswordHasher,
+    ReadRecorder,
     TokenService,
     UnitOfWork,
 )
@@ -25,3 +26,4 @@ class Dependencies:
     passwords: PasswordHasher
     tokens: TokenService
     actors: ActorDirectory
+    reads: ReadRecorder

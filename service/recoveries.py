@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
+from service.auditing import audit_event
 from service.dependencies import Dependencies
 from service.domain.access import Action, Actor, authorize, authorize_on
 from service.domain.errors import NotFound
@@ -16,6 +18,20 @@ from service.domain.ports import RecoveryCursor, RecoveryFilter, RecoveryPage
 from service.domain.recovery import Circumstances, Recovery, RecoveryCorrection
 
 MAX_PAGE_SIZE = 200
+
+
+def evidence_as_recorded(recovery: Recovery) -> dict[str, Any]:
+    """What was entered, as the audit trail keeps it: raw values, not derived ones."""
+    return {
+        "agency_id": recovery.agency_id,
+        "case_reference": recovery.case_reference,
+        "recovered_at": recovery.recovered_at,
+        "location": recovery.location,
+        "circumstances": recovery.circumstances,
+        "items": [
+            {"id": item.id, "kind": item.kind, **asdict(item.report())} for item in recovery.items
+        ],
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +61,16 @@ async def record_recovery(*, deps: Dependencies, actor: Actor, command: RecordRe
     )
     async with deps.unit_of_work() as uow:
         uow.recoveries.add(recovery)
+        uow.audit.append(
+            audit_event(
+                deps,
+                actor=actor,
+                action="recovery.recorded",
+                entity_type="recovery",
+                entity_id=recovery.id,
+                changes={"recorded": evidence_as_recorded(recovery)},
+            )
+        )
         await uow.commit()
     return recovery
 
@@ -98,6 +124,23 @@ async def correct_recovery(
         )
         if recorded is not None:
             uow.recoveries.save(recovery)
+            uow.audit.append(
+                audit_event(
+                    deps,
+                    actor=actor,
+                    action="recovery.corrected",
+                    entity_type="recovery",
+                    entity_id=recovery.id,
+                    changes={
+                        "version": recorded.version,
+                        "fields": {
+                            c.field: {"before": c.before, "after": c.after}
+                            for c in recorded.changes
+                        },
+                    },
+                    reason=reason,
+                )
+            )
             await uow.commit()
     return recovery
 

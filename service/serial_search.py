@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from service.auditing import audit_event
 from service.dependencies import Dependencies
 from service.domain.access import Action, Actor, authorize
 from service.domain.matching import SerialMatch, SerialQuery, rank
@@ -40,6 +41,24 @@ async def search_serials(
         batch = await uow.serials.candidates(query, agency_id=actor.agency_id, cap=CANDIDATE_CAP)
     matches = rank(query, batch.candidates, deps.catalogue)
     limit = max(1, min(limit, MAX_RESULTS))
-    return SerialSearchResult(
+    result = SerialSearchResult(
         matches=matches[:limit], truncated=batch.truncated or len(matches) > limit
     )
+    await deps.reads.record(
+        audit_event(
+            deps,
+            actor=actor,
+            action="serial.searched",
+            entity_type="search",
+            entity_id="serials",
+            changes={
+                "serial": serial,
+                "make": make,
+                "model": model,
+                "calibre": calibre,
+                "results": len(result.matches),
+                "truncated": result.truncated,
+            },
+        )
+    )
+    return result

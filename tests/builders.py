@@ -10,6 +10,7 @@ from uuid import UUID
 from argon2 import PasswordHasher
 
 from service.adapters.passwords import Argon2PasswordHasher
+from service.adapters.read_recorder import DirectReadRecorder
 from service.adapters.reference_catalogue import packaged_catalogue
 from service.adapters.tokens import JoseTokenService, TokenKey
 from service.dependencies import Dependencies
@@ -106,6 +107,7 @@ def dependencies_for_tests(
             [TokenKey("test", "HS256", TEST_SECRET, TEST_SECRET)], lifetime=timedelta(minutes=15)
         ),
         actors=actors or _NoActorsHere(),
+        reads=DirectReadRecorder(unit_of_work),
     )
 
 

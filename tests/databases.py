@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from service.adapters.persistence import tables
 from service.adapters.persistence.database import Database, migration_engine, open_database
 from service.adapters.persistence.schema import upgrade
+from service.domain.audit import GENESIS_HASH
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
@@ -93,17 +94,32 @@ AGENCIES = {
 
 
 async def reset(database: Database) -> None:
-    """Empty every table and put back the two agencies tests record recoveries for."""
+    """Empty every table (the append-only audit trail included: this is maintenance that
+    bypasses its triggers, as only the database owner can) and put back the genesis head
+    and the two agencies tests record recoveries for."""
     engine = _maintenance.get(database.url)
     if engine is None:
         engine = _maintenance[database.url] = migration_engine(database.url)
     async with engine.begin() as connection:
         if database.dialect == "postgresql":
+            await connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
             names = ", ".join(t.name for t in tables.metadata.sorted_tables)
             await connection.exec_driver_sql(f"TRUNCATE {names} CASCADE")
         else:
+            triggers = (
+                await connection.exec_driver_sql(
+                    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"
+                )
+            ).all()
+            for name, _ in triggers:
+                await connection.exec_driver_sql(f'DROP TRIGGER "{name}"')
             for table in reversed(tables.metadata.sorted_tables):
                 await connection.execute(table.delete())
+            for _, sql in triggers:
+                await connection.exec_driver_sql(sql)
+        await connection.execute(
+            sa.insert(tables.audit_head), [{"id": 1, "seq": 0, "hash": GENESIS_HASH}]
+        )
         await connection.execute(
             sa.insert(tables.agencies),
             [

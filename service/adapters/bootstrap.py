@@ -17,6 +17,7 @@ from service.adapters.persistence.actors import (
 from service.adapters.persistence.database import Database, PoolSettings, asyncpg_dsn
 from service.adapters.persistence.database import open_database as open_storage
 from service.adapters.persistence.unit_of_work import SqlUnitOfWork
+from service.adapters.read_recorder import BatchingReadRecorder, DirectReadRecorder
 from service.adapters.reference_catalogue import packaged_catalogue
 from service.adapters.settings import Settings
 from service.adapters.tokens import JoseTokenService, TokenKey
@@ -43,9 +44,13 @@ def token_service(settings: Settings) -> JoseTokenService:
 
 
 def build_dependencies(database: Database, settings: Settings) -> Dependencies:
+    def unit_of_work() -> SqlUnitOfWork:
+        return SqlUnitOfWork(database)
+
     return Dependencies(
         actors=SqlActorDirectory(database),
-        unit_of_work=lambda: SqlUnitOfWork(database),
+        reads=DirectReadRecorder(unit_of_work),
+        unit_of_work=unit_of_work,
         clock=SystemClock(),
         ids=UuidV7Generator(),
         catalogue=packaged_catalogue(),
@@ -73,3 +78,10 @@ def settle_for_serving() -> None:
     while a request waits; frozen objects are skipped, which shortens the latency tail."""
     gc.collect()
     gc.freeze()
+
+
+def batch_read_records(deps: Dependencies) -> tuple[Dependencies, BatchingReadRecorder]:
+    """For a long-running server: record reads in batches. Start the returned recorder,
+    stop it at shutdown (which writes what is waiting)."""
+    recorder = BatchingReadRecorder(deps.unit_of_work)
+    return dataclasses.replace(deps, reads=recorder), recorder

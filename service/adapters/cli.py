@@ -88,6 +88,12 @@ def _parser() -> argparse.ArgumentParser:
     admin.add_parser("list-agencies", help="agencies and their ids").set_defaults(
         run=_list_agencies
     )
+
+    audit = commands.add_parser("audit", help="the audit trail").add_subparsers(title="actions")
+    audit.add_parser("verify", help="recompute the hash chain").set_defaults(run=_audit_verify)
+    export = audit.add_parser("export", help="write the chain as NDJSON, then its head")
+    export.add_argument("file", help="where to write (- for standard output)")
+    export.set_defaults(run=_audit_export)
     return parser
 
 
@@ -240,6 +246,61 @@ def _create_user(arguments: argparse.Namespace, settings: Settings) -> int:
 
     user = _with_database(settings, create)
     _print({"user_id": user.id, "username": user.username, "roles": sorted(user.roles)})
+    return 0
+
+
+def _audit_verify(_: argparse.Namespace, settings: Settings) -> int:
+    from service.audit_trail import verify_audit_trail
+
+    result = _with_database(settings, lambda deps: verify_audit_trail(deps=deps, actor=None))
+    if result.ok:
+        print(f"ok: {result.count} events, head {result.head_seq} {result.head_hash}")
+        return 0
+    print(
+        f"broken at {result.broken_at} ({result.problem}): {result.detail}; "
+        f"{result.count} events verified before it",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def _audit_export(arguments: argparse.Namespace, settings: Settings) -> int:
+    """NDJSON: one line per event (seq, payload, prev_hash, hash), then a line with the
+    head. Anyone can recompute the chain from it with sha256("prev|seq|payload")."""
+    from service.audit_trail import PAGE
+
+    async def export(deps: Dependencies) -> int:
+        output = (
+            sys.stdout if arguments.file == "-" else open(arguments.file, "w", encoding="utf-8")
+        )  # noqa: SIM115
+        try:
+            async with deps.unit_of_work() as uow:
+                head_seq, head_hash = await uow.audit.head()
+                after, written = 0, 0
+                while after < head_seq:
+                    events = await uow.audit.chain(after_seq=after, limit=PAGE)
+                    if not events:
+                        break
+                    for event in events:
+                        if event.seq > head_seq:
+                            break
+                        line = {
+                            "seq": event.seq,
+                            "payload": event.payload,
+                            "prev_hash": event.prev_hash,
+                            "hash": event.hash,
+                        }
+                        output.write(json.dumps(line, ensure_ascii=False) + "\n")
+                        written += 1
+                    after = events[-1].seq
+                output.write(json.dumps({"head": {"seq": head_seq, "hash": head_hash}}) + "\n")
+        finally:
+            if output is not sys.stdout:
+                output.close()
+        return written
+
+    written = _with_database(settings, export)
+    print(f"exported {written} events", file=sys.stderr)
     return 0
 
 

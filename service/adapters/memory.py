@@ -13,15 +13,18 @@ from typing import Self
 from uuid import UUID
 
 from service.domain.access import Actor, ActorKind
+from service.domain.audit import GENESIS_HASH, AuditEvent, ChainedEvent, chain_hash
 from service.domain.errors import StaleVersion
 from service.domain.identity import Agency, User
 from service.domain.items import Item
 from service.domain.matching import SerialQuery, StoredIdentifier, match_kind
 from service.domain.ports import (
+    AuditFilter,
     CandidateBatch,
     RecoveryCursor,
     RecoveryFilter,
     RecoveryPage,
+    StoredAuditEvent,
     TokenSubject,
     UnresolvedValue,
 )
@@ -35,6 +38,7 @@ class InMemoryStore:
         self.recoveries: dict[UUID, Recovery] = {}
         self.agencies: dict[UUID, Agency] = {}
         self.users: dict[UUID, User] = {}
+        self.audit: list[StoredAuditEvent] = []
 
 
 def _detached(recovery: Recovery) -> Recovery:
@@ -206,12 +210,64 @@ class InMemoryUserRepository:
         self.staged[user.id] = user
 
 
+class InMemoryAuditLog:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+        self.staged: list[AuditEvent] = []
+
+    def append(self, event: AuditEvent) -> None:
+        self.staged.append(event)
+
+    def write(self) -> None:
+        seq, previous = (
+            (self._store.audit[-1].seq, self._store.audit[-1].hash)
+            if self._store.audit
+            else (0, GENESIS_HASH)
+        )
+        for event in self.staged:
+            seq += 1
+            digest = chain_hash(previous, seq, event.payload())
+            self._store.audit.append(StoredAuditEvent(seq, event, previous, digest))
+            previous = digest
+        self.staged.clear()
+
+    async def head(self) -> tuple[int, str]:
+        last = self._store.audit[-1] if self._store.audit else None
+        return (last.seq, last.hash) if last else (0, GENESIS_HASH)
+
+    async def chain(self, *, after_seq: int, limit: int) -> list[ChainedEvent]:
+        return [
+            ChainedEvent(e.seq, e.event.payload(), e.prev_hash, e.hash)
+            for e in self._store.audit
+            if e.seq > after_seq
+        ][:limit]
+
+    async def events(
+        self, audit_filter: AuditFilter, *, after_seq: int | None, limit: int
+    ) -> list[StoredAuditEvent]:
+        f = audit_filter
+        found = [
+            e
+            for e in reversed(self._store.audit)
+            if (after_seq is None or e.seq < after_seq)
+            and (f.entity_type is None or e.event.entity_type == f.entity_type)
+            and (f.entity_id is None or e.event.entity_id == f.entity_id)
+            and (f.actor_id is None or e.event.actor_id == f.actor_id)
+            and (f.action is None or e.event.action == f.action)
+            and (f.agency_id is None or e.event.actor_agency_id == f.agency_id)
+            and (f.occurred_from is None or e.event.occurred_at >= f.occurred_from)
+            and (f.occurred_to is None or e.event.occurred_at < f.occurred_to)
+        ]
+        return found[:limit]
+
+
 class InMemoryUnitOfWork:
     recoveries: InMemoryRecoveryRepository
     serials: InMemorySerialIndex
     reference_usage: InMemoryReferenceUsage
     agencies: InMemoryAgencyRepository
     users: InMemoryUserRepository
+    audit: InMemoryAuditLog
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -223,6 +279,7 @@ class InMemoryUnitOfWork:
         self.reference_usage = InMemoryReferenceUsage(self._store)
         self.agencies = InMemoryAgencyRepository(self._store)
         self.users = InMemoryUserRepository(self._store)
+        self.audit = InMemoryAuditLog(self._store)
         return self
 
     async def __aexit__(
@@ -235,6 +292,7 @@ class InMemoryUnitOfWork:
         self.recoveries.staged_changed.clear()
         self.agencies.staged.clear()
         self.users.staged.clear()
+        self.audit.staged.clear()
 
     async def commit(self) -> None:
         for loaded_version, recovery in self.recoveries.staged_changed.values():
@@ -250,6 +308,7 @@ class InMemoryUnitOfWork:
         for user in self.users.staged.values():
             user.changed.clear()
             self._store.users[user.id] = copy.deepcopy(user)
+        self.audit.write()
         self.recoveries.staged_new.clear()
         self.recoveries.staged_changed.clear()
         self.agencies.staged.clear()

@@ -20,6 +20,8 @@ class Role(StrEnum):
     TRACING_OFFICER = "tracing_officer"
     SUPERVISOR = "supervisor"
     AUDITOR = "auditor"
+    # Audits every agency: the instance's own oversight (an inspectorate, a court's expert).
+    SYSTEM_AUDITOR = "system_auditor"
     ADMIN = "admin"
 
 
@@ -35,6 +37,8 @@ class Action(StrEnum):
     SERIAL_SEARCH = "serial.search"
     REFERENCE_READ = "reference.read"
     REFERENCE_REPORT = "reference.report"
+    AUDIT_READ = "audit.read"
+    AUDIT_VERIFY = "audit.verify"
 
 
 class Scope(StrEnum):
@@ -67,9 +71,11 @@ _ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
             Action.REFERENCE_REPORT,
         }
     ),
-    Role.AUDITOR: frozenset({Action.REFERENCE_READ}),
+    Role.AUDITOR: frozenset({Action.REFERENCE_READ, Action.AUDIT_READ, Action.AUDIT_VERIFY}),
+    Role.SYSTEM_AUDITOR: frozenset({Action.REFERENCE_READ, Action.AUDIT_READ, Action.AUDIT_VERIFY}),
     # Administrators keep the reference table and the accounts; no case data by default.
-    Role.ADMIN: frozenset({Action.REFERENCE_READ, Action.REFERENCE_REPORT}),
+    # They may check that the audit chain is intact, without reading its events.
+    Role.ADMIN: frozenset({Action.REFERENCE_READ, Action.REFERENCE_REPORT, Action.AUDIT_VERIFY}),
 }
 
 _SCOPE_ACTIONS: Final[dict[Scope, frozenset[Action]]] = {

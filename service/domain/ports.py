@@ -11,6 +11,7 @@ from typing import Protocol, Self
 from uuid import UUID
 
 from service.domain.access import Actor, ActorKind
+from service.domain.audit import AuditEvent, ChainedEvent
 from service.domain.identity import Agency, User
 from service.domain.items import ItemKind
 from service.domain.matching import SerialQuery, StoredIdentifier
@@ -168,6 +169,50 @@ class TokenService(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    entity_type: str | None = None
+    entity_id: str | None = None
+    actor_id: UUID | None = None
+    action: str | None = None
+    occurred_from: datetime | None = None
+    occurred_to: datetime | None = None
+    agency_id: UUID | None = None  # the acting agency; None means every agency
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAuditEvent:
+    seq: int
+    event: AuditEvent
+    prev_hash: str
+    hash: str
+
+
+class AuditLog(Protocol):
+    def append(self, event: AuditEvent) -> None:
+        """Stage an event; it is chained and written with the change it records."""
+
+    async def head(self) -> tuple[int, str]:
+        """Position and hash of the last event (0 and the genesis hash when empty)."""
+        ...
+
+    async def chain(self, *, after_seq: int, limit: int) -> list[ChainedEvent]:
+        """Stored events in chain order, for verification and export."""
+        ...
+
+    async def events(
+        self, audit_filter: AuditFilter, *, after_seq: int | None, limit: int
+    ) -> list[StoredAuditEvent]:
+        """Matching events, newest first, before `after_seq` when given."""
+        ...
+
+
+class ReadRecorder(Protocol):
+    """Records sensitive reads (searches, views across agencies) in the audit trail."""
+
+    async def record(self, event: AuditEvent) -> None: ...
+
+
 class UnitOfWork(Protocol):
     # Read-only properties, so each adapter may expose its own repository classes.
     @property
@@ -184,6 +229,9 @@ class UnitOfWork(Protocol):
 
     @property
     def users(self) -> UserRepository: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -112,6 +112,9 @@ async def _run_as(role: str) -> None:
                     "UPDATE recovery_corrections SET reason = 'rewritten'",
                     "DROP TABLE users",
                     "ALTER TABLE recoveries ADD COLUMN x int",
+                    "UPDATE audit_events SET reason = 'rewritten'",
+                    "DELETE FROM audit_events",
+                    "DELETE FROM audit_head",
                 ):
                     with pytest.raises(asyncpg.InsufficientPrivilegeError):
                         await app.execute(statement)

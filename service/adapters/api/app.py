@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from service.adapters.api.middleware import BodySizeLimit, RequestContext
 from service.adapters.api.problems import install_problem_handlers
 from service.adapters.api.routes import (
+    audit,
     auth,
     health,
     problem_types,
@@ -19,6 +20,7 @@ from service.adapters.api.routes import (
     search,
 )
 from service.adapters.bootstrap import (
+    batch_read_records,
     build_dependencies,
     open_database,
     remember_actors,
@@ -51,14 +53,17 @@ def create_app(
             raise SchemaNotCurrent(schema.explain())
         database = await open_database(settings)
         deps, feed = remember_actors(dependencies(database, settings), database)
+        deps, reads = batch_read_records(deps)
         if feed is not None:
             feed.start()
+        reads.start()
         try:
             app.state.database = database
             app.state.deps = deps
             settle_for_serving()
             yield
         finally:
+            await reads.stop()
             if feed is not None:
                 await feed.stop()
             await database.dispose()
@@ -79,7 +84,7 @@ def create_app(
         },
     )
     install_problem_handlers(app, union_tags=frozenset(kind.value for kind in ItemKind))
-    for module in (auth, recoveries, search, reference, health, problem_types):
+    for module in (auth, recoveries, search, reference, audit, health, problem_types):
         app.include_router(module.router)
     # Added last, runs first: every response, even a refused one, carries the request id.
     # (Starlette's own body limit answers 413 in plain text, not as a problem.)

@@ -11,6 +11,7 @@ from typing import Final
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service import request_context
 from service.adapters.api.problems import problem_bytes
 
 REQUEST_ID_HEADER: Final = "x-request-id"
@@ -46,6 +47,11 @@ class RequestContext:
 
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        # For the audit trail. Behind a proxy this is the proxy's address unless uvicorn
+        # is told to trust forwarded headers (--forwarded-allow-ips).
+        client = scope.get("client")
+        request_context.request_id.set(request_id)
+        request_context.client_address.set(client[0] if client else None)
         try:
             await self.app(scope, receive, send_with_id)
         finally:

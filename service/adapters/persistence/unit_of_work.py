@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Self
 
 from service.adapters.persistence.accounts import SqlAgencyRepository, SqlUserRepository
+from service.adapters.persistence.audit_log import SqlAuditLog
 from service.adapters.persistence.database import Database, SqlConnection
 from service.adapters.persistence.recoveries import SqlRecoveryRepository
 from service.adapters.persistence.reference_usage import SqlReferenceUsage
@@ -53,6 +54,10 @@ class SqlUnitOfWork:
     @cached_property
     def users(self) -> SqlUserRepository:
         return SqlUserRepository(self._connect, self._stage)
+
+    @cached_property
+    def audit(self) -> SqlAuditLog:
+        return SqlAuditLog(self._connect, self._stage)
 
     async def __aenter__(self) -> Self:
         return self

@@ -23,6 +23,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.adapters.persistence import tables
+from service.domain.audit import AuditEvent, chain_hash
+
 if TYPE_CHECKING:
     # A connection as the pool hands it out; generic only in the type stubs.
     Driver = asyncpg.Connection | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
@@ -53,7 +56,30 @@ class DeleteRows:
     where: Mapping[str, Any]
 
 
-RowOperation = InsertRows | UpdateRow | DeleteRows
+@dataclass(frozen=True, slots=True)
+class AppendAudit:
+    """Audit events to chain after the current head, in this order, with the change."""
+
+    events: Sequence[AuditEvent]
+
+
+RowOperation = InsertRows | UpdateRow | DeleteRows | AppendAudit
+
+
+def audit_columns(event: AuditEvent) -> dict[str, Any]:
+    """The searchable columns stored beside an event's payload."""
+    return {
+        "id": event.id,
+        "occurred_at": event.occurred_at,
+        "action": event.action,
+        "entity_type": event.entity_type,
+        "entity_id": event.entity_id,
+        "actor_id": event.actor_id,
+        "actor_kind": event.actor_kind,
+        "actor_agency_id": event.actor_agency_id,
+        "reason": event.reason,
+        "request_id": event.request_id,
+    }
 
 
 class SqliteWriter:
@@ -68,6 +94,9 @@ class SqliteWriter:
         await connection.exec_driver_sql("COMMIT")
 
     async def _apply_one(self, connection: AsyncConnection, operation: RowOperation) -> None:
+        if isinstance(operation, AppendAudit):
+            await self._append_audit(connection, operation.events)
+            return
         table = operation.table
         if isinstance(operation, InsertRows):
             if operation.rows:
@@ -86,13 +115,42 @@ class SqliteWriter:
                 table.delete().where(*(table.c[n] == v for n, v in operation.where.items()))
             )
 
+    async def _append_audit(
+        self, connection: AsyncConnection, events: Sequence[AuditEvent]
+    ) -> None:
+        # BEGIN IMMEDIATE already holds the only write lock, so reading the head here and
+        # writing after it cannot race another writer.
+        head = tables.audit_head
+        seq, previous = (await connection.execute(sa.select(head.c.seq, head.c.hash))).one()
+        rows = []
+        for event in events:
+            seq += 1
+            payload = event.payload()
+            digest = chain_hash(previous, seq, payload)
+            rows.append(
+                {
+                    **audit_columns(event),
+                    "seq": seq,
+                    "payload": payload,
+                    "prev_hash": previous,
+                    "hash": digest,
+                }
+            )
+            previous = digest
+        if rows:
+            await connection.execute(tables.audit_events.insert(), rows)
+            await connection.execute(
+                head.update().where(head.c.id == 1).values(seq=seq, hash=previous)
+            )
+
 
 class PostgresWriter:
     async def apply(self, driver: Driver, operations: Sequence[RowOperation]) -> None:
-        if all(isinstance(op, InsertRows) for op in operations):
+        if all(isinstance(op, InsertRows | AppendAudit) for op in operations):
             inserts = _merge_inserts([op for op in operations if isinstance(op, InsertRows)])
-            if inserts:
-                sql, arguments = _insert_statement(inserts)
+            events = [e for op in operations if isinstance(op, AppendAudit) for e in op.events]
+            if inserts or events:
+                sql, arguments = _insert_statement(inserts, events)
                 await driver.execute(sql, *arguments)
             return
         async with driver.transaction():
@@ -100,9 +158,13 @@ class PostgresWriter:
                 await self._apply_one(driver, operation)
 
     async def _apply_one(self, driver: Driver, operation: RowOperation) -> None:
-        if isinstance(operation, InsertRows):
+        if isinstance(operation, AppendAudit):
+            if operation.events:
+                sql, arguments = _insert_statement([], operation.events)
+                await driver.execute(sql, *arguments)
+        elif isinstance(operation, InsertRows):
             if operation.rows:
-                sql, arguments = _insert_statement([operation])
+                sql, arguments = _insert_statement([operation], [])
                 await driver.execute(sql, *arguments)
         elif isinstance(operation, UpdateRow):
             sql, arguments = _update_statement(operation)
@@ -128,19 +190,25 @@ def _merge_inserts(operations: Sequence[InsertRows]) -> list[InsertRows]:
     return [InsertRows(tables[name], rows) for name, rows in merged.items()]
 
 
-def _insert_statement(inserts: Sequence[InsertRows]) -> tuple[str, list[Any]]:
-    """All new rows as one JSON document, unpacked by PostgreSQL into each table.
+def _insert_statement(
+    inserts: Sequence[InsertRows], events: Sequence[AuditEvent]
+) -> tuple[str, list[Any]]:
+    """All new rows and audit events as one JSON document, unpacked by PostgreSQL.
 
     One parameter instead of one per column: encoding parameters is Python work on the
-    serving process, while unpacking JSON is the database's, on its own CPU. The inserts
-    are CTEs of one statement: they see the same snapshot and foreign keys are checked
-    at its end, so parents and children go in together, atomically."""
-    names = tuple(operation.table.name for operation in inserts)
-    document = {str(operation.table.name): list(operation.rows) for operation in inserts}
+    serving process, while unpacking JSON is the database's, on its own CPU. Everything is
+    one statement: it sees one snapshot, checks foreign keys at its end, and commits or
+    fails as a whole, so a change is never stored without its audit event."""
+    names = tuple(str(operation.table.name) for operation in inserts)
+    document: dict[str, Any] = {
+        name: list(op.rows) for name, op in zip(names, inserts, strict=True)
+    }
+    if events:
+        document[_AUDIT_KEY] = [{**audit_columns(e), "payload": e.payload()} for e in events]
     text = orjson.dumps(
         document, option=orjson.OPT_PASSTHROUGH_DATETIME, default=_json_scalar
     ).decode()
-    return _insert_template(names), [text]
+    return _insert_template(names, bool(events)), [text]
 
 
 def _json_scalar(value: Any) -> str:
@@ -153,16 +221,48 @@ def _json_scalar(value: Any) -> str:
     raise TypeError(f"cannot store {value!r} as JSON")
 
 
+_AUDIT_KEY = "audit"  # the document key _AUDIT_CTES reads
+
+# Chains the document's audit events after the head, which it locks until the statement
+# commits, so concurrent writers append one after another: no gaps, no forks. The hash
+# is the domain's chain_hash: sha256 of "previous|seq|payload".
+_AUDIT_CTES = (
+    "head AS (SELECT seq, hash::text AS hash FROM audit_head WHERE id = 1 FOR UPDATE), "
+    "incoming AS (SELECT e.ord, e.event FROM jsonb_array_elements("
+    "(SELECT doc -> 'audit' FROM new_rows)) WITH ORDINALITY AS e(event, ord)), "
+    "chain (ord, seq, hash, prev_hash, event) AS ("
+    "SELECT 0::bigint, seq, hash, NULL::text, NULL::jsonb FROM head "
+    "UNION ALL SELECT i.ord, c.seq + 1, encode(sha256(convert_to("
+    "c.hash || '|' || (c.seq + 1)::text || '|' || (i.event ->> 'payload'), 'UTF8')), 'hex'), "
+    "c.hash, i.event FROM chain c JOIN incoming i ON i.ord = c.ord + 1), "
+    "audit_rows AS (INSERT INTO audit_events (seq, id, occurred_at, action, entity_type, "
+    "entity_id, actor_id, actor_kind, actor_agency_id, reason, request_id, payload, "
+    "prev_hash, hash) SELECT seq, (event ->> 'id')::uuid, "
+    "(event ->> 'occurred_at')::timestamptz, event ->> 'action', event ->> 'entity_type', "
+    "event ->> 'entity_id', (event ->> 'actor_id')::uuid, event ->> 'actor_kind', "
+    "(event ->> 'actor_agency_id')::uuid, event ->> 'reason', event ->> 'request_id', "
+    "event ->> 'payload', prev_hash, hash FROM chain WHERE ord > 0), "
+    "audit_moved AS (UPDATE audit_head SET seq = last.seq, hash = last.hash FROM "
+    "(SELECT seq, hash FROM chain ORDER BY ord DESC LIMIT 1) AS last "
+    "WHERE audit_head.id = 1 AND last.seq > audit_head.seq)"
+)
+
+
 @lru_cache(maxsize=64)
-def _insert_template(tables: tuple[str, ...]) -> str:
+def _insert_template(tables: tuple[str, ...], with_audit: bool) -> str:
     # Sent as text and cast, so the connection's jsonb codec never sees it.
+    ctes = ["new_rows AS (SELECT $1::text::jsonb AS doc)"]
+    if with_audit:
+        ctes.append(_AUDIT_CTES)
     inserts = [
         f"INSERT INTO {_quote(name)} SELECT * FROM jsonb_populate_recordset("  # noqa: S608
         f"NULL::{_quote(name)}, (SELECT doc -> {_literal(name)} FROM new_rows))"
         for name in tables
     ]
-    chained = "".join(f", w{i} AS ({part})" for i, part in enumerate(inserts[:-1]))
-    return f"WITH new_rows AS (SELECT $1::text::jsonb AS doc){chained}\n{inserts[-1]}"
+    ctes += [f"w{i} AS ({insert})" for i, insert in enumerate(inserts[:-1])]
+    last = inserts[-1] if inserts else "SELECT 1"
+    recursive = "RECURSIVE " if with_audit else ""
+    return f"WITH {recursive}" + ", ".join(ctes) + "\n" + last
 
 
 def _literal(text: str) -> str:

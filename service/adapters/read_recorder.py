@@ -1,0 +1,89 @@
+"""Recording sensitive reads in the audit trail.
+
+A change is recorded in the transaction that makes it. A read changes nothing, so its
+record need not hold up the answer: the server batches read records and writes them
+every 50 ms (or at 100 waiting), in one chained append. A crash can lose the last
+batch of read records, never a change; shutdown writes what is waiting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import structlog
+
+from service.domain.audit import AuditEvent
+from service.domain.ports import UnitOfWork
+
+log = structlog.get_logger("tracedesk.audit")
+
+
+class DirectReadRecorder:
+    """Writes each read record at once (commands at the console, tests)."""
+
+    def __init__(self, unit_of_work: Callable[[], UnitOfWork]) -> None:
+        self._unit_of_work = unit_of_work
+
+    async def record(self, event: AuditEvent) -> None:
+        async with self._unit_of_work() as uow:
+            uow.audit.append(event)
+            await uow.commit()
+
+
+class BatchingReadRecorder:
+    def __init__(
+        self,
+        unit_of_work: Callable[[], UnitOfWork],
+        *,
+        interval_seconds: float = 0.05,
+        batch_size: int = 100,
+    ) -> None:
+        self._unit_of_work = unit_of_work
+        self._interval = interval_seconds
+        self._batch_size = batch_size
+        self._waiting: list[AuditEvent] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def record(self, event: AuditEvent) -> None:
+        self._waiting.append(event)
+        if len(self._waiting) >= self._batch_size:
+            self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="read-recorder")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+        await self.flush()
+
+    async def flush(self) -> None:
+        batch, self._waiting = self._waiting, []
+        if not batch:
+            return
+        try:
+            async with self._unit_of_work() as uow:
+                for event in batch:
+                    uow.audit.append(event)
+                await uow.commit()
+        except BaseException:
+            self._waiting[:0] = batch  # kept, in order, for the next attempt
+            raise
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            try:
+                await self.flush()
+            except Exception:  # noqa: BLE001 - keep recording; the failure is logged
+                log.exception("read records could not be written; retrying")

@@ -1,0 +1,86 @@
+"""Use cases for the audit trail: verify it, anchor its head, read it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from uuid import UUID
+
+from service.dependencies import Dependencies
+from service.domain.access import Action, Actor, Role, authorize, authorize_on
+from service.domain.audit import ChainVerifier, Verification
+from service.domain.errors import NotFound
+from service.domain.ports import AuditFilter, StoredAuditEvent, UnitOfWork
+
+PAGE = 1000
+MAX_EVENTS = 500
+
+
+async def verify_audit_trail(*, deps: Dependencies, actor: Actor | None) -> Verification:
+    """Recompute the whole chain against its recorded head. `actor` None: the console."""
+    if actor is not None:
+        authorize(actor, Action.AUDIT_VERIFY)
+    async with deps.unit_of_work() as uow:
+        return await verify_in(uow)
+
+
+async def verify_in(uow: UnitOfWork) -> Verification:
+    verifier = ChainVerifier()
+    after = 0
+    while True:
+        page = await uow.audit.chain(after_seq=after, limit=PAGE)
+        for event in page:
+            if not verifier.feed(event):
+                return verifier.result()
+        if len(page) < PAGE:
+            break
+        after = page[-1].seq
+    return verifier.result(expected_head=await uow.audit.head())
+
+
+async def audit_head(*, deps: Dependencies, actor: Actor) -> tuple[int, str]:
+    """Position and hash of the last event: record it elsewhere to anchor the chain."""
+    authorize(actor, Action.AUDIT_READ)
+    async with deps.unit_of_work() as uow:
+        return await uow.audit.head()
+
+
+async def audit_events(
+    *,
+    deps: Dependencies,
+    actor: Actor,
+    audit_filter: AuditFilter,
+    before_seq: int | None,
+    limit: int,
+) -> list[StoredAuditEvent]:
+    """Events, newest first. Auditors see what their agency's people did; system auditors
+    see everything."""
+    authorize(actor, Action.AUDIT_READ)
+    if Role.SYSTEM_AUDITOR not in actor.roles:
+        audit_filter = replace(audit_filter, agency_id=actor.agency_id)
+    async with deps.unit_of_work() as uow:
+        return await uow.audit.events(
+            audit_filter, after_seq=before_seq, limit=max(1, min(limit, MAX_EVENTS))
+        )
+
+
+async def recovery_history(
+    *, deps: Dependencies, actor: Actor, recovery_id: UUID, before_seq: int | None, limit: int
+) -> list[StoredAuditEvent]:
+    """Who did what to a recovery, for those who may see the recovery."""
+    authorize(actor, Action.RECOVERY_READ)
+    async with deps.unit_of_work() as uow:
+        recovery = await uow.recoveries.get(recovery_id)
+        if recovery is None:
+            raise NotFound("recovery", str(recovery_id))
+        authorize_on(
+            actor,
+            Action.RECOVERY_READ,
+            owner_agency_id=recovery.agency_id,
+            resource="recovery",
+            resource_id=recovery_id,
+        )
+        return await uow.audit.events(
+            AuditFilter(entity_type="recovery", entity_id=str(recovery_id)),
+            after_seq=before_seq,
+            limit=max(1, min(limit, MAX_EVENTS)),
+        )
