@@ -14,3 +14,8 @@ GRANT SELECT ON alembic_version TO tracedesk_app;
 -- for the owner, allowed by the triggers.
 GRANT SELECT, INSERT ON audit_events TO tracedesk_app;
 GRANT SELECT, UPDATE ON audit_head TO tracedesk_app;
+-- Credentials: created, used and revoked, never deleted (revocations are kept).
+GRANT SELECT, INSERT, UPDATE ON service_accounts, api_keys, refresh_tokens TO tracedesk_app;
+-- Failed sign-in counters are not evidence (the audit trail records each failure):
+-- they are cleared after a successful sign-in.
+GRANT SELECT, INSERT, UPDATE, DELETE ON sign_in_failures TO tracedesk_app;

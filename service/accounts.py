@@ -1,9 +1,10 @@
-"""Use cases for agencies, users and signing in."""
+"""Use cases for agencies, users, service accounts and signing in."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 import structlog
@@ -12,9 +13,20 @@ from service import request_context
 from service.auditing import audit_event
 from service.dependencies import Dependencies
 from service.domain.access import Actor
-from service.domain.errors import Conflict, NotFound, Unauthenticated
-from service.domain.identity import Agency, User, check_new_password, normalize_username
-from service.domain.ports import IssuedToken
+from service.domain.errors import Conflict, NotFound, TooManyAttempts, Unauthenticated
+from service.domain.identity import (
+    API_KEY_PREFIX,
+    Agency,
+    ApiKey,
+    RefreshToken,
+    ServiceAccount,
+    User,
+    check_new_password,
+    normalize_username,
+    secret_digest,
+    secrets_match,
+)
+from service.domain.ports import IssuedToken, UnitOfWork
 
 log = structlog.get_logger("tracedesk.accounts")
 
@@ -91,28 +103,97 @@ async def register_user(
 
 @dataclass(frozen=True, slots=True)
 class SignedIn:
-    user: User
+    actor: Actor
     access: IssuedToken
+    refresh: str | None = None  # shown once; stored only as a digest
 
 
 async def sign_in(*, deps: Dependencies, username: str, password: str) -> SignedIn:
-    """Exchange a username and password for an access token. Every failure is the same
-    Unauthenticated, whatever went wrong, so the answer does not reveal which names exist."""
+    """Exchange a username and password for an access token and a refresh token.
+
+    Every failure answers the same, whatever went wrong, so the answer does not reveal
+    which names exist. Repeated failures for an account or from an address pause
+    sign-in for it (TooManyAttempts) for a time that doubles with each further failure."""
     login = normalize_username(username)
+    now = deps.clock.now()
+    address = request_context.client_address.get()
+    keys = [f"account:{login}"] + ([f"address:{address}"] if address else [])
     async with deps.unit_of_work() as uow:
+        locked_until = await uow.sign_in_attempts.locked_until(keys, now=now)
+        if locked_until is not None:
+            raise TooManyAttempts(max(1, int((locked_until - now).total_seconds()) + 1))
         user = await uow.users.by_username(login)
     # An unknown name is checked against a decoy hash: same time, same answer.
     password_ok = await deps.passwords.verify(user.password_hash if user else None, password)
     if user is None or not password_ok or user.disabled:
         log.info("sign-in refused", known_user=user is not None)
+        await _count_failure(deps, keys, now)
         await _record_sign_in(deps, login, user, succeeded=False)
         raise Unauthenticated("invalid username or password")
-    await _record_sign_in(deps, login, user, succeeded=True)
-    return SignedIn(user=user, access=deps.tokens.issue(user.as_actor(), now=deps.clock.now()))
+    async with deps.unit_of_work() as uow:
+        await uow.sign_in_attempts.clear(keys[0])
+        refresh = _new_refresh_token(deps, uow, user.id, family_id=deps.ids.new_id())
+        _append_sign_in(deps, uow, login, user, succeeded=True)
+        await uow.commit()
+    actor = user.as_actor()
+    return SignedIn(actor=actor, access=deps.tokens.issue(actor, now=now), refresh=refresh)
+
+
+async def _count_failure(deps: Dependencies, keys: list[str], now: datetime) -> None:
+    policy = deps.security.throttle
+    async with deps.unit_of_work() as uow:
+        for key in keys:
+            failures = await uow.sign_in_attempts.count_failure(
+                key, now=now, window_start=now - policy.window
+            )
+            limit = policy.account_limit if key.startswith("account:") else policy.address_limit
+            lock = policy.lock_for(failures, limit)
+            if lock is not None:
+                await uow.sign_in_attempts.lock(key, until=now + lock)
+                uow.audit.append(
+                    audit_event(
+                        deps,
+                        actor=None,
+                        action="auth.sign_in_paused",
+                        entity_type="sign_in_key",
+                        entity_id=_key_reference(key),
+                        changes={"failures": failures, "paused_seconds": int(lock.total_seconds())},
+                    )
+                )
+        await uow.commit()
+
+
+def _key_reference(key: str) -> str:
+    kind, _, value = key.partition(":")
+    return f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:16]}"
+
+
+def _new_refresh_token(deps: Dependencies, uow: UnitOfWork, user_id: UUID, family_id: UUID) -> str:
+    secret = deps.secrets.secret()
+    now = deps.clock.now()
+    uow.refresh_tokens.add(
+        RefreshToken(
+            id=deps.ids.new_id(),
+            user_id=user_id,
+            family_id=family_id,
+            digest=secret_digest(secret),
+            issued_at=now,
+            expires_at=now + deps.security.refresh_lifetime,
+        )
+    )
+    return secret
 
 
 async def _record_sign_in(
     deps: Dependencies, login: str, user: User | None, *, succeeded: bool
+) -> None:
+    async with deps.unit_of_work() as uow:
+        _append_sign_in(deps, uow, login, user, succeeded=succeeded)
+        await uow.commit()
+
+
+def _append_sign_in(
+    deps: Dependencies, uow: UnitOfWork, login: str, user: User | None, *, succeeded: bool
 ) -> None:
     # A name that matches no account may be a password typed in the wrong field: only a
     # fingerprint of it is kept, enough to see repeated attempts with the same text.
@@ -121,27 +202,81 @@ async def _record_sign_in(
         if user is not None
         else {"username_fingerprint": hashlib.sha256(login.encode()).hexdigest()[:16]}
     )
+    uow.audit.append(
+        audit_event(
+            deps,
+            actor=user.as_actor() if user is not None and succeeded else None,
+            action="auth.login_succeeded" if succeeded else "auth.login_failed",
+            entity_type="user",
+            entity_id=user.id if user is not None else "unknown",
+            changes={**attempted, "address": request_context.client_address.get()},
+        )
+    )
+
+
+async def refresh_access(*, deps: Dependencies, refresh_token: str) -> SignedIn:
+    """A new access token and a new refresh token for a refresh token used once.
+
+    Presenting a refresh token that was already used means it was copied: its whole
+    family is revoked and the caller must sign in again."""
+    now = deps.clock.now()
     async with deps.unit_of_work() as uow:
+        token = await uow.refresh_tokens.by_digest(secret_digest(refresh_token))
+        if token is None or token.revoked_at is not None or token.expires_at <= now:
+            raise Unauthenticated("refresh token unknown, revoked or expired")
+        if token.used_at is not None:
+            uow.refresh_tokens.revoke_family(token.family_id, at=now)
+            uow.audit.append(
+                audit_event(
+                    deps,
+                    actor=None,
+                    action="auth.refresh_token_reused",
+                    entity_type="user",
+                    entity_id=token.user_id,
+                    changes={"family_revoked": token.family_id},
+                )
+            )
+            await uow.commit()
+            raise Unauthenticated("refresh token already used")
+        user = await uow.users.get(token.user_id)
+        if user is None or user.disabled:
+            raise Unauthenticated("account unknown or disabled")
+        token.used_at = now
+        uow.refresh_tokens.save(token)
+        replacement = _new_refresh_token(deps, uow, user.id, token.family_id)
+        await uow.commit()
+    actor = user.as_actor()
+    return SignedIn(actor=actor, access=deps.tokens.issue(actor, now=now), refresh=replacement)
+
+
+async def revoke_refresh(*, deps: Dependencies, refresh_token: str) -> None:
+    """Sign out: revoke the refresh token's family. Unknown tokens are ignored (RFC 7009)."""
+    now = deps.clock.now()
+    async with deps.unit_of_work() as uow:
+        token = await uow.refresh_tokens.by_digest(secret_digest(refresh_token))
+        if token is None or token.revoked_at is not None:
+            return
+        uow.refresh_tokens.revoke_family(token.family_id, at=now)
         uow.audit.append(
             audit_event(
                 deps,
-                actor=user.as_actor() if user is not None and succeeded else None,
-                action="auth.login_succeeded" if succeeded else "auth.login_failed",
+                actor=None,
+                action="auth.refresh_token_revoked",
                 entity_type="user",
-                entity_id=user.id if user is not None else "unknown",
-                changes={**attempted, "address": request_context.client_address.get()},
+                entity_id=token.user_id,
+                changes={"family_revoked": token.family_id},
             )
         )
         await uow.commit()
 
 
 async def actor_for_token(*, deps: Dependencies, token: str) -> Actor:
-    """The actor a bearer token speaks for, as they are now: a user disabled since the
-    token was issued is refused at once, not when the token expires."""
+    """The actor a bearer token speaks for, as they are now: a disabled user, a disabled
+    service account or a revoked key is refused at once, not when the token expires."""
     subject = deps.tokens.verify(token, now=deps.clock.now())
     actor = await deps.actors.active_actor(subject)
     if actor is None:
-        raise Unauthenticated("account unknown or disabled")
+        raise Unauthenticated("account unknown or disabled, or key revoked")
     return actor
 
 
@@ -169,3 +304,142 @@ async def disable_user(
         await uow.commit()
     deps.actors.forget(user_id)
     return user
+
+
+async def register_service_account(
+    *,
+    deps: Dependencies,
+    agency_id: UUID,
+    name: str,
+    scopes: list[str],
+    actor: Actor | None = None,
+) -> ServiceAccount:
+    account = ServiceAccount.register(
+        account_id=deps.ids.new_id(),
+        agency_id=agency_id,
+        name=name,
+        scopes=scopes,
+        now=deps.clock.now(),
+    )
+    async with deps.unit_of_work() as uow:
+        if await uow.agencies.get(agency_id) is None:
+            raise NotFound("agency", str(agency_id))
+        if await uow.service_accounts.by_name(agency_id, account.name) is not None:
+            raise Conflict(f"the agency has a service account named {account.name!r}")
+        uow.service_accounts.add(account)
+        uow.audit.append(
+            audit_event(
+                deps,
+                actor=actor,
+                action="service_account.created",
+                entity_type="service_account",
+                entity_id=account.id,
+                changes={"agency_id": agency_id, "name": account.name, "scopes": account.scopes},
+            )
+        )
+        await uow.commit()
+    return account
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    key: ApiKey
+    secret: str  # shown once, never stored
+
+    @property
+    def client_id(self) -> str:
+        return self.key.public_id
+
+
+async def issue_api_key(
+    *, deps: Dependencies, service_account_id: UUID, actor: Actor | None = None
+) -> IssuedKey:
+    """A new key for a service account. Its secret is returned once and never again."""
+    secret = deps.secrets.secret()
+    async with deps.unit_of_work() as uow:
+        account = await uow.service_accounts.get(service_account_id)
+        if account is None:
+            raise NotFound("service account", str(service_account_id))
+        key = ApiKey(
+            id=deps.ids.new_id(),
+            service_account_id=account.id,
+            public_id=API_KEY_PREFIX + deps.secrets.public_id(),
+            secret_digest=secret_digest(secret),
+            created_at=deps.clock.now(),
+            created_by=actor.id if actor else None,
+        )
+        uow.api_keys.add(key)
+        uow.audit.append(
+            audit_event(
+                deps,
+                actor=actor,
+                action="api_key.created",
+                entity_type="api_key",
+                entity_id=key.id,
+                changes={"service_account_id": account.id, "public_id": key.public_id},
+            )
+        )
+        await uow.commit()
+    return IssuedKey(key=key, secret=secret)
+
+
+async def revoke_api_key(
+    *, deps: Dependencies, public_id: str, actor: Actor | None = None, reason: str | None = None
+) -> ApiKey:
+    """Revoke a key: tokens it obtained are refused from their next request on."""
+    async with deps.unit_of_work() as uow:
+        key = await uow.api_keys.by_public_id(public_id)
+        if key is None:
+            raise NotFound("api key", public_id)
+        if key.revoked_at is None:
+            key.revoked_at = deps.clock.now()
+            uow.api_keys.save(key)
+            uow.audit.append(
+                audit_event(
+                    deps,
+                    actor=actor,
+                    action="api_key.revoked",
+                    entity_type="api_key",
+                    entity_id=key.id,
+                    changes={"public_id": key.public_id},
+                    reason=reason,
+                )
+            )
+            await uow.commit()
+    deps.actors.forget(key.service_account_id)
+    return key
+
+
+async def exchange_client_credentials(
+    *, deps: Dependencies, client_id: str, client_secret: str
+) -> SignedIn:
+    """OAuth2 client credentials: an API key's id and secret for an access token."""
+    now = deps.clock.now()
+    async with deps.unit_of_work() as uow:
+        key = await uow.api_keys.by_public_id(client_id)
+        account = await uow.service_accounts.get(key.service_account_id) if key else None
+        valid = (
+            key is not None
+            and secrets_match(client_secret, key.secret_digest)
+            and key.active
+            and account is not None
+            and not account.disabled
+        )
+        if not valid or key is None or account is None:
+            uow.audit.append(
+                audit_event(
+                    deps,
+                    actor=None,
+                    action="auth.client_credentials_failed",
+                    entity_type="api_key",
+                    entity_id=key.id if key else "unknown",
+                    changes={"address": request_context.client_address.get()},
+                )
+            )
+            await uow.commit()
+            raise Unauthenticated("invalid client credentials")
+        key.last_used_at = now
+        uow.api_keys.save(key)
+        await uow.commit()
+    actor = account.as_actor()
+    return SignedIn(actor=actor, access=deps.tokens.issue(actor, now=now, credential_id=key.id))

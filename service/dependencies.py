@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from service.domain.identity import SecurityPolicy
 from service.domain.ports import (
     ActorDirectory,
     Clock,
     IdGenerator,
     PasswordHasher,
     ReadRecorder,
+    SecretGenerator,
     TokenService,
     UnitOfWork,
 )
@@ -27,3 +29,5 @@ class Dependencies:
     tokens: TokenService
     actors: ActorDirectory
     reads: ReadRecorder
+    secrets: SecretGenerator
+    security: SecurityPolicy

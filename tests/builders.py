@@ -12,10 +12,12 @@ from argon2 import PasswordHasher
 from service.adapters.passwords import Argon2PasswordHasher
 from service.adapters.read_recorder import DirectReadRecorder
 from service.adapters.reference_catalogue import packaged_catalogue
+from service.adapters.secrets import SystemSecrets
 from service.adapters.tokens import JoseTokenService, TokenKey
 from service.dependencies import Dependencies
 from service.domain.access import Actor, ActorKind, Role
 from service.domain.geography import LocationReport
+from service.domain.identity import SecurityPolicy
 from service.domain.items import FirearmReport, ItemReport
 from service.domain.recovery import Circumstances, Recovery
 from service.domain.reference import ReferenceCatalogue
@@ -108,6 +110,8 @@ def dependencies_for_tests(
         ),
         actors=actors or _NoActorsHere(),
         reads=DirectReadRecorder(unit_of_work),
+        secrets=SystemSecrets(),
+        security=SecurityPolicy(),
     )
 
 

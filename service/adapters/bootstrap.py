@@ -6,6 +6,8 @@ import dataclasses
 import gc
 from datetime import timedelta
 
+from cryptography.hazmat.primitives import serialization
+
 from service.adapters.clock import SystemClock
 from service.adapters.ids import UuidV7Generator
 from service.adapters.passwords import Argon2PasswordHasher
@@ -19,9 +21,11 @@ from service.adapters.persistence.database import open_database as open_storage
 from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.adapters.read_recorder import BatchingReadRecorder, DirectReadRecorder
 from service.adapters.reference_catalogue import packaged_catalogue
-from service.adapters.settings import Settings
+from service.adapters.secrets import SystemSecrets
+from service.adapters.settings import Settings, VerificationKey
 from service.adapters.tokens import JoseTokenService, TokenKey
 from service.dependencies import Dependencies
+from service.domain.identity import SecurityPolicy
 
 DEVELOPMENT_KEY_ID = "development"
 
@@ -31,16 +35,46 @@ async def open_database(settings: Settings) -> Database:
 
 
 def token_service(settings: Settings) -> JoseTokenService:
-    kid = DEVELOPMENT_KEY_ID if settings.uses_development_secret else settings.jwt_key_id
-    secret = settings.signing_secret
     return JoseTokenService(
-        [
-            TokenKey(
-                kid=kid, algorithm="HS256", verification_material=secret, signing_material=secret
-            )
-        ],
+        [signing_key(settings), *(verification_key(key) for key in settings.jwt_verify_keys)],
         lifetime=timedelta(minutes=settings.access_token_minutes),
     )
+
+
+def signing_key(settings: Settings) -> TokenKey:
+    if settings.jwt_algorithm == "HS256":
+        kid = DEVELOPMENT_KEY_ID if settings.uses_development_secret else settings.jwt_key_id
+        secret = settings.signing_secret
+        return TokenKey(kid, "HS256", verification_material=secret, signing_material=secret)
+    if settings.jwt_private_key_file is None:
+        raise ValueError(f"{settings.jwt_algorithm} needs TRACEDESK_JWT_PRIVATE_KEY_FILE")
+    private_pem = settings.jwt_private_key_file.read_text()
+    return TokenKey(
+        settings.jwt_key_id,
+        settings.jwt_algorithm,
+        verification_material=public_pem(private_pem),
+        signing_material=private_pem,
+    )
+
+
+def verification_key(key: VerificationKey) -> TokenKey:
+    """A key that only verifies: an earlier signing key, kept while its tokens live."""
+    if key.algorithm == "HS256":
+        if key.secret is None:
+            raise ValueError(f"verification key {key.kid!r} (HS256) needs a secret")
+        return TokenKey(key.kid, "HS256", verification_material=key.secret.get_secret_value())
+    if key.public_key_file is None:
+        raise ValueError(f"verification key {key.kid!r} needs public_key_file")
+    return TokenKey(key.kid, key.algorithm, verification_material=key.public_key_file.read_text())
+
+
+def public_pem(private_pem: str) -> str:
+    """The public half of a PEM private key, as PEM."""
+    private = serialization.load_pem_private_key(private_pem.encode(), password=None)
+    public: bytes = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return public.decode()
 
 
 def build_dependencies(database: Database, settings: Settings) -> Dependencies:
@@ -56,6 +90,8 @@ def build_dependencies(database: Database, settings: Settings) -> Dependencies:
         catalogue=packaged_catalogue(),
         passwords=Argon2PasswordHasher(),
         tokens=token_service(settings),
+        secrets=SystemSecrets(),
+        security=SecurityPolicy(refresh_lifetime=timedelta(days=settings.refresh_token_days)),
     )
 
 

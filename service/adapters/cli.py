@@ -89,6 +89,26 @@ def _parser() -> argparse.ArgumentParser:
         run=_list_agencies
     )
 
+    disable = admin.add_parser("disable-user", help="stop a user from signing in or acting")
+    disable.add_argument("--username", required=True)
+    disable.add_argument("--reason", required=True)
+    disable.set_defaults(run=_disable_user)
+
+    account = admin.add_parser("create-service-account", help="an integration of an agency")
+    account.add_argument("--agency", required=True, help="agency id or exact name")
+    account.add_argument("--name", required=True)
+    account.add_argument("--scope", action="append", required=True, dest="scopes")
+    account.set_defaults(run=_create_service_account)
+
+    key = admin.add_parser("create-api-key", help="a key for a service account (shown once)")
+    key.add_argument("--service-account", required=True, help="service account id")
+    key.set_defaults(run=_create_api_key)
+
+    revoke = admin.add_parser("revoke-key", help="revoke an API key by its client id")
+    revoke.add_argument("--client-id", required=True)
+    revoke.add_argument("--reason", required=True)
+    revoke.set_defaults(run=_revoke_key)
+
     audit = commands.add_parser("audit", help="the audit trail").add_subparsers(title="actions")
     audit.add_parser("verify", help="recompute the hash chain").set_defaults(run=_audit_verify)
     export = audit.add_parser("export", help="write the chain as NDJSON, then its head")
@@ -246,6 +266,64 @@ def _create_user(arguments: argparse.Namespace, settings: Settings) -> int:
 
     user = _with_database(settings, create)
     _print({"user_id": user.id, "username": user.username, "roles": sorted(user.roles)})
+    return 0
+
+
+def _disable_user(arguments: argparse.Namespace, settings: Settings) -> int:
+    async def disable(deps: Dependencies) -> Any:
+        async with deps.unit_of_work() as uow:
+            user = await uow.users.by_username(arguments.username.strip().lower())
+        if user is None:
+            raise CommandFailed(f"no user {arguments.username!r}")
+        return await accounts.disable_user(deps=deps, user_id=user.id, reason=arguments.reason)
+
+    user = _with_database(settings, disable)
+    _print({"user_id": user.id, "username": user.username, "disabled": True})
+    return 0
+
+
+def _create_service_account(arguments: argparse.Namespace, settings: Settings) -> int:
+    async def create(deps: Dependencies) -> Any:
+        return await accounts.register_service_account(
+            deps=deps,
+            agency_id=await _agency_id(deps, arguments.agency),
+            name=arguments.name,
+            scopes=arguments.scopes,
+        )
+
+    account = _with_database(settings, create)
+    _print(
+        {"service_account_id": account.id, "name": account.name, "scopes": sorted(account.scopes)}
+    )
+    return 0
+
+
+def _create_api_key(arguments: argparse.Namespace, settings: Settings) -> int:
+    try:
+        service_account = UUID(arguments.service_account)
+    except ValueError:
+        raise CommandFailed(
+            "--service-account takes the id printed by create-service-account"
+        ) from None
+    issued = _with_database(
+        settings,
+        lambda deps: accounts.issue_api_key(deps=deps, service_account_id=service_account),
+    )
+    _print({"client_id": issued.client_id, "client_secret": issued.secret})
+    print(
+        "The client_secret is shown once; store it now. It cannot be shown again.", file=sys.stderr
+    )
+    return 0
+
+
+def _revoke_key(arguments: argparse.Namespace, settings: Settings) -> int:
+    key = _with_database(
+        settings,
+        lambda deps: accounts.revoke_api_key(
+            deps=deps, public_id=arguments.client_id, reason=arguments.reason
+        ),
+    )
+    _print({"client_id": key.public_id, "revoked_at": key.revoked_at})
     return 0
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
 from types import TracebackType
 from typing import Self
 from uuid import UUID
@@ -15,7 +17,7 @@ from uuid import UUID
 from service.domain.access import Actor, ActorKind
 from service.domain.audit import GENESIS_HASH, AuditEvent, ChainedEvent, chain_hash
 from service.domain.errors import StaleVersion
-from service.domain.identity import Agency, User
+from service.domain.identity import Agency, ApiKey, RefreshToken, ServiceAccount, User
 from service.domain.items import Item
 from service.domain.matching import SerialQuery, StoredIdentifier, match_kind
 from service.domain.ports import (
@@ -39,6 +41,10 @@ class InMemoryStore:
         self.agencies: dict[UUID, Agency] = {}
         self.users: dict[UUID, User] = {}
         self.audit: list[StoredAuditEvent] = []
+        self.service_accounts: dict[UUID, ServiceAccount] = {}
+        self.api_keys: dict[str, ApiKey] = {}
+        self.refresh_tokens: dict[str, RefreshToken] = {}
+        self.sign_in_failures: dict[str, tuple[int, datetime, datetime | None]] = {}
 
 
 def _detached(recovery: Recovery) -> Recovery:
@@ -261,6 +267,98 @@ class InMemoryAuditLog:
         return found[:limit]
 
 
+class InMemoryServiceAccountRepository:
+    def __init__(self, store: InMemoryStore, staged: list[Callable[[], None]]) -> None:
+        self._store = store
+        self._staged = staged
+
+    async def get(self, account_id: UUID) -> ServiceAccount | None:
+        return copy.deepcopy(self._store.service_accounts.get(account_id))
+
+    async def by_name(self, agency_id: UUID, name: str) -> ServiceAccount | None:
+        return next(
+            (
+                copy.deepcopy(a)
+                for a in self._store.service_accounts.values()
+                if a.agency_id == agency_id and a.name == name
+            ),
+            None,
+        )
+
+    def add(self, account: ServiceAccount) -> None:
+        kept = copy.deepcopy(account)
+        self._staged.append(lambda: self._store.service_accounts.__setitem__(kept.id, kept))
+
+
+class InMemoryApiKeyRepository:
+    def __init__(self, store: InMemoryStore, staged: list[Callable[[], None]]) -> None:
+        self._store = store
+        self._staged = staged
+
+    async def by_public_id(self, public_id: str) -> ApiKey | None:
+        return copy.deepcopy(self._store.api_keys.get(public_id))
+
+    def add(self, key: ApiKey) -> None:
+        self.save(key)
+
+    def save(self, key: ApiKey) -> None:
+        kept = copy.deepcopy(key)
+        self._staged.append(lambda: self._store.api_keys.__setitem__(kept.public_id, kept))
+
+
+class InMemoryRefreshTokenRepository:
+    def __init__(self, store: InMemoryStore, staged: list[Callable[[], None]]) -> None:
+        self._store = store
+        self._staged = staged
+
+    async def by_digest(self, digest: str) -> RefreshToken | None:
+        return copy.deepcopy(self._store.refresh_tokens.get(digest))
+
+    def add(self, token: RefreshToken) -> None:
+        self.save(token)
+
+    def save(self, token: RefreshToken) -> None:
+        kept = copy.deepcopy(token)
+        self._staged.append(lambda: self._store.refresh_tokens.__setitem__(kept.digest, kept))
+
+    def revoke_family(self, family_id: UUID, *, at: datetime) -> None:
+        def revoke() -> None:
+            for token in self._store.refresh_tokens.values():
+                if token.family_id == family_id and token.revoked_at is None:
+                    token.revoked_at = at
+
+        self._staged.append(revoke)
+
+
+class InMemorySignInAttempts:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+
+    async def locked_until(self, keys: list[str], *, now: datetime) -> datetime | None:
+        ends = [
+            until
+            for key in keys
+            if (entry := self._store.sign_in_failures.get(key))
+            and (until := entry[2])
+            and until > now
+        ]
+        return max(ends, default=None)
+
+    async def count_failure(self, key: str, *, now: datetime, window_start: datetime) -> int:
+        failures, started, until = self._store.sign_in_failures.get(key, (0, now, None))
+        if started < window_start:
+            failures, started = 0, now
+        self._store.sign_in_failures[key] = (failures + 1, started, until)
+        return failures + 1
+
+    async def lock(self, key: str, *, until: datetime) -> None:
+        failures, started, _ = self._store.sign_in_failures[key]
+        self._store.sign_in_failures[key] = (failures, started, until)
+
+    async def clear(self, key: str) -> None:
+        self._store.sign_in_failures.pop(key, None)
+
+
 class InMemoryUnitOfWork:
     recoveries: InMemoryRecoveryRepository
     serials: InMemorySerialIndex
@@ -268,6 +366,10 @@ class InMemoryUnitOfWork:
     agencies: InMemoryAgencyRepository
     users: InMemoryUserRepository
     audit: InMemoryAuditLog
+    service_accounts: InMemoryServiceAccountRepository
+    api_keys: InMemoryApiKeyRepository
+    refresh_tokens: InMemoryRefreshTokenRepository
+    sign_in_attempts: InMemorySignInAttempts
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -280,6 +382,11 @@ class InMemoryUnitOfWork:
         self.agencies = InMemoryAgencyRepository(self._store)
         self.users = InMemoryUserRepository(self._store)
         self.audit = InMemoryAuditLog(self._store)
+        self._staged_changes: list[Callable[[], None]] = []
+        self.service_accounts = InMemoryServiceAccountRepository(self._store, self._staged_changes)
+        self.api_keys = InMemoryApiKeyRepository(self._store, self._staged_changes)
+        self.refresh_tokens = InMemoryRefreshTokenRepository(self._store, self._staged_changes)
+        self.sign_in_attempts = InMemorySignInAttempts(self._store)
         return self
 
     async def __aexit__(
@@ -293,6 +400,7 @@ class InMemoryUnitOfWork:
         self.agencies.staged.clear()
         self.users.staged.clear()
         self.audit.staged.clear()
+        self._staged_changes.clear()
 
     async def commit(self) -> None:
         for loaded_version, recovery in self.recoveries.staged_changed.values():
@@ -308,6 +416,9 @@ class InMemoryUnitOfWork:
         for user in self.users.staged.values():
             user.changed.clear()
             self._store.users[user.id] = copy.deepcopy(user)
+        for change in self._staged_changes:
+            change()
+        self._staged_changes.clear()
         self.audit.write()
         self.recoveries.staged_new.clear()
         self.recoveries.staged_changed.clear()

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Final
+from pathlib import Path
+from typing import Final, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Signs tokens when no secret is configured, so a newcomer can try tracedesk at once.
@@ -16,6 +17,15 @@ DEVELOPMENT_SECRET: Final = "tracedesk-development-secret-never-use-in-productio
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     PRODUCTION = "production"
+
+
+class VerificationKey(BaseModel):
+    """A key that only verifies tokens: an earlier signing key kept during rotation."""
+
+    kid: str
+    algorithm: Literal["HS256", "RS256", "ES256"]
+    secret: SecretStr | None = None
+    public_key_file: Path | None = None
 
 
 class Settings(BaseSettings):
@@ -32,11 +42,20 @@ class Settings(BaseSettings):
     )
     port: int = 8000
 
+    jwt_algorithm: Literal["HS256", "RS256", "ES256"] = "HS256"
     jwt_secret: SecretStr | None = Field(
         default=None, description="HS256 signing secret (at least 32 bytes)."
     )
+    jwt_private_key_file: Path | None = Field(
+        default=None, description="PEM private key for RS256 or ES256."
+    )
     jwt_key_id: str = "primary"
+    jwt_verify_keys: list[VerificationKey] = Field(
+        default_factory=list,
+        description="Earlier keys still accepted for verification (JSON list), for rotation.",
+    )
     access_token_minutes: int = 15
+    refresh_token_days: int = 14
 
     max_body_bytes: int = 1_048_576
     db_pool_size: int = Field(
@@ -51,7 +70,7 @@ class Settings(BaseSettings):
 
     @property
     def uses_development_secret(self) -> bool:
-        return self.jwt_secret is None
+        return self.jwt_algorithm == "HS256" and self.jwt_secret is None
 
     @property
     def signing_secret(self) -> str:

@@ -46,6 +46,8 @@ class Scope(StrEnum):
 
     RECOVERIES_READ = "recoveries:read"
     RECOVERIES_WRITE = "recoveries:write"
+    TRACES_READ = "traces:read"
+    TRACES_RESPOND = "traces:respond"
 
 
 _ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
@@ -85,6 +87,9 @@ _SCOPE_ACTIONS: Final[dict[Scope, frozenset[Action]]] = {
     Scope.RECOVERIES_WRITE: frozenset(
         {Action.RECOVERY_RECORD, Action.RECOVERY_CORRECT, Action.REFERENCE_READ}
     ),
+    # The trace workflow (issue: trace requests) adds its actions to these scopes.
+    Scope.TRACES_READ: frozenset({Action.REFERENCE_READ}),
+    Scope.TRACES_RESPOND: frozenset({Action.REFERENCE_READ}),
 }
 
 

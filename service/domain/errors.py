@@ -119,3 +119,13 @@ class Conflict(DomainError):
 
     def __post_init__(self) -> None:
         super().__init__(self.detail)
+
+
+@dataclass
+class TooManyAttempts(DomainError):
+    """Sign-in is paused for this account or address after repeated failures."""
+
+    retry_after_seconds: int
+
+    def __post_init__(self) -> None:
+        super().__init__(f"retry in {self.retry_after_seconds} s")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 from uuid import UUID
 
-from service.domain.access import Actor, ActorKind, Role
+from service.domain.access import Actor, ActorKind, Role, Scope
 from service.domain.choices import choose
 from service.domain.errors import InvalidValue, ValidationCollector
 from service.domain.geography import check_country
@@ -139,3 +141,123 @@ def check_new_password(password: str) -> None:
         raise InvalidValue("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
     if len(password) > 1024:
         raise InvalidValue("password", "must be at most 1024 characters")
+
+
+@dataclass
+class ServiceAccount:
+    """An integration (a national registry, a lab system, another agency's instance)
+    acting for one agency, limited to its scopes, through API keys."""
+
+    id: UUID
+    agency_id: UUID
+    name: str
+    scopes: frozenset[Scope]
+    disabled: bool
+    created_at: datetime
+
+    @classmethod
+    def register(
+        cls, *, account_id: UUID, agency_id: UUID, name: str, scopes: list[str], now: datetime
+    ) -> ServiceAccount:
+        problems = ValidationCollector()
+        try:
+            check_text(name, "name", max_length=200)
+        except InvalidValue as error:
+            problems.add(error)
+        chosen: set[Scope] = set()
+        for index, scope in enumerate(scopes):
+            try:
+                chosen.add(choose(Scope, scope, f"scopes.{index}"))
+            except InvalidValue as error:
+                problems.add(error)
+        if not scopes:
+            problems.add(InvalidValue("scopes", "a service account needs at least one scope"))
+        problems.raise_if_any()
+        return cls(
+            id=account_id,
+            agency_id=agency_id,
+            name=name,
+            scopes=frozenset(chosen),
+            disabled=False,
+            created_at=now,
+        )
+
+    def as_actor(self) -> Actor:
+        return Actor(
+            id=self.id, kind=ActorKind.SERVICE_ACCOUNT, agency_id=self.agency_id, scopes=self.scopes
+        )
+
+
+API_KEY_PREFIX: Final = "tdk_"
+
+
+def secret_digest(secret: str) -> str:
+    """How secrets that are long random strings are stored: SHA-256, hex. (A slow hash is
+    for passwords people choose; 256 random bits need none.)"""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def secrets_match(secret: str, digest: str) -> bool:
+    return hmac.compare_digest(secret_digest(secret), digest)
+
+
+@dataclass
+class ApiKey:
+    """A credential of a service account. Its public id (the visible prefix) names it;
+    its secret is shown once at creation and stored only as a digest."""
+
+    id: UUID
+    service_account_id: UUID
+    public_id: str
+    secret_digest: str
+    created_at: datetime
+    created_by: UUID | None
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+@dataclass
+class RefreshToken:
+    """A long-lived, single-use credential to get new access tokens without a password.
+
+    Each use replaces it by a new one of the same family. A token presented twice means
+    someone copied it: the whole family is revoked."""
+
+    id: UUID
+    user_id: UUID
+    family_id: UUID
+    digest: str
+    issued_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ThrottlePolicy:
+    """How failed sign-ins slow down guessing. Past `limit` failures within `window` for
+    one key (an account, an address), the key is locked, each extra failure doubling
+    the lock, up to `max_lock`. Short locks keep an attacker from locking a person out
+    for long; the per-address limit stops one source trying many accounts."""
+
+    account_limit: int = 5
+    address_limit: int = 20
+    window: timedelta = timedelta(minutes=15)
+    first_lock: timedelta = timedelta(minutes=1)
+    max_lock: timedelta = timedelta(hours=1)
+
+    def lock_for(self, failures: int, limit: int) -> timedelta | None:
+        if failures < limit:
+            return None
+        lock: timedelta = self.first_lock * (2 ** min(failures - limit, 20))
+        return min(lock, self.max_lock)
+
+
+@dataclass(frozen=True, slots=True)
+class SecurityPolicy:
+    refresh_lifetime: timedelta = timedelta(days=14)
+    throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from service.domain.access import Actor, ActorKind
 from service.domain.audit import AuditEvent, ChainedEvent
-from service.domain.identity import Agency, User
+from service.domain.identity import Agency, ApiKey, RefreshToken, ServiceAccount, User
 from service.domain.items import ItemKind
 from service.domain.matching import SerialQuery, StoredIdentifier
 from service.domain.recovery import Recovery
@@ -125,6 +125,69 @@ class UserRepository(Protocol):
         """Stage the fields the user recorded as changed."""
 
 
+class ServiceAccountRepository(Protocol):
+    async def get(self, account_id: UUID) -> ServiceAccount | None: ...
+
+    async def by_name(self, agency_id: UUID, name: str) -> ServiceAccount | None: ...
+
+    def add(self, account: ServiceAccount) -> None: ...
+
+
+class ApiKeyRepository(Protocol):
+    async def by_public_id(self, public_id: str) -> ApiKey | None: ...
+
+    def add(self, key: ApiKey) -> None: ...
+
+    def save(self, key: ApiKey) -> None:
+        """Stage its last use or revocation."""
+
+
+class RefreshTokenRepository(Protocol):
+    async def by_digest(self, digest: str) -> RefreshToken | None: ...
+
+    def add(self, token: RefreshToken) -> None: ...
+
+    def save(self, token: RefreshToken) -> None:
+        """Stage its use or revocation."""
+
+    def revoke_family(self, family_id: UUID, *, at: datetime) -> None:
+        """Stage revoking every token of a family not revoked yet."""
+
+
+@dataclass(frozen=True, slots=True)
+class FailureCount:
+    failures: int
+    window_started_at: datetime
+
+
+class SignInAttempts(Protocol):
+    """Counters of failed sign-ins per key (an account, an address). Written at once,
+    outside any unit of work: a refused sign-in must still count."""
+
+    async def locked_until(self, keys: list[str], *, now: datetime) -> datetime | None:
+        """The latest end of a lock on any of the keys, if one is in force."""
+        ...
+
+    async def count_failure(self, key: str, *, now: datetime, window_start: datetime) -> int:
+        """Add a failure (restarting the count if it began before `window_start`) and
+        return the failures in the current window."""
+        ...
+
+    async def lock(self, key: str, *, until: datetime) -> None: ...
+
+    async def clear(self, key: str) -> None: ...
+
+
+class SecretGenerator(Protocol):
+    def secret(self) -> str:
+        """256 random bits, URL-safe text."""
+        ...
+
+    def public_id(self) -> str:
+        """A short random identifier, safe to show and log."""
+        ...
+
+
 class PasswordHasher(Protocol):
     """Slow by design (Argon2id); implementations keep the event loop free while hashing."""
 
@@ -144,10 +207,12 @@ class IssuedToken:
 
 @dataclass(frozen=True, slots=True)
 class TokenSubject:
-    """Who a verified token speaks for; roles and status are looked up fresh each time."""
+    """Who a verified token speaks for; roles and status are looked up fresh each time.
+    `credential_id` is the API key a service account's token was issued for."""
 
     actor_id: UUID
     kind: ActorKind
+    credential_id: UUID | None = None
 
 
 class ActorDirectory(Protocol):
@@ -162,7 +227,9 @@ class ActorDirectory(Protocol):
 
 
 class TokenService(Protocol):
-    def issue(self, actor: Actor, *, now: datetime) -> IssuedToken: ...
+    def issue(
+        self, actor: Actor, *, now: datetime, credential_id: UUID | None = None
+    ) -> IssuedToken: ...
 
     def verify(self, token: str, *, now: datetime) -> TokenSubject:
         """The subject of a valid token; raises Unauthenticated otherwise."""
@@ -232,6 +299,18 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditLog: ...
+
+    @property
+    def service_accounts(self) -> ServiceAccountRepository: ...
+
+    @property
+    def api_keys(self) -> ApiKeyRepository: ...
+
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository: ...
+
+    @property
+    def sign_in_attempts(self) -> SignInAttempts: ...
 
     async def __aenter__(self) -> Self: ...
 

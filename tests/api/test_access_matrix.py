@@ -22,6 +22,7 @@ from tests.builders import AGENCY_A
 # Routes anyone may call: sign-in, health, documentation of problems and of the API.
 PUBLIC = {
     ("POST", "/api/v1/auth/token"),
+    ("POST", "/api/v1/auth/revoke"),  # possession of the refresh token is the credential
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("GET", "/problems/{slug}"),

@@ -24,6 +24,7 @@ from service.domain.errors import (
     InvalidValue,
     NotFound,
     StaleVersion,
+    TooManyAttempts,
     ValidationFailed,
 )
 
@@ -159,12 +160,14 @@ class ProblemError(Exception):
         *,
         headers: dict[str, str] | None = None,
         errors: list[dict[str, str]] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail or slug)
         self.slug = slug
         self.detail = detail
         self.headers = headers or {}
         self.errors = errors
+        self.extensions = extensions or {}
 
     @classmethod
     def invalid_parameter(cls, name: str, detail: str) -> ProblemError:
@@ -178,9 +181,11 @@ def problem_document(
     instance: str | None = None,
     request_id: str | None = None,
     errors: list[dict[str, str]] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     kind = PROBLEM_TYPES[slug]
     document: dict[str, Any] = {"type": kind.uri, "title": kind.title, "status": kind.status}
+    document |= extensions or {}
     for key, value in (
         ("detail", detail),
         ("instance", instance),
@@ -203,6 +208,7 @@ def problem_response(
     detail: str | None = None,
     errors: list[dict[str, str]] | None = None,
     headers: Mapping[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> Response:
     body = problem_document(
         slug,
@@ -210,6 +216,7 @@ def problem_response(
         instance=request.url.path,
         request_id=getattr(request.state, "request_id", None),
         errors=errors,
+        extensions=extensions,
     )
     return Response(
         content=json.dumps(body, ensure_ascii=False),
@@ -293,7 +300,21 @@ def install_problem_handlers(app: FastAPI, *, union_tags: frozenset[str] = froze
     @app.exception_handler(ProblemError)
     async def edge_problem(request: Request, error: ProblemError) -> Response:
         return problem_response(
-            request, error.slug, detail=error.detail, headers=error.headers, errors=error.errors
+            request,
+            error.slug,
+            detail=error.detail,
+            headers=error.headers,
+            errors=error.errors,
+            extensions=error.extensions,
+        )
+
+    @app.exception_handler(TooManyAttempts)
+    async def too_many(request: Request, error: TooManyAttempts) -> Response:
+        return problem_response(
+            request,
+            "too-many-attempts",
+            detail=f"too many failed attempts; retry in {error.retry_after_seconds} s",
+            headers={"Retry-After": str(error.retry_after_seconds)},
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -22,11 +22,29 @@ import structlog
 from service.adapters.persistence import tables
 from service.adapters.persistence.database import Database
 from service.adapters.persistence.sql import Query
-from service.domain.access import Actor, ActorKind, Role
+from service.domain.access import Actor, ActorKind, Role, Scope
 from service.domain.ports import ActorDirectory, TokenSubject
 
 ACTOR_CHANGED_CHANNEL: Final = "tracedesk_actor_changed"
 log = structlog.get_logger("tracedesk.actors")
+
+_SERVICE_ACCOUNT_STANDING = Query(
+    lambda _: (
+        sa.select(tables.service_accounts.c.agency_id, tables.service_accounts.c.scopes)
+        .select_from(
+            tables.service_accounts.join(
+                tables.api_keys,
+                tables.api_keys.c.service_account_id == tables.service_accounts.c.id,
+            )
+        )
+        .where(
+            tables.service_accounts.c.id == sa.bindparam("id"),
+            tables.api_keys.c.id == sa.bindparam("key"),
+            sa.not_(tables.service_accounts.c.disabled),
+            tables.api_keys.c.revoked_at.is_(None),
+        )
+    )
+)
 
 _USER_STANDING = Query(
     lambda _: sa.select(
@@ -42,8 +60,8 @@ class SqlActorDirectory:
         self._database = database
 
     async def active_actor(self, subject: TokenSubject) -> Actor | None:
-        if subject.kind is not ActorKind.USER:
-            return None
+        if subject.kind is ActorKind.SERVICE_ACCOUNT:
+            return await self._service_account(subject)
         async with self._database.connection() as connection:
             rows = await connection.fetch(_USER_STANDING, id=subject.actor_id)
         if not rows or rows[0]["disabled"]:
@@ -54,6 +72,22 @@ class SqlActorDirectory:
             kind=ActorKind.USER,
             agency_id=row["agency_id"],
             roles=frozenset(Role(role) for role in row["roles"]),
+        )
+
+    async def _service_account(self, subject: TokenSubject) -> Actor | None:
+        if subject.credential_id is None:
+            return None
+        async with self._database.connection() as connection:
+            rows = await connection.fetch(
+                _SERVICE_ACCOUNT_STANDING, id=subject.actor_id, key=subject.credential_id
+            )
+        if not rows:
+            return None
+        return Actor(
+            id=subject.actor_id,
+            kind=ActorKind.SERVICE_ACCOUNT,
+            agency_id=rows[0]["agency_id"],
+            scopes=frozenset(Scope(scope) for scope in rows[0]["scopes"]),
         )
 
     def forget(self, actor_id: UUID) -> None:
@@ -75,7 +109,7 @@ class RememberingActorDirectory:
         self._source = source
         self._ttl = ttl_seconds
         self._now = now
-        self._entries: OrderedDict[tuple[UUID, ActorKind], tuple[float, Actor]] = OrderedDict()
+        self._entries: OrderedDict[TokenSubject, tuple[float, Actor]] = OrderedDict()
         self._informed = False
 
     @property
@@ -88,7 +122,7 @@ class RememberingActorDirectory:
         self._entries.clear()
 
     async def active_actor(self, subject: TokenSubject) -> Actor | None:
-        key = (subject.actor_id, subject.kind)
+        key = subject
         if self._informed:
             found = self._entries.get(key)
             if found is not None and found[0] > self._now():
@@ -101,11 +135,11 @@ class RememberingActorDirectory:
         return actor
 
     def forget(self, actor_id: UUID) -> None:
-        for kind in ActorKind:
-            self._entries.pop((actor_id, kind), None)
+        for subject in [s for s in self._entries if s.actor_id == actor_id]:
+            del self._entries[subject]
 
     def remembers(self, actor_id: UUID) -> bool:
-        return any(key[0] == actor_id for key in self._entries)
+        return any(subject.actor_id == actor_id for subject in self._entries)
 
     def forget_everyone(self) -> None:
         self._entries.clear()

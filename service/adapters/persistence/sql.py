@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
-Statement = sa.Select[Any] | sa.CompoundSelect[Any]
+# Reads, and writes that return rows (INSERT/UPDATE/DELETE ... RETURNING).
+Statement = sa.Select[Any] | sa.CompoundSelect[Any] | sa.Insert | sa.Update | sa.Delete
 POSTGRES = "postgresql"
 SQLITE = "sqlite"
 

@@ -10,6 +10,12 @@ from typing import Self
 
 from service.adapters.persistence.accounts import SqlAgencyRepository, SqlUserRepository
 from service.adapters.persistence.audit_log import SqlAuditLog
+from service.adapters.persistence.credentials import (
+    SqlApiKeyRepository,
+    SqlRefreshTokenRepository,
+    SqlServiceAccountRepository,
+    SqlSignInAttempts,
+)
 from service.adapters.persistence.database import Database, SqlConnection
 from service.adapters.persistence.recoveries import SqlRecoveryRepository
 from service.adapters.persistence.reference_usage import SqlReferenceUsage
@@ -58,6 +64,22 @@ class SqlUnitOfWork:
     @cached_property
     def audit(self) -> SqlAuditLog:
         return SqlAuditLog(self._connect, self._stage)
+
+    @cached_property
+    def service_accounts(self) -> SqlServiceAccountRepository:
+        return SqlServiceAccountRepository(self._connect, self._stage)
+
+    @cached_property
+    def api_keys(self) -> SqlApiKeyRepository:
+        return SqlApiKeyRepository(self._connect, self._stage)
+
+    @cached_property
+    def refresh_tokens(self) -> SqlRefreshTokenRepository:
+        return SqlRefreshTokenRepository(self._connect, self._stage)
+
+    @cached_property
+    def sign_in_attempts(self) -> SqlSignInAttempts:
+        return SqlSignInAttempts(self._connect)
 
     async def __aenter__(self) -> Self:
         return self

@@ -39,12 +39,16 @@ class InsertRows:
 
 @dataclass(frozen=True, slots=True)
 class UpdateRow:
-    """Update one row, only if it still holds `expected` (optimistic concurrency)."""
+    """Update the row(s) matching `key` that still hold `expected` and have the columns
+    in `still_null` unset. With `single` (the default) exactly one row must match, or the
+    write fails with `when_missing()` (optimistic concurrency)."""
 
     table: sa.Table
     key: Mapping[str, Any]
     values: Mapping[str, Any]
     expected: Mapping[str, Any] = field(default_factory=dict)
+    still_null: tuple[str, ...] = ()
+    single: bool = True
     when_missing: Callable[[], Exception] = lambda: LookupError("row not found")
 
 
@@ -106,9 +110,11 @@ class SqliteWriter:
             statement = (
                 table.update()
                 .where(*(table.c[name] == value for name, value in conditions.items()))
+                .where(*(table.c[name].is_(None) for name in operation.still_null))
                 .values(dict(operation.values))
             )
-            if (await connection.execute(statement)).rowcount != 1:
+            updated = (await connection.execute(statement)).rowcount
+            if operation.single and updated != 1:
                 raise operation.when_missing()
         else:
             await connection.execute(
@@ -168,7 +174,8 @@ class PostgresWriter:
                 await driver.execute(sql, *arguments)
         elif isinstance(operation, UpdateRow):
             sql, arguments = _update_statement(operation)
-            if await driver.fetchval(sql, *arguments) is None:
+            updated = len(await driver.fetch(sql, *arguments))
+            if operation.single and updated != 1:
                 raise operation.when_missing()
         else:
             names = list(operation.where)
@@ -281,8 +288,11 @@ def _update_statement(operation: UpdateRow) -> tuple[str, list[Any]]:
 
     assignments = ", ".join(f"{_quote(n)} = {parameter(n, v)}" for n, v in operation.values.items())
     conditions = " AND ".join(
-        f"{_quote(n)} = {parameter(n, v)}"
-        for n, v in {**operation.key, **operation.expected}.items()
+        [
+            f"{_quote(n)} = {parameter(n, v)}"
+            for n, v in {**operation.key, **operation.expected}.items()
+        ]
+        + [f"{_quote(n)} IS NULL" for n in operation.still_null]
     )
     sql = f"UPDATE {_quote(table.name)} SET {assignments} WHERE {conditions} RETURNING 1"  # noqa: S608
     return sql, arguments

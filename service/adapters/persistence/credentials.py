@@ -1,0 +1,256 @@
+"""Service accounts, API keys, refresh tokens and sign-in failure counters in SQL."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from service.adapters.persistence import tables
+from service.adapters.persistence.database import Connect, Row, Stage
+from service.adapters.persistence.sql import POSTGRES, Query, Statement, one_of
+from service.adapters.persistence.types import UtcDateTime
+from service.adapters.persistence.writes import InsertRows, UpdateRow
+from service.domain.access import Scope
+from service.domain.identity import ApiKey, RefreshToken, ServiceAccount
+
+_ACCOUNT_BY_ID = Query(
+    lambda _: sa.select(tables.service_accounts).where(
+        tables.service_accounts.c.id == sa.bindparam("id")
+    )
+)
+_ACCOUNT_BY_NAME = Query(
+    lambda _: sa.select(tables.service_accounts).where(
+        tables.service_accounts.c.agency_id == sa.bindparam("agency_id"),
+        tables.service_accounts.c.name == sa.bindparam("name"),
+    )
+)
+_KEY_BY_PUBLIC_ID = Query(
+    lambda _: sa.select(tables.api_keys).where(
+        tables.api_keys.c.public_id == sa.bindparam("public_id")
+    )
+)
+_REFRESH_BY_DIGEST = Query(
+    lambda _: sa.select(tables.refresh_tokens).where(
+        tables.refresh_tokens.c.digest == sa.bindparam("digest")
+    )
+)
+
+
+class SqlServiceAccountRepository:
+    def __init__(self, connect: Connect, stage: Stage) -> None:
+        self._connect = connect
+        self._stage = stage
+
+    async def get(self, account_id: UUID) -> ServiceAccount | None:
+        rows = await (await self._connect()).fetch(_ACCOUNT_BY_ID, id=account_id)
+        return _account(rows[0]) if rows else None
+
+    async def by_name(self, agency_id: UUID, name: str) -> ServiceAccount | None:
+        rows = await (await self._connect()).fetch(_ACCOUNT_BY_NAME, agency_id=agency_id, name=name)
+        return _account(rows[0]) if rows else None
+
+    def add(self, account: ServiceAccount) -> None:
+        values = {
+            "id": account.id,
+            "agency_id": account.agency_id,
+            "name": account.name,
+            "scopes": sorted(scope.value for scope in account.scopes),
+            "disabled": account.disabled,
+            "created_at": account.created_at,
+        }
+        self._stage([InsertRows(tables.service_accounts, [values])])
+
+
+def _account(row: Row) -> ServiceAccount:
+    return ServiceAccount(
+        id=row["id"],
+        agency_id=row["agency_id"],
+        name=row["name"],
+        scopes=frozenset(Scope(s) for s in row["scopes"]),
+        disabled=row["disabled"],
+        created_at=row["created_at"],
+    )
+
+
+class SqlApiKeyRepository:
+    def __init__(self, connect: Connect, stage: Stage) -> None:
+        self._connect = connect
+        self._stage = stage
+
+    async def by_public_id(self, public_id: str) -> ApiKey | None:
+        rows = await (await self._connect()).fetch(_KEY_BY_PUBLIC_ID, public_id=public_id)
+        return _key(rows[0]) if rows else None
+
+    def add(self, key: ApiKey) -> None:
+        values = {
+            "id": key.id,
+            "service_account_id": key.service_account_id,
+            "public_id": key.public_id,
+            "secret_digest": key.secret_digest,
+            "created_at": key.created_at,
+            "created_by": key.created_by,
+            "last_used_at": key.last_used_at,
+            "revoked_at": key.revoked_at,
+        }
+        self._stage([InsertRows(tables.api_keys, [values])])
+
+    def save(self, key: ApiKey) -> None:
+        self._stage(
+            [
+                UpdateRow(
+                    tables.api_keys,
+                    key={"id": key.id},
+                    values={"last_used_at": key.last_used_at, "revoked_at": key.revoked_at},
+                )
+            ]
+        )
+
+
+def _key(row: Row) -> ApiKey:
+    return ApiKey(
+        id=row["id"],
+        service_account_id=row["service_account_id"],
+        public_id=row["public_id"],
+        secret_digest=row["secret_digest"],
+        created_at=row["created_at"],
+        created_by=row["created_by"],
+        last_used_at=row["last_used_at"],
+        revoked_at=row["revoked_at"],
+    )
+
+
+class SqlRefreshTokenRepository:
+    def __init__(self, connect: Connect, stage: Stage) -> None:
+        self._connect = connect
+        self._stage = stage
+
+    async def by_digest(self, digest: str) -> RefreshToken | None:
+        rows = await (await self._connect()).fetch(_REFRESH_BY_DIGEST, digest=digest)
+        return _refresh(rows[0]) if rows else None
+
+    def add(self, token: RefreshToken) -> None:
+        values = {
+            "id": token.id,
+            "user_id": token.user_id,
+            "family_id": token.family_id,
+            "digest": token.digest,
+            "issued_at": token.issued_at,
+            "expires_at": token.expires_at,
+            "used_at": token.used_at,
+            "revoked_at": token.revoked_at,
+        }
+        self._stage([InsertRows(tables.refresh_tokens, [values])])
+
+    def save(self, token: RefreshToken) -> None:
+        self._stage(
+            [
+                UpdateRow(
+                    tables.refresh_tokens,
+                    key={"id": token.id},
+                    values={"used_at": token.used_at, "revoked_at": token.revoked_at},
+                )
+            ]
+        )
+
+    def revoke_family(self, family_id: UUID, *, at: datetime) -> None:
+        self._stage(
+            [
+                UpdateRow(
+                    tables.refresh_tokens,
+                    key={"family_id": family_id},
+                    values={"revoked_at": at},
+                    still_null=("revoked_at",),
+                    single=False,
+                )
+            ]
+        )
+
+
+def _refresh(row: Row) -> RefreshToken:
+    return RefreshToken(
+        id=row["id"],
+        user_id=row["user_id"],
+        family_id=row["family_id"],
+        digest=row["digest"],
+        issued_at=row["issued_at"],
+        expires_at=row["expires_at"],
+        used_at=row["used_at"],
+        revoked_at=row["revoked_at"],
+    )
+
+
+def _count_failure(dialect: str) -> Statement:
+    t = tables.sign_in_failures
+    now = sa.bindparam("now", type_=UtcDateTime())
+    restart = t.c.window_started_at < sa.bindparam("window_start", type_=UtcDateTime())
+    insert: Any = (postgresql.insert if dialect == POSTGRES else sqlite.insert)(t)
+    statement: Statement = (
+        insert.values(key=sa.bindparam("failure_key"), failures=1, window_started_at=now)
+        .on_conflict_do_update(
+            index_elements=[t.c.key],
+            set_={
+                "failures": sa.case((restart, 1), else_=t.c.failures + 1),
+                "window_started_at": sa.case((restart, now), else_=t.c.window_started_at),
+            },
+        )
+        .returning(t.c.failures)
+    )
+    return statement
+
+
+_COUNT_FAILURE = Query(_count_failure)
+_LOCKED_UNTIL = Query(
+    lambda dialect: sa.select(
+        sa.func.max(tables.sign_in_failures.c.locked_until).label("until")
+    ).where(
+        _one_of_keys(dialect),
+        tables.sign_in_failures.c.locked_until > sa.bindparam("now", type_=UtcDateTime()),
+    )
+)
+_LOCK = Query(
+    lambda _: (
+        sa.update(tables.sign_in_failures)
+        .where(tables.sign_in_failures.c.key == sa.bindparam("failure_key"))
+        .values(locked_until=sa.bindparam("until", type_=UtcDateTime()))
+        .returning(tables.sign_in_failures.c.key)
+    )
+)
+_CLEAR = Query(
+    lambda _: (
+        sa.delete(tables.sign_in_failures)
+        .where(tables.sign_in_failures.c.key == sa.bindparam("failure_key"))
+        .returning(tables.sign_in_failures.c.key)
+    )
+)
+
+
+def _one_of_keys(dialect: str) -> sa.ColumnElement[bool]:
+    return one_of(tables.sign_in_failures.c.key, "keys", dialect)
+
+
+class SqlSignInAttempts:
+    def __init__(self, connect: Connect) -> None:
+        self._connect = connect
+
+    async def locked_until(self, keys: list[str], *, now: datetime) -> datetime | None:
+        rows = await (await self._connect()).fetch(_LOCKED_UNTIL, keys=keys, now=now)
+        until: datetime | None = rows[0]["until"] if rows else None
+        if until is not None and until.tzinfo is None:  # SQLite aggregates lose the type
+            until = UtcDateTime().process_result_value(until, sqlite.dialect())
+        return until
+
+    async def count_failure(self, key: str, *, now: datetime, window_start: datetime) -> int:
+        rows = await (await self._connect()).fetch(
+            _COUNT_FAILURE, failure_key=key, now=now, window_start=window_start
+        )
+        return int(rows[0]["failures"])
+
+    async def lock(self, key: str, *, until: datetime) -> None:
+        await (await self._connect()).fetch(_LOCK, failure_key=key, until=until)
+
+    async def clear(self, key: str) -> None:
+        await (await self._connect()).fetch(_CLEAR, failure_key=key)

@@ -1,0 +1,197 @@
+"""Sessions, integrations and guessing: refresh tokens, API keys, throttling."""
+
+from __future__ import annotations
+
+from service import accounts
+from tests.api.conftest import PASSWORD, Api
+
+
+async def sign_in(api: Api, username: str, password: str = PASSWORD) -> dict:  # type: ignore[type-arg]
+    response = await api.client.post(
+        "/api/v1/auth/token", data={"username": username, "password": password}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+async def test_a_refresh_token_is_used_once_and_replaced(api: Api) -> None:
+    await api.user("investigator", username="refreshing")
+    first = await sign_in(api, "refreshing")
+    renewed = await api.client.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
+    )
+    assert renewed.status_code == 200
+    second = renewed.json()
+    assert second["refresh_token"] != first["refresh_token"]
+    recovered = await api.client.get(
+        "/api/v1/recoveries", headers={"Authorization": f"Bearer {second['access_token']}"}
+    )
+    assert recovered.status_code == 200
+
+
+async def test_a_reused_refresh_token_revokes_its_whole_family(api: Api) -> None:
+    await api.user("investigator", username="copied")
+    first = await sign_in(api, "copied")
+    second = (
+        await api.client.post(
+            "/api/v1/auth/token",
+            data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
+        )
+    ).json()
+    replayed = await api.client.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
+    )
+    assert replayed.status_code == 401 and replayed.json()["error"] == "invalid_grant"
+    legitimate = await api.client.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": second["refresh_token"]},
+    )
+    assert legitimate.status_code == 401  # the family is revoked: sign in again
+
+
+async def test_signing_out_revokes_the_refresh_token(api: Api) -> None:
+    await api.user("investigator", username="leaving.now")
+    session = await sign_in(api, "leaving.now")
+    assert (
+        await api.client.post("/api/v1/auth/revoke", data={"token": session["refresh_token"]})
+    ).status_code == 200
+    refused = await api.client.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": session["refresh_token"]},
+    )
+    assert refused.status_code == 401
+    unknown = await api.client.post("/api/v1/auth/revoke", data={"token": "never-issued"})
+    assert unknown.status_code == 200
+
+
+async def integration(api: Api, *scopes: str) -> tuple[str, str]:
+    account = await accounts.register_service_account(
+        deps=api.deps,
+        agency_id=api.agency_a,
+        name=f"registry-{'-'.join(scopes)}",
+        scopes=list(scopes),
+    )
+    issued = await accounts.issue_api_key(deps=api.deps, service_account_id=account.id)
+    return issued.client_id, issued.secret
+
+
+async def client_token(api: Api, client_id: str, secret: str) -> str:
+    response = await api.client.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["refresh_token"] is None
+    return f"Bearer {response.json()['access_token']}"
+
+
+async def test_an_integration_acts_within_its_scopes(api: Api) -> None:
+    client_id, secret = await integration(api, "recoveries:write")
+    assert client_id.startswith("tdk_")
+    writer = await client_token(api, client_id, secret)
+    assert (await api.record(writer)).status_code == 201
+    search = await api.client.get(
+        "/api/v1/search/serials", params={"serial": "ABC123"}, headers={"Authorization": writer}
+    )
+    assert search.status_code == 403
+    reader_id, reader_secret = await integration(api, "recoveries:read")
+    reader = await client_token(api, reader_id, reader_secret)
+    assert (await api.record(reader)).status_code == 403
+    assert (
+        await api.client.get("/api/v1/recoveries", headers={"Authorization": reader})
+    ).status_code == 200
+
+
+async def test_a_wrong_secret_or_unknown_key_is_refused_alike(api: Api) -> None:
+    client_id, _ = await integration(api, "recoveries:read")
+    wrong = await api.client.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": "x"},
+    )
+    unknown = await api.client.post(
+        "/api/v1/auth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "tdk_0000000000",
+            "client_secret": "x",
+        },
+    )
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json()["error"] == unknown.json()["error"] == "invalid_client"
+
+
+async def test_revoking_a_key_takes_effect_at_the_next_request(api: Api) -> None:
+    client_id, secret = await integration(api, "recoveries:read")
+    token = await client_token(api, client_id, secret)
+    assert (
+        await api.client.get("/api/v1/recoveries", headers={"Authorization": token})
+    ).status_code == 200
+    await accounts.revoke_api_key(deps=api.deps, public_id=client_id, reason="leaked in a ticket")
+    assert (
+        await api.client.get("/api/v1/recoveries", headers={"Authorization": token})
+    ).status_code == 401
+    again = await api.client.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    )
+    assert again.status_code == 401
+
+
+async def test_repeated_failures_pause_sign_in_even_with_the_right_password(api: Api) -> None:
+    await api.user("investigator", username="guessed")
+    for _ in range(api.deps.security.throttle.account_limit):
+        wrong = await api.client.post(
+            "/api/v1/auth/token", data={"username": "guessed", "password": "not-the-password"}
+        )
+        assert wrong.status_code == 401
+    paused = await api.client.post(
+        "/api/v1/auth/token", data={"username": "guessed", "password": PASSWORD}
+    )
+    assert paused.status_code == 429
+    assert paused.json()["type"] == "/problems/too-many-attempts"
+    assert int(paused.headers["retry-after"]) > 0
+    # The pause is per account: someone else signs in as usual.
+    await api.user("investigator", username="bystander")
+    assert (
+        await api.client.post(
+            "/api/v1/auth/token", data={"username": "bystander", "password": PASSWORD}
+        )
+    ).status_code == 200
+
+
+async def test_an_unknown_account_is_paused_the_same_way(api: Api) -> None:
+    for _ in range(api.deps.security.throttle.account_limit):
+        await api.client.post(
+            "/api/v1/auth/token", data={"username": "nobody.here", "password": "whatever-1234"}
+        )
+    paused = await api.client.post(
+        "/api/v1/auth/token", data={"username": "nobody.here", "password": "whatever-1234"}
+    )
+    assert paused.status_code == 429
+
+
+async def test_pauses_and_key_events_are_recorded(api: Api) -> None:
+    client_id, _ = await integration(api, "recoveries:read")
+    await accounts.revoke_api_key(deps=api.deps, public_id=client_id, reason="rotation")
+    for _ in range(api.deps.security.throttle.account_limit):
+        await api.client.post(
+            "/api/v1/auth/token", data={"username": "target", "password": "guess-guess-1"}
+        )
+    auditor = await api.user("system_auditor")
+    actions = {
+        e["action"]
+        for e in (
+            await api.client.get(
+                "/api/v1/audit/events", params={"limit": 500}, headers={"Authorization": auditor}
+            )
+        ).json()["events"]
+    }
+    assert {
+        "service_account.created",
+        "api_key.created",
+        "api_key.revoked",
+        "auth.login_failed",
+        "auth.sign_in_paused",
+    } <= actions
