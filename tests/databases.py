@@ -48,6 +48,31 @@ async def _admin_connection() -> asyncpg.Connection:
     )
 
 
+async def create_postgres_database() -> str:
+    """A new, empty database on the test server; drop it with drop_postgres_database."""
+    try:
+        admin = await _admin_connection()
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        message = f"PostgreSQL unavailable at {postgres_server_url()}: {error}"
+        if postgres_required():
+            pytest.fail(message + " (TRACEDESK_REQUIRE_POSTGRES=1)", pytrace=False)
+        pytest.skip(message)
+    name = f"tracedesk_test_{uuid.uuid4().hex[:12]}"
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return str(make_url(postgres_server_url()).set(database=name).render_as_string(False))
+
+
+async def drop_postgres_database(url: str) -> None:
+    admin = await _admin_connection()
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
 @asynccontextmanager
 async def fresh_postgres_database() -> AsyncIterator[str]:
     """A new, empty database on the test server, dropped afterwards."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -15,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.databases import sqlite_url
+from tests.databases import create_postgres_database, drop_postgres_database, sqlite_url
 
 pytestmark = pytest.mark.e2e
 TRACEDESK = [sys.executable, "-m", "service.adapters.cli"]
@@ -37,12 +38,20 @@ def run(
     )
 
 
-@pytest.fixture
-def environment(tmp_path: Path) -> dict[str, str]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def environment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRACEDESK_")}
-    env["TRACEDESK_DATABASE_URL"] = sqlite_url(tmp_path)
     env["TRACEDESK_ENVIRONMENT"] = "production"  # JSON logs
-    return env
+    if request.param == "sqlite":
+        env["TRACEDESK_DATABASE_URL"] = sqlite_url(tmp_path)
+        yield env
+        return
+    url = asyncio.run(create_postgres_database())
+    env["TRACEDESK_DATABASE_URL"] = url
+    try:
+        yield env
+    finally:
+        asyncio.run(drop_postgres_database(url))
 
 
 @pytest.fixture
