@@ -60,6 +60,7 @@ AGENCIES: Final = (
             ("sup.paris", "Inès Moreau", "supervisor"),
             ("audit.paris", "Paul Girard", "auditor"),
             ("admin", "Instance administrator", "admin"),
+            ("inspector", "Instance inspectorate", "system_auditor"),
         ),
     ),
     DemoAgency(

@@ -170,3 +170,77 @@ def test_serve_refuses_public_addresses_with_the_development_secret(
     refused = run(environment, "serve", "--host", "0.0.0.0", "--migrate")  # noqa: S104
     assert refused.returncode == 2
     assert "TRACEDESK_JWT_SECRET" in refused.stderr
+
+
+def test_the_console_disables_a_user_and_exports_a_trail_anyone_can_check(
+    environment: dict[str, str], server: str, tmp_path: Path
+) -> None:
+    assert (
+        run(environment, "admin", "create-agency", "--name", "E2E", "--country", "RS").returncode
+        == 0
+    )
+    created = run(
+        environment,
+        *("admin", "create-user", "--agency", "E2E", "--username", "e2e.leaver"),
+        *("--display-name", "Leaver", "--role", "investigator", "--password-stdin"),
+        stdin=PASSWORD + "\n",
+    )
+    assert created.returncode == 0, created.stderr
+
+    with httpx.Client(base_url=server, timeout=10) as client:
+        token = client.post(
+            "/api/v1/auth/token", data={"username": "e2e.leaver", "password": PASSWORD}
+        ).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        assert (
+            client.get("/api/v1/search/serials", params={"serial": "X1"}, headers=auth).status_code
+            == 200
+        )
+
+        disabled = run(
+            environment, "admin", "disable-user", "--username", "e2e.leaver", "--reason", "left"
+        )
+        assert disabled.returncode == 0, disabled.stderr
+        # The server learns of it from another process (NOTIFY on PostgreSQL, a read per
+        # request on SQLite) before the token expires.
+        refused = client.get("/api/v1/search/serials", params={"serial": "X1"}, headers=auth)
+        assert refused.status_code == 401, refused.text
+
+    verified = run(environment, "audit", "verify")
+    assert verified.returncode == 0, verified.stderr
+    assert verified.stdout.startswith("ok: ")
+
+    export = tmp_path / "audit.ndjson"
+    exported = run(environment, "audit", "export", str(export))
+    assert exported.returncode == 0, exported.stderr
+    lines = export.read_text(encoding="utf-8").splitlines()
+    actions = [json.loads(json.loads(line)["payload"])["action"] for line in lines[:-1]]
+    assert {"agency.created", "user.created", "auth.login_succeeded", "user.disabled"} <= set(
+        actions
+    )
+
+    checked = check_export(export)
+    assert checked.returncode == 0, checked.stderr
+    head = json.loads(lines[-1])["head"]
+    assert f"head {head['seq']} {head['hash']}" in checked.stdout
+    assert verified.stdout.split()[-1] == head["hash"]
+
+    tampered = tmp_path / "tampered.ndjson"
+    tampered.write_text("\n".join([lines[0].replace("E2E", "E3E"), *lines[1:]]), encoding="utf-8")
+    assert "event 1 was changed" in check_export(tampered).stderr
+    gap = tmp_path / "gap.ndjson"
+    gap.write_text("\n".join([lines[0], *lines[2:]]), encoding="utf-8")
+    assert "event 2 is missing" in check_export(gap).stderr
+    anchored = check_export(export, "--anchor", f"1:{'f' * 64}")
+    assert anchored.returncode == 1 and "history before it was rewritten" in anchored.stderr
+
+
+def check_export(path: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    """The stand-alone checker an outside party runs, with nothing of tracedesk imported."""
+    script = Path(__file__).parents[2] / "deploy" / "verify-audit-export.py"
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-I", str(script), str(path), *options],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
