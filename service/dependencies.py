@@ -17,6 +17,7 @@ from service.domain.ports import (
     UnitOfWork,
 )
 from service.domain.reference import ReferenceCatalogue
+from service.domain.trace_workflow import DEFAULT_DUE_POLICY, DuePolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,3 +32,4 @@ class Dependencies:
     reads: ReadRecorder
     secrets: SecretGenerator
     security: SecurityPolicy
+    due_policy: DuePolicy = DEFAULT_DUE_POLICY

@@ -7,6 +7,7 @@ and serve the unit tests of the application layer, where a database would be noi
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
@@ -22,15 +23,25 @@ from service.domain.items import Item
 from service.domain.matching import SerialQuery, StoredIdentifier, match_kind
 from service.domain.ports import (
     AuditFilter,
+    Box,
     CandidateBatch,
+    MessageCursor,
+    MessagePage,
     RecoveryCursor,
     RecoveryFilter,
     RecoveryPage,
     StoredAuditEvent,
     TokenSubject,
+    TraceRequestCursor,
+    TraceRequestFilter,
+    TraceRequestPage,
     UnresolvedValue,
 )
 from service.domain.recovery import Recovery
+from service.domain.trace_request import TraceRequest
+from service.domain.trace_statistics import TraceFacts
+from service.domain.trace_thread import TraceMessage
+from service.domain.trace_workflow import TraceStatus
 
 
 class InMemoryStore:
@@ -45,6 +56,8 @@ class InMemoryStore:
         self.api_keys: dict[str, ApiKey] = {}
         self.refresh_tokens: dict[str, RefreshToken] = {}
         self.sign_in_failures: dict[str, tuple[int, datetime, datetime | None]] = {}
+        self.trace_requests: dict[UUID, TraceRequest] = {}
+        self.trace_messages: list[TraceMessage] = []
 
 
 def _detached(recovery: Recovery) -> Recovery:
@@ -359,6 +372,114 @@ class InMemorySignInAttempts:
         self._store.sign_in_failures.pop(key, None)
 
 
+class InMemoryTraceRequestRepository:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+        self.staged_new: list[TraceRequest] = []
+        self.staged_changed: dict[UUID, tuple[int, TraceRequest]] = {}
+        self._loaded_versions: dict[UUID, int] = {}
+
+    async def get(self, request_id: UUID) -> TraceRequest | None:
+        found = self._store.trace_requests.get(request_id)
+        if found is None:
+            return None
+        self._loaded_versions[request_id] = found.version
+        return copy.deepcopy(found)
+
+    def add(self, request: TraceRequest) -> None:
+        self.staged_new.append(request)
+
+    def save(self, request: TraceRequest) -> None:
+        self.staged_changed[request.id] = (self._loaded_versions[request.id], request)
+
+    async def page(
+        self,
+        *,
+        agency_id: UUID,
+        box: Box,
+        request_filter: TraceRequestFilter,
+        now: datetime,
+        after: TraceRequestCursor | None,
+        limit: int,
+    ) -> TraceRequestPage:
+        f = request_filter
+        chosen = [
+            r
+            for r in self._store.trace_requests.values()
+            if _in_box(r, agency_id, box)
+            and (not f.statuses or r.status in f.statuses)
+            and (f.priority is None or r.priority == f.priority)
+            and (f.overdue is None or r.overdue(now) == f.overdue)
+        ]
+        chosen.sort(key=lambda r: (r.created_at, r.id), reverse=True)
+        if after is not None:
+            position = (after.created_at, after.request_id)
+            chosen = [r for r in chosen if (r.created_at, r.id) < position]
+        page = [
+            dataclasses.replace(r, transitions=(), responses=(), history_loaded=False)
+            for r in chosen[:limit]
+        ]
+        more = len(chosen) > limit
+        cursor = TraceRequestCursor(page[-1].created_at, page[-1].id) if more and page else None
+        return TraceRequestPage(requests=page, next_cursor=cursor)
+
+    async def facts(
+        self, *, agency_id: UUID, box: Box, submitted_from: datetime, submitted_to: datetime
+    ) -> list[TraceFacts]:
+        return [
+            trace_facts(r)
+            for r in self._store.trace_requests.values()
+            if _in_box(r, agency_id, box)
+            and r.submitted_at is not None
+            and submitted_from <= r.submitted_at < submitted_to
+        ]
+
+
+def trace_facts(request: TraceRequest) -> TraceFacts:
+    if request.submitted_at is None:
+        raise ValueError("only submitted requests have tracing facts")
+    return TraceFacts(
+        addressee_agency_id=request.addressee_agency_id,
+        priority=request.priority,
+        status=request.status,
+        submitted_at=request.submitted_at,
+        acknowledged_at=request.acknowledged_at,
+        first_response_at=request.first_response_at,
+        respond_by=request.respond_by,
+        outcome=request.outcome,
+        time_to_crime_days=request.time_to_crime_days,
+    )
+
+
+def _in_box(request: TraceRequest, agency_id: UUID, box: Box) -> bool:
+    if box is Box.OUTBOX:
+        return request.requester_agency_id == agency_id
+    return request.addressee_agency_id == agency_id and request.status is not TraceStatus.DRAFT
+
+
+class InMemoryTraceThread:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+        self.staged: list[TraceMessage] = []
+
+    def add(self, message: TraceMessage) -> None:
+        self.staged.append(message)
+
+    async def messages(
+        self, request_id: UUID, *, after: MessageCursor | None, limit: int
+    ) -> MessagePage:
+        chosen = sorted(
+            (m for m in self._store.trace_messages if m.request_id == request_id),
+            key=lambda m: (m.posted_at, m.id),
+        )
+        if after is not None:
+            position = (after.posted_at, after.message_id)
+            chosen = [m for m in chosen if (m.posted_at, m.id) > position]
+        page, more = chosen[:limit], len(chosen) > limit
+        cursor = MessageCursor(page[-1].posted_at, page[-1].id) if more and page else None
+        return MessagePage(messages=page, next_cursor=cursor)
+
+
 class InMemoryUnitOfWork:
     recoveries: InMemoryRecoveryRepository
     serials: InMemorySerialIndex
@@ -370,6 +491,8 @@ class InMemoryUnitOfWork:
     api_keys: InMemoryApiKeyRepository
     refresh_tokens: InMemoryRefreshTokenRepository
     sign_in_attempts: InMemorySignInAttempts
+    trace_requests: InMemoryTraceRequestRepository
+    trace_thread: InMemoryTraceThread
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -387,6 +510,8 @@ class InMemoryUnitOfWork:
         self.api_keys = InMemoryApiKeyRepository(self._store, self._staged_changes)
         self.refresh_tokens = InMemoryRefreshTokenRepository(self._store, self._staged_changes)
         self.sign_in_attempts = InMemorySignInAttempts(self._store)
+        self.trace_requests = InMemoryTraceRequestRepository(self._store)
+        self.trace_thread = InMemoryTraceThread(self._store)
         return self
 
     async def __aexit__(
@@ -401,12 +526,19 @@ class InMemoryUnitOfWork:
         self.users.staged.clear()
         self.audit.staged.clear()
         self._staged_changes.clear()
+        self.trace_requests.staged_new.clear()
+        self.trace_requests.staged_changed.clear()
+        self.trace_thread.staged.clear()
 
     async def commit(self) -> None:
         for loaded_version, recovery in self.recoveries.staged_changed.values():
             current = self._store.recoveries[recovery.id].version
             if current != loaded_version:
                 raise StaleVersion("recovery", loaded_version, current)
+        for loaded_version, request in self.trace_requests.staged_changed.values():
+            current = self._store.trace_requests[request.id].version
+            if current != loaded_version:
+                raise StaleVersion("trace request", loaded_version, current)
         for recovery in self.recoveries.staged_new:
             self._store.recoveries[recovery.id] = _detached(recovery)
         for _, recovery in self.recoveries.staged_changed.values():
@@ -418,6 +550,14 @@ class InMemoryUnitOfWork:
             self._store.users[user.id] = copy.deepcopy(user)
         for change in self._staged_changes:
             change()
+        for request in self.trace_requests.staged_new:
+            self._store.trace_requests[request.id] = copy.deepcopy(request)
+        for _, request in self.trace_requests.staged_changed.values():
+            self._store.trace_requests[request.id] = copy.deepcopy(request)
+        self._store.trace_messages.extend(self.trace_thread.staged)
+        self.trace_requests.staged_new.clear()
+        self.trace_requests.staged_changed.clear()
+        self.trace_thread.staged.clear()
         self._staged_changes.clear()
         self.audit.write()
         self.recoveries.staged_new.clear()

@@ -7,12 +7,14 @@ existence of another agency's record does not leak.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 from uuid import UUID
 
 from service.domain.errors import Forbidden, NotFound
+from service.domain.trace_workflow import Side
 
 
 class Role(StrEnum):
@@ -39,6 +41,12 @@ class Action(StrEnum):
     REFERENCE_REPORT = "reference.report"
     AUDIT_READ = "audit.read"
     AUDIT_VERIFY = "audit.verify"
+    TRACE_READ = "trace.read"
+    TRACE_REQUEST = "trace.request"  # draft, submit, provide information, withdraw
+    TRACE_RESPOND = "trace.respond"  # acknowledge, ask for information, respond, decline
+    TRACE_CLOSE = "trace.close"
+    TRACE_MESSAGE = "trace.message"
+    TRACE_STATISTICS = "trace.statistics"
 
 
 class Scope(StrEnum):
@@ -47,6 +55,7 @@ class Scope(StrEnum):
     RECOVERIES_READ = "recoveries:read"
     RECOVERIES_WRITE = "recoveries:write"
     TRACES_READ = "traces:read"
+    TRACES_REQUEST = "traces:request"
     TRACES_RESPOND = "traces:respond"
 
 
@@ -58,11 +67,22 @@ _ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
             Action.RECOVERY_CORRECT,
             Action.SERIAL_SEARCH,
             Action.REFERENCE_READ,
+            Action.TRACE_READ,
+            Action.TRACE_REQUEST,
+            Action.TRACE_MESSAGE,
         }
     ),
     # Tracing officers answer requests about records their agency holds, so they search
     # serials, but they see recoveries only through the trace requests addressed to them.
-    Role.TRACING_OFFICER: frozenset({Action.SERIAL_SEARCH, Action.REFERENCE_READ}),
+    Role.TRACING_OFFICER: frozenset(
+        {
+            Action.SERIAL_SEARCH,
+            Action.REFERENCE_READ,
+            Action.TRACE_READ,
+            Action.TRACE_RESPOND,
+            Action.TRACE_MESSAGE,
+        }
+    ),
     Role.SUPERVISOR: frozenset(
         {
             Action.RECOVERY_RECORD,
@@ -71,6 +91,12 @@ _ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
             Action.SERIAL_SEARCH,
             Action.REFERENCE_READ,
             Action.REFERENCE_REPORT,
+            Action.TRACE_READ,
+            Action.TRACE_REQUEST,
+            Action.TRACE_RESPOND,
+            Action.TRACE_CLOSE,
+            Action.TRACE_MESSAGE,
+            Action.TRACE_STATISTICS,
         }
     ),
     Role.AUDITOR: frozenset({Action.REFERENCE_READ, Action.AUDIT_READ, Action.AUDIT_VERIFY}),
@@ -87,9 +113,25 @@ _SCOPE_ACTIONS: Final[dict[Scope, frozenset[Action]]] = {
     Scope.RECOVERIES_WRITE: frozenset(
         {Action.RECOVERY_RECORD, Action.RECOVERY_CORRECT, Action.REFERENCE_READ}
     ),
-    # The trace workflow (issue: trace requests) adds its actions to these scopes.
-    Scope.TRACES_READ: frozenset({Action.REFERENCE_READ}),
-    Scope.TRACES_RESPOND: frozenset({Action.REFERENCE_READ}),
+    Scope.TRACES_READ: frozenset({Action.TRACE_READ, Action.REFERENCE_READ}),
+    Scope.TRACES_REQUEST: frozenset(
+        {Action.TRACE_READ, Action.TRACE_REQUEST, Action.TRACE_MESSAGE, Action.REFERENCE_READ}
+    ),
+    Scope.TRACES_RESPOND: frozenset(
+        {Action.TRACE_READ, Action.TRACE_RESPOND, Action.TRACE_MESSAGE, Action.REFERENCE_READ}
+    ),
+}
+
+# Who acts for each side of a trace request, within the agency that stands on that side.
+# A supervisor acts for both; an investigator never sees the inbox, a tracing officer
+# never the outbox.
+_SIDE_ROLES: Final[dict[Side, frozenset[Role]]] = {
+    Side.REQUESTER: frozenset({Role.INVESTIGATOR, Role.SUPERVISOR}),
+    Side.RESPONDER: frozenset({Role.TRACING_OFFICER, Role.SUPERVISOR}),
+}
+_SIDE_SCOPES: Final[dict[Side, frozenset[Scope]]] = {
+    Side.REQUESTER: frozenset({Scope.TRACES_READ, Scope.TRACES_REQUEST}),
+    Side.RESPONDER: frozenset({Scope.TRACES_READ, Scope.TRACES_RESPOND}),
 }
 
 
@@ -108,6 +150,11 @@ class Actor:
             return any(action in _SCOPE_ACTIONS[scope] for scope in self.scopes)
         return any(action in _ROLE_ACTIONS[role] for role in self.roles)
 
+    def acts_for(self, side: Side) -> bool:
+        if self.kind is ActorKind.SERVICE_ACCOUNT:
+            return bool(self.scopes & _SIDE_SCOPES[side])
+        return bool(self.roles & _SIDE_ROLES[side])
+
 
 def authorize(actor: Actor, action: Action) -> None:
     """Refuse an action the actor's roles or scopes do not include (403)."""
@@ -122,3 +169,25 @@ def authorize_on(
     authorize(actor, action)
     if owner_agency_id != actor.agency_id:
         raise NotFound(resource, str(resource_id))
+
+
+def authorize_on_trace(
+    actor: Actor,
+    action: Action,
+    *,
+    agency_sides: Callable[[UUID], frozenset[Side]],
+    side: Side | None,
+    resource_id: UUID,
+) -> frozenset[Side]:
+    """Refuse an action on a trace request: by role (403); then, if the actor acts for
+    none of the sides their agency stands on, as absent (404); then, if the action
+    belongs to the other side, by role again (403). Returns the sides the actor acts for.
+
+    `agency_sides` says which sides an agency stands on (both when it asks itself)."""
+    authorize(actor, action)
+    sides = frozenset(s for s in agency_sides(actor.agency_id) if actor.acts_for(s))
+    if not sides:
+        raise NotFound("trace request", str(resource_id))
+    if side is not None and side not in sides:
+        raise Forbidden(action.value)
+    return sides

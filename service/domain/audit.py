@@ -12,7 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import Enum, StrEnum
 from typing import Any, Final
 from uuid import UUID
@@ -78,6 +78,8 @@ def recorded_value(value: Any) -> Any:
         return repr(value)
     if isinstance(value, datetime):
         return utc_text(value)
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, StrEnum | Enum):

@@ -46,6 +46,10 @@ class ValidationFailed(DomainError):
     def __post_init__(self) -> None:
         super().__init__("; ".join(f"{p.field}: {p.detail}" for p in self.problems))
 
+    @classmethod
+    def of(cls, *problems: InvalidValue) -> ValidationFailed:
+        return cls([FieldProblem(p.field, p.detail) for p in problems])
+
 
 @dataclass
 class NotFound(DomainError):
@@ -129,3 +133,19 @@ class TooManyAttempts(DomainError):
 
     def __post_init__(self) -> None:
         super().__init__(f"retry in {self.retry_after_seconds} s")
+
+
+@dataclass
+class IllegalTransition(DomainError):
+    """A workflow action the resource's current state does not allow."""
+
+    resource: str
+    status: str
+    action: str
+    allowed: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        allowed = ", ".join(self.allowed) or "none"
+        super().__init__(
+            f"cannot {self.action} a {self.resource} that is {self.status} (allowed: {allowed})"
+        )

@@ -20,6 +20,7 @@ from service.adapters.persistence.database import Database, SqlConnection
 from service.adapters.persistence.recoveries import SqlRecoveryRepository
 from service.adapters.persistence.reference_usage import SqlReferenceUsage
 from service.adapters.persistence.serial_index import SqlSerialIndex
+from service.adapters.persistence.trace_requests import SqlTraceRequestRepository, SqlTraceThread
 from service.adapters.persistence.writes import RowOperation
 
 
@@ -80,6 +81,14 @@ class SqlUnitOfWork:
     @cached_property
     def sign_in_attempts(self) -> SqlSignInAttempts:
         return SqlSignInAttempts(self._connect)
+
+    @cached_property
+    def trace_requests(self) -> SqlTraceRequestRepository:
+        return SqlTraceRequestRepository(self._connect, self._stage)
+
+    @cached_property
+    def trace_thread(self) -> SqlTraceThread:
+        return SqlTraceThread(self._connect, self._stage)
 
     async def __aenter__(self) -> Self:
         return self

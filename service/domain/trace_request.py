@@ -1,0 +1,448 @@
+"""A trace request: from the agency holding a recovered item to the agency able to follow
+its history. It carries the item as it was when the request was made, so later
+corrections of the recovery do not change what was asked, and it keeps its whole history:
+every transition, every response.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import Any, Final
+from uuid import UUID
+
+from service.domain.choices import choose
+from service.domain.custody import CustodyEvent, CustodyEventReport, read_chain, time_to_crime
+from service.domain.errors import (
+    IllegalTransition,
+    InvalidValue,
+    StaleVersion,
+    ValidationCollector,
+    ValidationFailed,
+)
+from service.domain.items import Item
+from service.domain.recovery import Recovery
+from service.domain.text import check_text
+from service.domain.trace_workflow import (
+    THREAD_OPEN,
+    DuePolicy,
+    Outcome,
+    Priority,
+    Side,
+    TraceAction,
+    TraceStatus,
+    allowed_actions,
+    step_for,
+)
+
+MAX_JUSTIFICATION: Final = 4000
+MAX_INTENDED_USE: Final = 2000
+MAX_REASON: Final = 4000
+MAX_NOTES: Final = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class TracedItem:
+    """The item as the request carries it, frozen when the request was made: its
+    identifiers and markings (raw, with what was derived from them) and the facts of the
+    recovery a responder needs (when, in which country, in what circumstances)."""
+
+    recovery_id: UUID
+    item_id: UUID
+    recovered_at: datetime
+    recovery_country: str
+    circumstances: str
+    description: Mapping[str, Any]
+
+    @classmethod
+    def of(cls, recovery: Recovery, item_id: UUID) -> TracedItem:
+        item = next((i for i in recovery.items if i.id == item_id), None)
+        if item is None:
+            raise InvalidValue("item_id", "is not an item of this recovery")
+        return cls(
+            recovery_id=recovery.id,
+            item_id=item.id,
+            recovered_at=recovery.recovered_at,
+            recovery_country=recovery.location.country,
+            circumstances=recovery.circumstances.value,
+            description=describe(item),
+        )
+
+    @property
+    def recovered_on(self) -> date:
+        return self.recovered_at.astimezone(UTC).date()
+
+
+def describe(item: Item) -> dict[str, Any]:
+    """An item's identifying data as plain JSON values: every raw value entered, plus the
+    canonical make and calibre and the normalized serial or lot."""
+    description: dict[str, Any] = {"kind": item.kind.value}
+    description.update(
+        (name, value) for name, value in _plain(dataclasses.asdict(item.report())).items()
+    )
+    make, calibre = item.make, item.calibre
+    if make is not None and make.canonical:
+        key = "manufacturer_canonical" if "manufacturer" in description else "make_canonical"
+        description[key] = make.canonical
+    if calibre is not None and calibre.canonical:
+        description["calibre_canonical"] = calibre.canonical
+    for role, identifier in item.identifiers():
+        description[f"{role.value}_normalized"] = identifier.normalized
+    return {name: value for name, value in description.items() if value is not None}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One entry of a request's history: who moved it from which state to which, when,
+    and why. `version` is the request's version once the transition is made."""
+
+    version: int
+    action: TraceAction
+    from_status: TraceStatus | None
+    to_status: TraceStatus
+    at: datetime
+    by: UUID
+    by_agency_id: UUID
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TraceResponse:
+    """An answer: the first, or a supplementary one. A refusal is an answer too (outcome
+    `declined`, with its reason in `notes`)."""
+
+    id: UUID
+    number: int
+    version: int  # the request's version this answer made
+    outcome: Outcome
+    chain_of_custody: tuple[CustodyEvent, ...]
+    notes: str | None
+    time_to_crime_days: int | None
+    responded_at: datetime
+    responded_by: UUID
+    responder_agency_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class Stamp:
+    """Who acted, for which agency, and when: what every entry of a history records."""
+
+    by: UUID
+    agency_id: UUID
+    at: datetime
+
+
+@dataclass
+class TraceRequest:
+    id: UUID
+    requester_agency_id: UUID
+    addressee_agency_id: UUID
+    item: TracedItem
+    legal_justification: str
+    intended_use: str
+    priority: Priority
+    status: TraceStatus
+    version: int
+    created_at: datetime
+    created_by: UUID
+    updated_at: datetime
+    submitted_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    first_response_at: datetime | None = None
+    ended_at: datetime | None = None
+    acknowledge_by: datetime | None = None
+    respond_by: datetime | None = None
+    info_requested_at: datetime | None = None
+    # The latest answer's, kept beside the history so a list can show them.
+    outcome: Outcome | None = None
+    time_to_crime_days: int | None = None
+    transitions: tuple[Transition, ...] = ()
+    responses: tuple[TraceResponse, ...] = ()
+    # Whether `transitions` and `responses` were loaded (a list shows requests without).
+    history_loaded: bool = field(default=True, compare=False)
+
+    @classmethod
+    def create(
+        cls,
+        *,
+        request_id: UUID,
+        requester_agency_id: UUID,
+        addressee_agency_id: UUID,
+        item: TracedItem,
+        legal_justification: str,
+        intended_use: str,
+        priority: str,
+        actor: Stamp,
+    ) -> TraceRequest:
+        """A draft request with the contents ITI paragraph 17 asks for; every problem is
+        reported at once."""
+        problems = ValidationCollector()
+        _text(problems, legal_justification, "legal_justification", MAX_JUSTIFICATION)
+        _text(problems, intended_use, "intended_use", MAX_INTENDED_USE)
+        try:
+            choose(Priority, priority, "priority")
+        except InvalidValue as error:
+            problems.add(error)
+        problems.raise_if_any()
+        return cls(
+            id=request_id,
+            requester_agency_id=requester_agency_id,
+            addressee_agency_id=addressee_agency_id,
+            item=item,
+            # Checked text is returned unchanged: evidence keeps what was entered.
+            legal_justification=legal_justification,
+            intended_use=intended_use,
+            priority=Priority(priority),
+            status=TraceStatus.DRAFT,
+            version=1,
+            created_at=actor.at,
+            created_by=actor.by,
+            updated_at=actor.at,
+            transitions=(
+                Transition(
+                    version=1,
+                    action=TraceAction.CREATE,
+                    from_status=None,
+                    to_status=TraceStatus.DRAFT,
+                    at=actor.at,
+                    by=actor.by,
+                    by_agency_id=actor.agency_id,
+                ),
+            ),
+        )
+
+    # --- what both sides see -------------------------------------------------------
+
+    @property
+    def due_at(self) -> datetime | None:
+        """When the step the responder owes next is due; None when nothing is owed."""
+        if self.status is TraceStatus.SUBMITTED:
+            return self.acknowledge_by
+        if self.status is TraceStatus.ACKNOWLEDGED:
+            return self.respond_by
+        return None
+
+    def overdue(self, now: datetime) -> bool:
+        due = self.due_at
+        return due is not None and now > due
+
+    @property
+    def waiting_on(self) -> Side | None:
+        if self.status in (TraceStatus.SUBMITTED, TraceStatus.ACKNOWLEDGED):
+            return Side.RESPONDER
+        if self.status in (TraceStatus.DRAFT, TraceStatus.INFO_REQUESTED, TraceStatus.RESPONDED):
+            return Side.REQUESTER
+        return None
+
+    def side_of(self, agency_id: UUID) -> frozenset[Side]:
+        """The sides an agency stands on (both when it asks itself)."""
+        sides = set()
+        if agency_id == self.requester_agency_id:
+            sides.add(Side.REQUESTER)
+        if agency_id == self.addressee_agency_id and self.status is not TraceStatus.DRAFT:
+            sides.add(Side.RESPONDER)  # a draft is not sent yet: the addressee can't see it
+        return frozenset(sides)
+
+    def check_thread_open(self) -> None:
+        if self.status not in THREAD_OPEN:
+            raise IllegalTransition(
+                "trace request",
+                self.status.value,
+                "message",
+                tuple(a.value for a in allowed_actions(self.status)),
+            )
+
+    # --- the workflow --------------------------------------------------------------
+
+    def submit(self, actor: Stamp, *, expected_version: int, policy: DuePolicy) -> Transition:
+        transition = self._advance(TraceAction.SUBMIT, actor, expected_version, None)
+        self.submitted_at = actor.at
+        self.acknowledge_by = actor.at + policy.acknowledge_within[self.priority]
+        self.respond_by = actor.at + policy.respond_within[self.priority]
+        return transition
+
+    def acknowledge(self, actor: Stamp, *, expected_version: int) -> Transition:
+        transition = self._advance(TraceAction.ACKNOWLEDGE, actor, expected_version, None)
+        self.acknowledged_at = actor.at
+        return transition
+
+    def request_info(self, actor: Stamp, *, expected_version: int, question: str) -> Transition:
+        transition = self._advance(TraceAction.REQUEST_INFO, actor, expected_version, question)
+        self.info_requested_at = actor.at
+        return transition
+
+    def provide_info(self, actor: Stamp, *, expected_version: int, answer: str) -> Transition:
+        transition = self._advance(TraceAction.PROVIDE_INFO, actor, expected_version, answer)
+        if self.info_requested_at is not None and self.respond_by is not None:
+            # The responder was waiting on the requester: that time is not theirs.
+            self.respond_by += actor.at - self.info_requested_at
+        self.info_requested_at = None
+        return transition
+
+    def respond(
+        self,
+        actor: Stamp,
+        *,
+        expected_version: int,
+        response_id: UUID,
+        outcome: str,
+        chain_of_custody: Sequence[CustodyEventReport],
+        notes: str | None,
+    ) -> TraceResponse:
+        """Answer (or add a supplementary answer) with an outcome and the chain of custody."""
+        # A change based on an old version is stale whatever it asks: the caller must
+        # first see what changed.
+        self._check_version(expected_version)
+        step_for(TraceAction.RESPOND, self.status)
+        response = self._validated_response(actor, response_id, outcome, chain_of_custody, notes)
+        self._advance(TraceAction.RESPOND, actor, expected_version, None)
+        self._answered(response)
+        return response
+
+    def decline(
+        self, actor: Stamp, *, expected_version: int, response_id: UUID, reason: str
+    ) -> TraceResponse:
+        """Refuse or restrict the answer (ITI: confidentiality, national security, an
+        ongoing investigation), saying why."""
+        self._advance(TraceAction.DECLINE, actor, expected_version, reason)
+        response = TraceResponse(
+            id=response_id,
+            number=len(self.responses) + 1,
+            version=self.version,
+            outcome=Outcome.DECLINED,
+            chain_of_custody=(),
+            notes=reason,
+            time_to_crime_days=None,
+            responded_at=actor.at,
+            responded_by=actor.by,
+            responder_agency_id=actor.agency_id,
+        )
+        self._answered(response)
+        self.ended_at = actor.at
+        return response
+
+    def withdraw(self, actor: Stamp, *, expected_version: int, reason: str) -> Transition:
+        transition = self._advance(TraceAction.WITHDRAW, actor, expected_version, reason)
+        self.ended_at = actor.at
+        self.info_requested_at = None
+        return transition
+
+    def close(self, actor: Stamp, *, expected_version: int) -> Transition:
+        transition = self._advance(TraceAction.CLOSE, actor, expected_version, None)
+        self.ended_at = actor.at
+        return transition
+
+    def _advance(
+        self, action: TraceAction, actor: Stamp, expected_version: int, reason: str | None
+    ) -> Transition:
+        self._check_version(expected_version)
+        step = step_for(action, self.status)
+        if step.reason_required:
+            problems = ValidationCollector()
+            reason = _text(problems, reason or "", _REASON_FIELD[action], MAX_REASON)
+            problems.raise_if_any()
+        transition = Transition(
+            version=self.version + 1,
+            action=action,
+            from_status=self.status,
+            to_status=step.target,
+            at=actor.at,
+            by=actor.by,
+            by_agency_id=actor.agency_id,
+            reason=reason,
+        )
+        self.status = step.target
+        self.version = transition.version
+        self.updated_at = actor.at
+        self.transitions = (*self.transitions, transition)
+        return transition
+
+    def _check_version(self, expected_version: int) -> None:
+        if expected_version != self.version:
+            raise StaleVersion("trace request", expected_version, self.version)
+
+    def _validated_response(
+        self,
+        actor: Stamp,
+        response_id: UUID,
+        outcome: str,
+        chain_of_custody: Sequence[CustodyEventReport],
+        notes: str | None,
+    ) -> TraceResponse:
+        problems = ValidationCollector()
+        chosen: Outcome | None = None
+        try:
+            chosen = choose(Outcome, outcome, "outcome")
+        except InvalidValue as error:
+            problems.add(error)
+        if chosen is Outcome.DECLINED:
+            problems.add(
+                InvalidValue("outcome", "to decline, use the decline action with a reason")
+            )
+        if chosen in (Outcome.TRACED, Outcome.PARTIALLY_TRACED) and not chain_of_custody:
+            problems.add(
+                InvalidValue(
+                    "chain_of_custody", f"a {chosen.value} answer names at least one event"
+                )
+            )
+        if chosen is Outcome.NOT_TRACED and chain_of_custody:
+            problems.add(
+                InvalidValue("chain_of_custody", "a not_traced answer has no chain of custody")
+            )
+        chain: tuple[CustodyEvent, ...] = ()
+        try:
+            chain = read_chain(chain_of_custody, recovered_on=self.item.recovered_on)
+        except ValidationFailed as failed:
+            problems.extend(failed)
+        kept_notes = None
+        if notes is not None:
+            kept_notes = _text(problems, notes, "notes", MAX_NOTES, required=False)
+        problems.raise_if_any()
+        return TraceResponse(
+            id=response_id,
+            number=len(self.responses) + 1,
+            version=self.version + 1,
+            outcome=Outcome(outcome),
+            chain_of_custody=chain,
+            notes=kept_notes,
+            time_to_crime_days=time_to_crime(chain, recovered_on=self.item.recovered_on),
+            responded_at=actor.at,
+            responded_by=actor.by,
+            responder_agency_id=actor.agency_id,
+        )
+
+    def _answered(self, response: TraceResponse) -> None:
+        self.responses = (*self.responses, response)
+        self.outcome = response.outcome
+        self.time_to_crime_days = response.time_to_crime_days
+        if self.first_response_at is None:
+            self.first_response_at = response.responded_at
+
+
+_REASON_FIELD: Final = {
+    TraceAction.REQUEST_INFO: "question",
+    TraceAction.PROVIDE_INFO: "answer",
+    TraceAction.DECLINE: "reason",
+    TraceAction.WITHDRAW: "reason",
+}
+
+
+def _text(
+    problems: ValidationCollector, value: str, name: str, max_length: int, *, required: bool = True
+) -> str | None:
+    try:
+        return check_text(value, name, max_length=max_length, multiline=True, required=required)
+    except InvalidValue as error:
+        problems.add(error)
+        return None

@@ -1,0 +1,486 @@
+"""Use cases of the tracing workflow: ask, answer, follow up, read the inbox and outbox.
+
+Every change is authorised by role and by side (the requesting agency's people act for
+the requester, the addressed agency's for the responder), made against the version the
+caller read, and audited in the same unit of work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from service.auditing import audit_event
+from service.dependencies import Dependencies
+from service.domain.access import Action, Actor, authorize, authorize_on_trace
+from service.domain.audit import AuditEvent
+from service.domain.custody import CustodyEventReport
+from service.domain.errors import Forbidden, InvalidValue, NotFound, ValidationFailed
+from service.domain.ports import (
+    Box,
+    MessageCursor,
+    MessagePage,
+    TraceRequestCursor,
+    TraceRequestFilter,
+    TraceRequestPage,
+    UnitOfWork,
+)
+from service.domain.trace_request import (
+    Stamp,
+    TracedItem,
+    TraceRequest,
+    TraceResponse,
+    Transition,
+)
+from service.domain.trace_thread import AttachmentReport, TraceMessage
+from service.domain.trace_workflow import STEPS, Side, TraceAction
+
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class RequestTrace:
+    recovery_id: UUID
+    item_id: UUID
+    addressee_agency_id: UUID
+    legal_justification: str
+    intended_use: str
+    priority: str
+    submit: bool = False
+
+
+# The workflow's commands, one per action; each names the action it performs.
+@dataclass(frozen=True, slots=True)
+class Submit:
+    action = TraceAction.SUBMIT
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledge:
+    action = TraceAction.ACKNOWLEDGE
+
+
+@dataclass(frozen=True, slots=True)
+class RequestInformation:
+    question: str
+    action = TraceAction.REQUEST_INFO
+
+
+@dataclass(frozen=True, slots=True)
+class ProvideInformation:
+    answer: str
+    action = TraceAction.PROVIDE_INFO
+
+
+@dataclass(frozen=True, slots=True)
+class Respond:
+    outcome: str
+    chain_of_custody: Sequence[CustodyEventReport]
+    notes: str | None = None
+    action = TraceAction.RESPOND
+
+
+@dataclass(frozen=True, slots=True)
+class Decline:
+    reason: str
+    action = TraceAction.DECLINE
+
+
+@dataclass(frozen=True, slots=True)
+class Withdraw:
+    reason: str
+    action = TraceAction.WITHDRAW
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    action = TraceAction.CLOSE
+
+
+TraceCommand = (
+    Submit
+    | Acknowledge
+    | RequestInformation
+    | ProvideInformation
+    | Respond
+    | Decline
+    | Withdraw
+    | Close
+)
+
+# The permission each workflow action needs, besides standing on the step's side.
+_PERMISSION: dict[TraceAction, Action] = {
+    TraceAction.SUBMIT: Action.TRACE_REQUEST,
+    TraceAction.PROVIDE_INFO: Action.TRACE_REQUEST,
+    TraceAction.WITHDRAW: Action.TRACE_REQUEST,
+    TraceAction.ACKNOWLEDGE: Action.TRACE_RESPOND,
+    TraceAction.REQUEST_INFO: Action.TRACE_RESPOND,
+    TraceAction.RESPOND: Action.TRACE_RESPOND,
+    TraceAction.DECLINE: Action.TRACE_RESPOND,
+    TraceAction.CLOSE: Action.TRACE_CLOSE,
+}
+
+_AUDITED_AS: dict[TraceAction, str] = {
+    TraceAction.SUBMIT: "trace_request.submitted",
+    TraceAction.ACKNOWLEDGE: "trace_request.acknowledged",
+    TraceAction.REQUEST_INFO: "trace_request.info_requested",
+    TraceAction.PROVIDE_INFO: "trace_request.info_provided",
+    TraceAction.RESPOND: "trace_request.responded",
+    TraceAction.DECLINE: "trace_request.declined",
+    TraceAction.WITHDRAW: "trace_request.withdrawn",
+    TraceAction.CLOSE: "trace_request.closed",
+}
+
+
+def permission_for(action: TraceAction) -> Action:
+    return _PERMISSION[action]
+
+
+async def request_trace(*, deps: Dependencies, actor: Actor, command: RequestTrace) -> TraceRequest:
+    """Draft a trace request about an item of one of the agency's recoveries (and submit
+    it at once when asked). The item is copied as it is now."""
+    authorize(actor, Action.TRACE_REQUEST)
+    now = deps.clock.now()
+    stamp = Stamp(by=actor.id, agency_id=actor.agency_id, at=now)
+    async with deps.unit_of_work() as uow:
+        item = await _item_to_trace(uow, actor, command)
+        if await uow.agencies.get(command.addressee_agency_id) is None:
+            raise ValidationFailed.of(InvalidValue("addressee.agency_id", "no such agency"))
+        request = TraceRequest.create(
+            request_id=deps.ids.new_id(),
+            requester_agency_id=actor.agency_id,
+            addressee_agency_id=command.addressee_agency_id,
+            item=item,
+            legal_justification=command.legal_justification,
+            intended_use=command.intended_use,
+            priority=command.priority,
+            actor=stamp,
+        )
+        events = [
+            audit_event(
+                deps,
+                actor=actor,
+                action="trace_request.created",
+                entity_type="trace_request",
+                entity_id=request.id,
+                changes={"recorded": _as_requested(request)},
+            )
+        ]
+        if command.submit:
+            transition = request.submit(stamp, expected_version=1, policy=deps.due_policy)
+            events.append(_transition_event(deps, actor, request, transition))
+        uow.trace_requests.add(request)
+        for event in events:
+            uow.audit.append(event)
+        await uow.commit()
+    return request
+
+
+async def _item_to_trace(uow: UnitOfWork, actor: Actor, command: RequestTrace) -> TracedItem:
+    recovery = await uow.recoveries.get(command.recovery_id)
+    if recovery is None or recovery.agency_id != actor.agency_id:
+        # The same answer for another agency's recovery as for none: nothing leaks.
+        raise ValidationFailed.of(InvalidValue("recovery_id", "is not a recovery of your agency"))
+    try:
+        return TracedItem.of(recovery, command.item_id)
+    except InvalidValue as problem:
+        raise ValidationFailed.of(problem) from None
+
+
+async def get_trace_request(*, deps: Dependencies, actor: Actor, request_id: UUID) -> TraceRequest:
+    """A request with its history and responses, for either side. A view by the other
+    agency is recorded: it reads the requesting agency's evidence."""
+    async with deps.unit_of_work() as uow:
+        request = await _visible(uow, actor, Action.TRACE_READ, request_id)
+    if actor.agency_id != request.requester_agency_id:
+        await deps.reads.record(
+            audit_event(
+                deps,
+                actor=actor,
+                action="trace_request.viewed",
+                entity_type="trace_request",
+                entity_id=request.id,
+                changes={
+                    "recovery_id": request.item.recovery_id,
+                    "item_id": request.item.item_id,
+                    "requester_agency_id": request.requester_agency_id,
+                },
+            )
+        )
+    return request
+
+
+async def act_on_trace_request(
+    *,
+    deps: Dependencies,
+    actor: Actor,
+    request_id: UUID,
+    expected_version: int,
+    command: TraceCommand,
+) -> TraceRequest:
+    """Take one workflow action on a request read at `expected_version`."""
+    action = command.action
+    permission = _PERMISSION[action]
+    authorize(actor, permission)
+    now = deps.clock.now()
+    stamp = Stamp(by=actor.id, agency_id=actor.agency_id, at=now)
+    async with deps.unit_of_work() as uow:
+        request = await uow.trace_requests.get(request_id)
+        if request is None:
+            raise NotFound("trace request", str(request_id))
+        authorize_on_trace(
+            actor,
+            permission,
+            agency_sides=request.side_of,
+            side=STEPS[action].side,
+            resource_id=request_id,
+        )
+        event, message = _apply(deps, actor, stamp, request, expected_version, command)
+        uow.trace_requests.save(request)
+        if message is not None:
+            uow.trace_thread.add(message)
+        uow.audit.append(event)
+        await uow.commit()
+    return request
+
+
+def _apply(
+    deps: Dependencies,
+    actor: Actor,
+    stamp: Stamp,
+    request: TraceRequest,
+    version: int,
+    command: TraceCommand,
+) -> tuple[AuditEvent, TraceMessage | None]:
+    """Apply a command; the audit event it makes and, for the exchange of information,
+    the message that carries it into the thread."""
+    message: TraceMessage | None = None
+    if isinstance(command, Respond | Decline):
+        if isinstance(command, Respond):
+            response = request.respond(
+                stamp,
+                expected_version=version,
+                response_id=deps.ids.new_id(),
+                outcome=command.outcome,
+                chain_of_custody=command.chain_of_custody,
+                notes=command.notes,
+            )
+        else:
+            response = request.decline(
+                stamp,
+                expected_version=version,
+                response_id=deps.ids.new_id(),
+                reason=command.reason,
+            )
+        return _response_event(deps, actor, request, response), None
+    if isinstance(command, Submit):
+        transition = request.submit(stamp, expected_version=version, policy=deps.due_policy)
+    elif isinstance(command, Acknowledge):
+        transition = request.acknowledge(stamp, expected_version=version)
+    elif isinstance(command, RequestInformation):
+        transition = request.request_info(
+            stamp, expected_version=version, question=command.question
+        )
+        message = _message(deps, actor, request, Side.RESPONDER, command.question)
+    elif isinstance(command, ProvideInformation):
+        transition = request.provide_info(stamp, expected_version=version, answer=command.answer)
+        message = _message(deps, actor, request, Side.REQUESTER, command.answer)
+    elif isinstance(command, Withdraw):
+        transition = request.withdraw(stamp, expected_version=version, reason=command.reason)
+    else:
+        transition = request.close(stamp, expected_version=version)
+    return _transition_event(deps, actor, request, transition), message
+
+
+def _message(
+    deps: Dependencies, actor: Actor, request: TraceRequest, side: Side, body: str
+) -> TraceMessage:
+    return TraceMessage.write(
+        message_id=deps.ids.new_id(),
+        request_id=request.id,
+        author_id=actor.id,
+        author_agency_id=actor.agency_id,
+        side=side,
+        body=body,
+        now=request.updated_at,
+    )
+
+
+async def list_trace_requests(
+    *,
+    deps: Dependencies,
+    actor: Actor,
+    box: Box,
+    request_filter: TraceRequestFilter,
+    after: TraceRequestCursor | None,
+    limit: int,
+) -> TraceRequestPage:
+    """The agency's outbox (for those who act for the requester) or inbox (for those who
+    act for the responder), newest first."""
+    authorize(actor, Action.TRACE_READ)
+    side = Side.REQUESTER if box is Box.OUTBOX else Side.RESPONDER
+    if not actor.acts_for(side):
+        raise Forbidden(Action.TRACE_READ.value)
+    async with deps.unit_of_work() as uow:
+        page = await uow.trace_requests.page(
+            agency_id=actor.agency_id,
+            box=box,
+            request_filter=request_filter,
+            now=deps.clock.now(),
+            after=after,
+            limit=min(limit, MAX_PAGE_SIZE),
+        )
+    foreign = [r.id for r in page.requests if r.requester_agency_id != actor.agency_id]
+    if foreign:
+        await deps.reads.record(
+            audit_event(
+                deps,
+                actor=actor,
+                action="trace_requests.listed",
+                entity_type="trace_request",
+                entity_id="inbox",
+                changes={"box": box.value, "requests": foreign},
+            )
+        )
+    return page
+
+
+async def post_message(
+    *,
+    deps: Dependencies,
+    actor: Actor,
+    request_id: UUID,
+    body: str,
+    attachments: Sequence[AttachmentReport] = (),
+) -> TraceMessage:
+    """Write to the other side on a request's thread."""
+    authorize(actor, Action.TRACE_MESSAGE)
+    async with deps.unit_of_work() as uow:
+        request = await _visible(uow, actor, Action.TRACE_MESSAGE, request_id)
+        request.check_thread_open()
+        sides = request.side_of(actor.agency_id)
+        # Someone whose agency asks itself writes for the side their role acts for.
+        side = (
+            Side.REQUESTER
+            if Side.REQUESTER in sides and actor.acts_for(Side.REQUESTER)
+            else Side.RESPONDER
+        )
+        message = TraceMessage.write(
+            message_id=deps.ids.new_id(),
+            request_id=request.id,
+            author_id=actor.id,
+            author_agency_id=actor.agency_id,
+            side=side,
+            body=body,
+            attachments=attachments,
+            now=deps.clock.now(),
+        )
+        uow.trace_thread.add(message)
+        uow.audit.append(
+            audit_event(
+                deps,
+                actor=actor,
+                action="trace_message.posted",
+                entity_type="trace_request",
+                entity_id=request.id,
+                changes={
+                    "message_id": message.id,
+                    "side": side,
+                    # The body is kept in the append-only thread; its digest here lets the
+                    # chain prove it unchanged.
+                    "body_sha256": hashlib.sha256(body.encode()).hexdigest(),
+                    "attachments": list(message.attachments),
+                },
+            )
+        )
+        await uow.commit()
+    return message
+
+
+async def read_messages(
+    *,
+    deps: Dependencies,
+    actor: Actor,
+    request_id: UUID,
+    after: MessageCursor | None,
+    limit: int,
+) -> MessagePage:
+    async with deps.unit_of_work() as uow:
+        await _visible(uow, actor, Action.TRACE_READ, request_id)
+        return await uow.trace_thread.messages(
+            request_id, after=after, limit=min(limit, MAX_PAGE_SIZE)
+        )
+
+
+async def _visible(uow: UnitOfWork, actor: Actor, action: Action, request_id: UUID) -> TraceRequest:
+    authorize(actor, action)
+    request = await uow.trace_requests.get(request_id)
+    if request is None:
+        raise NotFound("trace request", str(request_id))
+    authorize_on_trace(
+        actor, action, agency_sides=request.side_of, side=None, resource_id=request_id
+    )
+    return request
+
+
+def _as_requested(request: TraceRequest) -> dict[str, Any]:
+    return {
+        "requester_agency_id": request.requester_agency_id,
+        "addressee_agency_id": request.addressee_agency_id,
+        "item": request.item,
+        "legal_justification": request.legal_justification,
+        "intended_use": request.intended_use,
+        "priority": request.priority,
+    }
+
+
+def _transition_event(
+    deps: Dependencies, actor: Actor, request: TraceRequest, transition: Transition
+) -> AuditEvent:
+    changes: dict[str, Any] = {
+        "version": transition.version,
+        "status": {"before": transition.from_status, "after": transition.to_status},
+    }
+    if transition.action in (TraceAction.SUBMIT, TraceAction.PROVIDE_INFO):
+        changes["due"] = {
+            "acknowledge_by": request.acknowledge_by,
+            "respond_by": request.respond_by,
+        }
+    return audit_event(
+        deps,
+        actor=actor,
+        action=_AUDITED_AS[transition.action],
+        entity_type="trace_request",
+        entity_id=request.id,
+        changes=changes,
+        reason=transition.reason,
+    )
+
+
+def _response_event(
+    deps: Dependencies, actor: Actor, request: TraceRequest, response: TraceResponse
+) -> AuditEvent:
+    transition = request.transitions[-1]
+    return audit_event(
+        deps,
+        actor=actor,
+        action=_AUDITED_AS[transition.action],
+        entity_type="trace_request",
+        entity_id=request.id,
+        changes={
+            "version": transition.version,
+            "status": {"before": transition.from_status, "after": transition.to_status},
+            "response": {
+                "id": response.id,
+                "number": response.number,
+                "outcome": response.outcome,
+                "chain_of_custody": list(response.chain_of_custody),
+                "notes": response.notes if transition.action is TraceAction.RESPOND else None,
+                "time_to_crime_days": response.time_to_crime_days,
+            },
+        },
+        reason=transition.reason,
+    )
