@@ -36,7 +36,7 @@ from service.domain.trace_request import (
     Transition,
 )
 from service.domain.trace_thread import AttachmentReport, TraceMessage
-from service.domain.trace_workflow import STEPS, Side, TraceAction
+from service.domain.trace_workflow import STEPS, Side, TraceAction, allowed_actions
 
 MAX_PAGE_SIZE = 200
 
@@ -135,8 +135,14 @@ _AUDITED_AS: dict[TraceAction, str] = {
 }
 
 
-def permission_for(action: TraceAction) -> Action:
-    return _PERMISSION[action]
+def actions_for(actor: Actor, request: TraceRequest) -> list[TraceAction]:
+    """The workflow actions this actor may take on the request now."""
+    sides = {s for s in request.side_of(actor.agency_id) if actor.acts_for(s)}
+    return [
+        action
+        for action in allowed_actions(request.status)
+        if STEPS[action].side in sides and actor.may(_PERMISSION[action])
+    ]
 
 
 async def request_trace(*, deps: Dependencies, actor: Actor, command: RequestTrace) -> TraceRequest:

@@ -25,6 +25,7 @@ from service.domain.reference import ReferenceCatalogue
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 AGENCY_A = UUID("00000000-0000-7000-8000-00000000000a")
 AGENCY_B = UUID("00000000-0000-7000-8000-00000000000b")
+AGENCY_C = UUID("00000000-0000-7000-8000-00000000000c")
 _counter = itertools.count(1)
 
 

@@ -115,6 +115,7 @@ async def dispose_maintenance() -> None:
 AGENCIES = {
     "a": (uuid.UUID("00000000-0000-7000-8000-00000000000a"), "Agency A", "FR"),
     "b": (uuid.UUID("00000000-0000-7000-8000-00000000000b"), "Agency B", "DE"),
+    "c": (uuid.UUID("00000000-0000-7000-8000-00000000000c"), "Agency C", "BE"),
 }
 
 

@@ -92,6 +92,7 @@ def build_dependencies(database: Database, settings: Settings) -> Dependencies:
         tokens=token_service(settings),
         secrets=SystemSecrets(),
         security=SecurityPolicy(refresh_lifetime=timedelta(days=settings.refresh_token_days)),
+        due_policy=settings.due_policy(),
     )
 
 

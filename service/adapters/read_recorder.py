@@ -44,6 +44,7 @@ class BatchingReadRecorder:
         self._batch_size = batch_size
         self._waiting: list[AuditEvent] = []
         self._wake = asyncio.Event()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     async def record(self, event: AuditEvent) -> None:
@@ -55,12 +56,13 @@ class BatchingReadRecorder:
         self._task = asyncio.create_task(self._run(), name="read-recorder")
 
     async def stop(self) -> None:
+        """Write what is waiting and end. The loop is asked to finish, not cancelled: a
+        batch cancelled mid-commit may be stored already, and writing it again would
+        chain the same events twice."""
+        self._stopping = True
+        self._wake.set()
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            await self._task
         await self.flush()
 
     async def flush(self) -> None:
@@ -72,12 +74,12 @@ class BatchingReadRecorder:
                 for event in batch:
                     uow.audit.append(event)
                 await uow.commit()
-        except BaseException:
+        except Exception:
             self._waiting[:0] = batch  # kept, in order, for the next attempt
             raise
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self._interval)
             except TimeoutError:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Final, Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from service.domain.trace_workflow import DEFAULT_DUE_POLICY, DuePolicy, Priority
 
 # Signs tokens when no secret is configured, so a newcomer can try tracedesk at once.
 # Everyone can read it here, so the server refuses to listen beyond loopback with it.
@@ -26,6 +29,23 @@ class VerificationKey(BaseModel):
     algorithm: Literal["HS256", "RS256", "ES256"]
     secret: SecretStr | None = None
     public_key_file: Path | None = None
+
+
+class DueTimes(BaseModel):
+    """How long the addressed agency has, as ISO 8601 durations (PT4H, P2D)."""
+
+    acknowledge: timedelta
+    respond: timedelta
+
+
+def _default_due_times() -> dict[Priority, DueTimes]:
+    return {
+        priority: DueTimes(
+            acknowledge=DEFAULT_DUE_POLICY.acknowledge_within[priority],
+            respond=DEFAULT_DUE_POLICY.respond_within[priority],
+        )
+        for priority in Priority
+    }
 
 
 class Settings(BaseSettings):
@@ -57,6 +77,13 @@ class Settings(BaseSettings):
     access_token_minutes: int = 15
     refresh_token_days: int = 14
 
+    trace_due_times: dict[Priority, DueTimes] = Field(
+        default_factory=_default_due_times,
+        description="Due times of trace requests per priority (JSON), e.g. "
+        '{"urgent": {"acknowledge": "PT4H", "respond": "PT24H"}, '
+        '"routine": {"acknowledge": "P2D", "respond": "P30D"}}',
+    )
+
     max_body_bytes: int = 1_048_576
     db_pool_size: int = Field(
         default=20,
@@ -75,3 +102,14 @@ class Settings(BaseSettings):
     @property
     def signing_secret(self) -> str:
         return DEVELOPMENT_SECRET if self.jwt_secret is None else self.jwt_secret.get_secret_value()
+
+    def due_policy(self) -> DuePolicy:
+        """The configured due times; an incomplete or incoherent set is refused here."""
+        times = self.trace_due_times
+        missing = [p.value for p in Priority if p not in times]
+        if missing:
+            raise ValueError(f"TRACEDESK_TRACE_DUE_TIMES lacks {', '.join(missing)}")
+        return DuePolicy(
+            acknowledge_within={p: t.acknowledge for p, t in times.items()},
+            respond_within={p: t.respond for p, t in times.items()},
+        )

@@ -38,13 +38,14 @@ class Api:
     deps: Dependencies
     agency_a: UUID
     agency_b: UUID
+    agency_c: UUID
 
     async def user(self, role: str, agency: str = "a", username: str | None = None) -> str:
         """Create a user with one role and return their bearer header value."""
         name = username or f"{role}.{agency}"
         await accounts.register_user(
             deps=self.deps,
-            agency_id=self.agency_a if agency == "a" else self.agency_b,
+            agency_id=AGENCIES[agency][0],
             username=name,
             display_name=name,
             roles=[role],
@@ -99,4 +100,5 @@ async def api(database: Database) -> AsyncIterator[Api]:
                 deps=app.state.deps,
                 agency_a=AGENCIES["a"][0],
                 agency_b=AGENCIES["b"][0],
+                agency_c=AGENCIES["c"][0],
             )

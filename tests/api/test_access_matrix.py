@@ -11,13 +11,28 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
 
+from service.dependencies import Dependencies
 from service.domain.access import Action, Actor, ActorKind, Role
+from service.domain.trace_workflow import Side, TraceStatus
+from service.recoveries import record_recovery
+from service.trace_requests import (
+    Acknowledge,
+    RequestInformation,
+    RequestTrace,
+    Respond,
+    Submit,
+    TraceCommand,
+    act_on_trace_request,
+    request_trace,
+)
 from tests.api.conftest import Api, recovery_body
-from tests.builders import AGENCY_A
+from tests.builders import AGENCY_A, AGENCY_B, AGENCY_C, new_id
+from tests.unit.test_use_cases import command
 
 # Routes anyone may call: sign-in, health, documentation of problems and of the API.
 PUBLIC = {
@@ -31,28 +46,41 @@ PUBLIC = {
 
 @dataclass
 class Fixture:
-    """What a request needs: resources owned by agency A, and one owned by agency B."""
+    """What a request needs: resources owned by agency A, and one owned by agency B;
+    and the ports, to put a fresh trace request in the state an action needs."""
 
+    api: Api
     recovery_id: str = ""
     item_id: str = ""
     foreign_recovery_id: str = ""
     version: dict[str, int] = field(default_factory=dict)
 
 
+Build = Callable[[Fixture, bool, Role | None], Awaitable[dict[str, Any]]]
+
+
 @dataclass(frozen=True)
 class Example:
-    """How to make a valid request; `owned` names the path parameter owned by an agency."""
+    """How to make a valid request; `owned` names the path parameter owned by an agency.
+    `build(fixture, foreign, role)` may arrange fresh state for each call."""
 
-    build: Callable[[Fixture, bool], dict[str, Any]]
+    build: Build
     owned: str | None = None
 
 
-def _recovery_path(path: str) -> Callable[[Fixture, bool], dict[str, Any]]:
+def fixed(build: Callable[[Fixture, bool], dict[str, Any]]) -> Build:
+    async def arranged(f: Fixture, foreign: bool, _: Role | None) -> dict[str, Any]:
+        return build(f, foreign)
+
+    return arranged
+
+
+def _recovery_path(path: str) -> Build:
     def build(f: Fixture, foreign: bool) -> dict[str, Any]:
         rid = f.foreign_recovery_id if foreign else f.recovery_id
         return {"url": path.format(recovery_id=rid)}
 
-    return build
+    return fixed(build)
 
 
 def _patch(f: Fixture, foreign: bool) -> dict[str, Any]:
@@ -65,30 +93,171 @@ def _patch(f: Fixture, foreign: bool) -> dict[str, Any]:
     }
 
 
+# How a request reaches each state: the steps after creation, and who takes them.
+_PATH_TO: dict[TraceStatus, list[tuple[Side, TraceCommand]]] = {
+    TraceStatus.DRAFT: [],
+    TraceStatus.SUBMITTED: [(Side.REQUESTER, Submit())],
+    TraceStatus.ACKNOWLEDGED: [(Side.REQUESTER, Submit()), (Side.RESPONDER, Acknowledge())],
+    TraceStatus.INFO_REQUESTED: [
+        (Side.REQUESTER, Submit()),
+        (Side.RESPONDER, Acknowledge()),
+        (Side.RESPONDER, RequestInformation("Which frame?")),
+    ],
+    TraceStatus.RESPONDED: [
+        (Side.REQUESTER, Submit()),
+        (Side.RESPONDER, Acknowledge()),
+        (Side.RESPONDER, Respond("not_traced", [])),
+    ],
+}
+
+
+async def trace_request_in(
+    deps: Dependencies, requester: UUID, addressee: UUID, status: TraceStatus
+) -> tuple[str, int]:
+    """A fresh request from one agency to another, brought to `status` through the use
+    cases by a supervisor of each side; its id and version."""
+    asker = Actor(new_id(), ActorKind.USER, requester, frozenset({Role.SUPERVISOR}))
+    answerer = Actor(new_id(), ActorKind.USER, addressee, frozenset({Role.SUPERVISOR}))
+    recorded = await record_recovery(deps=deps, actor=asker, command=command())
+    request = await request_trace(
+        deps=deps,
+        actor=asker,
+        command=RequestTrace(
+            recovery_id=recorded.id,
+            item_id=recorded.items[0].id,
+            addressee_agency_id=addressee,
+            legal_justification="matrix",
+            intended_use="matrix",
+            priority="routine",
+        ),
+    )
+    for side, step in _PATH_TO[status]:
+        request = await act_on_trace_request(
+            deps=deps,
+            actor=asker if side is Side.REQUESTER else answerer,
+            request_id=request.id,
+            expected_version=request.version,
+            command=step,
+        )
+    return str(request.id), request.version
+
+
+def _traced(
+    suffix: str,
+    parties: tuple[UUID, UUID],
+    status: TraceStatus,
+    body: dict[str, Any] | None = None,
+) -> Build:
+    """A fresh request in `status` per call: between `parties`, or, for the foreign
+    case, between agencies B and C, which agency A's people may not see."""
+
+    async def build(f: Fixture, foreign: bool, _: Role | None) -> dict[str, Any]:
+        requester, addressee = (AGENCY_B, AGENCY_C) if foreign else parties
+        request_id, version = await trace_request_in(f.api.deps, requester, addressee, status)
+        return {
+            "url": f"/api/v1/trace-requests/{request_id}{suffix}",
+            "json": body,
+            "headers": {"If-Match": f'"v{version}"'},
+        }
+
+    return build
+
+
+async def _trace_list(f: Fixture, foreign: bool, role: Role | None) -> dict[str, Any]:
+    # Each side has its box: the inbox is for those who answer.
+    box = "inbox" if role is Role.TRACING_OFFICER else "outbox"
+    return {"url": "/api/v1/trace-requests", "params": {"box": box}}
+
+
+def _static(request: dict[str, Any]) -> Build:
+    return fixed(lambda f, _: request)
+
+
 REQUESTS: dict[tuple[str, str], Example] = {
     ("POST", "/api/v1/recoveries"): Example(
-        lambda f, _: {"url": "/api/v1/recoveries", "json": recovery_body()}
+        fixed(lambda f, _: {"url": "/api/v1/recoveries", "json": recovery_body()})
     ),
-    ("GET", "/api/v1/recoveries"): Example(lambda f, _: {"url": "/api/v1/recoveries"}),
+    ("GET", "/api/v1/recoveries"): Example(_static({"url": "/api/v1/recoveries"})),
     ("GET", "/api/v1/recoveries/{recovery_id}"): Example(
         _recovery_path("/api/v1/recoveries/{recovery_id}"), owned="recovery_id"
     ),
-    ("PATCH", "/api/v1/recoveries/{recovery_id}"): Example(_patch, owned="recovery_id"),
+    ("PATCH", "/api/v1/recoveries/{recovery_id}"): Example(fixed(_patch), owned="recovery_id"),
     ("GET", "/api/v1/recoveries/{recovery_id}/history"): Example(
         _recovery_path("/api/v1/recoveries/{recovery_id}/history"), owned="recovery_id"
     ),
     ("GET", "/api/v1/search/serials"): Example(
-        lambda f, _: {"url": "/api/v1/search/serials", "params": {"serial": "ABC123"}}
+        _static({"url": "/api/v1/search/serials", "params": {"serial": "ABC123"}})
     ),
     ("GET", "/api/v1/reference/catalogue"): Example(
-        lambda f, _: {"url": "/api/v1/reference/catalogue"}
+        _static({"url": "/api/v1/reference/catalogue"})
     ),
     ("GET", "/api/v1/reference/unresolved"): Example(
-        lambda f, _: {"url": "/api/v1/reference/unresolved"}
+        _static({"url": "/api/v1/reference/unresolved"})
     ),
-    ("GET", "/api/v1/audit/verify"): Example(lambda f, _: {"url": "/api/v1/audit/verify"}),
-    ("GET", "/api/v1/audit/head"): Example(lambda f, _: {"url": "/api/v1/audit/head"}),
-    ("GET", "/api/v1/audit/events"): Example(lambda f, _: {"url": "/api/v1/audit/events"}),
+    ("GET", "/api/v1/audit/verify"): Example(_static({"url": "/api/v1/audit/verify"})),
+    ("GET", "/api/v1/audit/head"): Example(_static({"url": "/api/v1/audit/head"})),
+    ("GET", "/api/v1/audit/events"): Example(_static({"url": "/api/v1/audit/events"})),
+    ("POST", "/api/v1/trace-requests"): Example(
+        fixed(
+            lambda f, _: {
+                "url": "/api/v1/trace-requests",
+                "json": {
+                    "recovery_id": f.recovery_id,
+                    "item_id": f.item_id,
+                    "addressee": {"agency_id": str(AGENCY_B)},
+                    "legal_justification": "matrix",
+                    "intended_use": "matrix",
+                },
+            }
+        )
+    ),
+    ("GET", "/api/v1/trace-requests"): Example(_trace_list),
+    ("GET", "/api/v1/trace-requests/{request_id}"): Example(
+        _traced("", (AGENCY_A, AGENCY_A), TraceStatus.SUBMITTED), owned="request_id"
+    ),
+    ("GET", "/api/v1/trace-requests/{request_id}/messages"): Example(
+        _traced("/messages", (AGENCY_A, AGENCY_A), TraceStatus.SUBMITTED), owned="request_id"
+    ),
+    ("POST", "/api/v1/trace-requests/{request_id}/messages"): Example(
+        _traced("/messages", (AGENCY_A, AGENCY_A), TraceStatus.SUBMITTED, {"body": "matrix"}),
+        owned="request_id",
+    ),
+    # Requester's steps on what agency A asked of B; responder's on what B asked of A.
+    ("POST", "/api/v1/trace-requests/{request_id}/submit"): Example(
+        _traced("/submit", (AGENCY_A, AGENCY_B), TraceStatus.DRAFT), owned="request_id"
+    ),
+    ("POST", "/api/v1/trace-requests/{request_id}/provide-info"): Example(
+        _traced("/provide-info", (AGENCY_A, AGENCY_B), TraceStatus.INFO_REQUESTED, {"answer": "a"}),
+        owned="request_id",
+    ),
+    ("POST", "/api/v1/trace-requests/{request_id}/withdraw"): Example(
+        _traced("/withdraw", (AGENCY_A, AGENCY_B), TraceStatus.SUBMITTED, {"reason": "r"}),
+        owned="request_id",
+    ),
+    ("POST", "/api/v1/trace-requests/{request_id}/close"): Example(
+        _traced("/close", (AGENCY_A, AGENCY_B), TraceStatus.RESPONDED), owned="request_id"
+    ),
+    ("POST", "/api/v1/trace-requests/{request_id}/acknowledge"): Example(
+        _traced("/acknowledge", (AGENCY_B, AGENCY_A), TraceStatus.SUBMITTED), owned="request_id"
+    ),
+    ("POST", "/api/v1/trace-requests/{request_id}/request-info"): Example(
+        _traced("/request-info", (AGENCY_B, AGENCY_A), TraceStatus.ACKNOWLEDGED, {"question": "q"}),
+        owned="request_id",
+    ),
+    ("POST", "/api/v1/trace-requests/{request_id}/respond"): Example(
+        _traced(
+            "/respond",
+            (AGENCY_B, AGENCY_A),
+            TraceStatus.ACKNOWLEDGED,
+            {"outcome": "not_traced"},
+        ),
+        owned="request_id",
+    ),
+    ("POST", "/api/v1/trace-requests/{request_id}/decline"): Example(
+        _traced("/decline", (AGENCY_B, AGENCY_A), TraceStatus.SUBMITTED, {"reason": "r"}),
+        owned="request_id",
+    ),
+    ("GET", "/api/v1/stats/tracing"): Example(_static({"url": "/api/v1/stats/tracing"})),
 }
 
 
@@ -124,24 +293,24 @@ async def test_the_access_matrix(api: Api) -> None:
         example = REQUESTS[(method, path)]
         send = _sender(api, method)
 
-        anonymous = await send(example.build(fixture, False), None)
+        anonymous = await send(await example.build(fixture, False, None), None)
         assert anonymous.status_code == 401, (method, path, anonymous.text)
 
         permitted = [role for role in Role if _actor(role).may(action)]
         for role in Role:
             if role in permitted:
                 continue
-            refused = await send(example.build(fixture, False), tokens[role])
+            refused = await send(await example.build(fixture, False, role), tokens[role])
             assert refused.status_code == 403, (method, path, role, refused.text)
 
         assert permitted, f"{method} {path}: no role may {action}"
         for role in permitted:
-            allowed = await send(example.build(fixture, False), tokens[role])
+            allowed = await send(await example.build(fixture, False, role), tokens[role])
             assert 200 <= allowed.status_code < 300, (method, path, role, allowed.text)
             if method == "PATCH":  # the next change is made against the new version
                 fixture.version[fixture.recovery_id] = int(allowed.headers["etag"].strip('"v'))
             if example.owned:
-                foreign = await send(example.build(fixture, True), tokens[role])
+                foreign = await send(await example.build(fixture, True, role), tokens[role])
                 assert foreign.status_code == 404, (method, path, role, foreign.text)
         checked += 1
     assert checked == len(REQUESTS)
@@ -175,6 +344,7 @@ async def _arrange(api: Api) -> Fixture:
     created = (await api.record(own)).json()
     foreign_created = (await api.record(foreign)).json()
     return Fixture(
+        api=api,
         recovery_id=created["id"],
         item_id=created["items"][0]["id"],
         foreign_recovery_id=foreign_created["id"],

@@ -18,6 +18,8 @@ from service.adapters.api.routes import (
     recoveries,
     reference,
     search,
+    statistics,
+    trace_requests,
 )
 from service.adapters.bootstrap import (
     batch_read_records,
@@ -84,7 +86,18 @@ def create_app(
         },
     )
     install_problem_handlers(app, union_tags=frozenset(kind.value for kind in ItemKind))
-    for module in (auth, recoveries, search, reference, audit, health, problem_types):
+    routers = (
+        auth,
+        recoveries,
+        search,
+        trace_requests,
+        statistics,
+        reference,
+        audit,
+        health,
+        problem_types,
+    )
+    for module in routers:
         app.include_router(module.router)
     # Added last, runs first: every response, even a refused one, carries the request id.
     # (Starlette's own body limit answers 413 in plain text, not as a problem.)

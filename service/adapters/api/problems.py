@@ -21,6 +21,7 @@ from starlette.responses import Response
 from service.domain.errors import (
     FieldProblem,
     Forbidden,
+    IllegalTransition,
     InvalidValue,
     NotFound,
     StaleVersion,
@@ -103,6 +104,13 @@ PROBLEM_TYPES: Final = {
             "The resource changed since you read it",
             "Another change was made first. Read the resource again, check the "
             "difference and repeat your change with the new ETag.",
+        ),
+        ProblemType(
+            "illegal-transition",
+            409,
+            "The action is not possible in the current state",
+            "The workflow does not allow this action now. `status` is the current state "
+            "and `allowed_actions` the actions the workflow allows from it.",
         ),
         ProblemType(
             "too-many-attempts",
@@ -292,6 +300,15 @@ def install_problem_handlers(app: FastAPI, *, union_tags: frozenset[str] = froze
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, error: Forbidden) -> Response:
         return problem_response(request, "forbidden", detail=f"your role may not {error.action}")
+
+    @app.exception_handler(IllegalTransition)
+    async def illegal(request: Request, error: IllegalTransition) -> Response:
+        return problem_response(
+            request,
+            "illegal-transition",
+            detail=str(error),
+            extensions={"status": error.status, "allowed_actions": list(error.allowed)},
+        )
 
     @app.exception_handler(StaleVersion)
     async def stale(request: Request, error: StaleVersion) -> Response:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response
 
+from service.adapters.api.cursors import decode_cursor, encode_cursor
 from service.adapters.api.dependencies import CurrentActor, Deps, RequiredVersion, action, etag
 from service.adapters.api.problems import ProblemError, problem_responses
 from service.adapters.api.schemas.recoveries import (
@@ -150,27 +148,12 @@ async def list_agency_recoveries(
             calibre=(catalogue.resolve_calibre(calibre).canonical or calibre) if calibre else None,
             item_kind=item_kind,
         ),
-        after=_decode_cursor(cursor) if cursor else None,
+        after=RecoveryCursor(*decode_cursor(cursor)) if cursor else None,
         limit=limit,
     )
     return RecoveryPage(
         recoveries=[recovery_summary(r) for r in page.recoveries],
-        next_cursor=_encode_cursor(page.next_cursor) if page.next_cursor else None,
+        next_cursor=encode_cursor(page.next_cursor.recovered_at, page.next_cursor.recovery_id)
+        if page.next_cursor
+        else None,
     )
-
-
-def _encode_cursor(cursor: RecoveryCursor) -> str:
-    raw = json.dumps([cursor.recovered_at.isoformat(), str(cursor.recovery_id)])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(text: str) -> RecoveryCursor:
-    try:
-        padded = text + "=" * (-len(text) % 4)
-        recovered_at, recovery_id = json.loads(base64.urlsafe_b64decode(padded))
-        moment = datetime.fromisoformat(recovered_at)
-        if moment.tzinfo is None:
-            raise ValueError("naive")
-        return RecoveryCursor(moment, UUID(recovery_id))
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
-        raise ProblemError.invalid_parameter("cursor", "not a cursor this service issued") from None

@@ -1,0 +1,29 @@
+"""Page cursors: an opaque token for "after this (time, id)" in a list."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from uuid import UUID
+
+from service.adapters.api.problems import ProblemError
+
+
+def encode_cursor(moment: datetime, identifier: UUID) -> str:
+    raw = json.dumps([moment.isoformat(), str(identifier)])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> tuple[datetime, UUID]:
+    """The position a cursor of ours names; anything else is a 422 on `cursor`."""
+    try:
+        padded = text + "=" * (-len(text) % 4)
+        moment_text, identifier = json.loads(base64.urlsafe_b64decode(padded))
+        moment = datetime.fromisoformat(moment_text)
+        if moment.tzinfo is None:
+            raise ValueError("naive")
+        return moment, UUID(identifier)
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+        raise ProblemError.invalid_parameter("cursor", "not a cursor this service issued") from None

@@ -1,0 +1,63 @@
+"""Statistics for supervisors."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from service.adapters.api.dependencies import CurrentActor, Deps, action
+from service.adapters.api.problems import ProblemError, problem_responses
+from service.adapters.api.schemas.trace_requests import TracingStatisticsOut, figures_out
+from service.domain.access import Action
+from service.domain.ports import Box
+from service.domain.trace_statistics import Period
+from service.tracing_statistics import tracing_statistics
+
+router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
+
+
+@router.get(
+    "/tracing",
+    responses=problem_responses(401, 403, 422),
+    openapi_extra=action(Action.TRACE_STATISTICS),
+)
+async def tracing(
+    deps: Deps,
+    actor: CurrentActor,
+    box: Annotated[
+        Literal["outbox", "inbox"],
+        Query(description="outbox: how the agencies you asked answered; inbox: how you did"),
+    ] = "outbox",
+    submitted_from: Annotated[
+        datetime | None, Query(alias="from", description="inclusive; default a year ago")
+    ] = None,
+    submitted_to: Annotated[
+        datetime | None, Query(alias="to", description="exclusive; default now")
+    ] = None,
+    period: Period = Period.MONTH,
+) -> TracingStatisticsOut:
+    """Per responding agency and period of submission: answers by outcome, median and
+    90th percentile hours to acknowledge and to answer, the share answered on time, and
+    the time-to-crime bands of traced weapons."""
+    for name, moment in (("from", submitted_from), ("to", submitted_to)):
+        if moment is not None and moment.tzinfo is None:
+            raise ProblemError.invalid_parameter(name, "must include a time zone offset")
+    until = submitted_to or deps.clock.now()
+    since = submitted_from or until - timedelta(days=365)
+    figures = await tracing_statistics(
+        deps=deps,
+        actor=actor,
+        box=Box(box),
+        submitted_from=since,
+        submitted_to=until,
+        period=period,
+    )
+    return TracingStatisticsOut(
+        box=box,
+        period=period.value,
+        submitted_from=since,
+        submitted_to=until,
+        figures=[figures_out(f) for f in figures],
+    )
