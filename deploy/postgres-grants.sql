@@ -19,3 +19,7 @@ GRANT SELECT, INSERT, UPDATE ON service_accounts, api_keys, refresh_tokens TO tr
 -- Failed sign-in counters are not evidence (the audit trail records each failure):
 -- they are cleared after a successful sign-in.
 GRANT SELECT, INSERT, UPDATE, DELETE ON sign_in_failures TO tracedesk_app;
+-- Trace requests move through their workflow (updated); their history, answers and
+-- threads are appended to, never changed (triggers refuse it even to the owner).
+GRANT SELECT, INSERT, UPDATE ON trace_requests TO tracedesk_app;
+GRANT SELECT, INSERT ON trace_transitions, trace_responses, trace_messages TO tracedesk_app;

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from service.accounts import register_agency, register_user
+from service.adapters.demo_tracing import seed_trace_requests
 from service.dependencies import Dependencies
 from service.domain.access import Actor
 from service.domain.geography import LocationReport
@@ -28,7 +29,7 @@ from service.domain.items import (
     ItemReport,
     SerialState,
 )
-from service.domain.recovery import Circumstances
+from service.domain.recovery import Circumstances, Recovery
 from service.recoveries import RecordRecovery, record_recovery
 
 DEMO_PASSWORD: Final = "tracedesk-demo-2370"  # noqa: S105 - documented demo credential
@@ -326,6 +327,7 @@ async def seed_demo(deps: Dependencies) -> str:
         for a in AGENCIES
     ]
     investigators: list[Actor] = []
+    people: dict[str, Actor] = {}
     for demo, agency in zip(AGENCIES, agencies, strict=True):
         recorder: Actor | None = None
         for username, display_name, role in demo.users:
@@ -337,6 +339,7 @@ async def seed_demo(deps: Dependencies) -> str:
                 roles=[role],
                 password=DEMO_PASSWORD,
             )
+            people[username] = user.as_actor()
             if role == "investigator" and recorder is None:
                 recorder = user.as_actor()
         if recorder is None:  # agencies without an investigator record through a supervisor
@@ -356,9 +359,10 @@ async def seed_demo(deps: Dependencies) -> str:
     rng = random.Random(2370)  # noqa: S311
     now = deps.clock.now()
     recorded = 0
-    for repeated in REPEATED:
+    seen: dict[tuple[int, int], Recovery] = {}
+    for weapon_number, repeated in enumerate(REPEATED):
         weapon = WEAPONS[repeated.weapon]
-        for sighting in repeated.sightings:
+        for sighting_number, sighting in enumerate(repeated.sightings):
             item = FirearmReport(
                 make=sighting.make,
                 model=weapon.model,
@@ -368,7 +372,7 @@ async def seed_demo(deps: Dependencies) -> str:
                 type=weapon.type,
                 country_of_manufacture=weapon.country,
             )
-            await _record(
+            seen[(weapon_number, sighting_number)] = await _record(
                 deps,
                 investigators[sighting.agency],
                 AGENCIES[sighting.agency],
@@ -394,8 +398,10 @@ async def seed_demo(deps: Dependencies) -> str:
                 items,
             )
             recorded += 1
+    traced = await seed_trace_requests(deps, people, seen)
     return (
-        f"demo data loaded: {len(agencies)} agencies, {recorded} recoveries; "
+        f"demo data loaded: {len(agencies)} agencies, {recorded} recoveries, "
+        f"{traced} trace requests; "
         f"password of every demo user: {DEMO_PASSWORD}"
     )
 
@@ -409,9 +415,9 @@ async def _record(
     when: datetime,
     circumstances: Circumstances,
     items: Sequence[ItemReport],
-) -> None:
+) -> Recovery:
     place, lat, lon = rng.choice(demo.places)
-    await record_recovery(
+    return await record_recovery(
         deps=deps,
         actor=actor,
         command=RecordRecovery(

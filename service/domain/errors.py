@@ -147,5 +147,6 @@ class IllegalTransition(DomainError):
     def __post_init__(self) -> None:
         allowed = ", ".join(self.allowed) or "none"
         super().__init__(
-            f"cannot {self.action} a {self.resource} that is {self.status} (allowed: {allowed})"
+            f"'{self.action}' is not possible on a {self.resource} that is {self.status} "
+            f"(allowed: {allowed})"
         )

@@ -166,7 +166,7 @@ async def test_an_illegal_transition_names_the_state_and_the_allowed_actions(
     assert refused.status_code == 409
     problem = refused.json()
     assert problem["type"] == "/problems/illegal-transition"
-    assert problem["status"] == "submitted"
+    assert problem["status"] == 409 and problem["current_status"] == "submitted"
     assert problem["allowed_actions"] == ["acknowledge", "decline", "withdraw"]
     assert refused.headers["content-type"] == "application/problem+json"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from uuid import UUID
 
 import asyncpg
 import pytest
@@ -15,11 +16,21 @@ from service.adapters.persistence.actors import SqlActorDirectory
 from service.adapters.persistence.database import asyncpg_dsn, open_database
 from service.adapters.persistence.schema import revision_of, upgrade
 from service.adapters.persistence.unit_of_work import SqlUnitOfWork
-from service.domain.access import Role
+from service.dependencies import Dependencies
+from service.domain.access import Actor, ActorKind, Role
 from service.domain.recovery import RecoveryCorrection
 from service.recoveries import RecordRecovery, correct_recovery, get_recovery, record_recovery
 from service.serial_search import search_serials
-from tests.builders import dependencies_for_tests, firearm, location
+from service.trace_requests import (
+    Acknowledge,
+    RequestTrace,
+    Respond,
+    act_on_trace_request,
+    get_trace_request,
+    post_message,
+    request_trace,
+)
+from tests.builders import dependencies_for_tests, firearm, location, new_id
 from tests.databases import fresh_postgres_database, postgres_server_url
 
 GRANTS = Path(__file__).parents[2] / "deploy" / "postgres-grants.sql"
@@ -95,6 +106,7 @@ async def _run_as(role: str) -> None:
                 ).version == 2
                 found = await search_serials(deps=deps, actor=actor, serial="GR128")
                 assert [m.candidate.item_id for m in found.matches] == [item]
+                await _trace_exchange(deps, actor, recorded.id, item)
                 await accounts.sign_in(
                     deps=deps, username="granted.investigator", password="a long enough password"
                 )
@@ -115,6 +127,10 @@ async def _run_as(role: str) -> None:
                     "UPDATE audit_events SET reason = 'rewritten'",
                     "DELETE FROM audit_events",
                     "DELETE FROM audit_head",
+                    "DELETE FROM trace_requests",
+                    "UPDATE trace_transitions SET reason = 'rewritten'",
+                    "DELETE FROM trace_responses",
+                    "UPDATE trace_messages SET body = 'rewritten'",
                 ):
                     with pytest.raises(asyncpg.InsufficientPrivilegeError):
                         await app.execute(statement)
@@ -123,3 +139,26 @@ async def _run_as(role: str) -> None:
         finally:
             await owner.execute(f'DROP OWNED BY "{role}"')
             await owner.close()
+
+
+async def _trace_exchange(deps: Dependencies, asker: Actor, recovery_id: UUID, item: UUID) -> None:
+    """A trace request asked, answered and discussed, all on the granted role."""
+    answering = await accounts.register_agency(
+        deps=deps, name="Granted tracing centre", country="BE", kind="national_tracing_centre"
+    )
+    officer = Actor(new_id(), ActorKind.USER, answering.id, frozenset({Role.TRACING_OFFICER}))
+    request = await request_trace(
+        deps=deps,
+        actor=asker,
+        command=RequestTrace(recovery_id, item, answering.id, "grounds", "use", "urgent", True),
+    )
+    for step in (Acknowledge(), Respond("not_traced", [])):
+        request = await act_on_trace_request(
+            deps=deps,
+            actor=officer,
+            request_id=request.id,
+            expected_version=request.version,
+            command=step,
+        )
+    await post_message(deps=deps, actor=officer, request_id=request.id, body="No record.")
+    assert (await get_trace_request(deps=deps, actor=asker, request_id=request.id)).outcome

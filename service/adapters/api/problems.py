@@ -109,8 +109,8 @@ PROBLEM_TYPES: Final = {
             "illegal-transition",
             409,
             "The action is not possible in the current state",
-            "The workflow does not allow this action now. `status` is the current state "
-            "and `allowed_actions` the actions the workflow allows from it.",
+            "The workflow does not allow this action now. `current_status` is the state "
+            "the resource is in and `allowed_actions` the actions the workflow allows from it.",
         ),
         ProblemType(
             "too-many-attempts",
@@ -192,8 +192,9 @@ def problem_document(
     extensions: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     kind = PROBLEM_TYPES[slug]
-    document: dict[str, Any] = {"type": kind.uri, "title": kind.title, "status": kind.status}
-    document |= extensions or {}
+    # Extensions never override the members RFC 9457 defines.
+    document: dict[str, Any] = dict(extensions or {})
+    document |= {"type": kind.uri, "title": kind.title, "status": kind.status}
     for key, value in (
         ("detail", detail),
         ("instance", instance),
@@ -307,7 +308,7 @@ def install_problem_handlers(app: FastAPI, *, union_tags: frozenset[str] = froze
             request,
             "illegal-transition",
             detail=str(error),
-            extensions={"status": error.status, "allowed_actions": list(error.allowed)},
+            extensions={"current_status": error.status, "allowed_actions": list(error.allowed)},
         )
 
     @app.exception_handler(StaleVersion)
