@@ -354,3 +354,34 @@ async def test_supervisors_read_tracing_statistics(tracing: Tracing, api: Api) -
         "/api/v1/stats/tracing", headers=tracing.auth(tracing.investigator)
     )
     assert forbidden.status_code == 403
+
+
+async def test_drafts_submit_and_requests_end_by_withdrawal_or_refusal(
+    tracing: Tracing, api: Api
+) -> None:
+    draft = await tracing.ask(submit=False)
+    assert draft["status"] == "draft" and draft["due_at"] is None
+    assert draft["your_actions"] == ["submit", "withdraw"]
+    submitted = await tracing.act(tracing.investigator, draft, "submit")
+    assert submitted.status_code == 200 and submitted.json()["status"] == "submitted"
+    assert submitted.json()["acknowledge_by"] is not None
+    withdrawn = await tracing.act(
+        tracing.investigator, submitted.json(), "withdraw", {"reason": "Identified locally"}
+    )
+    assert withdrawn.json()["status"] == "withdrawn" and withdrawn.json()["ended_at"]
+    assert withdrawn.json()["history"][-1]["reason"] == "Identified locally"
+
+    declined = await tracing.act(
+        tracing.officer, await tracing.ask(), "decline", {"reason": "Ongoing operation"}
+    )
+    assert declined.status_code == 200
+    assert declined.json()["status"] == "declined" and declined.json()["outcome"] == "declined"
+    assert declined.json()["responses"][0]["notes"] == "Ongoing operation"
+    late = await api.client.post(
+        f"/api/v1/trace-requests/{declined.json()['id']}/messages",
+        json={"body": "Can you share anything?"},
+        headers=tracing.auth(tracing.investigator),
+    )
+    assert late.status_code == 201  # the two sides may still talk after a refusal
+    closed = await tracing.act(tracing.supervisor, declined.json(), "close")
+    assert closed.status_code == 409 and closed.json()["allowed_actions"] == []
