@@ -28,14 +28,15 @@ import httpx
 
 from bench.http_write import load
 from bench.support import (
+    BENCH_PASSWORD,
     RESULTS,
     drop_database,
     free_port,
+    migrated_with_investigator,
     percentile,
     process,
     recreate_database,
     sqlalchemy_url,
-    tracedesk,
 )
 from bench.unaudited_app import WithoutAudit
 from service.adapters.bootstrap import build_dependencies, open_database
@@ -47,7 +48,7 @@ from service.domain.recovery import Circumstances
 from service.recoveries import RecordRecovery, record_recovery
 
 DATABASE = "tracedesk_bench_audit"
-PASSWORD = "a benchmark password"  # noqa: S105 - throwaway account in a throwaway database
+PASSWORD = BENCH_PASSWORD
 
 
 async def append_cost(writes: int) -> dict[str, tuple[float, float, float]]:
@@ -105,23 +106,7 @@ def main() -> None:
     os.environ.update(env)
     audited_port, unaudited_port = free_port(), free_port()
     try:
-        tracedesk(env, "db", "upgrade")
-        tracedesk(env, "admin", "create-agency", "--name", "Bench Police", "--country", "FR")
-        tracedesk(
-            env,
-            "admin",
-            "create-user",
-            "--agency",
-            "Bench Police",
-            "--username",
-            "bench",
-            "--display-name",
-            "Bench",
-            "--role",
-            "investigator",
-            "--password-stdin",
-            stdin=PASSWORD,
-        )
+        migrated_with_investigator(env)
         cost = asyncio.run(append_cost(args.writes))
         uvicorn = [
             sys.executable,

@@ -22,14 +22,21 @@ import time
 import httpx
 import structlog
 
-from bench.support import drop_database, percentile, recreate_database, sqlalchemy_url, tracedesk
+from bench.support import (
+    BENCH_PASSWORD,
+    drop_database,
+    migrated_with_investigator,
+    percentile,
+    recreate_database,
+    sqlalchemy_url,
+)
 from service.adapters.api.app import create_app
 from service.adapters.api.dependencies import current_actor
 from service.adapters.persistence.actors import SqlActorDirectory
 from service.adapters.settings import Settings
 
 DATABASE = "tracedesk_bench_auth"
-PASSWORD = "a benchmark password"  # noqa: S105 - throwaway account in a throwaway database
+PASSWORD = BENCH_PASSWORD
 
 
 async def measure(requests: int) -> dict[str, list[float]]:
@@ -106,23 +113,7 @@ def main() -> None:
     recreate_database(DATABASE)
     env = {**os.environ, "TRACEDESK_DATABASE_URL": sqlalchemy_url(DATABASE)}
     try:
-        tracedesk(env, "db", "upgrade")
-        tracedesk(env, "admin", "create-agency", "--name", "Bench", "--country", "FR")
-        tracedesk(
-            env,
-            "admin",
-            "create-user",
-            "--agency",
-            "Bench",
-            "--username",
-            "bench",
-            "--display-name",
-            "B",
-            "--role",
-            "investigator",
-            "--password-stdin",
-            stdin=PASSWORD,
-        )
+        migrated_with_investigator(env)
         results = asyncio.run(measure(args.requests))
     finally:
         drop_database(DATABASE)

@@ -23,19 +23,20 @@ import sys
 import asyncpg
 
 from bench.support import (
+    BENCH_PASSWORD,
     RESULTS,
     ROOT,
     drop_database,
     dsn,
     free_port,
+    migrated_with_investigator,
     process,
     recreate_database,
     sqlalchemy_url,
-    tracedesk,
 )
 
 DATABASE = "tracedesk_bench_http"
-PASSWORD = "a benchmark password"  # noqa: S105 - throwaway account in a throwaway database
+PASSWORD = BENCH_PASSWORD
 
 
 def load(port: int, path: str, token: str, seconds: float, connections: int) -> dict:
@@ -78,23 +79,7 @@ def main() -> None:
         "TRACEDESK_ENVIRONMENT": "production",
         "RAW_ENDPOINT_DSN": dsn(DATABASE),
     }
-    tracedesk(env, "db", "upgrade")
-    tracedesk(env, "admin", "create-agency", "--name", "Bench Police", "--country", "FR")
-    tracedesk(
-        env,
-        "admin",
-        "create-user",
-        "--agency",
-        "Bench Police",
-        "--username",
-        "bench",
-        "--display-name",
-        "Bench",
-        "--role",
-        "investigator",
-        "--password-stdin",
-        stdin=PASSWORD,
-    )
+    migrated_with_investigator(env)
 
     async def raw_table() -> None:
         connection = await asyncpg.connect(dsn(DATABASE))

@@ -117,3 +117,20 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
     if not sorted_values:
         return float("nan")
     return sorted_values[min(len(sorted_values) - 1, int(fraction * len(sorted_values)))]
+
+
+BENCH_USER = "bench"
+BENCH_PASSWORD = "a benchmark password"  # noqa: S105 - throwaway account, throwaway database
+
+
+def migrated_with_investigator(env: dict[str, str]) -> None:
+    """Migrate the benchmark database and create the investigator `bench` (password
+    BENCH_PASSWORD) in an agency, through the console as an operator would."""
+    tracedesk(env, "db", "upgrade")
+    tracedesk(env, "admin", "create-agency", "--name", "Bench Police", "--country", "FR")
+    tracedesk(
+        env,
+        *("admin", "create-user", "--agency", "Bench Police", "--username", BENCH_USER),
+        *("--display-name", "Bench", "--role", "investigator", "--password-stdin"),
+        stdin=BENCH_PASSWORD,
+    )
