@@ -23,3 +23,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON sign_in_failures TO tracedesk_app;
 -- threads are appended to, never changed (triggers refuse it even to the owner).
 GRANT SELECT, INSERT, UPDATE ON trace_requests TO tracedesk_app;
 GRANT SELECT, INSERT ON trace_transitions, trace_responses, trace_messages TO tracedesk_app;
+-- Registries imported into this database: records are added and replaced by imports;
+-- their lookup keys are derived and replaced with them.
+GRANT SELECT, INSERT, UPDATE ON registry_records TO tracedesk_app;
+GRANT SELECT, INSERT, DELETE ON registry_keys TO tracedesk_app;

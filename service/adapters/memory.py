@@ -38,6 +38,7 @@ from service.domain.ports import (
     UnresolvedValue,
 )
 from service.domain.recovery import Recovery
+from service.domain.registry import RegistryRecord
 from service.domain.trace_request import TraceRequest
 from service.domain.trace_statistics import TraceFacts
 from service.domain.trace_thread import TraceMessage
@@ -58,6 +59,7 @@ class InMemoryStore:
         self.sign_in_failures: dict[str, tuple[int, datetime, datetime | None]] = {}
         self.trace_requests: dict[UUID, TraceRequest] = {}
         self.trace_messages: list[TraceMessage] = []
+        self.registry_records: dict[tuple[str, str], RegistryRecord] = {}
 
 
 def _detached(recovery: Recovery) -> Recovery:
@@ -480,6 +482,25 @@ class InMemoryTraceThread:
         return MessagePage(messages=page, next_cursor=cursor)
 
 
+class InMemoryRegistryRecords:
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+        self.staged: list[RegistryRecord] = []
+
+    async def fingerprints(self, registry: str) -> dict[str, str]:
+        return {
+            reference: record.fingerprint()
+            for (name, reference), record in self._store.registry_records.items()
+            if name == registry
+        }
+
+    def add(self, record: RegistryRecord) -> None:
+        self.staged.append(record)
+
+    def replace(self, record: RegistryRecord) -> None:
+        self.staged.append(record)
+
+
 class InMemoryUnitOfWork:
     recoveries: InMemoryRecoveryRepository
     serials: InMemorySerialIndex
@@ -493,6 +514,7 @@ class InMemoryUnitOfWork:
     sign_in_attempts: InMemorySignInAttempts
     trace_requests: InMemoryTraceRequestRepository
     trace_thread: InMemoryTraceThread
+    registry_records: InMemoryRegistryRecords
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -512,6 +534,7 @@ class InMemoryUnitOfWork:
         self.sign_in_attempts = InMemorySignInAttempts(self._store)
         self.trace_requests = InMemoryTraceRequestRepository(self._store)
         self.trace_thread = InMemoryTraceThread(self._store)
+        self.registry_records = InMemoryRegistryRecords(self._store)
         return self
 
     async def __aexit__(
@@ -529,6 +552,7 @@ class InMemoryUnitOfWork:
         self.trace_requests.staged_new.clear()
         self.trace_requests.staged_changed.clear()
         self.trace_thread.staged.clear()
+        self.registry_records.staged.clear()
 
     async def commit(self) -> None:
         for loaded_version, recovery in self.recoveries.staged_changed.values():
@@ -555,6 +579,9 @@ class InMemoryUnitOfWork:
         for _, request in self.trace_requests.staged_changed.values():
             self._store.trace_requests[request.id] = copy.deepcopy(request)
         self._store.trace_messages.extend(self.trace_thread.staged)
+        for record in self.registry_records.staged:
+            self._store.registry_records[(record.registry, record.reference)] = record
+        self.registry_records.staged.clear()
         self.trace_requests.staged_new.clear()
         self.trace_requests.staged_changed.clear()
         self.trace_thread.staged.clear()

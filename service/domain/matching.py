@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Final
+from typing import Final, Protocol
 from uuid import UUID
 
 from service.domain.errors import InvalidValue
@@ -119,6 +119,18 @@ class SerialQuery:
         return legible_trigrams(self.identifier.normalized)
 
     @property
+    def lookup_keys(self) -> frozenset[str]:
+        """Every key of `stored_keys` under which a matching reading may be filed: one
+        set of equality lookups for the exact, normalized, skeleton, edit and (for stored
+        partial readings) pattern matches. A pattern query against complete readings
+        needs `like_pattern` as well."""
+        keys = {f"e:{key}" for key in self.normalized_keys}
+        if self.skeleton_key is not None:
+            keys.add(f"s:{self.skeleton_key}")
+        keys.update(f"a:{trigram}" for trigram in self.anchor_keys)
+        return frozenset(keys)
+
+    @property
     def like_pattern(self) -> str | None:
         """SQL LIKE pattern (escape `\\`) for complete readings, when searching a pattern."""
         if not self.identifier.is_partial:
@@ -132,6 +144,34 @@ class SerialQuery:
 
 
 _LIKE: Final = {"?": "_", "*": "%", "%": "\\%", "_": "\\_", "\\": "\\\\"}
+
+
+def stored_keys(identifier: Identifier) -> frozenset[str]:
+    """The keys a stored reading is filed under, for `SerialQuery.lookup_keys`: its
+    normalized form and one-deletion variants (one space, so that a query and a reading
+    one edit apart share a key), its skeleton, and for a partial reading its anchor."""
+    if identifier.is_partial:
+        anchor = identifier.anchor
+        return frozenset({f"a:{anchor}"} if anchor else ())
+    keys = {f"e:{identifier.normalized}", f"s:{identifier.skeleton}"}
+    keys.update(f"e:{variant}" for variant in identifier.deletion_variants)
+    return frozenset(keys)
+
+
+class Described(Protocol):
+    """A reading with the description around it: a recorded item, a registry record."""
+
+    @property
+    def identifier(self) -> Identifier: ...
+
+    @property
+    def make(self) -> Resolution | None: ...
+
+    @property
+    def model(self) -> str | None: ...
+
+    @property
+    def calibre(self) -> Resolution | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +241,7 @@ def _pattern_match(
 def confidence(
     kind: MatchKind,
     query: SerialQuery,
-    candidate: StoredIdentifier,
+    candidate: Described,
     catalogue: ReferenceCatalogue,
 ) -> float:
     """A confidence in [0, 1]: the match kind's base, moved by make, model and calibre."""

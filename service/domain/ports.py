@@ -17,6 +17,7 @@ from service.domain.identity import Agency, ApiKey, RefreshToken, ServiceAccount
 from service.domain.items import ItemKind
 from service.domain.matching import SerialQuery, StoredIdentifier
 from service.domain.recovery import Recovery
+from service.domain.registry import RegistryRecord
 from service.domain.trace_request import TraceRequest
 from service.domain.trace_statistics import TraceFacts
 from service.domain.trace_thread import TraceMessage
@@ -178,6 +179,19 @@ class TraceThread(Protocol):
     async def messages(
         self, request_id: UUID, *, after: MessageCursor | None, limit: int
     ) -> MessagePage: ...
+
+
+class RegistryRecords(Protocol):
+    """A registry kept in tracedesk's own database, as its imports write it."""
+
+    async def fingerprints(self, registry: str) -> dict[str, str]:
+        """Reference -> fingerprint of every record of the registry."""
+        ...
+
+    def add(self, record: RegistryRecord) -> None: ...
+
+    def replace(self, record: RegistryRecord) -> None:
+        """Stage a record that changed since the last import (same reference)."""
 
 
 class SerialIndex(Protocol):
@@ -407,6 +421,9 @@ class UnitOfWork(Protocol):
 
     @property
     def trace_thread(self) -> TraceThread: ...
+
+    @property
+    def registry_records(self) -> RegistryRecords: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -382,3 +382,55 @@ trace_requests = TraceRequestRow.__table__  # type: ignore[attr-defined]
 trace_transitions = TraceTransitionRow.__table__  # type: ignore[attr-defined]
 trace_responses = TraceResponseRow.__table__  # type: ignore[attr-defined]
 trace_messages = TraceMessageRow.__table__  # type: ignore[attr-defined]
+
+
+class RegistryRecordRow(SQLModel, table=True):
+    """A record of a registry kept in tracedesk's database (`tracedesk registry import`)."""
+
+    __tablename__ = "registry_records"
+    __table_args__ = (
+        sa.Index("ix_registry_records_normalized", "registry_name", "normalized"),
+        sa.Index(
+            "ix_registry_records_normalized_trgm",
+            "normalized",
+            postgresql_using="gin",
+            postgresql_ops={"normalized": "gin_trgm_ops"},
+            info={"only_on": "postgresql"},
+        ),
+    )
+
+    registry_name: str = Field(max_length=64, primary_key=True)
+    reference: str = Field(max_length=100, primary_key=True)
+    status: str = Field(max_length=16)
+    serial: str = Field(max_length=64)
+    normalized: str = Field(sa_type=key_text(256))
+    make_raw: str | None = Field(default=None, max_length=64)
+    make_canonical: str | None = Field(default=None, max_length=100)
+    model: str | None = Field(default=None, max_length=64)
+    calibre_raw: str | None = Field(default=None, max_length=64)
+    calibre_canonical: str | None = Field(default=None, max_length=100)
+    country: str | None = Field(default=None, max_length=2)
+    recorded_on: date | None = None
+    details: dict[str, Any] = Field(sa_type=json_document())
+    fingerprint: str = Field(max_length=64)
+
+
+class RegistryKeyRow(SQLModel, table=True):
+    """The lookup keys of a registry record (see SerialQuery.lookup_keys)."""
+
+    __tablename__ = "registry_keys"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["registry_name", "reference"],
+            ["registry_records.registry_name", "registry_records.reference"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    key: str = Field(sa_type=key_text(256), primary_key=True)
+    registry_name: str = Field(max_length=64, primary_key=True)
+    reference: str = Field(max_length=100, primary_key=True)
+
+
+registry_records = RegistryRecordRow.__table__  # type: ignore[attr-defined]
+registry_keys = RegistryKeyRow.__table__  # type: ignore[attr-defined]

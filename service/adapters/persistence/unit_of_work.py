@@ -19,6 +19,7 @@ from service.adapters.persistence.credentials import (
 from service.adapters.persistence.database import Database, SqlConnection
 from service.adapters.persistence.recoveries import SqlRecoveryRepository
 from service.adapters.persistence.reference_usage import SqlReferenceUsage
+from service.adapters.persistence.registry import SqlRegistryRecords
 from service.adapters.persistence.serial_index import SqlSerialIndex
 from service.adapters.persistence.trace_requests import SqlTraceRequestRepository, SqlTraceThread
 from service.adapters.persistence.writes import RowOperation
@@ -89,6 +90,10 @@ class SqlUnitOfWork:
     @cached_property
     def trace_thread(self) -> SqlTraceThread:
         return SqlTraceThread(self._connect, self._stage)
+
+    @cached_property
+    def registry_records(self) -> SqlRegistryRecords:
+        return SqlRegistryRecords(self._connect, self._stage)
 
     async def __aenter__(self) -> Self:
         return self

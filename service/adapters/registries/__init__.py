@@ -1,0 +1,1 @@
+"""Adapters of the FirearmRegistry port: in memory, in tracedesk's database, over HTTP."""

@@ -1,0 +1,62 @@
+"""A registry held in memory, loaded from a file: for demonstrations, tests, and a
+registry snapshot small enough to keep in the server's memory."""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Final
+
+from service.domain.identifiers import pattern_matches
+from service.domain.matching import SerialQuery
+from service.domain.reference import ReferenceCatalogue
+from service.domain.registry import RegistryMatch, RegistryRecord, registry_matches
+
+# A pattern query whose first character is unknown cannot use the sorted index; it is
+# compared with every record, up to this many.
+MAX_PATTERN_SCAN: Final = 2_000_000
+
+
+class InMemoryRegistry:
+    def __init__(
+        self, name: str, records: Iterable[RegistryRecord], catalogue: ReferenceCatalogue
+    ) -> None:
+        self._name = name
+        self._catalogue = catalogue
+        self._by_key: dict[str, list[RegistryRecord]] = defaultdict(list)
+        complete: list[tuple[str, RegistryRecord]] = []
+        for record in records:
+            for key in record.keys:
+                self._by_key[key].append(record)
+            if not record.identifier.is_partial:
+                complete.append((record.identifier.normalized, record))
+        complete.sort(key=lambda entry: entry[0])
+        self._normalized = [normalized for normalized, _ in complete]
+        self._complete = [record for _, record in complete]
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    async def search(self, query: SerialQuery) -> list[RegistryMatch]:
+        candidates: list[RegistryRecord] = []
+        for key in query.lookup_keys:
+            candidates.extend(self._by_key.get(key, ()))
+        if query.identifier.is_partial:
+            candidates.extend(self._pattern_candidates(query))
+        return registry_matches(query, candidates, self._catalogue)
+
+    def _pattern_candidates(self, query: SerialQuery) -> list[RegistryRecord]:
+        pattern = query.identifier.normalized
+        prefix = query.literal_prefix
+        if prefix:
+            start = bisect.bisect_left(self._normalized, prefix)
+            end = bisect.bisect_left(self._normalized, prefix + "\U0010ffff")
+        else:
+            start, end = 0, min(len(self._normalized), MAX_PATTERN_SCAN)
+        return [
+            self._complete[i]
+            for i in range(start, end)
+            if pattern_matches(pattern, self._normalized[i])
+        ]

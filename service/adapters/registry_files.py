@@ -1,0 +1,133 @@
+"""Registry files: NDJSON (one JSON object per line) or CSV with a header row.
+
+Fields: reference, status, serial, make, model, calibre, country, recorded_on
+(YYYY-MM-DD); in NDJSON `details` is an object of text values, in CSV every other
+column is a detail. Each line is validated on its own; a bad line is reported with its
+number and field and never stops the good ones.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Final
+
+from service.domain.errors import FieldProblem, ValidationFailed
+from service.domain.reference import ReferenceCatalogue
+from service.domain.registry import RegistryRecord, RegistryRecordReport
+
+FIELDS: Final = ("reference", "status", "serial", "make", "model", "calibre", "country")
+
+
+@dataclass(frozen=True, slots=True)
+class LineProblem:
+    line: int
+    field: str
+    detail: str
+
+
+@dataclass
+class RegistryFile:
+    """What a file held: the valid records, and a problem for each line refused."""
+
+    records: list[RegistryRecord] = field(default_factory=list)
+    problems: list[LineProblem] = field(default_factory=list)
+    lines: int = 0
+
+
+def read_registry_file(path: Path, *, registry: str, catalogue: ReferenceCatalogue) -> RegistryFile:
+    text = path.read_text(encoding="utf-8-sig")
+    rows = _csv_rows(text) if path.suffix.lower() == ".csv" else _ndjson_rows(text)
+    result = RegistryFile()
+    seen: dict[str, int] = {}
+    for line, row in rows:
+        result.lines += 1
+        if isinstance(row, FieldProblem):
+            result.problems.append(LineProblem(line, row.field, row.detail))
+            continue
+        try:
+            record = RegistryRecord.read(_report(row), registry=registry, catalogue=catalogue)
+        except ValidationFailed as failed:
+            result.problems += [LineProblem(line, p.field, p.detail) for p in failed.problems]
+            continue
+        except _Unreadable as problem:
+            result.problems.append(LineProblem(line, problem.field, problem.detail))
+            continue
+        if record.reference in seen:
+            detail = f"the same reference as line {seen[record.reference]}"
+            result.problems.append(LineProblem(line, "reference", detail))
+            continue
+        seen[record.reference] = line
+        result.records.append(record)
+    return result
+
+
+class _Unreadable(Exception):
+    def __init__(self, field: str, detail: str) -> None:
+        super().__init__(detail)
+        self.field = field
+        self.detail = detail
+
+
+def _report(row: dict[str, Any]) -> RegistryRecordReport:
+    for name in FIELDS:
+        value = row.get(name)
+        if value is not None and not isinstance(value, str):
+            raise _Unreadable(name, "must be text")
+    for required in ("reference", "status", "serial"):
+        if not row.get(required):
+            raise _Unreadable(required, "is required")
+    recorded_on = row.get("recorded_on")
+    if recorded_on:
+        try:
+            recorded = date.fromisoformat(str(recorded_on))
+        except ValueError:
+            raise _Unreadable("recorded_on", "must be a date, YYYY-MM-DD") from None
+    else:
+        recorded = None
+    details = row.get("details") or {}
+    if not isinstance(details, dict) or not all(isinstance(v, str) for v in details.values()):
+        raise _Unreadable("details", "must be an object of text values")
+    return RegistryRecordReport(
+        reference=row["reference"],
+        status=row["status"],
+        serial=row["serial"],
+        make=row.get("make") or None,
+        model=row.get("model") or None,
+        calibre=row.get("calibre") or None,
+        country=row.get("country") or None,
+        recorded_on=recorded,
+        details=details,
+    )
+
+
+def _ndjson_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | FieldProblem]]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            yield number, FieldProblem("", f"not JSON: {error.msg}")
+            continue
+        if not isinstance(row, dict):
+            yield number, FieldProblem("", "must be a JSON object")
+            continue
+        yield number, row
+
+
+def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | FieldProblem]]:
+    reader = csv.DictReader(io.StringIO(text))
+    for row in reader:
+        known = {name: row.get(name) for name in (*FIELDS, "recorded_on")}
+        details = {
+            key: value
+            for key, value in row.items()
+            if key is not None and key not in known and value not in (None, "")
+        }
+        yield reader.line_num, {**known, "details": details}
