@@ -108,9 +108,9 @@ class JoseTokenService:
                 audience=AUDIENCE,
                 issuer=ISSUER,
                 # Time is judged below against the service's clock, the one it issues with.
+                # No `require_exp` here: python-jose turns it into a check against the
+                # wall clock, whatever `verify_exp` says.
                 options={
-                    "require_exp": True,
-                    "require_sub": True,
                     "verify_exp": False,
                     "verify_nbf": False,
                     "verify_iat": False,
@@ -121,7 +121,7 @@ class JoseTokenService:
         moment = int(now.timestamp())
         try:
             expires, not_before = int(claims["exp"]), int(claims.get("nbf", 0))
-        except (TypeError, ValueError):
+        except (KeyError, TypeError, ValueError):
             raise Unauthenticated("token times malformed") from None
         if expires <= moment:
             raise Unauthenticated("token expired")

@@ -122,6 +122,30 @@ def test_a_token_of_another_issuer_or_audience_is_refused() -> None:
         hs_service().verify(foreign, now=NOW)
 
 
+@pytest.mark.parametrize("missing", ["exp", "sub"])
+def test_a_token_without_expiry_or_subject_is_refused(missing: str) -> None:
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": str(new_id()),
+        "kind": "user",
+        "exp": int((NOW + timedelta(minutes=5)).timestamp()),
+    }
+    del claims[missing]
+    signed = jwt.encode(claims, SECRET, algorithm="HS256", headers={"kid": "hs-1"})
+    with pytest.raises(Unauthenticated, match="malformed"):
+        hs_service().verify(signed, now=NOW)
+
+
+def test_expiry_is_judged_by_the_service_clock_not_the_wall_clock() -> None:
+    """A token issued long ago on the service's clock is valid while that clock says so
+    (tests and replays run on a fixed clock)."""
+    long_ago = datetime(2001, 1, 1, tzinfo=UTC)
+    service = hs_service()
+    token = service.issue(user(), now=long_ago).token
+    assert service.verify(token, now=long_ago + timedelta(minutes=1))
+
+
 @pytest.mark.parametrize(("algorithm", "private"), [("RS256", RSA_PRIVATE), ("ES256", EC_PRIVATE)])
 def test_asymmetric_keys_sign_and_verify(algorithm: str, private: str) -> None:
     service = JoseTokenService(
