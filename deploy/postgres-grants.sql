@@ -27,3 +27,6 @@ GRANT SELECT, INSERT ON trace_transitions, trace_responses, trace_messages TO tr
 -- their lookup keys are derived and replaced with them.
 GRANT SELECT, INSERT, UPDATE ON registry_records TO tracedesk_app;
 GRANT SELECT, INSERT, DELETE ON registry_keys TO tracedesk_app;
+-- The outbox: written with each change, leased and marked done or failed by workers;
+-- rows are kept. Registry hits are added, and updated when a later check clears them.
+GRANT SELECT, INSERT, UPDATE ON outbox, registry_hits TO tracedesk_app;

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from service.domain.identity import SecurityPolicy
 from service.domain.ports import (
@@ -17,6 +17,7 @@ from service.domain.ports import (
     UnitOfWork,
 )
 from service.domain.reference import ReferenceCatalogue
+from service.domain.registry import FirearmRegistry
 from service.domain.trace_workflow import DEFAULT_DUE_POLICY, DuePolicy
 
 
@@ -33,3 +34,7 @@ class Dependencies:
     secrets: SecretGenerator
     security: SecurityPolicy
     due_policy: DuePolicy = DEFAULT_DUE_POLICY
+    # The registries every recovery is checked against, by name (configured, not coded).
+    registries: Mapping[str, FirearmRegistry] = field(default_factory=dict)
+    # Of those, the ones this instance holds itself and offers to peers (not their own).
+    shared_registries: frozenset[str] = frozenset()

@@ -16,6 +16,7 @@ from service.domain.geography import LocationReport
 from service.domain.items import ItemReport
 from service.domain.ports import RecoveryCursor, RecoveryFilter, RecoveryPage
 from service.domain.recovery import Circumstances, Recovery, RecoveryCorrection
+from service.registry_checks import registry_check_messages
 
 MAX_PAGE_SIZE = 200
 
@@ -61,6 +62,8 @@ async def record_recovery(*, deps: Dependencies, actor: Actor, command: RecordRe
     )
     async with deps.unit_of_work() as uow:
         uow.recoveries.add(recovery)
+        for check in registry_check_messages(deps, recovery):
+            uow.outbox.add(check)
         uow.audit.append(
             audit_event(
                 deps,
@@ -124,6 +127,8 @@ async def correct_recovery(
         )
         if recorded is not None:
             uow.recoveries.save(recovery)
+            for check in registry_check_messages(deps, recovery):
+                uow.outbox.add(check)
             uow.audit.append(
                 audit_event(
                     deps,

@@ -21,11 +21,18 @@ from service.adapters.persistence.database import open_database as open_storage
 from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.adapters.read_recorder import BatchingReadRecorder, DirectReadRecorder
 from service.adapters.reference_catalogue import packaged_catalogue
+from service.adapters.registries.configuration import (
+    build_registries,
+    held_here,
+    read_registry_settings,
+)
 from service.adapters.secrets import SystemSecrets
 from service.adapters.settings import Settings, VerificationKey
 from service.adapters.tokens import JoseTokenService, TokenKey
 from service.dependencies import Dependencies
 from service.domain.identity import SecurityPolicy
+from service.outbox_worker import OutboxWorker
+from service.registry_checks import RegistryCheckHandler
 
 DEVELOPMENT_KEY_ID = "development"
 
@@ -81,18 +88,24 @@ def build_dependencies(database: Database, settings: Settings) -> Dependencies:
     def unit_of_work() -> SqlUnitOfWork:
         return SqlUnitOfWork(database)
 
+    catalogue = packaged_catalogue()
+    registry_settings = (
+        read_registry_settings(settings.registries_file) if settings.registries_file else []
+    )
     return Dependencies(
         actors=SqlActorDirectory(database),
         reads=DirectReadRecorder(unit_of_work),
         unit_of_work=unit_of_work,
         clock=SystemClock(),
         ids=UuidV7Generator(),
-        catalogue=packaged_catalogue(),
+        catalogue=catalogue,
         passwords=Argon2PasswordHasher(),
         tokens=token_service(settings),
         secrets=SystemSecrets(),
         security=SecurityPolicy(refresh_lifetime=timedelta(days=settings.refresh_token_days)),
         due_policy=settings.due_policy(),
+        registries=build_registries(registry_settings, database, catalogue),
+        shared_registries=held_here(registry_settings),
     )
 
 
@@ -122,3 +135,8 @@ def batch_read_records(deps: Dependencies) -> tuple[Dependencies, BatchingReadRe
     stop it at shutdown (which writes what is waiting)."""
     recorder = BatchingReadRecorder(deps.unit_of_work)
     return dataclasses.replace(deps, reads=recorder), recorder
+
+
+def outbox_worker(deps: Dependencies) -> OutboxWorker:
+    """The worker for every outbox topic this instance handles."""
+    return OutboxWorker(deps, [RegistryCheckHandler(deps)])

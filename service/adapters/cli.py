@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
+import hashlib
 import ipaddress
 import json
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -109,6 +112,27 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument("--reason", required=True)
     revoke.set_defaults(run=_revoke_key)
 
+    commands.add_parser(
+        "worker", help="run the outbox (registry checks, deliveries) until interrupted"
+    ).set_defaults(run=_worker)
+
+    outbox = commands.add_parser("outbox", help="work waiting to be done").add_subparsers(
+        title="actions"
+    )
+    outbox.add_parser("status", help="waiting and failed messages per topic").set_defaults(
+        run=_outbox_status
+    )
+
+    registry = commands.add_parser("registry", help="registries kept in this database")
+    registry_actions = registry.add_subparsers(title="actions")
+    load = registry_actions.add_parser(
+        "import", help="add or update a registry's records from NDJSON or CSV (idempotent)"
+    )
+    load.add_argument("name", help="the registry's name, as configured (adapter = sql)")
+    load.add_argument("file", help="NDJSON (.ndjson, .jsonl) or CSV (.csv)")
+    load.add_argument("--dry-run", action="store_true", help="validate and report, change nothing")
+    load.set_defaults(run=_registry_import)
+
     audit = commands.add_parser("audit", help="the audit trail").add_subparsers(title="actions")
     audit.add_parser("verify", help="recompute the hash chain").set_defaults(run=_audit_verify)
     export = audit.add_parser("export", help="write the chain as NDJSON, then its head")
@@ -149,10 +173,18 @@ def _db_status(_: argparse.Namespace, settings: Settings) -> int:
     return 0 if schema.is_current else 1
 
 
+def with_demo_registries(settings: Settings) -> Settings:
+    """The demo's iARMS-like registry, unless the operator configured registries."""
+    if settings.registries_file is not None:
+        return settings
+    demo = Path(__file__).parent / "registries" / "demo" / "registries.toml"
+    return settings.model_copy(update={"registries_file": demo})
+
+
 def _seed_demo(_: argparse.Namespace, settings: Settings) -> int:
     from service.adapters.demo import seed_demo
 
-    summary = _with_database(settings, seed_demo)
+    summary = _with_database(with_demo_registries(settings), seed_demo)
     print(summary)
     return 0
 
@@ -193,6 +225,7 @@ def _serve(arguments: argparse.Namespace, settings: Settings) -> int:
     if not schema.is_current:
         raise CommandFailed(schema.explain())
     if arguments.demo:
+        settings = with_demo_registries(settings)
         _seed_demo(arguments, settings)
     uvicorn.run(
         create_app(settings),
@@ -380,6 +413,87 @@ def _audit_export(arguments: argparse.Namespace, settings: Settings) -> int:
     written = _with_database(settings, export)
     print(f"exported {written} events", file=sys.stderr)
     return 0
+
+
+def _worker(_: argparse.Namespace, settings: Settings) -> int:
+    from service.adapters.bootstrap import outbox_worker
+    from service.adapters.registries.configuration import close_registries
+
+    configure_logging(settings.environment, settings.log_level)
+
+    async def work(deps: Dependencies) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stop.set)
+        try:
+            await outbox_worker(deps).run(stop)
+        finally:
+            await close_registries(deps.registries)
+
+    print("outbox worker running; stop with Ctrl-C", file=sys.stderr)
+    _with_database(settings, work)
+    return 0
+
+
+def _outbox_status(_: argparse.Namespace, settings: Settings) -> int:
+    async def status_of(deps: Dependencies) -> list[Any]:
+        async with deps.unit_of_work() as uow:
+            return await uow.outbox.backlog()
+
+    backlog = _with_database(settings, status_of)
+    for entry in backlog:
+        _print(
+            {
+                "topic": entry.topic,
+                "waiting": entry.waiting,
+                "failed": entry.failed,
+                "oldest_waiting": entry.oldest_waiting,
+            }
+        )
+    if not backlog:
+        print("nothing waiting")
+    return 1 if any(entry.failed for entry in backlog) else 0
+
+
+def _registry_import(arguments: argparse.Namespace, settings: Settings) -> int:
+    from service.adapters.registry_files import read_registry_file
+    from service.registry_import import import_registry
+
+    path = Path(arguments.file)
+    if not path.is_file():
+        raise CommandFailed(f"no such file: {path}")
+
+    async def load(deps: Dependencies) -> int:
+        read = read_registry_file(path, registry=arguments.name, catalogue=deps.catalogue)
+        for problem in read.problems[:50]:
+            where = f".{problem.field}" if problem.field else ""
+            print(f"line {problem.line}{where}: {problem.detail}", file=sys.stderr)
+        if len(read.problems) > 50:
+            print(f"... and {len(read.problems) - 50} more refused lines", file=sys.stderr)
+        summary = {"lines": read.lines, "valid": len(read.records), "refused": len(read.problems)}
+        if arguments.dry_run:
+            _print({**summary, "dry_run": True})
+            return 0
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        outcome = await import_registry(
+            deps=deps,
+            actor=None,
+            registry=arguments.name,
+            records=read.records,
+            source=f"{path.name} sha256:{digest}",
+        )
+        _print(
+            {
+                **summary,
+                "added": outcome.added,
+                "changed": outcome.changed,
+                "unchanged": outcome.unchanged,
+            }
+        )
+        return 0 if not read.problems else 1
+
+    return _with_database(settings, load)
 
 
 if __name__ == "__main__":

@@ -9,8 +9,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections import Counter
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Self
 from uuid import UUID
@@ -21,12 +21,14 @@ from service.domain.errors import StaleVersion
 from service.domain.identity import Agency, ApiKey, RefreshToken, ServiceAccount, User
 from service.domain.items import Item
 from service.domain.matching import SerialQuery, StoredIdentifier, match_kind
+from service.domain.outbox import OutboxMessage
 from service.domain.ports import (
     AuditFilter,
     Box,
     CandidateBatch,
     MessageCursor,
     MessagePage,
+    OutboxBacklog,
     RecoveryCursor,
     RecoveryFilter,
     RecoveryPage,
@@ -39,6 +41,7 @@ from service.domain.ports import (
 )
 from service.domain.recovery import Recovery
 from service.domain.registry import RegistryRecord
+from service.domain.registry_hits import RegistryHit
 from service.domain.trace_request import TraceRequest
 from service.domain.trace_statistics import TraceFacts
 from service.domain.trace_thread import TraceMessage
@@ -60,6 +63,8 @@ class InMemoryStore:
         self.trace_requests: dict[UUID, TraceRequest] = {}
         self.trace_messages: list[TraceMessage] = []
         self.registry_records: dict[tuple[str, str], RegistryRecord] = {}
+        self.outbox: dict[UUID, _Queued] = {}
+        self.registry_hits: dict[UUID, RegistryHit] = {}
 
 
 def _detached(recovery: Recovery) -> Recovery:
@@ -87,6 +92,10 @@ class InMemoryRecoveryRepository:
 
     def save(self, recovery: Recovery) -> None:
         self.staged_changed[recovery.id] = (self._loaded_versions[recovery.id], recovery)
+
+    async def get_many(self, recovery_ids: Sequence[UUID]) -> list[Recovery]:
+        found = [self._store.recoveries.get(i) for i in recovery_ids]
+        return [dataclasses.replace(_detached(r), corrections=()) for r in found if r is not None]
 
     async def page(
         self,
@@ -501,6 +510,106 @@ class InMemoryRegistryRecords:
         self.staged.append(record)
 
 
+@dataclasses.dataclass
+class _Queued:
+    message: OutboxMessage
+    available_at: datetime
+    leased_until: datetime | None = None
+    done_at: datetime | None = None
+    failed_at: datetime | None = None
+
+
+class InMemoryOutbox:
+    def __init__(self, store: InMemoryStore, staged: list[Callable[[], None]]) -> None:
+        self._store = store
+        self._staged = staged
+
+    def add(self, message: OutboxMessage) -> None:
+        self._staged.append(
+            lambda: self._store.outbox.__setitem__(
+                message.id, _Queued(message, available_at=message.created_at)
+            )
+        )
+
+    async def claim(
+        self, *, topics: Sequence[str], now: datetime, lease: timedelta, limit: int
+    ) -> list[OutboxMessage]:
+        due = sorted(
+            (
+                q
+                for q in self._store.outbox.values()
+                if q.done_at is None
+                and q.failed_at is None
+                and q.message.topic in topics
+                and q.available_at <= now
+                and (q.leased_until is None or q.leased_until < now)
+            ),
+            key=lambda q: (q.available_at, q.message.id),
+        )[:limit]
+        for queued in due:
+            queued.leased_until = now + lease
+        return [q.message for q in due]
+
+    def done(self, message_id: UUID, *, at: datetime) -> None:
+        def mark() -> None:
+            self._store.outbox[message_id].done_at = at
+
+        self._staged.append(mark)
+
+    def retry(
+        self, message: OutboxMessage, *, error: str, at: datetime, not_before: datetime
+    ) -> None:
+        def again() -> None:
+            queued = self._store.outbox[message.id]
+            queued.message = dataclasses.replace(
+                message, attempts=message.attempts + 1, last_error=error
+            )
+            queued.available_at, queued.leased_until = not_before, None
+
+        self._staged.append(again)
+
+    def give_up(self, message: OutboxMessage, *, error: str, at: datetime) -> None:
+        def stop() -> None:
+            queued = self._store.outbox[message.id]
+            queued.message = dataclasses.replace(
+                message, attempts=message.attempts + 1, last_error=error
+            )
+            queued.failed_at, queued.leased_until = at, None
+
+        self._staged.append(stop)
+
+    async def backlog(self) -> list[OutboxBacklog]:
+        topics = sorted({q.message.topic for q in self._store.outbox.values()})
+        backlog = []
+        for topic in topics:
+            of_topic = [q for q in self._store.outbox.values() if q.message.topic == topic]
+            waiting = [q for q in of_topic if q.done_at is None and q.failed_at is None]
+            failed = [q for q in of_topic if q.failed_at is not None]
+            if waiting or failed:
+                oldest = min((q.message.created_at for q in waiting), default=None)
+                backlog.append(OutboxBacklog(topic, len(waiting), len(failed), oldest))
+        return backlog
+
+
+class InMemoryRegistryHits:
+    def __init__(self, store: InMemoryStore, staged: list[Callable[[], None]]) -> None:
+        self._store = store
+        self._staged = staged
+
+    async def for_recoveries(self, recovery_ids: Sequence[UUID]) -> list[RegistryHit]:
+        wanted = set(recovery_ids)
+        return sorted(
+            (h for h in self._store.registry_hits.values() if h.recovery_id in wanted),
+            key=lambda h: (h.found_at, h.id),
+        )
+
+    def add(self, hit: RegistryHit) -> None:
+        self._staged.append(lambda: self._store.registry_hits.__setitem__(hit.id, hit))
+
+    def update(self, hit: RegistryHit) -> None:
+        self._staged.append(lambda: self._store.registry_hits.__setitem__(hit.id, hit))
+
+
 class InMemoryUnitOfWork:
     recoveries: InMemoryRecoveryRepository
     serials: InMemorySerialIndex
@@ -515,6 +624,8 @@ class InMemoryUnitOfWork:
     trace_requests: InMemoryTraceRequestRepository
     trace_thread: InMemoryTraceThread
     registry_records: InMemoryRegistryRecords
+    outbox: InMemoryOutbox
+    registry_hits: InMemoryRegistryHits
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -535,6 +646,8 @@ class InMemoryUnitOfWork:
         self.trace_requests = InMemoryTraceRequestRepository(self._store)
         self.trace_thread = InMemoryTraceThread(self._store)
         self.registry_records = InMemoryRegistryRecords(self._store)
+        self.outbox = InMemoryOutbox(self._store, self._staged_changes)
+        self.registry_hits = InMemoryRegistryHits(self._store, self._staged_changes)
         return self
 
     async def __aexit__(

@@ -84,6 +84,17 @@ class Settings(BaseSettings):
         '"routine": {"acknowledge": "P2D", "respond": "P30D"}}',
     )
 
+    registries_file: Path | None = Field(
+        default=None,
+        description="TOML file naming the registries (and peers) recoveries are checked "
+        "against; see service/adapters/registries/configuration.py.",
+    )
+    worker: Literal["in-process", "external"] = Field(
+        default="in-process",
+        description="Who runs the outbox (registry checks, deliveries to peers): the server "
+        "itself, or separate `tracedesk worker` processes.",
+    )
+
     max_body_bytes: int = 1_048_576
     db_pool_size: int = Field(
         default=20,

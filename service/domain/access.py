@@ -47,6 +47,7 @@ class Action(StrEnum):
     TRACE_CLOSE = "trace.close"
     TRACE_MESSAGE = "trace.message"
     TRACE_STATISTICS = "trace.statistics"
+    REGISTRY_SEARCH = "registry.search"
 
 
 class Scope(StrEnum):
@@ -57,6 +58,8 @@ class Scope(StrEnum):
     TRACES_READ = "traces:read"
     TRACES_REQUEST = "traces:request"
     TRACES_RESPOND = "traces:respond"
+    # Another instance or system checking serials against this instance's registries.
+    REGISTRIES_SEARCH = "registries:search"
 
 
 _ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
@@ -70,6 +73,7 @@ _ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
             Action.TRACE_READ,
             Action.TRACE_REQUEST,
             Action.TRACE_MESSAGE,
+            Action.REGISTRY_SEARCH,
         }
     ),
     # Tracing officers answer requests about records their agency holds, so they search
@@ -81,6 +85,7 @@ _ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
             Action.TRACE_READ,
             Action.TRACE_RESPOND,
             Action.TRACE_MESSAGE,
+            Action.REGISTRY_SEARCH,
         }
     ),
     Role.SUPERVISOR: frozenset(
@@ -97,6 +102,7 @@ _ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
             Action.TRACE_CLOSE,
             Action.TRACE_MESSAGE,
             Action.TRACE_STATISTICS,
+            Action.REGISTRY_SEARCH,
         }
     ),
     Role.AUDITOR: frozenset({Action.REFERENCE_READ, Action.AUDIT_READ, Action.AUDIT_VERIFY}),
@@ -120,6 +126,7 @@ _SCOPE_ACTIONS: Final[dict[Scope, frozenset[Action]]] = {
     Scope.TRACES_RESPOND: frozenset(
         {Action.TRACE_READ, Action.TRACE_RESPOND, Action.TRACE_MESSAGE, Action.REFERENCE_READ}
     ),
+    Scope.REGISTRIES_SEARCH: frozenset({Action.REGISTRY_SEARCH}),
 }
 
 # Who acts for each side of a trace request, within the agency that stands on that side.

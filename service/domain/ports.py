@@ -4,8 +4,9 @@ of the same contract."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from types import TracebackType
 from typing import Protocol, Self
@@ -16,8 +17,10 @@ from service.domain.audit import AuditEvent, ChainedEvent
 from service.domain.identity import Agency, ApiKey, RefreshToken, ServiceAccount, User
 from service.domain.items import ItemKind
 from service.domain.matching import SerialQuery, StoredIdentifier
+from service.domain.outbox import OutboxMessage
 from service.domain.recovery import Recovery
 from service.domain.registry import RegistryRecord
+from service.domain.registry_hits import RegistryHit
 from service.domain.trace_request import TraceRequest
 from service.domain.trace_statistics import TraceFacts
 from service.domain.trace_thread import TraceMessage
@@ -94,6 +97,11 @@ class RecoveryRepository(Protocol):
         after: RecoveryCursor | None,
         limit: int,
     ) -> RecoveryPage: ...
+
+    async def get_many(self, recovery_ids: Sequence[UUID]) -> list[Recovery]:
+        """Several recoveries at once, without their correction history; missing ids
+        are left out."""
+        ...
 
 
 class Box(StrEnum):
@@ -192,6 +200,49 @@ class RegistryRecords(Protocol):
 
     def replace(self, record: RegistryRecord) -> None:
         """Stage a record that changed since the last import (same reference)."""
+
+
+class Outbox(Protocol):
+    def add(self, message: OutboxMessage) -> None:
+        """Stage a message; it exists once the unit of work commits, with its change."""
+
+    async def claim(
+        self, *, topics: Sequence[str], now: datetime, lease: timedelta, limit: int
+    ) -> list[OutboxMessage]:
+        """Lease up to `limit` due messages of these topics, oldest first, for `lease`.
+        Written at once: two workers never hold the same message."""
+        ...
+
+    def done(self, message_id: UUID, *, at: datetime) -> None: ...
+
+    def retry(
+        self, message: OutboxMessage, *, error: str, at: datetime, not_before: datetime
+    ) -> None:
+        """Stage a failed attempt: the message is due again at `not_before`."""
+
+    def give_up(self, message: OutboxMessage, *, error: str, at: datetime) -> None:
+        """Stage a message set aside after its last attempt (kept, never deleted)."""
+
+    async def backlog(self) -> list[OutboxBacklog]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxBacklog:
+    topic: str
+    waiting: int
+    failed: int
+    oldest_waiting: datetime | None
+
+
+class RegistryHits(Protocol):
+    async def for_recoveries(self, recovery_ids: Sequence[UUID]) -> list[RegistryHit]:
+        """Every hit of these recoveries, cleared ones included, oldest first."""
+        ...
+
+    def add(self, hit: RegistryHit) -> None: ...
+
+    def update(self, hit: RegistryHit) -> None:
+        """Stage a hit's new status, match, confidence, version or clearing."""
 
 
 class SerialIndex(Protocol):
@@ -424,6 +475,12 @@ class UnitOfWork(Protocol):
 
     @property
     def registry_records(self) -> RegistryRecords: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+    @property
+    def registry_hits(self) -> RegistryHits: ...
 
     async def __aenter__(self) -> Self: ...
 

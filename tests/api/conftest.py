@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -88,9 +89,23 @@ def recovery_body(**overrides: Any) -> dict[str, Any]:
     return body
 
 
+REGISTRY_RECORDS = (
+    '{"reference": "T-1", "status": "stolen", "serial": "ABC 123", "make": "Glock"}\n'
+    '{"reference": "T-2", "status": "registered", "serial": "ZZZ 999"}\n'
+)
+
+
 @pytest.fixture
-async def api(database: Database) -> AsyncIterator[Api]:
-    settings = Settings(database_url=database.url)
+async def api(database: Database, tmp_path: Path) -> AsyncIterator[Api]:
+    # A registry, as an operator configures one; the outbox is left to the tests (no
+    # background worker), which run it when they want to.
+    (tmp_path / "test-registry.ndjson").write_text(REGISTRY_RECORDS, encoding="utf-8")
+    registries = tmp_path / "registries.toml"
+    registries.write_text(
+        '[[registry]]\nname = "test-registry"\nadapter = "memory"\nfile = "test-registry.ndjson"\n',
+        encoding="utf-8",
+    )
+    settings = Settings(database_url=database.url, registries_file=registries, worker="external")
     app = create_app(settings, dependencies=fast_dependencies)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

@@ -258,6 +258,12 @@ REQUESTS: dict[tuple[str, str], Example] = {
         owned="request_id",
     ),
     ("GET", "/api/v1/stats/tracing"): Example(_static({"url": "/api/v1/stats/tracing"})),
+    ("GET", "/api/v1/registries/{name}/search"): Example(
+        _static({"url": "/api/v1/registries/test-registry/search", "params": {"serial": "A1"}})
+    ),
+    ("GET", "/api/v1/recoveries/{recovery_id}/registry-hits"): Example(
+        _recovery_path("/api/v1/recoveries/{recovery_id}/registry-hits"), owned="recovery_id"
+    ),
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from service.adapters.api.contract import exchange_schemas
 from service.adapters.api.problems import PROBLEM_TYPES
 from tests.api.conftest import Api
 
@@ -47,3 +48,14 @@ async def test_the_checked_in_openapi_document_is_current(api: Api) -> None:
     assert served == checked_in, (
         "schemas/openapi.json is stale: run `python -m service.adapters.api.contract`"
     )
+
+
+def test_the_exchange_schemas_are_current() -> None:
+    for name, schema in exchange_schemas().items():
+        path = SCHEMAS / "exchange" / name
+        assert path.is_file(), (
+            f"schemas/exchange/{name} is missing: run `python -m service.adapters.api.contract`"
+        )
+        assert json.loads(path.read_text(encoding="utf-8")) == schema, (
+            f"schemas/exchange/{name} is stale: run `python -m service.adapters.api.contract`"
+        )

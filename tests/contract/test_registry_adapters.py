@@ -3,20 +3,26 @@ the registry's records finds, with the same match kinds and confidences."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
 from datetime import date
 from pathlib import Path
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from service import accounts
+from service.adapters.api.app import create_app
 from service.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from service.adapters.persistence.database import Database
 from service.adapters.persistence.registry import SqlRegistry
 from service.adapters.persistence.unit_of_work import SqlUnitOfWork
+from service.adapters.registries.http import HttpRegistry
 from service.adapters.registries.memory import InMemoryRegistry
 from service.adapters.registry_files import read_registry_file
+from service.adapters.settings import Settings
 from service.domain.errors import InvalidValue, ValidationFailed
 from service.domain.matching import MatchKind, SerialQuery
 from service.domain.reference import ReferenceCatalogue
@@ -28,7 +34,7 @@ from service.domain.registry import (
     registry_matches,
 )
 from service.registry_import import import_registry
-from tests.builders import dependencies_for_tests
+from tests.builders import AGENCY_A, dependencies_for_tests
 from tests.contract.test_serial_index import query_near, readings
 from tests.databases import reset
 
@@ -36,17 +42,33 @@ Load = Callable[[list[RegistryRecord]], Awaitable[FirearmRegistry]]
 NAME = "contract-registry"
 
 
-@pytest.fixture(params=["memory", "sqlite", "postgresql"])
-def load(request: pytest.FixtureRequest, catalogue: ReferenceCatalogue) -> Iterator[Load]:
-    """Puts records into a fresh registry of each kind and returns it."""
-    if request.param == "memory":
+@pytest.fixture(params=["memory", "sqlite", "postgresql", "http"])
+def kind(request: pytest.FixtureRequest) -> tuple[str, Database | None]:
+    # Sync on purpose: the session's database fixtures are set up outside the loop.
+    name = {"memory": None, "http": "sqlite"}.get(request.param, request.param)
+    database = request.getfixturevalue(f"{name}_database") if name else None
+    return request.param, database
+
+
+@pytest.fixture
+async def load(
+    kind: tuple[str, Database | None], catalogue: ReferenceCatalogue, tmp_path: Path
+) -> AsyncIterator[Load]:
+    """Puts records into a fresh registry of each kind and returns it. `http`: a
+    tracedesk instance holds the registry and the HTTP adapter asks it, signing in with
+    a service account's API key as a peer would."""
+    adapter, database = kind
+    if database is None:
 
         async def in_memory(records: list[RegistryRecord]) -> FirearmRegistry:
             return InMemoryRegistry(NAME, records, catalogue)
 
         yield in_memory
         return
-    database: Database = request.getfixturevalue(f"{request.param}_database")
+    if adapter == "http":
+        async with AsyncExitStack() as stack:
+            yield await served_over_http(database, catalogue, tmp_path, stack)
+        return
 
     async def imported(records: list[RegistryRecord]) -> FirearmRegistry:
         await reset(database)
@@ -55,6 +77,38 @@ def load(request: pytest.FixtureRequest, catalogue: ReferenceCatalogue) -> Itera
         return SqlRegistry(NAME, database, catalogue)
 
     yield imported
+
+
+async def served_over_http(
+    database: Database, catalogue: ReferenceCatalogue, tmp_path: Path, stack: AsyncExitStack
+) -> Load:
+    configuration = tmp_path / "registries.toml"
+    configuration.write_text(f'[[registry]]\nname = "{NAME}"\nadapter = "sql"\n')
+    app = create_app(
+        Settings(database_url=database.url, registries_file=configuration, worker="external")
+    )
+    await stack.enter_async_context(app.router.lifespan_context(app))
+
+    async def served(records: list[RegistryRecord]) -> FirearmRegistry:
+        await reset(database)
+        deps = dependencies_for_tests(lambda: SqlUnitOfWork(database), catalogue=catalogue)
+        await import_registry(deps=deps, actor=None, registry=NAME, records=records, source="t")
+        account = await accounts.register_service_account(
+            deps=deps, agency_id=AGENCY_A, name="peer", scopes=["registries:search"]
+        )
+        key = await accounts.issue_api_key(deps=deps, service_account_id=account.id)
+        registry = HttpRegistry(
+            name=NAME,
+            url="http://peer.test",
+            client_id=key.client_id,
+            client_secret=key.secret,
+            catalogue=catalogue,
+            transport=httpx.ASGITransport(app=app),
+        )
+        stack.push_async_callback(registry.aclose)
+        return registry
+
+    return served
 
 
 def record(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib.metadata import version
@@ -17,6 +18,7 @@ from service.adapters.api.routes import (
     problem_types,
     recoveries,
     reference,
+    registries,
     search,
     statistics,
     trace_requests,
@@ -25,11 +27,13 @@ from service.adapters.bootstrap import (
     batch_read_records,
     build_dependencies,
     open_database,
+    outbox_worker,
     remember_actors,
     settle_for_serving,
 )
 from service.adapters.persistence.database import Database
 from service.adapters.persistence.schema import status
+from service.adapters.registries.configuration import close_registries
 from service.adapters.settings import Settings
 from service.dependencies import Dependencies
 from service.domain.items import ItemKind
@@ -59,12 +63,22 @@ def create_app(
         if feed is not None:
             feed.start()
         reads.start()
+        stop_worker = asyncio.Event()
+        worker = (
+            asyncio.create_task(outbox_worker(deps).run(stop_worker), name="outbox-worker")
+            if settings.worker == "in-process"
+            else None
+        )
         try:
             app.state.database = database
             app.state.deps = deps
             settle_for_serving()
             yield
         finally:
+            stop_worker.set()
+            if worker is not None:
+                await worker
+            await close_registries(deps.registries)
             await reads.stop()
             if feed is not None:
                 await feed.stop()
@@ -91,6 +105,7 @@ def create_app(
         recoveries,
         search,
         trace_requests,
+        registries,
         statistics,
         reference,
         audit,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from service.adapters.api.app import create_app
+from service.adapters.exchange import EXCHANGE_MESSAGES
 from service.adapters.settings import Settings
 
 
@@ -21,11 +22,25 @@ def openapi_document() -> dict[str, Any]:
     return document
 
 
+def exchange_schemas() -> dict[str, dict[str, Any]]:
+    """JSON Schemas of the messages exchanged with peers, by file name."""
+    return {
+        f"{model.model_fields['schema_version'].default}.json": model.model_json_schema()
+        for model in EXCHANGE_MESSAGES
+    }
+
+
 def write(directory: Path) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    target = directory / "openapi.json"
-    target.write_text(json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n")
-    return [target]
+    (directory / "exchange").mkdir(parents=True, exist_ok=True)
+    documents = {"openapi.json": openapi_document()} | {
+        f"exchange/{name}": schema for name, schema in exchange_schemas().items()
+    }
+    written = []
+    for name, document in documents.items():
+        target = directory / name
+        target.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        written.append(target)
+    return written
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from service.adapters.persistence.recovery_rows import (
     new_recovery_operations,
     recovery_from_rows,
 )
-from service.adapters.persistence.sql import Query, QueryShapes, Statement
+from service.adapters.persistence.sql import Query, QueryShapes, Statement, one_of
 from service.adapters.persistence.types import UtcDateTime
 from service.domain.ports import RecoveryCursor, RecoveryFilter, RecoveryPage
 from service.domain.recovery import Recovery
@@ -79,7 +79,16 @@ def _corrections_up_to(_: str) -> Statement:
     )
 
 
+def _recoveries_by_ids(dialect: str) -> Statement:
+    recoveries = tables.recoveries
+    some = sa.select(recoveries).where(one_of(recoveries.c.id, "ids", dialect)).subquery("r")
+    return _with_items(some).order_by(
+        some.c.id, sa.literal_column(_I + "position"), sa.literal_column(_X + "role")
+    )
+
+
 _RECOVERY = Query(_recovery_by_id)
+_RECOVERIES = Query(_recoveries_by_ids)
 _CORRECTIONS = Query(_corrections_up_to)
 
 # The filters of the list, by parameter name; a page query exists per set present.
@@ -165,6 +174,13 @@ class SqlRecoveryRepository:
         # mutated in place, by a correction, so a shallow copy stays as loaded.
         self._loaded[recovery_id] = dataclasses.replace(recovery, events=[])
         return recovery
+
+    async def get_many(self, recovery_ids: Sequence[UUID]) -> list[Recovery]:
+        if not recovery_ids:
+            return []
+        connection = await self._connect()
+        rows = await connection.fetch(_RECOVERIES, ids=list(recovery_ids))
+        return [recovery_from_rows(rec, items, ()) for rec, items in _assemble(rows)]
 
     def add(self, recovery: Recovery) -> None:
         self._stage(new_recovery_operations(recovery))

@@ -434,3 +434,55 @@ class RegistryKeyRow(SQLModel, table=True):
 
 registry_records = RegistryRecordRow.__table__  # type: ignore[attr-defined]
 registry_keys = RegistryKeyRow.__table__  # type: ignore[attr-defined]
+
+
+class OutboxRow(SQLModel, table=True):
+    """Work recorded with the change that calls for it; done or failed rows are kept."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        sa.Index(
+            "ix_outbox_due",
+            "available_at",
+            "id",
+            sqlite_where=sa.text("done_at IS NULL AND failed_at IS NULL"),
+            postgresql_where=sa.text("done_at IS NULL AND failed_at IS NULL"),
+        ),
+    )
+
+    id: UUID = Field(primary_key=True)
+    topic: str = Field(max_length=64)
+    payload: dict[str, Any] = Field(sa_type=json_document())
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    available_at: datetime = Field(sa_type=UtcDateTime)
+    attempts: int
+    last_error: str | None = Field(default=None, max_length=2000)
+    leased_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    failed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class RegistryHitRow(SQLModel, table=True):
+    __tablename__ = "registry_hits"
+    __table_args__ = (
+        sa.Index("ix_registry_hits_recovery", "recovery_id", "found_at"),
+        sa.Index("ix_registry_hits_agency", "agency_id", "found_at"),
+    )
+
+    id: UUID = Field(primary_key=True)
+    recovery_id: UUID = Field(foreign_key="recoveries.id")
+    item_id: UUID
+    agency_id: UUID
+    registry_name: str = Field(max_length=64)
+    reference: str = Field(max_length=100)
+    status: str = Field(max_length=16)
+    match_kind: str = Field(max_length=16)
+    confidence: float
+    record: dict[str, Any] = Field(sa_type=json_document())
+    found_at: datetime = Field(sa_type=UtcDateTime)
+    recovery_version: int
+    cleared_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+outbox = OutboxRow.__table__  # type: ignore[attr-defined]
+registry_hits = RegistryHitRow.__table__  # type: ignore[attr-defined]

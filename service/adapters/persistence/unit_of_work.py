@@ -17,6 +17,7 @@ from service.adapters.persistence.credentials import (
     SqlSignInAttempts,
 )
 from service.adapters.persistence.database import Database, SqlConnection
+from service.adapters.persistence.outbox import SqlOutbox, SqlRegistryHits
 from service.adapters.persistence.recoveries import SqlRecoveryRepository
 from service.adapters.persistence.reference_usage import SqlReferenceUsage
 from service.adapters.persistence.registry import SqlRegistryRecords
@@ -94,6 +95,14 @@ class SqlUnitOfWork:
     @cached_property
     def registry_records(self) -> SqlRegistryRecords:
         return SqlRegistryRecords(self._connect, self._stage)
+
+    @cached_property
+    def outbox(self) -> SqlOutbox:
+        return SqlOutbox(self._connect, self._stage)
+
+    @cached_property
+    def registry_hits(self) -> SqlRegistryHits:
+        return SqlRegistryHits(self._connect, self._stage)
 
     async def __aenter__(self) -> Self:
         return self

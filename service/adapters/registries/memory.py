@@ -3,15 +3,22 @@ registry snapshot small enough to keep in the server's memory."""
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 from collections import defaultdict
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Final
 
+import structlog
+
+from service.adapters.registry_files import read_registry_file
 from service.domain.identifiers import pattern_matches
 from service.domain.matching import SerialQuery
 from service.domain.reference import ReferenceCatalogue
 from service.domain.registry import RegistryMatch, RegistryRecord, registry_matches
+
+log = structlog.get_logger("tracedesk.registries")
 
 # A pattern query whose first character is unknown cannot use the sorted index; it is
 # compared with every record, up to this many.
@@ -60,3 +67,39 @@ class InMemoryRegistry:
             for i in range(start, end)
             if pattern_matches(pattern, self._normalized[i])
         ]
+
+
+class FileRegistry:
+    """An in-memory registry loaded from its file on first use (in a worker thread, so
+    the event loop keeps serving), not by every console command that never searches."""
+
+    def __init__(self, name: str, path: Path, catalogue: ReferenceCatalogue) -> None:
+        self._name = name
+        self._path = path
+        self._catalogue = catalogue
+        self._loaded: InMemoryRegistry | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    async def search(self, query: SerialQuery) -> list[RegistryMatch]:
+        return await (await self.loaded()).search(query)
+
+    async def loaded(self) -> InMemoryRegistry:
+        async with self._lock:
+            if self._loaded is None:
+                self._loaded = await asyncio.to_thread(self._load)
+            return self._loaded
+
+    def _load(self) -> InMemoryRegistry:
+        read = read_registry_file(self._path, registry=self._name, catalogue=self._catalogue)
+        if read.problems:
+            log.warning(
+                "registry file has refused lines",
+                registry=self._name,
+                refused=len(read.problems),
+                first_line=read.problems[0].line,
+            )
+        return InMemoryRegistry(self._name, read.records, self._catalogue)

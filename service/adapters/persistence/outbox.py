@@ -1,0 +1,253 @@
+"""The outbox and registry hits in SQL."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from service.adapters.persistence import tables
+from service.adapters.persistence.database import Connect, Row, Stage
+from service.adapters.persistence.sql import POSTGRES, Query, Statement, one_of
+from service.adapters.persistence.types import UtcDateTime
+from service.adapters.persistence.writes import InsertRows, UpdateRow
+from service.domain.matching import MatchKind
+from service.domain.outbox import OutboxMessage
+from service.domain.ports import OutboxBacklog
+from service.domain.registry import RegistryStatus
+from service.domain.registry_hits import RegistryHit
+
+_O = tables.outbox
+
+
+def _claim(dialect: str) -> Statement:
+    now = sa.bindparam("now", type_=UtcDateTime())
+    due = (
+        sa.select(_O.c.id)
+        .where(
+            _O.c.done_at.is_(None),
+            _O.c.failed_at.is_(None),
+            _O.c.available_at <= now,
+            sa.or_(_O.c.leased_until.is_(None), _O.c.leased_until < now),
+            one_of(_O.c.topic, "topics", dialect),
+        )
+        .order_by(_O.c.available_at, _O.c.id)
+        .limit(sa.bindparam("limit", type_=sa.Integer()))
+    )
+    if dialect == POSTGRES:
+        # Concurrent workers skip what another is leasing instead of queueing behind it.
+        due = due.with_for_update(skip_locked=True)
+    return (
+        sa.update(_O)
+        .where(_O.c.id.in_(due.scalar_subquery()))
+        .values(leased_until=sa.bindparam("until", type_=UtcDateTime()))
+        .returning(*_O.c)
+    )
+
+
+def _backlog(_: str) -> Statement:
+    waiting = sa.and_(_O.c.done_at.is_(None), _O.c.failed_at.is_(None))
+    return (
+        sa.select(
+            _O.c.topic,
+            sa.func.count().filter(waiting).label("waiting"),
+            sa.func.count().filter(_O.c.failed_at.is_not(None)).label("failed"),
+            sa.func.min(_O.c.created_at).filter(waiting).label("oldest"),
+        )
+        .where(_O.c.done_at.is_(None))
+        .group_by(_O.c.topic)
+        .order_by(_O.c.topic)
+    )
+
+
+_CLAIM = Query(_claim)
+_BACKLOG = Query(_backlog)
+
+
+class SqlOutbox:
+    def __init__(self, connect: Connect, stage: Stage) -> None:
+        self._connect = connect
+        self._stage = stage
+
+    def add(self, message: OutboxMessage) -> None:
+        self._stage(
+            [
+                InsertRows(
+                    _O,
+                    [
+                        {
+                            "id": message.id,
+                            "topic": message.topic,
+                            "payload": dict(message.payload),
+                            "created_at": message.created_at,
+                            "available_at": message.created_at,
+                            "attempts": message.attempts,
+                            "last_error": None,
+                            "leased_until": None,
+                            "done_at": None,
+                            "failed_at": None,
+                        }
+                    ],
+                )
+            ]
+        )
+
+    async def claim(
+        self, *, topics: Sequence[str], now: datetime, lease: timedelta, limit: int
+    ) -> list[OutboxMessage]:
+        connection = await self._connect()
+        rows = await connection.fetch(
+            _CLAIM, topics=list(topics), now=now, until=now + lease, limit=limit
+        )
+        messages = [_message(row) for row in rows]
+        messages.sort(key=lambda m: (m.created_at, m.id))
+        return messages
+
+    def done(self, message_id: UUID, *, at: datetime) -> None:
+        self._stage([UpdateRow(_O, key={"id": message_id}, values={"done_at": at})])
+
+    def retry(
+        self, message: OutboxMessage, *, error: str, at: datetime, not_before: datetime
+    ) -> None:
+        self._stage(
+            [
+                UpdateRow(
+                    _O,
+                    key={"id": message.id},
+                    values={
+                        "attempts": message.attempts + 1,
+                        "last_error": error[:2000],
+                        "available_at": not_before,
+                        "leased_until": None,
+                    },
+                )
+            ]
+        )
+
+    def give_up(self, message: OutboxMessage, *, error: str, at: datetime) -> None:
+        self._stage(
+            [
+                UpdateRow(
+                    _O,
+                    key={"id": message.id},
+                    values={
+                        "attempts": message.attempts + 1,
+                        "last_error": error[:2000],
+                        "failed_at": at,
+                        "leased_until": None,
+                    },
+                )
+            ]
+        )
+
+    async def backlog(self) -> list[OutboxBacklog]:
+        connection = await self._connect()
+        rows = await connection.fetch(_BACKLOG)
+        return [
+            OutboxBacklog(row["topic"], row["waiting"], row["failed"], row["oldest"])
+            for row in rows
+        ]
+
+
+def _message(row: Row) -> OutboxMessage:
+    payload = row["payload"]
+    return OutboxMessage(
+        id=row["id"],
+        topic=row["topic"],
+        payload=json.loads(payload) if isinstance(payload, str) else payload,
+        created_at=row["created_at"],
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+    )
+
+
+_H = tables.registry_hits
+
+
+def _hits(dialect: str) -> Statement:
+    return (
+        sa.select(_H)
+        .where(one_of(_H.c.recovery_id, "ids", dialect))
+        .order_by(_H.c.found_at, _H.c.id)
+    )
+
+
+_HITS = Query(_hits)
+
+
+class SqlRegistryHits:
+    def __init__(self, connect: Connect, stage: Stage) -> None:
+        self._connect = connect
+        self._stage = stage
+
+    async def for_recoveries(self, recovery_ids: Sequence[UUID]) -> list[RegistryHit]:
+        if not recovery_ids:
+            return []
+        connection = await self._connect()
+        return [_hit(row) for row in await connection.fetch(_HITS, ids=list(recovery_ids))]
+
+    def add(self, hit: RegistryHit) -> None:
+        self._stage([InsertRows(_H, [_hit_values(hit)])])
+
+    def update(self, hit: RegistryHit) -> None:
+        values = _hit_values(hit)
+        self._stage(
+            [
+                UpdateRow(
+                    _H,
+                    key={"id": hit.id},
+                    values={
+                        k: values[k]
+                        for k in (
+                            "status",
+                            "match_kind",
+                            "confidence",
+                            "record",
+                            "recovery_version",
+                            "cleared_at",
+                        )
+                    },
+                )
+            ]
+        )
+
+
+def _hit_values(hit: RegistryHit) -> dict[str, Any]:
+    return {
+        "id": hit.id,
+        "recovery_id": hit.recovery_id,
+        "item_id": hit.item_id,
+        "agency_id": hit.agency_id,
+        "registry_name": hit.registry,
+        "reference": hit.reference,
+        "status": hit.status.value,
+        "match_kind": hit.match_kind.value,
+        "confidence": hit.confidence,
+        "record": dict(hit.record),
+        "found_at": hit.found_at,
+        "recovery_version": hit.recovery_version,
+        "cleared_at": hit.cleared_at,
+    }
+
+
+def _hit(row: Row) -> RegistryHit:
+    record = row["record"]
+    return RegistryHit(
+        id=row["id"],
+        recovery_id=row["recovery_id"],
+        item_id=row["item_id"],
+        agency_id=row["agency_id"],
+        registry=row["registry_name"],
+        reference=row["reference"],
+        status=RegistryStatus(row["status"]),
+        match_kind=MatchKind(row["match_kind"]),
+        confidence=row["confidence"],
+        record=json.loads(record) if isinstance(record, str) else record,
+        found_at=row["found_at"],
+        recovery_version=row["recovery_version"],
+        cleared_at=row["cleared_at"],
+    )

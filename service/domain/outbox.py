@@ -1,0 +1,50 @@
+"""The transactional outbox: work to do after a change, recorded with the change.
+
+A message is written in the same unit of work as the change that calls for it, so it
+exists if and only if the change does. Workers lease messages, do the work and mark them
+done; work that fails is retried later with a growing, jittered delay. Delivery is at
+least once: every handler must be idempotent.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Final
+from uuid import UUID
+
+REGISTRY_CHECK: Final = "registry.check"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    id: UUID
+    topic: str
+    payload: Mapping[str, Any]
+    created_at: datetime
+    attempts: int = 0
+    last_error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with jitter; after `max_attempts` the message is set aside as
+    failed (kept, visible, never silently dropped)."""
+
+    first_delay: timedelta = timedelta(seconds=2)
+    max_delay: timedelta = timedelta(hours=1)
+    max_attempts: int = 20
+    jitter: float = 0.2
+    rng: random.Random = field(default_factory=random.Random, compare=False, repr=False)
+
+    def delay(self, attempts: int) -> timedelta:
+        """The wait before attempt `attempts + 1`, `attempts` having failed."""
+        doublings = min(max(attempts - 1, 0), 40)
+        base = min(self.first_delay * (1 << doublings), self.max_delay)
+        spread = 1 + self.rng.uniform(-self.jitter, self.jitter)
+        return base * spread
+
+    def gives_up(self, attempts: int) -> bool:
+        return attempts >= self.max_attempts

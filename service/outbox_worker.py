@@ -1,0 +1,106 @@
+"""The outbox worker: leases due messages, hands them to their topic's handler, and
+marks them done, due again later, or failed."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Protocol
+from uuid import UUID
+
+import structlog
+
+from service.dependencies import Dependencies
+from service.domain.outbox import OutboxMessage, RetryPolicy
+from service.domain.ports import UnitOfWork
+
+log = structlog.get_logger("tracedesk.outbox")
+
+
+class OutboxHandler(Protocol):
+    topic: str
+
+    async def handle(self, uow: UnitOfWork, messages: Sequence[OutboxMessage]) -> dict[UUID, str]:
+        """Stage the work of the messages in `uow`; return those that failed, with why.
+        Must be idempotent: a message may be handled again after a crash."""
+        ...
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        deps: Dependencies,
+        handlers: Sequence[OutboxHandler],
+        *,
+        policy: RetryPolicy | None = None,
+        lease: timedelta = timedelta(minutes=2),
+        batch: int = 200,
+    ) -> None:
+        self._deps = deps
+        self._handlers: Mapping[str, OutboxHandler] = {h.topic: h for h in handlers}
+        self._policy = policy or RetryPolicy()
+        self._lease = lease
+        self._batch = batch
+
+    async def run_once(self) -> int:
+        """Handle one batch of due messages; how many there were."""
+        deps = self._deps
+        async with deps.unit_of_work() as uow:
+            claimed = await uow.outbox.claim(
+                topics=sorted(self._handlers),
+                now=deps.clock.now(),
+                lease=self._lease,
+                limit=self._batch,
+            )
+        if not claimed:
+            return 0
+        by_topic: dict[str, list[OutboxMessage]] = defaultdict(list)
+        for message in claimed:
+            by_topic[message.topic].append(message)
+        try:
+            async with deps.unit_of_work() as uow:
+                failures: dict[UUID, str] = {}
+                for topic, messages in by_topic.items():
+                    failures |= await self._handlers[topic].handle(uow, messages)
+                self._settle(uow, claimed, failures)
+                await uow.commit()
+        except Exception as error:  # a bug or the database: none of the batch is done
+            log.exception("outbox batch failed", messages=len(claimed))
+            async with deps.unit_of_work() as uow:
+                self._settle(
+                    uow, claimed, {m.id: f"{type(error).__name__}: {error}" for m in claimed}
+                )
+                await uow.commit()
+        return len(claimed)
+
+    def _settle(
+        self, uow: UnitOfWork, claimed: Sequence[OutboxMessage], failures: Mapping[UUID, str]
+    ) -> None:
+        now = self._deps.clock.now()
+        for message in claimed:
+            error = failures.get(message.id)
+            if error is None:
+                uow.outbox.done(message.id, at=now)
+            elif self._policy.gives_up(message.attempts + 1):
+                log.error("outbox message failed for good", topic=message.topic, error=error)
+                uow.outbox.give_up(message, error=error, at=now)
+            else:
+                log.warning("outbox message failed; retrying", topic=message.topic, error=error)
+                delay = self._policy.delay(message.attempts + 1)
+                uow.outbox.retry(message, error=error, at=now, not_before=now + delay)
+
+    async def run(self, stop: asyncio.Event, *, idle: float = 0.25) -> None:
+        """Work until `stop` is set, resting `idle` seconds whenever nothing is due."""
+        while not stop.is_set():
+            try:
+                handled = await self.run_once()
+            except Exception:  # the database is down: keep trying, slowly
+                log.exception("outbox worker could not claim work")
+                handled = 0
+            if handled == 0:
+                try:
+                    await asyncio.wait_for(stop.wait(), timeout=idle)
+                except TimeoutError:
+                    pass

@@ -1,0 +1,166 @@
+"""Checking recoveries against the configured registries, through the outbox.
+
+Recording or correcting a recovery writes one outbox message per registry in the same
+unit of work; the worker runs the checks later, reconciles each registry's answer with
+the hits already stored, and records in the audit trail what changed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import Any
+from uuid import UUID
+
+import structlog
+
+from service.auditing import audit_event
+from service.dependencies import Dependencies
+from service.domain.access import Action, Actor, authorize_on
+from service.domain.errors import NotFound
+from service.domain.matching import SerialQuery
+from service.domain.outbox import REGISTRY_CHECK, OutboxMessage
+from service.domain.ports import UnitOfWork
+from service.domain.recovery import Recovery
+from service.domain.registry import FirearmRegistry, RegistryMatch, RegistryUnavailable
+from service.domain.registry_hits import RegistryHit, reconcile
+
+log = structlog.get_logger("tracedesk.registries")
+
+
+def registry_check_messages(deps: Dependencies, recovery: Recovery) -> list[OutboxMessage]:
+    """One check per configured registry, for the recovery as it now is."""
+    now = deps.clock.now()
+    return [
+        OutboxMessage(
+            id=deps.ids.new_id(),
+            topic=REGISTRY_CHECK,
+            payload={
+                "recovery_id": str(recovery.id),
+                "registry": name,
+                "version": recovery.version,
+            },
+            created_at=now,
+        )
+        for name in deps.registries
+    ]
+
+
+class RegistryCheckHandler:
+    """Handles `registry.check` messages a batch at a time."""
+
+    topic = REGISTRY_CHECK
+
+    def __init__(self, deps: Dependencies) -> None:
+        self._deps = deps
+
+    async def handle(self, uow: UnitOfWork, messages: Sequence[OutboxMessage]) -> dict[UUID, str]:
+        """Stage the hits of every check that could be made; return the messages whose
+        registry could not answer, with why."""
+        pairs: dict[tuple[UUID, str], list[OutboxMessage]] = defaultdict(list)
+        for message in messages:
+            pairs[(UUID(message.payload["recovery_id"]), message.payload["registry"])].append(
+                message
+            )
+        recovery_ids = sorted({recovery_id for recovery_id, _ in pairs})
+        recoveries = {r.id: r for r in await uow.recoveries.get_many(recovery_ids)}
+        standing: dict[UUID, list[RegistryHit]] = defaultdict(list)
+        for hit in await uow.registry_hits.for_recoveries(recovery_ids):
+            standing[hit.recovery_id].append(hit)
+        failures: dict[UUID, str] = {}
+        for (recovery_id, name), asked in pairs.items():
+            recovery, registry = recoveries.get(recovery_id), self._deps.registries.get(name)
+            if recovery is None or registry is None:
+                # Nothing left to check: a registry removed from the configuration.
+                log.warning("registry check dropped", registry=name, recovery_id=str(recovery_id))
+                continue
+            try:
+                matches = await _search(registry, recovery)
+            except RegistryUnavailable as unavailable:
+                failures |= {m.id: unavailable.reason for m in asked}
+                continue
+            self._record(uow, recovery, name, standing[recovery_id], matches)
+        return failures
+
+    def _record(
+        self,
+        uow: UnitOfWork,
+        recovery: Recovery,
+        registry: str,
+        standing: list[RegistryHit],
+        matches: Mapping[UUID, list[RegistryMatch]],
+    ) -> None:
+        deps = self._deps
+        outcome = reconcile(
+            standing,
+            matches,
+            recovery_id=recovery.id,
+            agency_id=recovery.agency_id,
+            recovery_version=recovery.version,
+            registry=registry,
+            now=deps.clock.now(),
+            new_id=deps.ids.new_id,
+        )
+        if not outcome.changed:
+            return
+        for hit in outcome.found:
+            uow.registry_hits.add(hit)
+        for hit in (*outcome.updated, *outcome.cleared):
+            uow.registry_hits.update(hit)
+        uow.audit.append(
+            audit_event(
+                deps,
+                actor=None,
+                action="registry_hits.changed",
+                entity_type="recovery",
+                entity_id=recovery.id,
+                changes={
+                    "registry": registry,
+                    "recovery_version": recovery.version,
+                    "found": [_summary(h) for h in outcome.found],
+                    "updated": [_summary(h) for h in outcome.updated],
+                    "cleared": [_summary(h) for h in outcome.cleared],
+                },
+            )
+        )
+
+
+async def _search(registry: FirearmRegistry, recovery: Recovery) -> dict[UUID, list[RegistryMatch]]:
+    matches: dict[UUID, list[RegistryMatch]] = {}
+    for item in recovery.items:
+        found: list[RegistryMatch] = []
+        for _, identifier in item.identifiers():
+            query = SerialQuery(
+                identifier=identifier, make=item.make, model=item.model, calibre=item.calibre
+            )
+            found += await registry.search(query)
+        matches[item.id] = found
+    return matches
+
+
+def _summary(hit: RegistryHit) -> dict[str, Any]:
+    return {
+        "item_id": hit.item_id,
+        "reference": hit.reference,
+        "status": hit.status,
+        "match_kind": hit.match_kind,
+        "confidence": str(hit.confidence),
+    }
+
+
+async def registry_hits(
+    *, deps: Dependencies, actor: Actor, recovery_id: UUID
+) -> tuple[Recovery, list[RegistryHit]]:
+    """A recovery's registry hits, current and cleared, for those who may see it."""
+    async with deps.unit_of_work() as uow:
+        recovery = await uow.recoveries.get(recovery_id)
+        if recovery is None:
+            raise NotFound("recovery", str(recovery_id))
+        authorize_on(
+            actor,
+            Action.RECOVERY_READ,
+            owner_agency_id=recovery.agency_id,
+            resource="recovery",
+            resource_id=recovery_id,
+        )
+        return recovery, await uow.registry_hits.for_recoveries([recovery_id])

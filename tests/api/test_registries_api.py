@@ -1,0 +1,74 @@
+"""Registry hits over HTTP, and a registry searched directly."""
+
+from __future__ import annotations
+
+from service.adapters.bootstrap import outbox_worker
+from tests.api.conftest import Api
+
+
+async def test_a_recovery_is_checked_in_the_background_and_its_hits_shown(api: Api) -> None:
+    investigator = await api.user("investigator")
+    recovery = (await api.record(investigator)).json()
+    path = f"/api/v1/recoveries/{recovery['id']}/registry-hits"
+    before = await api.client.get(path, headers={"Authorization": investigator})
+    assert before.json() == {
+        "recovery_id": recovery["id"],
+        "alert": False,
+        "hits": [],
+        "cleared": [],
+    }
+    assert await outbox_worker(api.deps).run_once() == 1
+    after = (await api.client.get(path, headers={"Authorization": investigator})).json()
+    assert after["alert"] is True
+    (hit,) = after["hits"]
+    assert (hit["registry"], hit["reference"], hit["status"], hit["match_kind"]) == (
+        "test-registry",
+        "T-1",
+        "stolen",
+        "exact",
+    )
+    assert hit["record"]["serial"] == "ABC 123" and hit["recovery_version"] == 1
+
+    corrected = await api.client.patch(
+        f"/api/v1/recoveries/{recovery['id']}",
+        json={
+            "reason": "re-read",
+            "items": [{"id": recovery["items"][0]["id"], "serial": "QRS 1"}],
+        },
+        headers={"Authorization": investigator, "If-Match": '"v1"'},
+    )
+    assert corrected.status_code == 200
+    await outbox_worker(api.deps).run_once()
+    after = (await api.client.get(path, headers={"Authorization": investigator})).json()
+    assert after["alert"] is False and after["hits"] == []
+    assert [h["reference"] for h in after["cleared"]] == ["T-1"]
+
+    other = await api.user("investigator", "b")
+    assert (await api.client.get(path, headers={"Authorization": other})).status_code == 404
+
+
+async def test_a_registry_is_searched_directly_and_unknown_ones_are_not_found(api: Api) -> None:
+    officer = await api.user("tracing_officer")
+    found = await api.client.get(
+        "/api/v1/registries/test-registry/search",
+        params={"serial": "abc-123", "make": "Glock"},
+        headers={"Authorization": officer},
+    )
+    assert found.status_code == 200
+    answer = found.json()
+    assert answer["schema_version"] == "tracedesk.registry-search.v1"
+    assert [(m["record"]["reference"], m["match_kind"]) for m in answer["matches"]] == [
+        ("T-1", "normalized")
+    ]
+    missing = await api.client.get(
+        "/api/v1/registries/nowhere/search",
+        params={"serial": "A1"},
+        headers={"Authorization": officer},
+    )
+    assert missing.status_code == 404
+    bad = await api.client.get(
+        "/api/v1/registries/test-registry/search",
+        params={"serial": "A?"},
+        headers={"Authorization": officer},
+    )
+    assert bad.status_code == 422

@@ -1,0 +1,225 @@
+"""Registry checks through the outbox, on memory, SQLite and PostgreSQL: recorded with the
+change, run by the worker, retried when a registry is down, never lost, idempotent."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable
+from datetime import timedelta
+from uuid import UUID
+
+import pytest
+
+from service.adapters.persistence.unit_of_work import SqlUnitOfWork
+from service.adapters.registries.memory import InMemoryRegistry
+from service.dependencies import Dependencies
+from service.domain.access import Role
+from service.domain.matching import SerialQuery
+from service.domain.outbox import RetryPolicy
+from service.domain.ports import AuditFilter, UnitOfWork
+from service.domain.recovery import RecoveryCorrection
+from service.domain.reference import ReferenceCatalogue
+from service.domain.registry import (
+    RegistryMatch,
+    RegistryRecord,
+    RegistryRecordReport,
+    RegistryUnavailable,
+)
+from service.outbox_worker import OutboxWorker
+from service.recoveries import correct_recovery, record_recovery
+from service.registry_checks import RegistryCheckHandler, registry_hits
+from tests.builders import NOW, actor, dependencies_for_tests
+from tests.unit.test_use_cases import command
+
+INVESTIGATOR = actor(Role.INVESTIGATOR)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.moment = NOW
+
+    def now(self):  # noqa: ANN201 - a Clock
+        return self.moment
+
+
+class Switchable:
+    """A registry that can be made to fail, as a peer that goes down and comes back."""
+
+    def __init__(self, inner: InMemoryRegistry) -> None:
+        self.inner = inner
+        self.down = False
+        self.calls = 0
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    async def search(self, query: SerialQuery) -> list[RegistryMatch]:
+        self.calls += 1
+        if self.down:
+            raise RegistryUnavailable(self.name, "connection refused")
+        return await self.inner.search(query)
+
+
+def iarms(catalogue: ReferenceCatalogue) -> InMemoryRegistry:
+    reports = [
+        RegistryRecordReport("IA-7", "stolen", "ABC 123", make="Glock", country="DE"),
+        RegistryRecordReport("IA-8", "registered", "ABC 128", make="Glock"),
+    ]
+    return InMemoryRegistry(
+        "iarms",
+        [RegistryRecord.read(r, registry="iarms", catalogue=catalogue) for r in reports],
+        catalogue,
+    )
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def deps(
+    unit_of_work: Callable[[], UnitOfWork], catalogue: ReferenceCatalogue, clock: Clock
+) -> Dependencies:
+    base = dependencies_for_tests(unit_of_work, clock=clock, catalogue=catalogue)
+    registries = {"iarms": Switchable(iarms(catalogue)), "national": Switchable(iarms(catalogue))}
+    return dataclasses.replace(base, registries=registries)  # type: ignore[arg-type]
+
+
+def worker(deps: Dependencies) -> OutboxWorker:
+    return OutboxWorker(
+        deps, [RegistryCheckHandler(deps)], policy=RetryPolicy(jitter=0, max_attempts=3)
+    )
+
+
+async def hit_table(deps: Dependencies, recovery_id: UUID) -> list[tuple[str, str, str, bool]]:
+    _, hits = await registry_hits(deps=deps, actor=INVESTIGATOR, recovery_id=recovery_id)
+    return sorted((h.registry, h.reference, h.match_kind.value, h.cleared_at is None) for h in hits)
+
+
+async def test_a_recorded_recovery_is_checked_against_every_registry(deps: Dependencies) -> None:
+    recovered = await record_recovery(deps=deps, actor=INVESTIGATOR, command=command("ABC 123"))
+    assert await hit_table(deps, recovered.id) == []  # not checked yet: the outbox holds it
+    async with deps.unit_of_work() as uow:
+        (backlog,) = await uow.outbox.backlog()
+    assert (backlog.topic, backlog.waiting) == ("registry.check", 2)
+
+    assert await worker(deps).run_once() == 2
+    assert await hit_table(deps, recovered.id) == [
+        ("iarms", "IA-7", "exact", True),
+        ("iarms", "IA-8", "edit", True),
+        ("national", "IA-7", "exact", True),
+        ("national", "IA-8", "edit", True),
+    ]
+    _, hits = await registry_hits(deps=deps, actor=INVESTIGATOR, recovery_id=recovered.id)
+    stolen = next(h for h in hits if h.reference == "IA-7")
+    assert stolen.alerting and stolen.record["country"] == "DE"
+    assert await worker(deps).run_once() == 0
+    async with deps.unit_of_work() as uow:
+        assert await uow.outbox.backlog() == []
+        events = await uow.audit.events(
+            AuditFilter(action="registry_hits.changed"), after_seq=None, limit=10
+        )
+    assert len(events) == 2 and events[0].event.actor_id is None
+
+
+async def test_a_correction_clears_what_no_longer_matches(deps: Dependencies) -> None:
+    recovered = await record_recovery(deps=deps, actor=INVESTIGATOR, command=command("ABC 123"))
+    await worker(deps).run_once()
+    await correct_recovery(
+        deps=deps,
+        actor=INVESTIGATOR,
+        recovery_id=recovered.id,
+        expected_version=1,
+        correction=RecoveryCorrection(item_changes={recovered.items[0].id: {"serial": "XYZ 999"}}),
+        reason="re-read under magnification",
+    )
+    await worker(deps).run_once()
+    assert {row[3] for row in await hit_table(deps, recovered.id)} == {False}  # all cleared
+    # Checking again changes nothing, and writes nothing to the audit trail.
+    async with deps.unit_of_work() as uow:
+        before = (await uow.audit.head())[0]
+    await correct_recovery(
+        deps=deps,
+        actor=INVESTIGATOR,
+        recovery_id=recovered.id,
+        expected_version=2,
+        correction=RecoveryCorrection(case_reference="CASE-2"),
+        reason="case renumbered",
+    )
+    await worker(deps).run_once()
+    async with deps.unit_of_work() as uow:
+        assert (await uow.audit.head())[0] == before + 1  # the correction only
+
+
+async def test_a_registry_that_is_down_is_retried_later_and_nothing_is_lost(
+    deps: Dependencies, clock: Clock
+) -> None:
+    iarms_registry = deps.registries["iarms"]
+    assert isinstance(iarms_registry, Switchable)
+    iarms_registry.down = True
+    recovered = await record_recovery(deps=deps, actor=INVESTIGATOR, command=command("ABC 123"))
+    assert await worker(deps).run_once() == 2
+    assert [h[0] for h in await hit_table(deps, recovered.id)] == ["national", "national"]
+    async with deps.unit_of_work() as uow:
+        (backlog,) = await uow.outbox.backlog()
+    assert backlog.waiting == 1 and backlog.failed == 0
+    assert await worker(deps).run_once() == 0  # not due yet: backing off
+
+    iarms_registry.down = False
+    clock.moment += timedelta(seconds=3)
+    assert await worker(deps).run_once() == 1
+    assert [h[0] for h in await hit_table(deps, recovered.id)].count("iarms") == 2
+
+
+async def test_a_registry_that_stays_down_fails_visibly(deps: Dependencies, clock: Clock) -> None:
+    iarms_registry = deps.registries["iarms"]
+    assert isinstance(iarms_registry, Switchable)
+    iarms_registry.down = True
+    await record_recovery(deps=deps, actor=INVESTIGATOR, command=command("ABC 123"))
+    for _ in range(3):
+        await worker(deps).run_once()
+        clock.moment += timedelta(hours=1)
+    async with deps.unit_of_work() as uow:
+        (backlog,) = await uow.outbox.backlog()
+    assert (backlog.waiting, backlog.failed) == (0, 1)
+
+
+async def test_a_lease_that_expires_lets_another_worker_finish(
+    deps: Dependencies, clock: Clock
+) -> None:
+    recovered = await record_recovery(deps=deps, actor=INVESTIGATOR, command=command("ABC 123"))
+    async with deps.unit_of_work() as uow:  # a worker that claims, then dies
+        assert (
+            len(
+                await uow.outbox.claim(
+                    topics=["registry.check"], now=NOW, lease=timedelta(minutes=2), limit=10
+                )
+            )
+            == 2
+        )
+    assert await worker(deps).run_once() == 0  # leased to the dead worker
+    clock.moment += timedelta(minutes=3)
+    assert await worker(deps).run_once() == 2
+    assert len(await hit_table(deps, recovered.id)) == 4
+
+
+async def test_concurrent_workers_share_the_work_without_overlap(
+    unit_of_work: Callable[[], UnitOfWork], catalogue: ReferenceCatalogue, deps: Dependencies
+) -> None:
+    for n in range(30):
+        await record_recovery(deps=deps, actor=INVESTIGATOR, command=command(f"SER {n:04d}"))
+    workers = [OutboxWorker(deps, [RegistryCheckHandler(deps)], batch=7) for _ in range(3)]
+
+    async def drain(w: OutboxWorker) -> int:
+        total = 0
+        while handled := await w.run_once():
+            total += handled
+        return total
+
+    counts = await asyncio.gather(*(drain(w) for w in workers))
+    assert sum(counts) == 60
+    if isinstance(unit_of_work(), SqlUnitOfWork):
+        assert all(counts)  # each worker got some: they skip each other's leases

@@ -1,0 +1,76 @@
+"""The registries file: what is accepted, and what is refused with a useful message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.adapters.registries.configuration import (
+    ConfigurationError,
+    read_registry_settings,
+)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "registries.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_every_adapter_is_configured_by_name(tmp_path: Path) -> None:
+    settings = read_registry_settings(
+        write(
+            tmp_path,
+            '[[registry]]\nname = "iarms"\nadapter = "memory"\nfile = "iarms.ndjson"\n'
+            '[[registry]]\nname = "national"\nadapter = "sql"\n'
+            '[[registry]]\nname = "be"\nadapter = "http"\nurl = "https://be.example"\n'
+            'client_id = "td_x"\nclient_secret_env = "BE_SECRET"\nremote_name = "national"\n'
+            "timeout_seconds = 2\n",
+        )
+    )
+    assert [(s.name, s.adapter) for s in settings] == [
+        ("iarms", "memory"),
+        ("national", "sql"),
+        ("be", "http"),
+    ]
+    assert settings[0].file == tmp_path / "iarms.ndjson"
+    assert settings[2].remote_name == "national" and settings[2].timeout_seconds == 2.0
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[registry]]\nname = "x"\nadapter = "ftp"\n', "adapter must be one of"),
+        ('[[registry]]\nname = "x"\nadapter = "memory"\n', "needs `file`"),
+        (
+            '[[registry]]\nname = "x"\nadapter = "http"\nurl = "https://x"\n',
+            "needs `url` and `client_id`",
+        ),
+        ('[[registry]]\nname = "x"\nadapter = "sql"\npassword = "p"\n', "unknown keys password"),
+        ('[[registry]]\nname = "x"\nadapter = "sql"\n' * 2, "used twice: x"),
+        ("[[registry]\n", "registries.toml"),
+    ],
+)
+def test_a_wrong_file_is_refused_with_what_is_wrong(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        read_registry_settings(write(tmp_path, text))
+
+
+def test_a_secret_comes_from_the_environment_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (setting,) = read_registry_settings(
+        write(
+            tmp_path,
+            '[[registry]]\nname = "be"\nadapter = "http"\nurl = "https://be.example"\n'
+            'client_id = "td_x"\nclient_secret_env = "BE_SECRET"\n',
+        )
+    )
+    monkeypatch.delenv("BE_SECRET", raising=False)
+    with pytest.raises(ConfigurationError, match="no BE_SECRET"):
+        setting.client_secret()
+    monkeypatch.setenv("BE_SECRET", "s3cret")
+    assert setting.client_secret() == "s3cret"
