@@ -30,3 +30,5 @@ GRANT SELECT, INSERT, DELETE ON registry_keys TO tracedesk_app;
 -- The outbox: written with each change, leased and marked done or failed by workers;
 -- rows are kept. Registry hits are added, and updated when a later check clears them.
 GRANT SELECT, INSERT, UPDATE ON outbox, registry_hits TO tracedesk_app;
+-- Messages taken from peers: remembered, so a second delivery changes nothing; kept.
+GRANT SELECT, INSERT ON received_exchanges TO tracedesk_app;

@@ -32,15 +32,32 @@ log = structlog.get_logger("tracedesk.accounts")
 
 
 async def register_agency(
-    *, deps: Dependencies, name: str, country: str, kind: str, actor: Actor | None = None
+    *,
+    deps: Dependencies,
+    name: str,
+    country: str,
+    kind: str,
+    actor: Actor | None = None,
+    agency_id: UUID | None = None,
+    peer: str | None = None,
 ) -> Agency:
-    """Create an agency. `actor` is None for an operator at the console (bootstrap)."""
+    """Create an agency. `actor` is None for an operator at the console (bootstrap).
+
+    An agency working on another tracedesk instance (`peer`) is registered with the id it
+    has there, so both instances name it alike in the messages they exchange."""
     agency = Agency.register(
-        agency_id=deps.ids.new_id(), name=name, country=country, kind=kind, now=deps.clock.now()
+        agency_id=agency_id or deps.ids.new_id(),
+        name=name,
+        country=country,
+        kind=kind,
+        now=deps.clock.now(),
+        peer=peer,
     )
     async with deps.unit_of_work() as uow:
         if await uow.agencies.by_name(agency.name) is not None:
             raise Conflict(f"an agency named {agency.name!r} exists already")
+        if await uow.agencies.get(agency.id) is not None:
+            raise Conflict(f"an agency with id {agency.id} exists already")
         uow.agencies.add(agency)
         uow.audit.append(
             audit_event(
@@ -49,7 +66,12 @@ async def register_agency(
                 action="agency.created",
                 entity_type="agency",
                 entity_id=agency.id,
-                changes={"name": agency.name, "country": agency.country, "kind": agency.kind},
+                changes={
+                    "name": agency.name,
+                    "country": agency.country,
+                    "kind": agency.kind,
+                    "peer": agency.peer,
+                },
             )
         )
         await uow.commit()

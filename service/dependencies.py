@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from service.domain.federation import TraceChannel
 from service.domain.identity import SecurityPolicy
 from service.domain.ports import (
     ActorDirectory,
@@ -38,3 +39,5 @@ class Dependencies:
     registries: Mapping[str, FirearmRegistry] = field(default_factory=dict)
     # Of those, the ones this instance holds itself and offers to peers (not their own).
     shared_registries: frozenset[str] = frozenset()
+    # Carries trace requests to agencies hosted on other instances (None: no peers).
+    trace_channel: TraceChannel | None = None

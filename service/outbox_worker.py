@@ -13,7 +13,7 @@ from uuid import UUID
 import structlog
 
 from service.dependencies import Dependencies
-from service.domain.outbox import OutboxMessage, RetryPolicy
+from service.domain.outbox import HandlingFailed, OutboxMessage, RetryPolicy
 from service.domain.ports import UnitOfWork
 
 log = structlog.get_logger("tracedesk.outbox")
@@ -22,7 +22,9 @@ log = structlog.get_logger("tracedesk.outbox")
 class OutboxHandler(Protocol):
     topic: str
 
-    async def handle(self, uow: UnitOfWork, messages: Sequence[OutboxMessage]) -> dict[UUID, str]:
+    async def handle(
+        self, uow: UnitOfWork, messages: Sequence[OutboxMessage]
+    ) -> dict[UUID, HandlingFailed]:
         """Stage the work of the messages in `uow`; return those that failed, with why.
         Must be idempotent: a message may be handled again after a crash."""
         ...
@@ -61,7 +63,7 @@ class OutboxWorker:
             by_topic[message.topic].append(message)
         try:
             async with deps.unit_of_work() as uow:
-                failures: dict[UUID, str] = {}
+                failures: dict[UUID, HandlingFailed] = {}
                 for topic, messages in by_topic.items():
                     failures |= await self._handlers[topic].handle(uow, messages)
                 self._settle(uow, claimed, failures)
@@ -69,21 +71,25 @@ class OutboxWorker:
         except Exception as error:  # a bug or the database: none of the batch is done
             log.exception("outbox batch failed", messages=len(claimed))
             async with deps.unit_of_work() as uow:
-                self._settle(
-                    uow, claimed, {m.id: f"{type(error).__name__}: {error}" for m in claimed}
-                )
+                failed = HandlingFailed(f"{type(error).__name__}: {error}")
+                self._settle(uow, claimed, {m.id: failed for m in claimed})
                 await uow.commit()
         return len(claimed)
 
     def _settle(
-        self, uow: UnitOfWork, claimed: Sequence[OutboxMessage], failures: Mapping[UUID, str]
+        self,
+        uow: UnitOfWork,
+        claimed: Sequence[OutboxMessage],
+        failures: Mapping[UUID, HandlingFailed],
     ) -> None:
         now = self._deps.clock.now()
         for message in claimed:
-            error = failures.get(message.id)
-            if error is None:
+            failure = failures.get(message.id)
+            if failure is None:
                 uow.outbox.done(message.id, at=now)
-            elif self._policy.gives_up(message.attempts + 1):
+                continue
+            error = failure.reason
+            if failure.permanent or self._policy.gives_up(message.attempts + 1):
                 log.error("outbox message failed for good", topic=message.topic, error=error)
                 uow.outbox.give_up(message, error=error, at=now)
             else:

@@ -19,7 +19,7 @@ from service.dependencies import Dependencies
 from service.domain.access import Action, Actor, authorize_on
 from service.domain.errors import NotFound
 from service.domain.matching import SerialQuery
-from service.domain.outbox import REGISTRY_CHECK, OutboxMessage
+from service.domain.outbox import REGISTRY_CHECK, HandlingFailed, OutboxMessage
 from service.domain.ports import UnitOfWork
 from service.domain.recovery import Recovery
 from service.domain.registry import FirearmRegistry, RegistryMatch, RegistryUnavailable
@@ -54,7 +54,9 @@ class RegistryCheckHandler:
     def __init__(self, deps: Dependencies) -> None:
         self._deps = deps
 
-    async def handle(self, uow: UnitOfWork, messages: Sequence[OutboxMessage]) -> dict[UUID, str]:
+    async def handle(
+        self, uow: UnitOfWork, messages: Sequence[OutboxMessage]
+    ) -> dict[UUID, HandlingFailed]:
         """Stage the hits of every check that could be made; return the messages whose
         registry could not answer, with why."""
         pairs: dict[tuple[UUID, str], list[OutboxMessage]] = defaultdict(list)
@@ -67,7 +69,7 @@ class RegistryCheckHandler:
         standing: dict[UUID, list[RegistryHit]] = defaultdict(list)
         for hit in await uow.registry_hits.for_recoveries(recovery_ids):
             standing[hit.recovery_id].append(hit)
-        failures: dict[UUID, str] = {}
+        failures: dict[UUID, HandlingFailed] = {}
         for (recovery_id, name), asked in pairs.items():
             recovery, registry = recoveries.get(recovery_id), self._deps.registries.get(name)
             if recovery is None or registry is None:
@@ -77,7 +79,7 @@ class RegistryCheckHandler:
             try:
                 matches = await _search(registry, recovery)
             except RegistryUnavailable as unavailable:
-                failures |= {m.id: unavailable.reason for m in asked}
+                failures |= {m.id: HandlingFailed(unavailable.reason) for m in asked}
                 continue
             self._record(uow, recovery, name, standing[recovery_id], matches)
         return failures

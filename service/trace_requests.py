@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 from service.auditing import audit_event
@@ -32,11 +31,11 @@ from service.domain.trace_request import (
     Stamp,
     TracedItem,
     TraceRequest,
-    TraceResponse,
-    Transition,
 )
 from service.domain.trace_thread import AttachmentReport, TraceMessage
 from service.domain.trace_workflow import STEPS, Side, TraceAction, allowed_actions
+from service.trace_events import as_requested, response_event, transition_event
+from service.trace_federation import send_steps
 
 MAX_PAGE_SIZE = 200
 
@@ -123,17 +122,6 @@ _PERMISSION: dict[TraceAction, Action] = {
     TraceAction.CLOSE: Action.TRACE_CLOSE,
 }
 
-_AUDITED_AS: dict[TraceAction, str] = {
-    TraceAction.SUBMIT: "trace_request.submitted",
-    TraceAction.ACKNOWLEDGE: "trace_request.acknowledged",
-    TraceAction.REQUEST_INFO: "trace_request.info_requested",
-    TraceAction.PROVIDE_INFO: "trace_request.info_provided",
-    TraceAction.RESPOND: "trace_request.responded",
-    TraceAction.DECLINE: "trace_request.declined",
-    TraceAction.WITHDRAW: "trace_request.withdrawn",
-    TraceAction.CLOSE: "trace_request.closed",
-}
-
 
 def actions_for(actor: Actor, request: TraceRequest) -> list[TraceAction]:
     """The workflow actions this actor may take on the request now."""
@@ -172,15 +160,16 @@ async def request_trace(*, deps: Dependencies, actor: Actor, command: RequestTra
                 action="trace_request.created",
                 entity_type="trace_request",
                 entity_id=request.id,
-                changes={"recorded": _as_requested(request)},
+                changes={"recorded": as_requested(request)},
             )
         ]
         if command.submit:
             transition = request.submit(stamp, expected_version=1, policy=deps.due_policy)
-            events.append(_transition_event(deps, actor, request, transition))
+            events.append(transition_event(deps, actor, request, transition))
         uow.trace_requests.add(request)
         for event in events:
             uow.audit.append(event)
+        await send_steps(deps, uow, request, [t.version for t in request.transitions])
         await uow.commit()
     return request
 
@@ -249,6 +238,7 @@ async def act_on_trace_request(
         if message is not None:
             uow.trace_thread.add(message)
         uow.audit.append(event)
+        await send_steps(deps, uow, request, [request.version])
         await uow.commit()
     return request
 
@@ -281,7 +271,7 @@ def _apply(
                 response_id=deps.ids.new_id(),
                 reason=command.reason,
             )
-        return _response_event(deps, actor, request, response), None
+        return response_event(deps, actor, request, response), None
     if isinstance(command, Submit):
         transition = request.submit(stamp, expected_version=version, policy=deps.due_policy)
     elif isinstance(command, Acknowledge):
@@ -298,7 +288,7 @@ def _apply(
         transition = request.withdraw(stamp, expected_version=version, reason=command.reason)
     else:
         transition = request.close(stamp, expected_version=version)
-    return _transition_event(deps, actor, request, transition), message
+    return transition_event(deps, actor, request, transition), message
 
 
 def _message(
@@ -430,63 +420,3 @@ async def _visible(uow: UnitOfWork, actor: Actor, action: Action, request_id: UU
         actor, action, agency_sides=request.side_of, side=None, resource_id=request_id
     )
     return request
-
-
-def _as_requested(request: TraceRequest) -> dict[str, Any]:
-    return {
-        "requester_agency_id": request.requester_agency_id,
-        "addressee_agency_id": request.addressee_agency_id,
-        "item": request.item,
-        "legal_justification": request.legal_justification,
-        "intended_use": request.intended_use,
-        "priority": request.priority,
-    }
-
-
-def _transition_event(
-    deps: Dependencies, actor: Actor, request: TraceRequest, transition: Transition
-) -> AuditEvent:
-    changes: dict[str, Any] = {
-        "version": transition.version,
-        "status": {"before": transition.from_status, "after": transition.to_status},
-    }
-    if transition.action in (TraceAction.SUBMIT, TraceAction.PROVIDE_INFO):
-        changes["due"] = {
-            "acknowledge_by": request.acknowledge_by,
-            "respond_by": request.respond_by,
-        }
-    return audit_event(
-        deps,
-        actor=actor,
-        action=_AUDITED_AS[transition.action],
-        entity_type="trace_request",
-        entity_id=request.id,
-        changes=changes,
-        reason=transition.reason,
-    )
-
-
-def _response_event(
-    deps: Dependencies, actor: Actor, request: TraceRequest, response: TraceResponse
-) -> AuditEvent:
-    transition = request.transitions[-1]
-    return audit_event(
-        deps,
-        actor=actor,
-        action=_AUDITED_AS[transition.action],
-        entity_type="trace_request",
-        entity_id=request.id,
-        changes={
-            "version": transition.version,
-            "status": {"before": transition.from_status, "after": transition.to_status},
-            "response": {
-                "id": response.id,
-                "number": response.number,
-                "outcome": response.outcome,
-                "chain_of_custody": list(response.chain_of_custody),
-                "notes": response.notes if transition.action is TraceAction.RESPOND else None,
-                "time_to_crime_days": response.time_to_crime_days,
-            },
-        },
-        reason=transition.reason,
-    )

@@ -9,6 +9,13 @@ from datetime import timedelta
 from cryptography.hazmat.primitives import serialization
 
 from service.adapters.clock import SystemClock
+from service.adapters.connections import (
+    Connections,
+    build_registries,
+    build_trace_channel,
+    held_here,
+    read_connections,
+)
 from service.adapters.ids import UuidV7Generator
 from service.adapters.passwords import Argon2PasswordHasher
 from service.adapters.persistence.actors import (
@@ -21,18 +28,14 @@ from service.adapters.persistence.database import open_database as open_storage
 from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.adapters.read_recorder import BatchingReadRecorder, DirectReadRecorder
 from service.adapters.reference_catalogue import packaged_catalogue
-from service.adapters.registries.configuration import (
-    build_registries,
-    held_here,
-    read_registry_settings,
-)
 from service.adapters.secrets import SystemSecrets
 from service.adapters.settings import Settings, VerificationKey
 from service.adapters.tokens import JoseTokenService, TokenKey
 from service.dependencies import Dependencies
 from service.domain.identity import SecurityPolicy
-from service.outbox_worker import OutboxWorker
+from service.outbox_worker import OutboxHandler, OutboxWorker
 from service.registry_checks import RegistryCheckHandler
+from service.trace_federation import TraceDeliveryHandler
 
 DEVELOPMENT_KEY_ID = "development"
 
@@ -89,8 +92,8 @@ def build_dependencies(database: Database, settings: Settings) -> Dependencies:
         return SqlUnitOfWork(database)
 
     catalogue = packaged_catalogue()
-    registry_settings = (
-        read_registry_settings(settings.registries_file) if settings.registries_file else []
+    connections = (
+        read_connections(settings.connections_file) if settings.connections_file else Connections()
     )
     return Dependencies(
         actors=SqlActorDirectory(database),
@@ -104,8 +107,9 @@ def build_dependencies(database: Database, settings: Settings) -> Dependencies:
         secrets=SystemSecrets(),
         security=SecurityPolicy(refresh_lifetime=timedelta(days=settings.refresh_token_days)),
         due_policy=settings.due_policy(),
-        registries=build_registries(registry_settings, database, catalogue),
-        shared_registries=held_here(registry_settings),
+        registries=build_registries(connections.registries, database, catalogue),
+        shared_registries=held_here(connections.registries),
+        trace_channel=build_trace_channel(connections.peers) if connections.peers else None,
     )
 
 
@@ -139,4 +143,7 @@ def batch_read_records(deps: Dependencies) -> tuple[Dependencies, BatchingReadRe
 
 def outbox_worker(deps: Dependencies) -> OutboxWorker:
     """The worker for every outbox topic this instance handles."""
-    return OutboxWorker(deps, [RegistryCheckHandler(deps)])
+    handlers: list[OutboxHandler] = [RegistryCheckHandler(deps)]
+    if deps.trace_channel is not None:
+        handlers.append(TraceDeliveryHandler(deps, deps.trace_channel))
+    return OutboxWorker(deps, handlers)

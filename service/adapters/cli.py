@@ -22,6 +22,7 @@ from service.adapters.persistence.schema import SchemaStatus, status, upgrade
 from service.adapters.settings import Settings
 from service.dependencies import Dependencies
 from service.domain.errors import DomainError, ValidationFailed
+from service.domain.identity import Agency
 
 T = TypeVar("T")
 
@@ -76,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
     agency.add_argument("--name", required=True)
     agency.add_argument("--country", required=True, help="ISO 3166-1 alpha-2")
     agency.add_argument("--kind", default="police")
+    agency.add_argument(
+        "--peer", help="the configured peer (tracedesk instance) the agency works on, if not here"
+    )
+    agency.add_argument(
+        "--id", type=UUID, help="the agency's id (for an agency of a peer: its id there)"
+    )
     agency.set_defaults(run=_create_agency)
 
     user = admin.add_parser("create-user", help="create a user (password asked for)")
@@ -175,10 +182,10 @@ def _db_status(_: argparse.Namespace, settings: Settings) -> int:
 
 def with_demo_registries(settings: Settings) -> Settings:
     """The demo's iARMS-like registry, unless the operator configured registries."""
-    if settings.registries_file is not None:
+    if settings.connections_file is not None:
         return settings
     demo = Path(__file__).parent / "registries" / "demo" / "registries.toml"
-    return settings.model_copy(update={"registries_file": demo})
+    return settings.model_copy(update={"connections_file": demo})
 
 
 def _seed_demo(_: argparse.Namespace, settings: Settings) -> int:
@@ -247,10 +254,15 @@ def _create_agency(arguments: argparse.Namespace, settings: Settings) -> int:
     agency = _with_database(
         settings,
         lambda deps: accounts.register_agency(
-            deps=deps, name=arguments.name, country=arguments.country, kind=arguments.kind
+            deps=deps,
+            name=arguments.name,
+            country=arguments.country,
+            kind=arguments.kind,
+            agency_id=arguments.id,
+            peer=arguments.peer,
         ),
     )
-    _print({"agency_id": agency.id, "name": agency.name, "country": agency.country})
+    _print(_agency_line(agency))
     return 0
 
 
@@ -258,10 +270,17 @@ def _list_agencies(_: argparse.Namespace, settings: Settings) -> int:
     async def listing(deps: Dependencies) -> None:
         async with deps.unit_of_work() as uow:
             for agency in await uow.agencies.all():
-                _print({"agency_id": agency.id, "name": agency.name, "country": agency.country})
+                _print(_agency_line(agency))
 
     _with_database(settings, listing)
     return 0
+
+
+def _agency_line(agency: Agency) -> dict[str, Any]:
+    line: dict[str, Any] = {"agency_id": agency.id, "name": agency.name, "country": agency.country}
+    if agency.peer:
+        line["peer"] = agency.peer
+    return line
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -417,7 +436,7 @@ def _audit_export(arguments: argparse.Namespace, settings: Settings) -> int:
 
 def _worker(_: argparse.Namespace, settings: Settings) -> int:
     from service.adapters.bootstrap import outbox_worker
-    from service.adapters.registries.configuration import close_registries
+    from service.adapters.connections import close_connections
 
     configure_logging(settings.environment, settings.log_level)
 
@@ -429,7 +448,7 @@ def _worker(_: argparse.Namespace, settings: Settings) -> int:
         try:
             await outbox_worker(deps).run(stop)
         finally:
-            await close_registries(deps.registries)
+            await close_connections(deps.registries, deps.trace_channel)
 
     print("outbox worker running; stop with Ctrl-C", file=sys.stderr)
     _with_database(settings, work)

@@ -8,13 +8,25 @@ change; a missing or mistyped field is a broken message.
 from __future__ import annotations
 
 from datetime import date
-from typing import Final, Literal
+from typing import Any, Final, Literal
+from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from service.domain.custody import CustodyEventReport, PartyReport
+from service.domain.federation import (
+    TRAVELLING,
+    ExchangedResponse,
+    SubmittedRequest,
+    TraceExchange,
+)
 from service.domain.registry import RegistryMatch, RegistryRecordReport
+from service.domain.trace_request import TracedItem
+from service.domain.trace_workflow import Priority, TraceAction
 
 REGISTRY_SEARCH_V1: Final = "tracedesk.registry-search.v1"
+TRACE_EXCHANGE_V1: Final = "tracedesk.trace-exchange.v1"
+TRACE_RECEIPT_V1: Final = "tracedesk.trace-receipt.v1"
 
 
 class Message(BaseModel):
@@ -84,5 +96,193 @@ def registry_answer(registry: str, matches: list[RegistryMatch]) -> RegistrySear
     )
 
 
-# Every message a peer may receive from this instance, each with its versioned schema.
-EXCHANGE_MESSAGES: Final[tuple[type[Message], ...]] = (RegistrySearchAnswer,)
+class TracedItemMessage(Message):
+    """The item as the request carries it: identifiers and markings as entered, with
+    what was derived from them, and the facts of the recovery a responder needs."""
+
+    recovery_id: UUID
+    item_id: UUID
+    recovered_at: AwareDatetime
+    recovery_country: str = Field(min_length=2, max_length=2)
+    circumstances: str = Field(max_length=32)
+    description: dict[str, Any]
+
+
+class SubmittedRequestMessage(Message):
+    requester_agency_id: UUID
+    addressee_agency_id: UUID
+    item: TracedItemMessage
+    legal_justification: str = Field(max_length=4000)
+    intended_use: str = Field(max_length=2000)
+    priority: Priority
+    created_at: AwareDatetime
+    created_by: UUID
+    acknowledge_by: AwareDatetime | None = None
+    respond_by: AwareDatetime | None = None
+
+
+class PartyMessage(Message):
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=32)
+    country: str = Field(max_length=2)
+    licence: str | None = Field(default=None, max_length=64)
+
+
+class CustodyEventMessage(Message):
+    kind: str = Field(max_length=32)
+    date: date
+    party: PartyMessage
+
+
+class ResponseMessage(Message):
+    id: UUID
+    outcome: str = Field(max_length=24)
+    chain_of_custody: list[CustodyEventMessage] = Field(max_length=200)
+    notes: str | None = Field(default=None, max_length=10_000)
+
+
+class TraceExchangeMessage(Message):
+    """One step of a trace request, sent to the instance of the other agency:
+    POST /api/v1/federation/trace-exchanges. `message_id` makes delivery idempotent."""
+
+    schema_version: Literal["tracedesk.trace-exchange.v1"] = TRACE_EXCHANGE_V1
+    message_id: UUID
+    request_id: UUID
+    step: Literal[tuple(sorted(a.value for a in TRAVELLING))]  # type: ignore[valid-type]
+    sender_agency_id: UUID
+    recipient_agency_id: UUID
+    by: UUID = Field(description="Who took the step, on the sending instance")
+    at: AwareDatetime
+    version: int = Field(ge=1, description="The sender's version once the step was taken")
+    reason: str | None = Field(default=None, max_length=4000)
+    request: SubmittedRequestMessage | None = None
+    response: ResponseMessage | None = None
+
+    @classmethod
+    def of(cls, exchange: TraceExchange) -> TraceExchangeMessage:
+        asked, answer = exchange.request, exchange.response
+        return cls(
+            message_id=exchange.message_id,
+            request_id=exchange.request_id,
+            step=exchange.action.value,
+            sender_agency_id=exchange.sender_agency_id,
+            recipient_agency_id=exchange.recipient_agency_id,
+            by=exchange.by,
+            at=exchange.at,
+            version=exchange.version,
+            reason=exchange.reason,
+            request=None
+            if asked is None
+            else SubmittedRequestMessage(
+                requester_agency_id=asked.requester_agency_id,
+                addressee_agency_id=asked.addressee_agency_id,
+                item=TracedItemMessage(
+                    recovery_id=asked.item.recovery_id,
+                    item_id=asked.item.item_id,
+                    recovered_at=asked.item.recovered_at,
+                    recovery_country=asked.item.recovery_country,
+                    circumstances=asked.item.circumstances,
+                    description=dict(asked.item.description),
+                ),
+                legal_justification=asked.legal_justification,
+                intended_use=asked.intended_use,
+                priority=asked.priority,
+                created_at=asked.created_at,
+                created_by=asked.created_by,
+                acknowledge_by=asked.acknowledge_by,
+                respond_by=asked.respond_by,
+            ),
+            response=None
+            if answer is None
+            else ResponseMessage(
+                id=answer.id,
+                outcome=answer.outcome,
+                chain_of_custody=[
+                    CustodyEventMessage(
+                        kind=event.kind,
+                        date=event.date,
+                        party=PartyMessage(
+                            name=event.party.name,
+                            role=event.party.role,
+                            country=event.party.country,
+                            licence=event.party.licence,
+                        ),
+                    )
+                    for event in answer.chain_of_custody
+                ],
+                notes=answer.notes,
+            ),
+        )
+
+    def exchange(self) -> TraceExchange:
+        asked, answer = self.request, self.response
+        return TraceExchange(
+            message_id=self.message_id,
+            request_id=self.request_id,
+            action=TraceAction(self.step),
+            sender_agency_id=self.sender_agency_id,
+            recipient_agency_id=self.recipient_agency_id,
+            by=self.by,
+            at=self.at,
+            version=self.version,
+            reason=self.reason,
+            request=None
+            if asked is None
+            else SubmittedRequest(
+                requester_agency_id=asked.requester_agency_id,
+                addressee_agency_id=asked.addressee_agency_id,
+                item=TracedItem(
+                    recovery_id=asked.item.recovery_id,
+                    item_id=asked.item.item_id,
+                    recovered_at=asked.item.recovered_at,
+                    recovery_country=asked.item.recovery_country,
+                    circumstances=asked.item.circumstances,
+                    description=asked.item.description,
+                ),
+                legal_justification=asked.legal_justification,
+                intended_use=asked.intended_use,
+                priority=asked.priority,
+                created_at=asked.created_at,
+                created_by=asked.created_by,
+                acknowledge_by=asked.acknowledge_by,
+                respond_by=asked.respond_by,
+            ),
+            response=None
+            if answer is None
+            else ExchangedResponse(
+                id=answer.id,
+                outcome=answer.outcome,
+                chain_of_custody=tuple(
+                    CustodyEventReport(
+                        kind=event.kind,
+                        date=event.date,
+                        party=PartyReport(
+                            event.party.name,
+                            event.party.role,
+                            event.party.country,
+                            event.party.licence,
+                        ),
+                    )
+                    for event in answer.chain_of_custody
+                ),
+                notes=answer.notes,
+            ),
+        )
+
+
+class TraceReceiptMessage(Message):
+    """The answer to a trace exchange: taken now, or already taken before (`duplicate`)."""
+
+    schema_version: Literal["tracedesk.trace-receipt.v1"] = TRACE_RECEIPT_V1
+    message_id: UUID
+    request_id: UUID
+    status: str
+    duplicate: bool
+
+
+# Every message exchanged with peers, each with its versioned schema.
+EXCHANGE_MESSAGES: Final[tuple[type[Message], ...]] = (
+    RegistrySearchAnswer,
+    TraceExchangeMessage,
+    TraceReceiptMessage,
+)

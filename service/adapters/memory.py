@@ -17,11 +17,12 @@ from uuid import UUID
 
 from service.domain.access import Actor, ActorKind
 from service.domain.audit import GENESIS_HASH, AuditEvent, ChainedEvent, chain_hash
-from service.domain.errors import StaleVersion
+from service.domain.errors import Conflict, StaleVersion
+from service.domain.federation import ReceivedExchange
 from service.domain.identity import Agency, ApiKey, RefreshToken, ServiceAccount, User
 from service.domain.items import Item
 from service.domain.matching import SerialQuery, StoredIdentifier, match_kind
-from service.domain.outbox import OutboxMessage
+from service.domain.outbox import OutboxEntry, OutboxMessage
 from service.domain.ports import (
     AuditFilter,
     Box,
@@ -65,6 +66,7 @@ class InMemoryStore:
         self.registry_records: dict[tuple[str, str], RegistryRecord] = {}
         self.outbox: dict[UUID, _Queued] = {}
         self.registry_hits: dict[UUID, RegistryHit] = {}
+        self.received_exchanges: dict[UUID, ReceivedExchange] = {}
 
 
 def _detached(recovery: Recovery) -> Recovery:
@@ -518,6 +520,9 @@ class _Queued:
     done_at: datetime | None = None
     failed_at: datetime | None = None
 
+    def entry(self) -> OutboxEntry:
+        return OutboxEntry(self.message, self.available_at, self.done_at, self.failed_at)
+
 
 class InMemoryOutbox:
     def __init__(self, store: InMemoryStore, staged: list[Callable[[], None]]) -> None:
@@ -543,12 +548,36 @@ class InMemoryOutbox:
                 and q.message.topic in topics
                 and q.available_at <= now
                 and (q.leased_until is None or q.leased_until < now)
+                and not self._waits_its_turn(q)
             ),
             key=lambda q: (q.available_at, q.message.id),
         )[:limit]
         for queued in due:
             queued.leased_until = now + lease
         return [q.message for q in due]
+
+    def _waits_its_turn(self, queued: _Queued) -> bool:
+        key = queued.message.ordering_key
+        turn = (queued.message.created_at, queued.message.id)
+        return key is not None and any(
+            q.message.ordering_key == key
+            and q.done_at is None
+            and q.failed_at is None
+            and (q.message.created_at, q.message.id) < turn
+            for q in self._store.outbox.values()
+        )
+
+    async def troubles(self, *, limit: int) -> list[OutboxEntry]:
+        troubled = [
+            q for q in self._store.outbox.values() if q.done_at is None and q.message.attempts
+        ]
+        troubled.sort(key=lambda q: q.failed_at or q.available_at, reverse=True)
+        return [q.entry() for q in troubled[:limit]]
+
+    async def by_key(self, ordering_key: str) -> list[OutboxEntry]:
+        keyed = [q for q in self._store.outbox.values() if q.message.ordering_key == ordering_key]
+        keyed.sort(key=lambda q: (q.message.created_at, q.message.id))
+        return [q.entry() for q in keyed]
 
     def done(self, message_id: UUID, *, at: datetime) -> None:
         def mark() -> None:
@@ -610,6 +639,23 @@ class InMemoryRegistryHits:
         self._staged.append(lambda: self._store.registry_hits.__setitem__(hit.id, hit))
 
 
+class InMemoryReceivedExchanges:
+    def __init__(self, store: InMemoryStore, staged: list[Callable[[], None]]) -> None:
+        self._store = store
+        self._staged = staged
+
+    async def seen(self, message_id: UUID) -> bool:
+        return message_id in self._store.received_exchanges
+
+    def add(self, received: ReceivedExchange) -> None:
+        def keep() -> None:
+            if received.message_id in self._store.received_exchanges:
+                raise Conflict(f"message {received.message_id} was received already")
+            self._store.received_exchanges[received.message_id] = received
+
+        self._staged.append(keep)
+
+
 class InMemoryUnitOfWork:
     recoveries: InMemoryRecoveryRepository
     serials: InMemorySerialIndex
@@ -626,6 +672,7 @@ class InMemoryUnitOfWork:
     registry_records: InMemoryRegistryRecords
     outbox: InMemoryOutbox
     registry_hits: InMemoryRegistryHits
+    received_exchanges: InMemoryReceivedExchanges
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -648,6 +695,7 @@ class InMemoryUnitOfWork:
         self.registry_records = InMemoryRegistryRecords(self._store)
         self.outbox = InMemoryOutbox(self._store, self._staged_changes)
         self.registry_hits = InMemoryRegistryHits(self._store, self._staged_changes)
+        self.received_exchanges = InMemoryReceivedExchanges(self._store, self._staged_changes)
         return self
 
     async def __aexit__(

@@ -84,10 +84,11 @@ class Settings(BaseSettings):
         '"routine": {"acknowledge": "P2D", "respond": "P30D"}}',
     )
 
-    registries_file: Path | None = Field(
+    connections_file: Path | None = Field(
         default=None,
-        description="TOML file naming the registries (and peers) recoveries are checked "
-        "against; see service/adapters/registries/configuration.py.",
+        description="TOML file naming the registries recoveries are checked against and "
+        "the peers (other tracedesk instances) trace requests travel to; see "
+        "service/adapters/connections.py.",
     )
     worker: Literal["in-process", "external"] = Field(
         default="in-process",

@@ -48,6 +48,8 @@ class Action(StrEnum):
     TRACE_MESSAGE = "trace.message"
     TRACE_STATISTICS = "trace.statistics"
     REGISTRY_SEARCH = "registry.search"
+    # Taking trace-request steps another tracedesk instance sends for its agencies.
+    FEDERATION_EXCHANGE = "federation.exchange"
 
 
 class Scope(StrEnum):
@@ -60,6 +62,8 @@ class Scope(StrEnum):
     TRACES_RESPOND = "traces:respond"
     # Another instance or system checking serials against this instance's registries.
     REGISTRIES_SEARCH = "registries:search"
+    # Another tracedesk instance delivering trace-request steps of its agencies.
+    FEDERATION_EXCHANGE = "federation:exchange"
 
 
 _ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
@@ -127,6 +131,7 @@ _SCOPE_ACTIONS: Final[dict[Scope, frozenset[Action]]] = {
         {Action.TRACE_READ, Action.TRACE_RESPOND, Action.TRACE_MESSAGE, Action.REFERENCE_READ}
     ),
     Scope.REGISTRIES_SEARCH: frozenset({Action.REGISTRY_SEARCH}),
+    Scope.FEDERATION_EXCHANGE: frozenset({Action.FEDERATION_EXCHANGE}),
 }
 
 # Who acts for each side of a trace request, within the agency that stands on that side.

@@ -21,6 +21,9 @@ _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
 MIN_PASSWORD_LENGTH: Final = 12
 
 
+PEER_NAME: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 class AgencyKind(StrEnum):
     POLICE = "police"
     CUSTOMS = "customs"
@@ -39,12 +42,24 @@ class Agency:
     country: str
     kind: AgencyKind
     created_at: datetime
+    # The tracedesk instance the agency works on, when it is not this one: requests to
+    # it travel there (see federation).
+    peer: str | None = None
 
     @classmethod
     def register(
-        cls, *, agency_id: UUID, name: str, country: str, kind: str, now: datetime
+        cls,
+        *,
+        agency_id: UUID,
+        name: str,
+        country: str,
+        kind: str,
+        now: datetime,
+        peer: str | None = None,
     ) -> Agency:
         problems = ValidationCollector()
+        if peer is not None and not PEER_NAME.fullmatch(peer):
+            problems.add(InvalidValue("peer", "a peer's configured name: letters, digits, - and _"))
         try:
             check_text(name, "name", max_length=200)
         except InvalidValue as error:
@@ -59,8 +74,17 @@ class Agency:
             problems.add(error)
         problems.raise_if_any()
         return cls(
-            id=agency_id, name=name.strip(), country=country, kind=agency_kind, created_at=now
+            id=agency_id,
+            name=name.strip(),
+            country=country,
+            kind=agency_kind,
+            created_at=now,
+            peer=peer,
         )
+
+    @property
+    def is_remote(self) -> bool:
+        return self.peer is not None
 
 
 def normalize_username(username: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any, Final
 from uuid import UUID
 
 REGISTRY_CHECK: Final = "registry.check"
+TRACE_DELIVERY: Final = "trace.deliver"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +27,29 @@ class OutboxMessage:
     created_at: datetime
     attempts: int = 0
     last_error: str | None = None
+    # Messages with the same key are handled one at a time, in the order they were
+    # written (the steps of one trace request must reach the peer in order).
+    ordering_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HandlingFailed:
+    """Why a message could not be handled, and whether trying later may help; when not,
+    it is set aside at once for a person to look at."""
+
+    reason: str
+    permanent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A message as an operator sees it: waiting (maybe after failed attempts), done,
+    or set aside as failed."""
+
+    message: OutboxMessage
+    available_at: datetime
+    done_at: datetime | None
+    failed_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,10 +14,11 @@ from uuid import UUID
 
 from service.domain.access import Actor, ActorKind
 from service.domain.audit import AuditEvent, ChainedEvent
+from service.domain.federation import ReceivedExchange
 from service.domain.identity import Agency, ApiKey, RefreshToken, ServiceAccount, User
 from service.domain.items import ItemKind
 from service.domain.matching import SerialQuery, StoredIdentifier
-from service.domain.outbox import OutboxMessage
+from service.domain.outbox import OutboxEntry, OutboxMessage
 from service.domain.recovery import Recovery
 from service.domain.registry import RegistryRecord
 from service.domain.registry_hits import RegistryHit
@@ -225,6 +226,14 @@ class Outbox(Protocol):
 
     async def backlog(self) -> list[OutboxBacklog]: ...
 
+    async def troubles(self, *, limit: int) -> list[OutboxEntry]:
+        """Messages not done that failed at least once, most recently failed first."""
+        ...
+
+    async def by_key(self, ordering_key: str) -> list[OutboxEntry]:
+        """Every message of one ordering key, in order, whatever its state."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxBacklog:
@@ -232,6 +241,14 @@ class OutboxBacklog:
     waiting: int
     failed: int
     oldest_waiting: datetime | None
+
+
+class ReceivedExchanges(Protocol):
+    """The exchange messages taken from peers, by message id."""
+
+    async def seen(self, message_id: UUID) -> bool: ...
+
+    def add(self, received: ReceivedExchange) -> None: ...
 
 
 class RegistryHits(Protocol):
@@ -481,6 +498,9 @@ class UnitOfWork(Protocol):
 
     @property
     def registry_hits(self) -> RegistryHits: ...
+
+    @property
+    def received_exchanges(self) -> ReceivedExchanges: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -16,6 +16,7 @@ from uuid import UUID
 import httpx
 import pytest
 
+from service import accounts
 from service.dependencies import Dependencies
 from service.domain.access import Action, Actor, ActorKind, Role
 from service.domain.trace_workflow import Side, TraceStatus
@@ -54,6 +55,9 @@ class Fixture:
     item_id: str = ""
     foreign_recovery_id: str = ""
     version: dict[str, int] = field(default_factory=dict)
+    peer_agency_id: UUID | None = None
+    # A service account of an agency hosted on a peer, with the federation scope.
+    peer_token: str = ""
 
 
 Build = Callable[[Fixture, bool, Role | None], Awaitable[dict[str, Any]]]
@@ -173,6 +177,50 @@ def _static(request: dict[str, Any]) -> Build:
     return fixed(lambda f, _: request)
 
 
+# Actions no role holds: only integrations, through a scope. The matrix checks them with
+# a service account holding the scope (every role is refused).
+SCOPE_ONLY = {Action.FEDERATION_EXCHANGE}
+
+
+def _submission(f: Fixture, _: bool) -> dict[str, Any]:
+    """A trace request submitted by an agency hosted on a peer to agency A, as that
+    peer's instance sends it."""
+    at = "2026-11-20T09:00:00Z"
+    return {
+        "url": "/api/v1/federation/trace-exchanges",
+        "json": {
+            "schema_version": "tracedesk.trace-exchange.v1",
+            "message_id": str(new_id()),
+            "request_id": str(new_id()),
+            "step": "submit",
+            "sender_agency_id": str(f.peer_agency_id),
+            "recipient_agency_id": str(AGENCY_A),
+            "by": str(new_id()),
+            "at": at,
+            "version": 2,
+            "request": {
+                "requester_agency_id": str(f.peer_agency_id),
+                "addressee_agency_id": str(AGENCY_A),
+                "item": {
+                    "recovery_id": str(new_id()),
+                    "item_id": str(new_id()),
+                    "recovered_at": "2026-11-01T10:30:00Z",
+                    "recovery_country": "NL",
+                    "circumstances": "seizure",
+                    "description": {"kind": "firearm", "serial": "NL 4411"},
+                },
+                "legal_justification": "Seized at the port of Rotterdam.",
+                "intended_use": "Criminal investigation",
+                "priority": "routine",
+                "created_at": at,
+                "created_by": str(new_id()),
+                "acknowledge_by": "2026-11-22T09:00:00Z",
+                "respond_by": "2026-12-20T09:00:00Z",
+            },
+        },
+    }
+
+
 REQUESTS: dict[tuple[str, str], Example] = {
     ("POST", "/api/v1/recoveries"): Example(
         fixed(lambda f, _: {"url": "/api/v1/recoveries", "json": recovery_body()})
@@ -264,6 +312,7 @@ REQUESTS: dict[tuple[str, str], Example] = {
     ("GET", "/api/v1/recoveries/{recovery_id}/registry-hits"): Example(
         _recovery_path("/api/v1/recoveries/{recovery_id}/registry-hits"), owned="recovery_id"
     ),
+    ("POST", "/api/v1/federation/trace-exchanges"): Example(fixed(_submission)),
 }
 
 
@@ -309,6 +358,12 @@ async def test_the_access_matrix(api: Api) -> None:
             refused = await send(await example.build(fixture, False, role), tokens[role])
             assert refused.status_code == 403, (method, path, role, refused.text)
 
+        if action in SCOPE_ONLY:
+            assert not permitted, f"{method} {path}: a role may {action}"
+            allowed = await send(await example.build(fixture, False, None), fixture.peer_token)
+            assert 200 <= allowed.status_code < 300, (method, path, allowed.text)
+            checked += 1
+            continue
         assert permitted, f"{method} {path}: no role may {action}"
         for role in permitted:
             allowed = await send(await example.build(fixture, False, role), tokens[role])
@@ -349,11 +404,28 @@ async def _arrange(api: Api) -> Fixture:
     foreign = await api.user("investigator", "b", username="matrix.foreigner")
     created = (await api.record(own)).json()
     foreign_created = (await api.record(foreign)).json()
+    peer_agency = await accounts.register_agency(
+        deps=api.deps, name="Politie NL", country="NL", kind="police", peer="peer-nl"
+    )
+    account = await accounts.register_service_account(
+        deps=api.deps, agency_id=peer_agency.id, name="peer-nl", scopes=["federation:exchange"]
+    )
+    key = await accounts.issue_api_key(deps=api.deps, service_account_id=account.id)
+    signed_in = await api.client.post(
+        "/api/v1/auth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": key.client_id,
+            "client_secret": key.secret,
+        },
+    )
     return Fixture(
         api=api,
         recovery_id=created["id"],
         item_id=created["items"][0]["id"],
         foreign_recovery_id=foreign_created["id"],
+        peer_agency_id=peer_agency.id,
+        peer_token=f"Bearer {signed_in.json()['access_token']}",
     )
 
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from service import accounts
+from service.adapters.persistence import tables
 from service.adapters.persistence.actors import SqlActorDirectory
 from service.adapters.persistence.database import asyncpg_dsn, open_database
 from service.adapters.persistence.schema import revision_of, upgrade
@@ -63,6 +64,14 @@ async def _run_as(role: str) -> None:
             await owner.execute(f'CREATE ROLE "{role}" LOGIN')
             await owner.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')
             await owner.execute(GRANTS.read_text().replace("tracedesk_app", f'"{role}"'))
+            forgotten = [
+                table.name
+                for table in tables.metadata.sorted_tables
+                if not await owner.fetchval(
+                    "SELECT has_table_privilege($1, $2, 'SELECT')", role, table.name
+                )
+            ]
+            assert forgotten == [], f"no grant for {forgotten} in {GRANTS.name}"
             app_url = str(make_url(owner_url).set(username=role).render_as_string(False))
             database = await open_database(app_url)
             try:

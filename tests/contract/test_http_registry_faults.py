@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 import pytest
 
-from service.adapters.registries.circuit import CircuitBreaker, CircuitState
+from service.adapters.circuit import CircuitBreaker, CircuitState
 from service.adapters.registries.http import HttpRegistry
 from service.domain.matching import SerialQuery
 from service.domain.reference import ReferenceCatalogue

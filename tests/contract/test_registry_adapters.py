@@ -85,7 +85,7 @@ async def served_over_http(
     configuration = tmp_path / "registries.toml"
     configuration.write_text(f'[[registry]]\nname = "{NAME}"\nadapter = "sql"\n')
     app = create_app(
-        Settings(database_url=database.url, registries_file=configuration, worker="external")
+        Settings(database_url=database.url, connections_file=configuration, worker="external")
     )
     await stack.enter_async_context(app.router.lifespan_context(app))
 

@@ -14,6 +14,7 @@ from service.adapters.api.problems import install_problem_handlers
 from service.adapters.api.routes import (
     audit,
     auth,
+    federation,
     health,
     problem_types,
     recoveries,
@@ -31,9 +32,9 @@ from service.adapters.bootstrap import (
     remember_actors,
     settle_for_serving,
 )
+from service.adapters.connections import close_connections
 from service.adapters.persistence.database import Database
 from service.adapters.persistence.schema import status
-from service.adapters.registries.configuration import close_registries
 from service.adapters.settings import Settings
 from service.dependencies import Dependencies
 from service.domain.items import ItemKind
@@ -78,7 +79,7 @@ def create_app(
             stop_worker.set()
             if worker is not None:
                 await worker
-            await close_registries(deps.registries)
+            await close_connections(deps.registries, deps.trace_channel)
             await reads.stop()
             if feed is not None:
                 await feed.stop()
@@ -106,6 +107,7 @@ def create_app(
         search,
         trace_requests,
         registries,
+        federation,
         statistics,
         reference,
         audit,

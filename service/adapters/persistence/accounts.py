@@ -52,6 +52,7 @@ class SqlAgencyRepository:
             "country": agency.country,
             "kind": agency.kind.value,
             "created_at": agency.created_at,
+            "peer": agency.peer,
         }
         self._stage([InsertRows(tables.agencies, [values])])
 
@@ -63,6 +64,7 @@ def _agency(row: Row) -> Agency:
         country=row["country"],
         kind=AgencyKind(row["kind"]),
         created_at=row["created_at"],
+        peer=row["peer"],
     )
 
 

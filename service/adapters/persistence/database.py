@@ -189,8 +189,19 @@ async def open_database(url: str, pool: PoolSettings | None = None) -> Database:
 
 
 def migration_engine(url: str) -> AsyncEngine:
-    """A short-lived SQLAlchemy engine for Alembic and schema checks."""
+    """A short-lived SQLAlchemy engine for Alembic and schema checks.
+
+    On SQLite, foreign keys are not enforced while migrating: a batch migration rebuilds
+    a table by copying it, and a referenced table cannot be dropped while enforced. The
+    upgrade checks every foreign key once it is done (`check_foreign_keys`)."""
     engine = create_async_engine(url, poolclass=NullPool)
     if make_url(url).get_backend_name() == SQLITE:
-        event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        event.listen(engine.sync_engine, "connect", _configure_sqlite_for_migrations)
     return engine
+
+
+def _configure_sqlite_for_migrations(dbapi_connection: Any, record: Any) -> None:
+    _configure_sqlite(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=OFF")
+    cursor.close()

@@ -16,7 +16,7 @@ from service.adapters.persistence.sql import POSTGRES, Query, Statement, one_of
 from service.adapters.persistence.types import UtcDateTime
 from service.adapters.persistence.writes import InsertRows, UpdateRow
 from service.domain.matching import MatchKind
-from service.domain.outbox import OutboxMessage
+from service.domain.outbox import OutboxEntry, OutboxMessage
 from service.domain.ports import OutboxBacklog
 from service.domain.registry import RegistryStatus
 from service.domain.registry_hits import RegistryHit
@@ -34,6 +34,7 @@ def _claim(dialect: str) -> Statement:
             _O.c.available_at <= now,
             sa.or_(_O.c.leased_until.is_(None), _O.c.leased_until < now),
             one_of(_O.c.topic, "topics", dialect),
+            sa.or_(_O.c.ordering_key.is_(None), ~_waits_its_turn()),
         )
         .order_by(_O.c.available_at, _O.c.id)
         .limit(sa.bindparam("limit", type_=sa.Integer()))
@@ -46,6 +47,37 @@ def _claim(dialect: str) -> Statement:
         .where(_O.c.id.in_(due.scalar_subquery()))
         .values(leased_until=sa.bindparam("until", type_=UtcDateTime()))
         .returning(*_O.c)
+    )
+
+
+def _waits_its_turn() -> sa.Exists:
+    """An earlier message with the same ordering key is still to be handled."""
+    earlier = _O.alias("earlier")
+    return sa.exists().where(
+        earlier.c.ordering_key == _O.c.ordering_key,
+        earlier.c.done_at.is_(None),
+        earlier.c.failed_at.is_(None),
+        sa.or_(
+            earlier.c.created_at < _O.c.created_at,
+            sa.and_(earlier.c.created_at == _O.c.created_at, earlier.c.id < _O.c.id),
+        ),
+    )
+
+
+def _troubles(_: str) -> Statement:
+    return (
+        sa.select(_O)
+        .where(_O.c.done_at.is_(None), _O.c.attempts > 0)
+        .order_by(sa.func.coalesce(_O.c.failed_at, _O.c.available_at).desc(), _O.c.id)
+        .limit(sa.bindparam("limit", type_=sa.Integer()))
+    )
+
+
+def _by_key(_: str) -> Statement:
+    return (
+        sa.select(_O)
+        .where(_O.c.ordering_key == sa.bindparam("key", type_=sa.String()))
+        .order_by(_O.c.created_at, _O.c.id)
     )
 
 
@@ -65,6 +97,8 @@ def _backlog(_: str) -> Statement:
 
 
 _CLAIM = Query(_claim)
+_TROUBLES = Query(_troubles)
+_BY_KEY = Query(_by_key)
 _BACKLOG = Query(_backlog)
 
 
@@ -90,6 +124,7 @@ class SqlOutbox:
                             "leased_until": None,
                             "done_at": None,
                             "failed_at": None,
+                            "ordering_key": message.ordering_key,
                         }
                     ],
                 )
@@ -144,6 +179,14 @@ class SqlOutbox:
             ]
         )
 
+    async def troubles(self, *, limit: int) -> list[OutboxEntry]:
+        rows = await (await self._connect()).fetch(_TROUBLES, limit=limit)
+        return [_entry(row) for row in rows]
+
+    async def by_key(self, ordering_key: str) -> list[OutboxEntry]:
+        rows = await (await self._connect()).fetch(_BY_KEY, key=ordering_key)
+        return [_entry(row) for row in rows]
+
     async def backlog(self) -> list[OutboxBacklog]:
         connection = await self._connect()
         rows = await connection.fetch(_BACKLOG)
@@ -151,6 +194,15 @@ class SqlOutbox:
             OutboxBacklog(row["topic"], row["waiting"], row["failed"], row["oldest"])
             for row in rows
         ]
+
+
+def _entry(row: Row) -> OutboxEntry:
+    return OutboxEntry(
+        message=_message(row),
+        available_at=row["available_at"],
+        done_at=row["done_at"],
+        failed_at=row["failed_at"],
+    )
 
 
 def _message(row: Row) -> OutboxMessage:
@@ -162,6 +214,7 @@ def _message(row: Row) -> OutboxMessage:
         created_at=row["created_at"],
         attempts=row["attempts"],
         last_error=row["last_error"],
+        ordering_key=row["ordering_key"],
     )
 
 

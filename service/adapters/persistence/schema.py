@@ -66,6 +66,10 @@ async def upgrade(url: str) -> SchemaStatus:
     try:
         async with engine.begin() as connection:
             await connection.run_sync(run)
+            if connection.dialect.name == "sqlite":
+                broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                if broken:
+                    raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
     finally:
         await engine.dispose()
     return await status(url)

@@ -23,6 +23,7 @@ class AgencyRow(SQLModel, table=True):
     country: str = Field(max_length=2)
     kind: str = Field(max_length=32)
     created_at: datetime = Field(sa_type=UtcDateTime)
+    peer: str | None = Field(default=None, max_length=64)
 
 
 class RecoveryRow(SQLModel, table=True):
@@ -300,8 +301,9 @@ class TraceRequestRow(SQLModel, table=True):
     id: UUID = Field(primary_key=True)
     requester_agency_id: UUID = Field(foreign_key="agencies.id")
     addressee_agency_id: UUID = Field(foreign_key="agencies.id")
-    recovery_id: UUID = Field(foreign_key="recoveries.id")
-    item_id: UUID = Field(foreign_key="recovery_items.id")
+    # The requester's recovery and item: here, or on the peer the request came from.
+    recovery_id: UUID
+    item_id: UUID
     item_recovered_at: datetime = Field(sa_type=UtcDateTime)
     item_country: str = Field(max_length=2)
     item_circumstances: str = Field(max_length=32)
@@ -448,10 +450,24 @@ class OutboxRow(SQLModel, table=True):
             sqlite_where=sa.text("done_at IS NULL AND failed_at IS NULL"),
             postgresql_where=sa.text("done_at IS NULL AND failed_at IS NULL"),
         ),
+        sa.Index(
+            "ix_outbox_ordering",
+            "ordering_key",
+            "created_at",
+            "id",
+            sqlite_where=sa.text(
+                "ordering_key IS NOT NULL AND done_at IS NULL AND failed_at IS NULL"
+            ),
+            postgresql_where=sa.text(
+                "ordering_key IS NOT NULL AND done_at IS NULL AND failed_at IS NULL"
+            ),
+        ),
     )
 
     id: UUID = Field(primary_key=True)
     topic: str = Field(max_length=64)
+    # Messages with the same key are handled one after the other, in the order written.
+    ordering_key: str | None = Field(default=None, max_length=64)
     payload: dict[str, Any] = Field(sa_type=json_document())
     created_at: datetime = Field(sa_type=UtcDateTime)
     available_at: datetime = Field(sa_type=UtcDateTime)
@@ -460,6 +476,21 @@ class OutboxRow(SQLModel, table=True):
     leased_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
     done_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     failed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class ReceivedExchangeRow(SQLModel, table=True):
+    """A message taken from a peer: remembered so a second delivery changes nothing."""
+
+    __tablename__ = "received_exchanges"
+    __table_args__ = (sa.Index("ix_received_exchanges_request", "request_id", "received_at"),)
+
+    message_id: UUID = Field(primary_key=True)
+    request_id: UUID = Field(foreign_key="trace_requests.id")
+    action: str = Field(max_length=16)
+    peer: str = Field(max_length=64)
+    sender_agency_id: UUID = Field(foreign_key="agencies.id")
+    received_at: datetime = Field(sa_type=UtcDateTime)
+    status_after: str = Field(max_length=16)
 
 
 class RegistryHitRow(SQLModel, table=True):
@@ -486,3 +517,4 @@ class RegistryHitRow(SQLModel, table=True):
 
 outbox = OutboxRow.__table__  # type: ignore[attr-defined]
 registry_hits = RegistryHitRow.__table__  # type: ignore[attr-defined]
+received_exchanges = ReceivedExchangeRow.__table__  # type: ignore[attr-defined]

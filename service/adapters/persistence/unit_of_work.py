@@ -18,6 +18,7 @@ from service.adapters.persistence.credentials import (
 )
 from service.adapters.persistence.database import Database, SqlConnection
 from service.adapters.persistence.outbox import SqlOutbox, SqlRegistryHits
+from service.adapters.persistence.received_exchanges import SqlReceivedExchanges
 from service.adapters.persistence.recoveries import SqlRecoveryRepository
 from service.adapters.persistence.reference_usage import SqlReferenceUsage
 from service.adapters.persistence.registry import SqlRegistryRecords
@@ -103,6 +104,10 @@ class SqlUnitOfWork:
     @cached_property
     def registry_hits(self) -> SqlRegistryHits:
         return SqlRegistryHits(self._connect, self._stage)
+
+    @cached_property
+    def received_exchanges(self) -> SqlReceivedExchanges:
+        return SqlReceivedExchanges(self._connect, self._stage)
 
     async def __aenter__(self) -> Self:
         return self

@@ -13,6 +13,7 @@ from service.adapters.api.dependencies import CurrentActor, Deps, RequiredVersio
 from service.adapters.api.problems import problem_responses
 from service.adapters.api.schemas.trace_requests import (
     AnswerIn,
+    DeliveryOut,
     MessageIn,
     MessageOut,
     MessagePage,
@@ -31,6 +32,7 @@ from service.domain.access import Action, Actor
 from service.domain.ports import Box, MessageCursor, TraceRequestCursor, TraceRequestFilter
 from service.domain.trace_request import TraceRequest
 from service.domain.trace_workflow import Priority, TraceStatus
+from service.trace_federation import delivery_state
 from service.trace_requests import (
     Acknowledge,
     Close,
@@ -137,7 +139,11 @@ async def read_trace_request(
     """A request with the item data it carries, its history and its answers; for the
     requesting and the addressed agency only."""
     request = await get_trace_request(deps=deps, actor=actor, request_id=request_id)
-    return _public(deps, actor, request, response)
+    public = _public(deps, actor, request, response)
+    delivery = await delivery_state(deps=deps, request=request)
+    if delivery is not None:
+        public.delivery = DeliveryOut.model_validate(delivery, from_attributes=True)
+    return public
 
 
 def _workflow_route(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -201,11 +201,27 @@ class TraceRequestSummary(BaseModel):
     )
 
 
+class DeliveryOut(BaseModel):
+    state: Literal["delivered", "waiting", "failed"] = Field(
+        description="How the steps taken here travel to the other agency's instance: all "
+        "delivered, some waiting (retried with a growing delay), or some refused by the "
+        "peer for good (someone must look)"
+    )
+    waiting: int
+    failed: int
+    last_error: str | None = Field(description="Why the last attempt failed, if it did")
+    next_attempt_at: datetime | None
+
+
 class TraceRequestPublic(TraceRequestSummary):
     legal_justification: str
     intended_use: str
     history: list[TransitionOut]
     responses: list[ResponseOut]
+    delivery: DeliveryOut | None = Field(
+        default=None,
+        description="Only when the other agency works on another tracedesk instance",
+    )
 
 
 class TraceRequestPage(BaseModel):

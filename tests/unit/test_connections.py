@@ -1,4 +1,4 @@
-"""The registries file: what is accepted, and what is refused with a useful message."""
+"""The connections file: what is accepted, and what is refused with a useful message."""
 
 from __future__ import annotations
 
@@ -6,20 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from service.adapters.registries.configuration import (
-    ConfigurationError,
-    read_registry_settings,
-)
+from service.adapters.connections import ConfigurationError, read_connections
 
 
 def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "registries.toml"
+    path = tmp_path / "connections.toml"
     path.write_text(text, encoding="utf-8")
     return path
 
 
 def test_every_adapter_is_configured_by_name(tmp_path: Path) -> None:
-    settings = read_registry_settings(
+    settings = read_connections(
         write(
             tmp_path,
             '[[registry]]\nname = "iarms"\nadapter = "memory"\nfile = "iarms.ndjson"\n'
@@ -28,7 +25,7 @@ def test_every_adapter_is_configured_by_name(tmp_path: Path) -> None:
             'client_id = "td_x"\nclient_secret_env = "BE_SECRET"\nremote_name = "national"\n'
             "timeout_seconds = 2\n",
         )
-    )
+    ).registries
     assert [(s.name, s.adapter) for s in settings] == [
         ("iarms", "memory"),
         ("national", "sql"),
@@ -49,28 +46,60 @@ def test_every_adapter_is_configured_by_name(tmp_path: Path) -> None:
         ),
         ('[[registry]]\nname = "x"\nadapter = "sql"\npassword = "p"\n', "unknown keys password"),
         ('[[registry]]\nname = "x"\nadapter = "sql"\n' * 2, "used twice: x"),
-        ("[[registry]\n", "registries.toml"),
+        ("[[registry]\n", "connections.toml"),
+        ('[[peer]]\nname = "paris"\nurl = "https://p"\n', "`client_id` is needed"),
+        (
+            '[[peer]]\nname = "pa ris"\nurl = "https://p"\nclient_id = "x"\n'
+            'client_secret_env = "S"\n',
+            "name must be",
+        ),
+        (
+            '[[peer]]\nname = "p"\nurl = "ftp://p"\nclient_id = "x"\nclient_secret_env = "S"\n',
+            "http:// or https://",
+        ),
+        ('[[peers]]\nname = "p"\n', "unknown tables peers"),
     ],
 )
 def test_a_wrong_file_is_refused_with_what_is_wrong(
     tmp_path: Path, text: str, message: str
 ) -> None:
     with pytest.raises(ConfigurationError, match=message):
-        read_registry_settings(write(tmp_path, text))
+        read_connections(write(tmp_path, text))
 
 
 def test_a_secret_comes_from_the_environment_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (setting,) = read_registry_settings(
+    (setting,) = read_connections(
         write(
             tmp_path,
             '[[registry]]\nname = "be"\nadapter = "http"\nurl = "https://be.example"\n'
             'client_id = "td_x"\nclient_secret_env = "BE_SECRET"\n',
         )
-    )
+    ).registries
     monkeypatch.delenv("BE_SECRET", raising=False)
     with pytest.raises(ConfigurationError, match="no BE_SECRET"):
         setting.client_secret()
     monkeypatch.setenv("BE_SECRET", "s3cret")
     assert setting.client_secret() == "s3cret"
+
+
+def test_peers_are_configured_by_name_with_their_secret_in_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connections = read_connections(
+        write(
+            tmp_path,
+            '[[peer]]\nname = "berlin"\nurl = "https://tracedesk.bka.example"\n'
+            'client_id = "td_b"\nclient_secret_env = "BERLIN_SECRET"\ntimeout_seconds = 3\n',
+        )
+    )
+    (peer,) = connections.peers
+    assert (peer.name, peer.url, peer.timeout_seconds) == (
+        "berlin",
+        "https://tracedesk.bka.example",
+        3.0,
+    )
+    monkeypatch.delenv("BERLIN_SECRET", raising=False)
+    with pytest.raises(ConfigurationError, match="no BERLIN_SECRET"):
+        peer.client()

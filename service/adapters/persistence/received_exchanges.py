@@ -1,0 +1,49 @@
+"""The messages taken from peers, in SQL."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+import sqlalchemy as sa
+
+from service.adapters.persistence import tables
+from service.adapters.persistence.database import Connect, Stage
+from service.adapters.persistence.sql import Query
+from service.adapters.persistence.writes import InsertRows
+from service.domain.federation import ReceivedExchange
+
+_R = tables.received_exchanges
+_SEEN = Query(
+    lambda _: sa.select(_R.c.message_id).where(
+        _R.c.message_id == sa.bindparam("id", type_=sa.Uuid())
+    )
+)
+
+
+class SqlReceivedExchanges:
+    def __init__(self, connect: Connect, stage: Stage) -> None:
+        self._connect = connect
+        self._stage = stage
+
+    async def seen(self, message_id: UUID) -> bool:
+        return bool(await (await self._connect()).fetch(_SEEN, id=message_id))
+
+    def add(self, received: ReceivedExchange) -> None:
+        self._stage(
+            [
+                InsertRows(
+                    _R,
+                    [
+                        {
+                            "message_id": received.message_id,
+                            "request_id": received.request_id,
+                            "action": received.action.value,
+                            "peer": received.peer,
+                            "sender_agency_id": received.sender_agency_id,
+                            "received_at": received.received_at,
+                            "status_after": received.status_after.value,
+                        }
+                    ],
+                )
+            ]
+        )

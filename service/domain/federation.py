@@ -1,0 +1,291 @@
+"""Trace requests between tracedesk instances.
+
+When the two agencies of a request are hosted on different instances, each instance
+keeps its own copy of the request. Every step taken on one side travels to the other
+as an exchange message, and the other side takes the same step on its copy: the
+submission carries the request as asked; an acknowledgement, a question, an answer, a
+response, a refusal, a withdrawal or a closing carries who took it, when, and what they
+said. Each side's copy keeps its own version numbers (they are its optimistic-locking
+tokens); the steps, their times, their authors and the responses are the same on both.
+
+A message is identified by its id, so a message delivered twice is recognised and
+changes nothing; the messages of one request travel in the order they were written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final, Protocol
+from uuid import UUID
+
+from service.domain.custody import CustodyEvent, CustodyEventReport, PartyReport
+from service.domain.errors import DomainError, InvalidValue, ValidationFailed
+from service.domain.trace_request import (
+    Stamp,
+    TracedItem,
+    TraceRequest,
+    TraceResponse,
+    Transition,
+)
+from service.domain.trace_workflow import (
+    STEPS,
+    DuePolicy,
+    Priority,
+    Side,
+    TraceAction,
+    TraceStatus,
+)
+
+EXCHANGE_SCHEMA_VERSION: Final = "tracedesk.trace-exchange.v1"
+
+_ANSWERS: Final = frozenset({TraceAction.RESPOND, TraceAction.DECLINE})
+
+# Every step of the workflow travels, except the making of a draft: a draft is not sent.
+TRAVELLING: Final = frozenset(STEPS) - {TraceAction.CREATE}
+
+
+@dataclass(frozen=True, slots=True)
+class SubmittedRequest:
+    """What a submission carries: the request as asked (ITI paragraph 17) and its
+    deadlines, which the requester's policy set when it was submitted."""
+
+    requester_agency_id: UUID
+    addressee_agency_id: UUID
+    item: TracedItem
+    legal_justification: str
+    intended_use: str
+    priority: Priority
+    created_at: datetime
+    created_by: UUID
+    acknowledge_by: datetime | None
+    respond_by: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangedResponse:
+    """An answer as it travels; a refusal too (outcome `declined`, the reason as notes)."""
+
+    id: UUID
+    outcome: str
+    chain_of_custody: tuple[CustodyEventReport, ...]
+    notes: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TraceExchange:
+    """One step of a request, as it travels to the other side's instance."""
+
+    message_id: UUID
+    request_id: UUID
+    action: TraceAction
+    sender_agency_id: UUID
+    recipient_agency_id: UUID
+    by: UUID  # the person (or integration) who took the step, on the sending side
+    at: datetime
+    version: int  # the sender's version once the step was taken
+    reason: str | None = None  # the question, the answer, why declined or withdrawn
+    request: SubmittedRequest | None = None  # with a submission
+    response: ExchangedResponse | None = None  # with a response
+
+
+def exchange_of(request: TraceRequest, *, version: int, message_id: UUID) -> TraceExchange:
+    """The message telling the other side about the step that made `version`."""
+    transition = next((t for t in request.transitions if t.version == version), None)
+    if transition is None or transition.action not in TRAVELLING:
+        raise ValueError(f"trace request {request.id} has no step at version {version} to send")
+    sender = transition.by_agency_id
+    recipient = (
+        request.addressee_agency_id
+        if sender == request.requester_agency_id
+        else request.requester_agency_id
+    )
+    return TraceExchange(
+        message_id=message_id,
+        request_id=request.id,
+        action=transition.action,
+        sender_agency_id=sender,
+        recipient_agency_id=recipient,
+        by=transition.by,
+        at=transition.at,
+        version=version,
+        reason=transition.reason,
+        request=_submitted(request) if transition.action is TraceAction.SUBMIT else None,
+        response=_exchanged(request, version) if transition.action in _ANSWERS else None,
+    )
+
+
+def _submitted(request: TraceRequest) -> SubmittedRequest:
+    return SubmittedRequest(
+        requester_agency_id=request.requester_agency_id,
+        addressee_agency_id=request.addressee_agency_id,
+        item=request.item,
+        legal_justification=request.legal_justification,
+        intended_use=request.intended_use,
+        priority=request.priority,
+        created_at=request.created_at,
+        created_by=request.created_by,
+        acknowledge_by=request.acknowledge_by,
+        respond_by=request.respond_by,
+    )
+
+
+def _exchanged(request: TraceRequest, version: int) -> ExchangedResponse:
+    response = next(r for r in request.responses if r.version == version)
+    return ExchangedResponse(
+        id=response.id,
+        outcome=response.outcome.value,
+        chain_of_custody=tuple(_report(event) for event in response.chain_of_custody),
+        notes=response.notes,
+    )
+
+
+def _report(event: CustodyEvent) -> CustodyEventReport:
+    party = event.party
+    return CustodyEventReport(
+        kind=event.kind.value,
+        date=event.date,
+        party=PartyReport(party.name, party.role.value, party.country, party.licence),
+    )
+
+
+def received_request(exchange: TraceExchange) -> TraceRequest:
+    """The receiving side's copy of a submitted request: created and submitted by the
+    requester, at the times and with the deadlines the requester's instance recorded."""
+    asked = exchange.request
+    if exchange.action is not TraceAction.SUBMIT or asked is None:
+        raise ValidationFailed.of(InvalidValue("request", "a submission carries the request"))
+    if (asked.requester_agency_id, asked.addressee_agency_id) != (
+        exchange.sender_agency_id,
+        exchange.recipient_agency_id,
+    ):
+        raise ValidationFailed.of(
+            InvalidValue("request", "is not from the sender to the recipient")
+        )
+    request = TraceRequest.create(
+        request_id=exchange.request_id,
+        requester_agency_id=asked.requester_agency_id,
+        addressee_agency_id=asked.addressee_agency_id,
+        item=asked.item,
+        legal_justification=asked.legal_justification,
+        intended_use=asked.intended_use,
+        priority=asked.priority.value,
+        actor=Stamp(by=asked.created_by, agency_id=asked.requester_agency_id, at=asked.created_at),
+    )
+    request.submit(_stamp(exchange), expected_version=1, policy=_AS_ASKED)
+    request.acknowledge_by, request.respond_by = asked.acknowledge_by, asked.respond_by
+    return request
+
+
+# The deadlines are those the request was sent with (set once submitted); the receiver's
+# own policy does not apply to another instance's request. These are overwritten.
+_AS_ASKED: Final = DuePolicy(
+    acknowledge_within={p: timedelta(seconds=1) for p in Priority},
+    respond_within={p: timedelta(seconds=1) for p in Priority},
+)
+
+
+def apply_exchange(request: TraceRequest, exchange: TraceExchange) -> Transition | TraceResponse:
+    """Take on the receiving side's copy the step the other side took. The sender must
+    stand on the side the step belongs to; the step must be allowed now (concurrent
+    steps on both sides can make it not: that is an IllegalTransition, for people to
+    sort out, never a silent overwrite)."""
+    side = STEPS[exchange.action].side
+    if exchange.action is TraceAction.SUBMIT:
+        raise ValidationFailed.of(InvalidValue("action", "this request was already submitted"))
+    if side not in request.side_of(exchange.sender_agency_id) or (
+        exchange.recipient_agency_id not in _other_party(request, side)
+    ):
+        raise ValidationFailed.of(
+            InvalidValue("sender_agency_id", "does not take this step on this request")
+        )
+    stamp, version = _stamp(exchange), request.version
+    action = exchange.action
+    if action is TraceAction.ACKNOWLEDGE:
+        return request.acknowledge(stamp, expected_version=version)
+    if action is TraceAction.REQUEST_INFO:
+        return request.request_info(stamp, expected_version=version, question=exchange.reason or "")
+    if action is TraceAction.PROVIDE_INFO:
+        return request.provide_info(stamp, expected_version=version, answer=exchange.reason or "")
+    if action is TraceAction.RESPOND:
+        answer = exchange.response
+        if answer is None:
+            raise ValidationFailed.of(InvalidValue("response", "a response carries the answer"))
+        return request.respond(
+            stamp,
+            expected_version=version,
+            response_id=answer.id,
+            outcome=answer.outcome,
+            chain_of_custody=answer.chain_of_custody,
+            notes=answer.notes,
+        )
+    if action is TraceAction.DECLINE:
+        refusal = exchange.response
+        return request.decline(
+            stamp,
+            expected_version=version,
+            response_id=refusal.id if refusal else exchange.message_id,
+            reason=exchange.reason or "",
+        )
+    if action is TraceAction.WITHDRAW:
+        return request.withdraw(stamp, expected_version=version, reason=exchange.reason or "")
+    return request.close(stamp, expected_version=version)
+
+
+def _other_party(request: TraceRequest, side: Side) -> tuple[UUID, ...]:
+    if side is Side.REQUESTER:
+        return (request.addressee_agency_id,)
+    return (request.requester_agency_id,)
+
+
+def _stamp(exchange: TraceExchange) -> Stamp:
+    return Stamp(by=exchange.by, agency_id=exchange.sender_agency_id, at=exchange.at)
+
+
+@dataclass
+class DeliveryFailed(DomainError):
+    """A peer did not take a message. `retry`: whether trying later may help (it was
+    down, slow, overloaded) or not (it refused: the message needs a person's attention)."""
+
+    peer: str
+    reason: str
+    retry: bool
+
+    def __post_init__(self) -> None:
+        super().__init__(f"delivery to {self.peer} failed: {self.reason}")
+
+
+class TraceChannel(Protocol):
+    """Carries exchange messages to the tracedesk instance named `peer`."""
+
+    async def deliver(self, peer: str, exchange: TraceExchange) -> None:
+        """Returns once the peer has taken the message (or already had it); raises
+        DeliveryFailed otherwise."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedExchange:
+    """A message taken from a peer, remembered so a second delivery changes nothing."""
+
+    message_id: UUID
+    request_id: UUID
+    action: TraceAction
+    peer: str
+    sender_agency_id: UUID
+    received_at: datetime
+    status_after: TraceStatus
+
+
+def receipt(
+    exchange: TraceExchange, *, peer: str, now: datetime, status: TraceStatus
+) -> ReceivedExchange:
+    return ReceivedExchange(
+        message_id=exchange.message_id,
+        request_id=exchange.request_id,
+        action=exchange.action,
+        peer=peer,
+        sender_agency_id=exchange.sender_agency_id,
+        received_at=now,
+        status_after=status,
+    )

@@ -1,0 +1,268 @@
+"""Trace requests between tracedesk instances: the steps taken here travel to the peer
+hosting the other agency, through the outbox; the steps taken there arrive here and are
+taken on this instance's copy, once, whatever how many times they are delivered.
+
+Both sides record in their audit trail what they sent and what they received.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import structlog
+
+from service.auditing import audit_event
+from service.dependencies import Dependencies
+from service.domain.access import Action, Actor, authorize
+from service.domain.audit import AuditEvent
+from service.domain.errors import Conflict, Forbidden, InvalidValue, NotFound, ValidationFailed
+from service.domain.federation import (
+    DeliveryFailed,
+    TraceChannel,
+    TraceExchange,
+    apply_exchange,
+    exchange_of,
+    receipt,
+    received_request,
+)
+from service.domain.identity import Agency
+from service.domain.outbox import TRACE_DELIVERY, HandlingFailed, OutboxMessage
+from service.domain.ports import UnitOfWork
+from service.domain.trace_request import TraceRequest, TraceResponse
+from service.domain.trace_thread import TraceMessage
+from service.domain.trace_workflow import STEPS, TraceAction, TraceStatus
+from service.trace_events import as_requested, response_event, transition_event
+
+log = structlog.get_logger("tracedesk.federation")
+
+
+async def send_steps(
+    deps: Dependencies, uow: UnitOfWork, request: TraceRequest, versions: Sequence[int]
+) -> None:
+    """Stage, with the change itself, the delivery of steps taken here to the other
+    agency's instance when it is hosted elsewhere. A draft's making never travels."""
+    peers: dict[UUID, str | None] = {}
+    for version in versions:
+        transition = next(t for t in request.transitions if t.version == version)
+        if transition.action is TraceAction.CREATE:
+            continue
+        recipient = (
+            request.addressee_agency_id
+            if transition.by_agency_id == request.requester_agency_id
+            else request.requester_agency_id
+        )
+        if recipient not in peers:
+            agency = await uow.agencies.get(recipient)
+            peers[recipient] = agency.peer if agency else None
+        if peers[recipient] is None:
+            continue
+        uow.outbox.add(
+            OutboxMessage(
+                id=deps.ids.new_id(),
+                topic=TRACE_DELIVERY,
+                payload={"request_id": str(request.id), "version": version},
+                created_at=deps.clock.now(),
+                ordering_key=str(request.id),
+            )
+        )
+
+
+class TraceDeliveryHandler:
+    """Delivers `trace.deliver` messages, one request's steps in order (the outbox
+    hands over at most one message per request at a time)."""
+
+    topic = TRACE_DELIVERY
+
+    def __init__(self, deps: Dependencies, channel: TraceChannel) -> None:
+        self._deps = deps
+        self._channel = channel
+
+    async def handle(
+        self, uow: UnitOfWork, messages: Sequence[OutboxMessage]
+    ) -> dict[UUID, HandlingFailed]:
+        failures: dict[UUID, HandlingFailed] = {}
+        for message in messages:
+            failure = await self._deliver(uow, message)
+            if failure is not None:
+                failures[message.id] = failure
+        return failures
+
+    async def _deliver(self, uow: UnitOfWork, message: OutboxMessage) -> HandlingFailed | None:
+        request_id = UUID(message.payload["request_id"])
+        request = await uow.trace_requests.get(request_id)
+        if request is None:
+            return HandlingFailed(f"trace request {request_id} is not stored", permanent=True)
+        exchange = exchange_of(request, version=message.payload["version"], message_id=message.id)
+        recipient = await uow.agencies.get(exchange.recipient_agency_id)
+        if recipient is None or recipient.peer is None:
+            return HandlingFailed("the addressee is no longer an agency of a peer", permanent=True)
+        try:
+            await self._channel.deliver(recipient.peer, exchange)
+        except DeliveryFailed as failed:
+            log.warning(
+                "trace exchange not delivered",
+                peer=failed.peer,
+                request_id=str(request_id),
+                reason=failed.reason,
+            )
+            return HandlingFailed(f"{failed.peer}: {failed.reason}", permanent=not failed.retry)
+        uow.audit.append(
+            audit_event(
+                self._deps,
+                actor=None,
+                action="trace_exchange.sent",
+                entity_type="trace_request",
+                entity_id=request.id,
+                changes={
+                    "message_id": exchange.message_id,
+                    "peer": recipient.peer,
+                    "step": exchange.action,
+                    "version": exchange.version,
+                    "recipient_agency_id": exchange.recipient_agency_id,
+                },
+            )
+        )
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    request_id: UUID
+    status: TraceStatus
+    version: int
+    duplicate: bool
+
+
+async def receive_trace_exchange(
+    *, deps: Dependencies, actor: Actor, exchange: TraceExchange
+) -> Receipt:
+    """Take a step another instance sent. The caller is the peer's integration, acting
+    for one of the peer's agencies; the sender must be an agency of that same peer and
+    the recipient an agency of this instance."""
+    authorize(actor, Action.FEDERATION_EXCHANGE)
+    async with deps.unit_of_work() as uow:
+        peer = await _calling_peer(uow, actor, exchange)
+        if await uow.received_exchanges.seen(exchange.message_id):
+            return await _duplicate(uow, exchange)
+        if exchange.action is TraceAction.SUBMIT:
+            request, events = await _received_submission(deps, uow, actor, exchange)
+        else:
+            request, events = await _received_step(deps, uow, actor, exchange)
+        uow.received_exchanges.add(
+            receipt(exchange, peer=peer, now=deps.clock.now(), status=request.status)
+        )
+        received = {"peer": peer, "message_id": str(exchange.message_id)}
+        for event in events:
+            uow.audit.append(
+                dataclasses.replace(event, changes={**(event.changes or {}), "received": received})
+            )
+        await uow.commit()
+    return Receipt(request.id, request.status, request.version, duplicate=False)
+
+
+async def _calling_peer(uow: UnitOfWork, actor: Actor, exchange: TraceExchange) -> str:
+    caller = await uow.agencies.get(actor.agency_id)
+    if caller is None or caller.peer is None:
+        raise Forbidden(f"{Action.FEDERATION_EXCHANGE.value} (only for an agency of a peer)")
+    sender = await uow.agencies.get(exchange.sender_agency_id)
+    if sender is None or sender.peer != caller.peer:
+        raise ValidationFailed.of(
+            InvalidValue("sender_agency_id", f"is not an agency of peer {caller.peer}")
+        )
+    recipient = await uow.agencies.get(exchange.recipient_agency_id)
+    if not _hosted_here(recipient):
+        raise ValidationFailed.of(
+            InvalidValue("recipient_agency_id", "is not an agency of this instance")
+        )
+    return caller.peer
+
+
+def _hosted_here(agency: Agency | None) -> bool:
+    return agency is not None and agency.peer is None
+
+
+async def _duplicate(uow: UnitOfWork, exchange: TraceExchange) -> Receipt:
+    request = await uow.trace_requests.get(exchange.request_id)
+    if request is None:  # the message is remembered only with the request it made
+        raise NotFound("trace request", str(exchange.request_id))
+    log.info("trace exchange received again", message_id=str(exchange.message_id))
+    return Receipt(request.id, request.status, request.version, duplicate=True)
+
+
+async def _received_submission(
+    deps: Dependencies, uow: UnitOfWork, actor: Actor, exchange: TraceExchange
+) -> tuple[TraceRequest, list[AuditEvent]]:
+    if await uow.trace_requests.get(exchange.request_id) is not None:
+        raise Conflict(f"trace request {exchange.request_id} exists already")
+    request = received_request(exchange)
+    uow.trace_requests.add(request)
+    created = audit_event(
+        deps,
+        actor=actor,
+        action="trace_request.created",
+        entity_type="trace_request",
+        entity_id=request.id,
+        changes={"recorded": as_requested(request)},
+    )
+    return request, [created, transition_event(deps, actor, request, request.transitions[-1])]
+
+
+async def _received_step(
+    deps: Dependencies, uow: UnitOfWork, actor: Actor, exchange: TraceExchange
+) -> tuple[TraceRequest, list[AuditEvent]]:
+    request = await uow.trace_requests.get(exchange.request_id)
+    if request is None:
+        raise NotFound("trace request", str(exchange.request_id))
+    step = apply_exchange(request, exchange)
+    uow.trace_requests.save(request)
+    if isinstance(step, TraceResponse):
+        return request, [response_event(deps, actor, request, step)]
+    if step.action in (TraceAction.REQUEST_INFO, TraceAction.PROVIDE_INFO):
+        uow.trace_thread.add(
+            TraceMessage.write(
+                message_id=exchange.message_id,
+                request_id=request.id,
+                author_id=exchange.by,
+                author_agency_id=exchange.sender_agency_id,
+                side=STEPS[step.action].side,
+                body=step.reason or "",
+                now=exchange.at,
+            )
+        )
+    return request, [transition_event(deps, actor, request, step)]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryState:
+    """How the steps taken here on a request are travelling to the other agency's
+    instance: all `delivered`, some `waiting` (maybe after failed attempts, with the
+    last error), or some `failed` for good (refused by the peer: a person must look)."""
+
+    state: str
+    waiting: int
+    failed: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+
+
+async def delivery_state(*, deps: Dependencies, request: TraceRequest) -> DeliveryState | None:
+    """None when nothing of this request travels (both agencies are hosted here). The
+    caller has been allowed to read the request."""
+    async with deps.unit_of_work() as uow:
+        entries = await uow.outbox.by_key(str(request.id))
+    if not entries:
+        return None
+    failed = [e for e in entries if e.failed_at is not None]
+    waiting = [e for e in entries if e.done_at is None and e.failed_at is None]
+    troubled = [e for e in (*failed, *waiting) if e.message.last_error]
+    return DeliveryState(
+        state="failed" if failed else "waiting" if waiting else "delivered",
+        waiting=len(waiting),
+        failed=len(failed),
+        last_error=troubled[-1].message.last_error if troubled else None,
+        next_attempt_at=min((e.available_at for e in waiting), default=None),
+    )
