@@ -150,6 +150,13 @@ def _summary(hit: RegistryHit) -> dict[str, Any]:
     }
 
 
+async def current_alerts(*, deps: Dependencies, recovery: Recovery) -> list[RegistryHit]:
+    """The alerting hits of a recovery the caller has been allowed to read."""
+    async with deps.unit_of_work() as uow:
+        hits = await uow.registry_hits.for_recoveries([recovery.id])
+    return [hit for hit in hits if hit.alerting]
+
+
 async def registry_hits(
     *, deps: Dependencies, actor: Actor, recovery_id: UUID
 ) -> tuple[Recovery, list[RegistryHit]]:

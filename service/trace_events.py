@@ -3,6 +3,7 @@ the audit trail records them (for steps taken here and steps received from a pee
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from service.auditing import audit_event
@@ -10,6 +11,7 @@ from service.dependencies import Dependencies
 from service.domain.access import Actor
 from service.domain.audit import AuditEvent
 from service.domain.trace_request import TraceRequest, TraceResponse, Transition
+from service.domain.trace_thread import TraceMessage
 from service.domain.trace_workflow import TraceAction
 
 AUDITED_AS: dict[TraceAction, str] = {
@@ -81,4 +83,22 @@ def response_event(
             },
         },
         reason=transition.reason,
+    )
+
+
+def thread_message_event(deps: Dependencies, actor: Actor, message: TraceMessage) -> AuditEvent:
+    return audit_event(
+        deps,
+        actor=actor,
+        action="trace_message.posted",
+        entity_type="trace_request",
+        entity_id=message.request_id,
+        changes={
+            "message_id": message.id,
+            "side": message.side,
+            # The body is kept in the append-only thread; its digest here lets the chain
+            # prove it unchanged.
+            "body_sha256": hashlib.sha256(message.body.encode()).hexdigest(),
+            "attachments": list(message.attachments),
+        },
     )

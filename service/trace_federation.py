@@ -21,13 +21,16 @@ from service.domain.access import Action, Actor, authorize
 from service.domain.audit import AuditEvent
 from service.domain.errors import Conflict, Forbidden, InvalidValue, NotFound, ValidationFailed
 from service.domain.federation import (
+    MESSAGE_STEP,
     DeliveryFailed,
     TraceChannel,
     TraceExchange,
     apply_exchange,
     exchange_of,
+    message_exchange,
     receipt,
     received_request,
+    received_thread_message,
 )
 from service.domain.identity import Agency
 from service.domain.outbox import TRACE_DELIVERY, HandlingFailed, OutboxMessage
@@ -35,7 +38,12 @@ from service.domain.ports import UnitOfWork
 from service.domain.trace_request import TraceRequest, TraceResponse
 from service.domain.trace_thread import TraceMessage
 from service.domain.trace_workflow import STEPS, TraceAction, TraceStatus
-from service.trace_events import as_requested, response_event, transition_event
+from service.trace_events import (
+    as_requested,
+    response_event,
+    thread_message_event,
+    transition_event,
+)
 
 log = structlog.get_logger("tracedesk.federation")
 
@@ -71,6 +79,30 @@ async def send_steps(
         )
 
 
+async def send_thread_message(
+    deps: Dependencies, uow: UnitOfWork, request: TraceRequest, message: TraceMessage
+) -> None:
+    """Stage the delivery of a thread message written here, when the other agency is
+    hosted elsewhere; it travels in order with the request's steps."""
+    recipient = (
+        request.addressee_agency_id
+        if message.author_agency_id == request.requester_agency_id
+        else request.requester_agency_id
+    )
+    agency = await uow.agencies.get(recipient)
+    if agency is None or agency.peer is None:
+        return
+    uow.outbox.add(
+        OutboxMessage(
+            id=deps.ids.new_id(),
+            topic=TRACE_DELIVERY,
+            payload={"request_id": str(request.id), "thread_message_id": str(message.id)},
+            created_at=deps.clock.now(),
+            ordering_key=str(request.id),
+        )
+    )
+
+
 class TraceDeliveryHandler:
     """Delivers `trace.deliver` messages, one request's steps in order (the outbox
     hands over at most one message per request at a time)."""
@@ -96,7 +128,9 @@ class TraceDeliveryHandler:
         request = await uow.trace_requests.get(request_id)
         if request is None:
             return HandlingFailed(f"trace request {request_id} is not stored", permanent=True)
-        exchange = exchange_of(request, version=message.payload["version"], message_id=message.id)
+        exchange = await _exchange(uow, request, message)
+        if exchange is None:
+            return HandlingFailed("the thread message is not stored", permanent=True)
         recipient = await uow.agencies.get(exchange.recipient_agency_id)
         if recipient is None or recipient.peer is None:
             return HandlingFailed("the addressee is no longer an agency of a peer", permanent=True)
@@ -120,13 +154,25 @@ class TraceDeliveryHandler:
                 changes={
                     "message_id": exchange.message_id,
                     "peer": recipient.peer,
-                    "step": exchange.action,
+                    "step": exchange.action or MESSAGE_STEP,
                     "version": exchange.version,
                     "recipient_agency_id": exchange.recipient_agency_id,
                 },
             )
         )
         return None
+
+
+async def _exchange(
+    uow: UnitOfWork, request: TraceRequest, message: OutboxMessage
+) -> TraceExchange | None:
+    written_id = message.payload.get("thread_message_id")
+    if written_id is None:
+        return exchange_of(request, version=message.payload["version"], message_id=message.id)
+    written = await uow.trace_thread.get(UUID(written_id))
+    if written is None:
+        return None
+    return message_exchange(request, written, message_id=message.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +196,8 @@ async def receive_trace_exchange(
             return await _duplicate(uow, exchange)
         if exchange.action is TraceAction.SUBMIT:
             request, events = await _received_submission(deps, uow, actor, exchange)
+        elif exchange.action is None:
+            request, events = await _received_thread_message(deps, uow, actor, exchange)
         else:
             request, events = await _received_step(deps, uow, actor, exchange)
         uow.received_exchanges.add(
@@ -234,6 +282,17 @@ async def _received_step(
             )
         )
     return request, [transition_event(deps, actor, request, step)]
+
+
+async def _received_thread_message(
+    deps: Dependencies, uow: UnitOfWork, actor: Actor, exchange: TraceExchange
+) -> tuple[TraceRequest, list[AuditEvent]]:
+    request = await uow.trace_requests.get(exchange.request_id)
+    if request is None:
+        raise NotFound("trace request", str(exchange.request_id))
+    written = received_thread_message(request, exchange)
+    uow.trace_thread.add(written)
+    return request, [thread_message_event(deps, actor, written)]
 
 
 @dataclass(frozen=True, slots=True)

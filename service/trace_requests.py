@@ -7,7 +7,6 @@ caller read, and audited in the same unit of work.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
@@ -34,8 +33,13 @@ from service.domain.trace_request import (
 )
 from service.domain.trace_thread import AttachmentReport, TraceMessage
 from service.domain.trace_workflow import STEPS, Side, TraceAction, allowed_actions
-from service.trace_events import as_requested, response_event, transition_event
-from service.trace_federation import send_steps
+from service.trace_events import (
+    as_requested,
+    response_event,
+    thread_message_event,
+    transition_event,
+)
+from service.trace_federation import send_steps, send_thread_message
 
 MAX_PAGE_SIZE = 200
 
@@ -375,23 +379,8 @@ async def post_message(
             now=deps.clock.now(),
         )
         uow.trace_thread.add(message)
-        uow.audit.append(
-            audit_event(
-                deps,
-                actor=actor,
-                action="trace_message.posted",
-                entity_type="trace_request",
-                entity_id=request.id,
-                changes={
-                    "message_id": message.id,
-                    "side": side,
-                    # The body is kept in the append-only thread; its digest here lets the
-                    # chain prove it unchanged.
-                    "body_sha256": hashlib.sha256(body.encode()).hexdigest(),
-                    "attachments": list(message.attachments),
-                },
-            )
-        )
+        uow.audit.append(thread_message_event(deps, actor, message))
+        await send_thread_message(deps, uow, request, message)
         await uow.commit()
     return message
 

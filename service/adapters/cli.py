@@ -126,6 +126,13 @@ def _parser() -> argparse.ArgumentParser:
     outbox = commands.add_parser("outbox", help="work waiting to be done").add_subparsers(
         title="actions"
     )
+    troubles = outbox.add_parser("troubles", help="messages that failed, with why")
+    troubles.add_argument("--limit", type=int, default=50)
+    troubles.set_defaults(run=_outbox_troubles)
+    retry = outbox.add_parser("retry", help="send a message set aside as failed again")
+    retry.add_argument("--id", required=True, type=UUID, help="the message id (see troubles)")
+    retry.add_argument("--reason", required=True, help="what was fixed (audited)")
+    retry.set_defaults(run=_outbox_retry)
     outbox.add_parser("status", help="waiting and failed messages per topic").set_defaults(
         run=_outbox_status
     )
@@ -473,6 +480,40 @@ def _outbox_status(_: argparse.Namespace, settings: Settings) -> int:
     if not backlog:
         print("nothing waiting")
     return 1 if any(entry.failed for entry in backlog) else 0
+
+
+def _outbox_troubles(arguments: argparse.Namespace, settings: Settings) -> int:
+    from service.outbox_operations import outbox_troubles
+
+    entries = _with_database(
+        settings, lambda deps: outbox_troubles(deps=deps, limit=arguments.limit)
+    )
+    for entry in entries:
+        _print(
+            {
+                "id": entry.message.id,
+                "topic": entry.message.topic,
+                "state": "failed" if entry.failed_at else "waiting",
+                "attempts": entry.message.attempts,
+                "last_error": entry.message.last_error,
+                "next_attempt_at": None if entry.failed_at else entry.available_at,
+                "payload": dict(entry.message.payload),
+            }
+        )
+    if not entries:
+        print("no troubles")
+    return 1 if any(entry.failed_at for entry in entries) else 0
+
+
+def _outbox_retry(arguments: argparse.Namespace, settings: Settings) -> int:
+    from service.outbox_operations import requeue_failed
+
+    entry = _with_database(
+        settings,
+        lambda deps: requeue_failed(deps=deps, message_id=arguments.id, reason=arguments.reason),
+    )
+    _print({"id": entry.message.id, "topic": entry.message.topic, "state": "waiting"})
+    return 0
 
 
 def _registry_import(arguments: argparse.Namespace, settings: Settings) -> int:

@@ -15,13 +15,16 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from service.domain.custody import CustodyEventReport, PartyReport
 from service.domain.federation import (
+    MESSAGE_STEP,
     TRAVELLING,
     ExchangedResponse,
+    ExchangedThreadMessage,
     SubmittedRequest,
     TraceExchange,
 )
 from service.domain.registry import RegistryMatch, RegistryRecordReport
 from service.domain.trace_request import TracedItem
+from service.domain.trace_thread import AttachmentReport
 from service.domain.trace_workflow import Priority, TraceAction
 
 REGISTRY_SEARCH_V1: Final = "tracedesk.registry-search.v1"
@@ -141,6 +144,19 @@ class ResponseMessage(Message):
     notes: str | None = Field(default=None, max_length=10_000)
 
 
+class AttachmentMessage(Message):
+    filename: str = Field(max_length=255)
+    media_type: str = Field(max_length=200)
+    size_bytes: int = Field(ge=0)
+    sha256: str = Field(min_length=64, max_length=64)
+
+
+class ThreadMessageMessage(Message):
+    id: UUID
+    body: str = Field(max_length=10_000)
+    attachments: list[AttachmentMessage] = Field(default_factory=list, max_length=20)
+
+
 class TraceExchangeMessage(Message):
     """One step of a trace request, sent to the instance of the other agency:
     POST /api/v1/federation/trace-exchanges. `message_id` makes delivery idempotent."""
@@ -148,7 +164,7 @@ class TraceExchangeMessage(Message):
     schema_version: Literal["tracedesk.trace-exchange.v1"] = TRACE_EXCHANGE_V1
     message_id: UUID
     request_id: UUID
-    step: Literal[tuple(sorted(a.value for a in TRAVELLING))]  # type: ignore[valid-type]
+    step: Literal[tuple(sorted({MESSAGE_STEP, *(a.value for a in TRAVELLING)}))]  # type: ignore[valid-type]
     sender_agency_id: UUID
     recipient_agency_id: UUID
     by: UUID = Field(description="Who took the step, on the sending instance")
@@ -157,14 +173,17 @@ class TraceExchangeMessage(Message):
     reason: str | None = Field(default=None, max_length=4000)
     request: SubmittedRequestMessage | None = None
     response: ResponseMessage | None = None
+    thread_message: ThreadMessageMessage | None = Field(
+        default=None, description="With step `message`: a message on the request's thread"
+    )
 
     @classmethod
     def of(cls, exchange: TraceExchange) -> TraceExchangeMessage:
-        asked, answer = exchange.request, exchange.response
+        asked, answer, written = exchange.request, exchange.response, exchange.thread_message
         return cls(
             message_id=exchange.message_id,
             request_id=exchange.request_id,
-            step=exchange.action.value,
+            step=exchange.action.value if exchange.action else MESSAGE_STEP,
             sender_agency_id=exchange.sender_agency_id,
             recipient_agency_id=exchange.recipient_agency_id,
             by=exchange.by,
@@ -212,14 +231,29 @@ class TraceExchangeMessage(Message):
                 ],
                 notes=answer.notes,
             ),
+            thread_message=None
+            if written is None
+            else ThreadMessageMessage(
+                id=written.id,
+                body=written.body,
+                attachments=[
+                    AttachmentMessage(
+                        filename=a.filename,
+                        media_type=a.media_type,
+                        size_bytes=a.size_bytes,
+                        sha256=a.sha256,
+                    )
+                    for a in written.attachments
+                ],
+            ),
         )
 
     def exchange(self) -> TraceExchange:
-        asked, answer = self.request, self.response
+        asked, answer, written = self.request, self.response, self.thread_message
         return TraceExchange(
             message_id=self.message_id,
             request_id=self.request_id,
-            action=TraceAction(self.step),
+            action=None if self.step == MESSAGE_STEP else TraceAction(self.step),
             sender_agency_id=self.sender_agency_id,
             recipient_agency_id=self.recipient_agency_id,
             by=self.by,
@@ -266,6 +300,16 @@ class TraceExchangeMessage(Message):
                     for event in answer.chain_of_custody
                 ),
                 notes=answer.notes,
+            ),
+            thread_message=None
+            if written is None
+            else ExchangedThreadMessage(
+                id=written.id,
+                body=written.body,
+                attachments=tuple(
+                    AttachmentReport(a.filename, a.media_type, a.size_bytes, a.sha256)
+                    for a in written.attachments
+                ),
             ),
         )
 

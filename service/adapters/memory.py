@@ -478,6 +478,9 @@ class InMemoryTraceThread:
     def add(self, message: TraceMessage) -> None:
         self.staged.append(message)
 
+    async def get(self, message_id: UUID) -> TraceMessage | None:
+        return next((m for m in self._store.trace_messages if m.id == message_id), None)
+
     async def messages(
         self, request_id: UUID, *, after: MessageCursor | None, limit: int
     ) -> MessagePage:
@@ -573,6 +576,18 @@ class InMemoryOutbox:
         ]
         troubled.sort(key=lambda q: q.failed_at or q.available_at, reverse=True)
         return [q.entry() for q in troubled[:limit]]
+
+    async def entry(self, message_id: UUID) -> OutboxEntry | None:
+        queued = self._store.outbox.get(message_id)
+        return queued.entry() if queued else None
+
+    def requeue(self, message_id: UUID, *, at: datetime) -> None:
+        def again() -> None:
+            queued = self._store.outbox[message_id]
+            queued.message = dataclasses.replace(queued.message, attempts=0)
+            queued.failed_at, queued.available_at = None, at
+
+        self._staged.append(again)
 
     async def by_key(self, ordering_key: str) -> list[OutboxEntry]:
         keyed = [q for q in self._store.outbox.values() if q.message.ordering_key == ordering_key]

@@ -28,6 +28,7 @@ from service.domain.trace_request import (
     TraceResponse,
     Transition,
 )
+from service.domain.trace_thread import AttachmentReport, TraceMessage
 from service.domain.trace_workflow import (
     STEPS,
     DuePolicy,
@@ -38,6 +39,9 @@ from service.domain.trace_workflow import (
 )
 
 EXCHANGE_SCHEMA_VERSION: Final = "tracedesk.trace-exchange.v1"
+
+# How a thread message is named where steps are: on the wire and in what was received.
+MESSAGE_STEP: Final = "message"
 
 _ANSWERS: Final = frozenset({TraceAction.RESPOND, TraceAction.DECLINE})
 
@@ -73,12 +77,22 @@ class ExchangedResponse:
 
 
 @dataclass(frozen=True, slots=True)
+class ExchangedThreadMessage:
+    """A message written on the request's thread (not a step of the workflow)."""
+
+    id: UUID
+    body: str
+    attachments: tuple[AttachmentReport, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class TraceExchange:
-    """One step of a request, as it travels to the other side's instance."""
+    """One step of a request, or one message of its thread (`action` None), as it
+    travels to the other side's instance."""
 
     message_id: UUID
     request_id: UUID
-    action: TraceAction
+    action: TraceAction | None
     sender_agency_id: UUID
     recipient_agency_id: UUID
     by: UUID  # the person (or integration) who took the step, on the sending side
@@ -87,6 +101,7 @@ class TraceExchange:
     reason: str | None = None  # the question, the answer, why declined or withdrawn
     request: SubmittedRequest | None = None  # with a submission
     response: ExchangedResponse | None = None  # with a response
+    thread_message: ExchangedThreadMessage | None = None  # with a thread message
 
 
 def exchange_of(request: TraceRequest, *, version: int, message_id: UUID) -> TraceExchange:
@@ -113,6 +128,62 @@ def exchange_of(request: TraceRequest, *, version: int, message_id: UUID) -> Tra
         request=_submitted(request) if transition.action is TraceAction.SUBMIT else None,
         response=_exchanged(request, version) if transition.action in _ANSWERS else None,
     )
+
+
+def message_exchange(
+    request: TraceRequest, message: TraceMessage, *, message_id: UUID
+) -> TraceExchange:
+    """The message telling the other side about a message written on the thread here."""
+    return TraceExchange(
+        message_id=message_id,
+        request_id=request.id,
+        action=None,
+        sender_agency_id=message.author_agency_id,
+        recipient_agency_id=_other_agency(request, message.author_agency_id),
+        by=message.author_id,
+        at=message.posted_at,
+        version=request.version,
+        thread_message=ExchangedThreadMessage(
+            id=message.id,
+            body=message.body,
+            attachments=tuple(
+                AttachmentReport(a.filename, a.media_type, a.size_bytes, a.sha256)
+                for a in message.attachments
+            ),
+        ),
+    )
+
+
+def received_thread_message(request: TraceRequest, exchange: TraceExchange) -> TraceMessage:
+    """The receiving side's copy of a thread message, with the same id, author and time.
+    Only the two parties write on a thread, and only while it is open."""
+    written = exchange.thread_message
+    if written is None:
+        raise ValidationFailed.of(InvalidValue("thread_message", "the message is missing"))
+    sender = exchange.sender_agency_id
+    if not request.side_of(sender) or exchange.recipient_agency_id != _other_agency(
+        request, sender
+    ):
+        raise ValidationFailed.of(
+            InvalidValue("sender_agency_id", "does not write on this request's thread")
+        )
+    request.check_thread_open()
+    return TraceMessage.write(
+        message_id=written.id,
+        request_id=request.id,
+        author_id=exchange.by,
+        author_agency_id=sender,
+        side=Side.REQUESTER if sender == request.requester_agency_id else Side.RESPONDER,
+        body=written.body,
+        attachments=written.attachments,
+        now=exchange.at,
+    )
+
+
+def _other_agency(request: TraceRequest, agency_id: UUID) -> UUID:
+    if agency_id == request.requester_agency_id:
+        return request.addressee_agency_id
+    return request.requester_agency_id
 
 
 def _submitted(request: TraceRequest) -> SubmittedRequest:
@@ -190,6 +261,8 @@ def apply_exchange(request: TraceRequest, exchange: TraceExchange) -> Transition
     stand on the side the step belongs to; the step must be allowed now (concurrent
     steps on both sides can make it not: that is an IllegalTransition, for people to
     sort out, never a silent overwrite)."""
+    if exchange.action is None:
+        raise ValidationFailed.of(InvalidValue("step", "a thread message is not a step"))
     side = STEPS[exchange.action].side
     if exchange.action is TraceAction.SUBMIT:
         raise ValidationFailed.of(InvalidValue("action", "this request was already submitted"))
@@ -270,7 +343,7 @@ class ReceivedExchange:
 
     message_id: UUID
     request_id: UUID
-    action: TraceAction
+    step: str  # a workflow action, or MESSAGE_STEP
     peer: str
     sender_agency_id: UUID
     received_at: datetime
@@ -283,7 +356,7 @@ def receipt(
     return ReceivedExchange(
         message_id=exchange.message_id,
         request_id=exchange.request_id,
-        action=exchange.action,
+        step=exchange.action.value if exchange.action else MESSAGE_STEP,
         peer=peer,
         sender_agency_id=exchange.sender_agency_id,
         received_at=now,

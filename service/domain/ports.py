@@ -185,6 +185,8 @@ class MessagePage:
 class TraceThread(Protocol):
     def add(self, message: TraceMessage) -> None: ...
 
+    async def get(self, message_id: UUID) -> TraceMessage | None: ...
+
     async def messages(
         self, request_id: UUID, *, after: MessageCursor | None, limit: int
     ) -> MessagePage: ...
@@ -233,6 +235,12 @@ class Outbox(Protocol):
     async def by_key(self, ordering_key: str) -> list[OutboxEntry]:
         """Every message of one ordering key, in order, whatever its state."""
         ...
+
+    async def entry(self, message_id: UUID) -> OutboxEntry | None: ...
+
+    def requeue(self, message_id: UUID, *, at: datetime) -> None:
+        """Stage a message set aside as failed to be tried again from `at`, its count of
+        attempts started afresh (the last error is kept until the next attempt)."""
 
 
 @dataclass(frozen=True, slots=True)

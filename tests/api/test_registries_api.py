@@ -28,6 +28,12 @@ async def test_a_recovery_is_checked_in_the_background_and_its_hits_shown(api: A
         "exact",
     )
     assert hit["record"]["serial"] == "ABC 123" and hit["recovery_version"] == 1
+    shown = await api.client.get(
+        f"/api/v1/recoveries/{recovery['id']}", headers={"Authorization": investigator}
+    )
+    assert [(a["reference"], a["status"]) for a in shown.json()["registry_alerts"]] == [
+        ("T-1", "stolen")
+    ]
 
     corrected = await api.client.patch(
         f"/api/v1/recoveries/{recovery['id']}",
@@ -42,6 +48,10 @@ async def test_a_recovery_is_checked_in_the_background_and_its_hits_shown(api: A
     after = (await api.client.get(path, headers={"Authorization": investigator})).json()
     assert after["alert"] is False and after["hits"] == []
     assert [h["reference"] for h in after["cleared"]] == ["T-1"]
+    shown = await api.client.get(
+        f"/api/v1/recoveries/{recovery['id']}", headers={"Authorization": investigator}
+    )
+    assert shown.json()["registry_alerts"] == []
 
     other = await api.user("investigator", "b")
     assert (await api.client.get(path, headers={"Authorization": other})).status_code == 404

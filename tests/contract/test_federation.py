@@ -33,8 +33,10 @@ from service.adapters.persistence.database import Database, migration_engine
 from service.adapters.settings import Settings
 from service.dependencies import Dependencies
 from service.domain.audit import AuditEvent
+from service.domain.errors import Conflict
 from service.domain.federation import exchange_of
 from service.domain.ports import AuditFilter
+from service.outbox_operations import outbox_troubles, requeue_failed
 from tests.api.conftest import PASSWORD, fast_dependencies, recovery_body
 from tests.api.test_trace_requests_api import CHAIN
 from tests.databases import AGENCIES, migrated_database, sqlite_url
@@ -50,12 +52,15 @@ class Link(httpx.AsyncBaseTransport):
         self.app: FastAPI | None = None
         self.up = True
         self.posts = 0
+        self.refuse_with: int | None = None
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if not self.up or self.app is None:
             raise httpx.ConnectError("connection refused", request=request)
         if request.method == "POST" and request.url.path.endswith("/trace-exchanges"):
             self.posts += 1
+            if self.refuse_with is not None:
+                return httpx.Response(self.refuse_with, json={}, request=request)
         transport = httpx.ASGITransport(app=self.app, raise_app_exceptions=False)
         return await transport.handle_async_request(request)
 
@@ -276,6 +281,23 @@ async def test_a_request_and_its_answer_travel_between_instances(federation: Fed
     assert here["time_to_crime_days"] == responded["time_to_crime_days"] is not None
     steps = [(t["action"], t["at"], t["by"]) for t in here["history"]]
     assert steps == [(t["action"], t["at"], t["by"]) for t in responded["history"]]
+    posted = await paris.client.post(
+        f"/api/v1/trace-requests/{asked['id']}/messages",
+        json={
+            "body": "Thank you. Do you hold the dealer's sales book?",
+            "attachments": [
+                {
+                    "filename": "slide.jpg",
+                    "media_type": "image/jpeg",
+                    "size_bytes": 2048,
+                    "sha256": "ab" * 32,
+                }
+            ],
+        },
+        headers=federation.investigator,
+    )
+    assert posted.status_code == 201, posted.text
+    await paris.work()
     closed = await paris.act(federation.supervisor, here, "close")
     await paris.work()
     assert (await berlin.get(federation.officer, asked["id"]))["status"] == "closed"
@@ -286,11 +308,16 @@ async def test_a_request_and_its_answer_travel_between_instances(federation: Fed
             f"/api/v1/trace-requests/{asked['id']}/messages", headers=federation.officer
         )
     ).json()["messages"]
-    assert [m["body"] for m in thread] == ["Photos of the slide?", "Attached to the case file."]
+    assert [m["body"] for m in thread] == [
+        "Photos of the slide?",
+        "Attached to the case file.",
+        "Thank you. Do you hold the dealer's sales book?",
+    ]
+    assert thread[-1] == posted.json()  # same id, author, time and attachments
 
     # Each side's audit trail records what it sent and what it received, and verifies.
     # (Berlin records a received submission as two events: created, submitted.)
-    for instance, sent, received in ((paris, 3, 3), (berlin, 3, 4)):
+    for instance, sent, received in ((paris, 4, 3), (berlin, 3, 5)):
         events = await instance.audit_events()
         assert [e.action for e in events].count("trace_exchange.sent") == sent, instance.name
         assert sum(1 for e in events if (e.changes or {}).get("received")) == received
@@ -387,3 +414,28 @@ async def _due_now(instance: Instance) -> None:
             )
     finally:
         await engine.dispose()
+
+
+async def test_a_refused_message_is_set_aside_and_sent_again_once_fixed(
+    federation: Federation,
+) -> None:
+    paris, berlin = federation.paris, federation.berlin
+    federation.to_berlin.refuse_with = 403  # say, our key there was revoked by mistake
+    asked = await ask(federation)
+    await paris.work()
+    (troubled,) = await outbox_troubles(deps=paris.deps)
+    assert troubled.failed_at is not None and "(403)" in (troubled.message.last_error or "")
+    here = await paris.get(federation.investigator, asked["id"])
+    assert here["delivery"]["state"] == "failed" and here["status"] == "submitted"
+
+    federation.to_berlin.refuse_with = None
+    await requeue_failed(deps=paris.deps, message_id=troubled.message.id, reason="key renewed")
+    await paris.work()
+    assert (await paris.get(federation.investigator, asked["id"]))["delivery"]["state"] == (
+        "delivered"
+    )
+    assert (await berlin.get(federation.officer, asked["id"]))["status"] == "submitted"
+    requeued = [e for e in await paris.audit_events() if e.action == "outbox.requeued"]
+    assert [e.reason for e in requeued] == ["key renewed"]
+    with pytest.raises(Conflict):  # only what failed is sent again by hand
+        await requeue_failed(deps=paris.deps, message_id=troubled.message.id, reason="again")

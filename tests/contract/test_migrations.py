@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
+from uuid import UUID, uuid4
 
+import pytest
+import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.adapters.persistence.database import Database, migration_engine
-from service.adapters.persistence.schema import status, upgrade
+from service.adapters.persistence.schema import _alembic_config, status, upgrade
 from service.adapters.persistence.tables import metadata
 from tests.databases import sqlite_url
 
@@ -50,3 +56,96 @@ async def test_an_unmigrated_database_is_reported_with_the_command_to_run(tmp_pa
     after = await upgrade(url)
     assert after.is_current and after.current == after.head
     assert (await upgrade(url)).is_current  # running it again changes nothing
+
+
+async def test_rebuilding_a_table_on_sqlite_keeps_its_rows_and_every_foreign_key(
+    tmp_path: Path,
+) -> None:
+    """0008 rebuilds trace_requests on SQLite (to drop two foreign keys). A database at
+    0007 holding a request, its history and a response comes through whole, and the
+    constraints still hold afterwards."""
+    url = sqlite_url(tmp_path)
+    engine = migration_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(lambda c: command.upgrade(_alembic_config(c), "0007"))
+        async with engine.begin() as connection:
+            for table, values in _rows_at_0007().items():
+                await _insert(connection, table, values)
+    finally:
+        await engine.dispose()
+
+    assert (await upgrade(url)).is_current
+    database = sqlite3.connect(tmp_path / "tracedesk.db")
+    try:
+        database.execute("PRAGMA foreign_keys=ON")
+        for table in ("trace_requests", "trace_transitions", "trace_responses"):
+            counted = database.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - fixed names
+            assert counted.fetchone() == (1,), table
+        assert database.execute("PRAGMA foreign_key_check").fetchall() == []
+        with pytest.raises(sqlite3.IntegrityError):  # history still needs its request
+            database.execute(
+                "INSERT INTO trace_transitions VALUES (?, 9, 'close', 'responded', 'closed', "
+                "'2026-11-02 00:00:00.000000', ?, ?, NULL)",
+                (uuid4().hex, uuid4().hex, AGENCY.hex),
+            )
+        triggers = {
+            row[0]
+            for row in database.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        }
+        assert {"trace_transitions_no_update", "trace_transitions_no_delete"} <= triggers
+    finally:
+        database.close()
+
+
+AGENCY, RECOVERY, ITEM, REQUEST = uuid4(), uuid4(), uuid4(), uuid4()
+
+
+def _rows_at_0007() -> dict[str, dict[str, Any]]:
+    """One row per table, with the keys that tie them together; other columns get a
+    plain value of their type."""
+    return {
+        "agencies": {"id": AGENCY, "name": "Agency", "country": "FR"},
+        "recoveries": {"id": RECOVERY, "agency_id": AGENCY, "location_country": "FR"},
+        "recovery_items": {"id": ITEM, "recovery_id": RECOVERY},
+        "trace_requests": {
+            "id": REQUEST,
+            "requester_agency_id": AGENCY,
+            "addressee_agency_id": AGENCY,
+            "recovery_id": RECOVERY,
+            "item_id": ITEM,
+        },
+        "trace_transitions": {"request_id": REQUEST, "version": 1},
+        "trace_responses": {"request_id": REQUEST},
+    }
+
+
+async def _insert(connection: AsyncConnection, table: str, values: dict[str, Any]) -> None:
+    columns = (await connection.exec_driver_sql(f"PRAGMA table_info({table})")).all()
+    row: dict[str, Any] = {}
+    for _, name, kind, not_null, _, _ in columns:
+        if name in values:
+            value = values[name]
+            row[name] = value.hex if isinstance(value, UUID) else value
+        elif not_null:
+            row[name] = _plain(kind.upper(), name)
+    names = ", ".join(row)
+    marks = ", ".join(f":{name}" for name in row)
+    insert = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 - our own tables
+    await connection.execute(sa.text(insert), row)
+
+
+def _plain(kind: str, name: str) -> Any:
+    if kind.startswith("CHAR(32)"):
+        return uuid4().hex
+    if kind in ("INTEGER", "BOOLEAN"):
+        return 1
+    if kind in ("FLOAT", "REAL", "NUMERIC"):
+        return 0.0
+    if kind in ("DATETIME", "TIMESTAMP") or name.endswith("_at"):
+        return "2026-11-01 10:30:00.000000"
+    if kind == "DATE":
+        return "2026-11-01"
+    if kind in ("JSON", "JSONB"):
+        return "{}"
+    return "x"

@@ -99,6 +99,7 @@ def _backlog(_: str) -> Statement:
 _CLAIM = Query(_claim)
 _TROUBLES = Query(_troubles)
 _BY_KEY = Query(_by_key)
+_ENTRY = Query(lambda _: sa.select(_O).where(_O.c.id == sa.bindparam("id", type_=sa.Uuid())))
 _BACKLOG = Query(_backlog)
 
 
@@ -186,6 +187,21 @@ class SqlOutbox:
     async def by_key(self, ordering_key: str) -> list[OutboxEntry]:
         rows = await (await self._connect()).fetch(_BY_KEY, key=ordering_key)
         return [_entry(row) for row in rows]
+
+    async def entry(self, message_id: UUID) -> OutboxEntry | None:
+        rows = await (await self._connect()).fetch(_ENTRY, id=message_id)
+        return _entry(rows[0]) if rows else None
+
+    def requeue(self, message_id: UUID, *, at: datetime) -> None:
+        self._stage(
+            [
+                UpdateRow(
+                    _O,
+                    key={"id": message_id},
+                    values={"failed_at": None, "attempts": 0, "available_at": at},
+                )
+            ]
+        )
 
     async def backlog(self) -> list[OutboxBacklog]:
         connection = await self._connect()

@@ -37,7 +37,7 @@ class SqlReceivedExchanges:
                         {
                             "message_id": received.message_id,
                             "request_id": received.request_id,
-                            "action": received.action.value,
+                            "action": received.step,
                             "peer": received.peer,
                             "sender_agency_id": received.sender_agency_id,
                             "received_at": received.received_at,

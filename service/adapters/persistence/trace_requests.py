@@ -231,6 +231,11 @@ def _thread(_: str, after: bool) -> Statement:
 
 
 _THREAD = QueryShapes(_thread)
+_THREAD_MESSAGE = Query(
+    lambda _: sa.select(tables.trace_messages).where(
+        tables.trace_messages.c.id == sa.bindparam("id", type_=sa.Uuid())
+    )
+)
 
 
 class SqlTraceThread:
@@ -240,6 +245,10 @@ class SqlTraceThread:
 
     def add(self, message: TraceMessage) -> None:
         self._stage([InsertRows(tables.trace_messages, [message_values(message)])])
+
+    async def get(self, message_id: UUID) -> TraceMessage | None:
+        rows = await (await self._connect()).fetch(_THREAD_MESSAGE, id=message_id)
+        return message_from_row(rows[0]) if rows else None
 
     async def messages(
         self, request_id: UUID, *, after: MessageCursor | None, limit: int

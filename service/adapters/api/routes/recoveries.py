@@ -16,6 +16,7 @@ from service.adapters.api.schemas.recoveries import (
     RecoveryPage,
     RecoveryPublic,
     RecoveryUpdate,
+    RegistryAlertOut,
     recovery_public,
     recovery_summary,
 )
@@ -29,6 +30,7 @@ from service.recoveries import (
     list_recoveries,
     record_recovery,
 )
+from service.registry_checks import current_alerts
 
 router = APIRouter(prefix="/api/v1/recoveries", tags=["recoveries"])
 
@@ -58,10 +60,23 @@ async def create_recovery(
 async def read_recovery(
     recovery_id: UUID, deps: Deps, actor: CurrentActor, response: Response
 ) -> RecoveryPublic:
-    """A recovery with its items and the history of its corrections."""
+    """A recovery with its items, the history of its corrections, and the registry hits
+    that raise an alert on it."""
     recovery = await get_recovery(deps=deps, actor=actor, recovery_id=recovery_id)
     response.headers["ETag"] = etag(recovery)
-    return recovery_public(recovery)
+    public = recovery_public(recovery)
+    public.registry_alerts = [
+        RegistryAlertOut(
+            item_id=hit.item_id,
+            registry=hit.registry,
+            reference=hit.reference,
+            status=hit.status.value,
+            match_kind=hit.match_kind.value,
+            confidence=hit.confidence,
+        )
+        for hit in await current_alerts(deps=deps, recovery=recovery)
+    ]
+    return public
 
 
 @router.patch(

@@ -299,9 +299,23 @@ class RecoverySummary(BaseModel):
     reference_version: str = Field(description="Version of the make/calibre reference table")
 
 
+class RegistryAlertOut(BaseModel):
+    item_id: UUID
+    registry: str
+    reference: str
+    status: str = Field(description="lost, stolen, smuggled or trafficked")
+    match_kind: str
+    confidence: float
+
+
 class RecoveryPublic(RecoverySummary):
     corrections: list[CorrectionOut] = Field(
         description="Every correction, oldest first, with the raw values it replaced"
+    )
+    registry_alerts: list[RegistryAlertOut] = Field(
+        default_factory=list,
+        description="Current registry hits saying the weapon should not be where it was "
+        "found (details at /recoveries/{id}/registry-hits)",
     )
 
 
