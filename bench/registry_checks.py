@@ -29,7 +29,7 @@ import asyncpg
 
 from bench.support import RESULTS, dsn, recreate_database, sqlalchemy_url
 from service import accounts
-from service.adapters.bootstrap import build_dependencies, open_database, outbox_worker
+from service.adapters.bootstrap import build_dependencies, open_database
 from service.adapters.logging import configure_logging
 from service.adapters.persistence.schema import upgrade
 from service.adapters.reference_catalogue import packaged_catalogue
@@ -41,7 +41,9 @@ from service.domain.items import FirearmReport
 from service.domain.matching import SerialQuery
 from service.domain.recovery import Circumstances
 from service.domain.registry import RegistryRecord, RegistryRecordReport, RegistryStatus
+from service.outbox_worker import OutboxWorker
 from service.recoveries import RecordRecovery, record_recovery
+from service.registry_checks import RegistryCheckHandler
 
 DATABASE = "tracedesk_bench_registry_checks"
 REGISTRY = "iarms-bench"
@@ -148,7 +150,8 @@ async def run(record_count: int, recovery_count: int) -> dict[str, float]:
             hits_searched += len(await registry.search(query))
         bare = time.perf_counter() - started
 
-        worker = outbox_worker(deps)
+        # Registry checks only: recording also asks for network linking, measured apart.
+        worker = OutboxWorker(deps, [RegistryCheckHandler(deps)])
         started = time.perf_counter()
         while await worker.run_once():
             pass
@@ -158,7 +161,9 @@ async def run(record_count: int, recovery_count: int) -> dict[str, float]:
 
     connection = await asyncpg.connect(dsn(DATABASE))
     try:
-        left = await connection.fetchval("SELECT count(*) FROM outbox WHERE done_at IS NULL")
+        left = await connection.fetchval(
+            "SELECT count(*) FROM outbox WHERE done_at IS NULL AND topic = 'registry.check'"
+        )
         hits = await connection.fetchval("SELECT count(*) FROM registry_hits")
         with_hits = await connection.fetchval(
             "SELECT count(DISTINCT recovery_id) FROM registry_hits"

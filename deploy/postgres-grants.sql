@@ -32,3 +32,6 @@ GRANT SELECT, INSERT, DELETE ON registry_keys TO tracedesk_app;
 GRANT SELECT, INSERT, UPDATE ON outbox, registry_hits TO tracedesk_app;
 -- Messages taken from peers: remembered, so a second delivery changes nothing; kept.
 GRANT SELECT, INSERT ON received_exchanges TO tracedesk_app;
+-- Case networks: nodes and links are added and updated (membership moves, decisions are
+-- recorded), never deleted; network sizes are kept current.
+GRANT SELECT, INSERT, UPDATE ON network_nodes, network_links, networks TO tracedesk_app;

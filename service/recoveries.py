@@ -16,6 +16,7 @@ from service.domain.geography import LocationReport
 from service.domain.items import ItemReport
 from service.domain.ports import RecoveryCursor, RecoveryFilter, RecoveryPage
 from service.domain.recovery import Circumstances, Recovery, RecoveryCorrection
+from service.network_linking import network_link_message
 from service.registry_checks import registry_check_messages
 
 MAX_PAGE_SIZE = 200
@@ -64,6 +65,7 @@ async def record_recovery(*, deps: Dependencies, actor: Actor, command: RecordRe
         uow.recoveries.add(recovery)
         for check in registry_check_messages(deps, recovery):
             uow.outbox.add(check)
+        uow.outbox.add(network_link_message(deps, recovery.id))
         uow.audit.append(
             audit_event(
                 deps,
@@ -129,6 +131,7 @@ async def correct_recovery(
             uow.recoveries.save(recovery)
             for check in registry_check_messages(deps, recovery):
                 uow.outbox.add(check)
+            uow.outbox.add(network_link_message(deps, recovery.id))
             uow.audit.append(
                 audit_event(
                     deps,

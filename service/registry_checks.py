@@ -24,6 +24,7 @@ from service.domain.ports import UnitOfWork
 from service.domain.recovery import Recovery
 from service.domain.registry import FirearmRegistry, RegistryMatch, RegistryUnavailable
 from service.domain.registry_hits import RegistryHit, reconcile
+from service.network_linking import network_link_message
 
 log = structlog.get_logger("tracedesk.registries")
 
@@ -109,6 +110,8 @@ class RegistryCheckHandler:
             uow.registry_hits.add(hit)
         for hit in (*outcome.updated, *outcome.cleared):
             uow.registry_hits.update(hit)
+        # A hit found or cleared links or unlinks the recovery and the registry's record.
+        uow.outbox.add(network_link_message(deps, recovery.id))
         uow.audit.append(
             audit_event(
                 deps,

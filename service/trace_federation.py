@@ -38,6 +38,7 @@ from service.domain.ports import UnitOfWork
 from service.domain.trace_request import TraceRequest, TraceResponse
 from service.domain.trace_thread import TraceMessage
 from service.domain.trace_workflow import STEPS, TraceAction, TraceStatus
+from service.network_linking import network_link_message
 from service.trace_events import (
     as_requested,
     response_event,
@@ -268,6 +269,8 @@ async def _received_step(
     step = apply_exchange(request, exchange)
     uow.trace_requests.save(request)
     if isinstance(step, TraceResponse):
+        if step.chain_of_custody:  # links the requester's recovery to its parties
+            uow.outbox.add(network_link_message(deps, request.item.recovery_id))
         return request, [response_event(deps, actor, request, step)]
     if step.action in (TraceAction.REQUEST_INFO, TraceAction.PROVIDE_INFO):
         uow.trace_thread.add(

@@ -33,6 +33,7 @@ from service.domain.trace_request import (
 )
 from service.domain.trace_thread import AttachmentReport, TraceMessage
 from service.domain.trace_workflow import STEPS, Side, TraceAction, allowed_actions
+from service.network_linking import network_link_message
 from service.trace_events import (
     as_requested,
     response_event,
@@ -243,8 +244,16 @@ async def act_on_trace_request(
             uow.trace_thread.add(message)
         uow.audit.append(event)
         await send_steps(deps, uow, request, [request.version])
+        if isinstance(command, Respond) and await _requested_here(uow, request):
+            # The chain of custody links the recovery to its parties.
+            uow.outbox.add(network_link_message(deps, request.item.recovery_id))
         await uow.commit()
     return request
+
+
+async def _requested_here(uow: UnitOfWork, request: TraceRequest) -> bool:
+    requester = await uow.agencies.get(request.requester_agency_id)
+    return requester is not None and requester.peer is None
 
 
 def _apply(

@@ -33,6 +33,7 @@ from service.adapters.settings import Settings, VerificationKey
 from service.adapters.tokens import JoseTokenService, TokenKey
 from service.dependencies import Dependencies
 from service.domain.identity import SecurityPolicy
+from service.network_linking import NetworkLinkHandler
 from service.outbox_worker import OutboxHandler, OutboxWorker
 from service.registry_checks import RegistryCheckHandler
 from service.trace_federation import TraceDeliveryHandler
@@ -143,7 +144,7 @@ def batch_read_records(deps: Dependencies) -> tuple[Dependencies, BatchingReadRe
 
 def outbox_worker(deps: Dependencies) -> OutboxWorker:
     """The worker for every outbox topic this instance handles."""
-    handlers: list[OutboxHandler] = [RegistryCheckHandler(deps)]
+    handlers: list[OutboxHandler] = [RegistryCheckHandler(deps), NetworkLinkHandler(deps)]
     if deps.trace_channel is not None:
         handlers.append(TraceDeliveryHandler(deps, deps.trace_channel))
     return OutboxWorker(deps, handlers)

@@ -126,6 +126,16 @@ def _parser() -> argparse.ArgumentParser:
     outbox = commands.add_parser("outbox", help="work waiting to be done").add_subparsers(
         title="actions"
     )
+    networks = commands.add_parser("networks", help="case networks").add_subparsers(
+        dest="networks_command", required=True
+    )
+    rebuild = networks.add_parser(
+        "rebuild", help="link every recovery again (after a rule changed); idempotent"
+    )
+    rebuild.add_argument(
+        "--wait", action="store_true", help="link here, until done, instead of by the worker"
+    )
+    rebuild.set_defaults(run=_networks_rebuild)
     troubles = outbox.add_parser("troubles", help="messages that failed, with why")
     troubles.add_argument("--limit", type=int, default=50)
     troubles.set_defaults(run=_outbox_troubles)
@@ -480,6 +490,24 @@ def _outbox_status(_: argparse.Namespace, settings: Settings) -> int:
     if not backlog:
         print("nothing waiting")
     return 1 if any(entry.failed for entry in backlog) else 0
+
+
+def _networks_rebuild(arguments: argparse.Namespace, settings: Settings) -> int:
+    from service.network_linking import NetworkLinkHandler, request_rebuild
+    from service.outbox_worker import OutboxWorker
+
+    async def rebuild(deps: Dependencies) -> int:
+        asked = await request_rebuild(deps)
+        if arguments.wait:
+            worker = OutboxWorker(deps, [NetworkLinkHandler(deps)])
+            while await worker.run_once():
+                pass
+        return asked
+
+    asked = _with_database(settings, rebuild)
+    done = "linked" if arguments.wait else "queued for linking"
+    print(f"{asked} recoveries {done}", file=sys.stderr)
+    return 0
 
 
 def _outbox_troubles(arguments: argparse.Namespace, settings: Settings) -> int:

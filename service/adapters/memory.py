@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Self
@@ -22,6 +22,7 @@ from service.domain.federation import ReceivedExchange
 from service.domain.identity import Agency, ApiKey, RefreshToken, ServiceAccount, User
 from service.domain.items import Item
 from service.domain.matching import SerialQuery, StoredIdentifier, match_kind
+from service.domain.networks import Link, LinkKind, Node, NodeRef
 from service.domain.outbox import OutboxEntry, OutboxMessage
 from service.domain.ports import (
     AuditFilter,
@@ -29,6 +30,8 @@ from service.domain.ports import (
     CandidateBatch,
     MessageCursor,
     MessagePage,
+    NetworkProfile,
+    NetworkSummary,
     OutboxBacklog,
     RecoveryCursor,
     RecoveryFilter,
@@ -67,6 +70,10 @@ class InMemoryStore:
         self.outbox: dict[UUID, _Queued] = {}
         self.registry_hits: dict[UUID, RegistryHit] = {}
         self.received_exchanges: dict[UUID, ReceivedExchange] = {}
+        self.network_nodes: dict[UUID, Node] = {}
+        self.network_links: dict[UUID, Link] = {}
+        # network id -> (size, created at, grown or shrunk at)
+        self.networks: dict[UUID, tuple[int, datetime, datetime]] = {}
 
 
 def _detached(recovery: Recovery) -> Recovery:
@@ -94,6 +101,9 @@ class InMemoryRecoveryRepository:
 
     def save(self, recovery: Recovery) -> None:
         self.staged_changed[recovery.id] = (self._loaded_versions[recovery.id], recovery)
+
+    async def ids_after(self, after: UUID | None, *, limit: int) -> list[UUID]:
+        return sorted(i for i in self._store.recoveries if after is None or i > after)[:limit]
 
     async def get_many(self, recovery_ids: Sequence[UUID]) -> list[Recovery]:
         found = [self._store.recoveries.get(i) for i in recovery_ids]
@@ -153,10 +163,12 @@ class InMemorySerialIndex:
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
 
-    async def candidates(self, query: SerialQuery, *, agency_id: UUID, cap: int) -> CandidateBatch:
+    async def candidates(
+        self, query: SerialQuery, *, agency_id: UUID | None, cap: int
+    ) -> CandidateBatch:
         found: list[StoredIdentifier] = []
         for recovery in self._store.recoveries.values():
-            if recovery.agency_id != agency_id:
+            if agency_id is not None and recovery.agency_id != agency_id:
                 continue
             for candidate in stored_identifiers(recovery):
                 if match_kind(query.identifier, candidate.identifier) is not None:
@@ -391,6 +403,12 @@ class InMemoryTraceRequestRepository:
         self.staged_new: list[TraceRequest] = []
         self.staged_changed: dict[UUID, tuple[int, TraceRequest]] = {}
         self._loaded_versions: dict[UUID, int] = {}
+
+    async def ids_for_recovery(self, recovery_id: UUID) -> list[UUID]:
+        found = [
+            r for r in self._store.trace_requests.values() if r.item.recovery_id == recovery_id
+        ]
+        return [r.id for r in sorted(found, key=lambda r: (r.created_at, r.id))]
 
     async def get(self, request_id: UUID) -> TraceRequest | None:
         found = self._store.trace_requests.get(request_id)
@@ -671,6 +689,115 @@ class InMemoryReceivedExchanges:
         self._staged.append(keep)
 
 
+class InMemoryNetworkGraph:
+    def __init__(self, store: InMemoryStore, staged: list[Callable[[], None]]) -> None:
+        self._store = store
+        self._staged = staged
+
+    async def nodes(self, refs: Sequence[NodeRef]) -> dict[NodeRef, Node]:
+        wanted = set(refs)
+        return {n.ref: n for n in self._store.network_nodes.values() if n.ref in wanted}
+
+    async def nodes_by_id(self, node_ids: Collection[UUID]) -> dict[UUID, Node]:
+        return {i: self._store.network_nodes[i] for i in node_ids if i in self._store.network_nodes}
+
+    def add_node(self, node: Node) -> None:
+        self._staged.append(lambda: self._store.network_nodes.__setitem__(node.id, node))
+
+    async def links_touching(
+        self,
+        node_ids: Collection[UUID],
+        *,
+        standing_only: bool = False,
+        min_confidence: float = 0.0,
+        kinds: Collection[LinkKind] | None = None,
+    ) -> list[Link]:
+        ends = set(node_ids)
+        return sorted(
+            (
+                link
+                for link in self._store.network_links.values()
+                if (link.source_id in ends or link.target_id in ends)
+                and (link.standing or not standing_only)
+                and link.confidence >= min_confidence
+                and (kinds is None or link.kind in kinds)
+            ),
+            key=lambda link: link.id,
+        )
+
+    async def link(self, link_id: UUID) -> Link | None:
+        return self._store.network_links.get(link_id)
+
+    def add_link(self, link: Link) -> None:
+        def keep() -> None:
+            if any(other.key == link.key for other in self._store.network_links.values()):
+                raise Conflict(f"a {link.kind.value} link between these nodes exists already")
+            self._store.network_links[link.id] = link
+
+        self._staged.append(keep)
+
+    def update_link(self, link: Link) -> None:
+        self._staged.append(lambda: self._store.network_links.__setitem__(link.id, link))
+
+    async def network_sizes(self, network_ids: Collection[UUID]) -> dict[UUID, int]:
+        return {i: self._store.networks[i][0] for i in network_ids if i in self._store.networks}
+
+    def save_network(self, network_id: UUID, *, size: int, at: datetime, new: bool) -> None:
+        def save() -> None:
+            _, created, _ = self._store.networks.get(network_id, (0, at, at))
+            self._store.networks[network_id] = (size, created, at)
+
+        self._staged.append(save)
+
+    def relabel(self, from_network: UUID, to_network: UUID) -> None:
+        def move() -> None:
+            for node in list(self._store.network_nodes.values()):
+                if node.network_id == from_network:
+                    self._store.network_nodes[node.id] = dataclasses.replace(
+                        node, network_id=to_network
+                    )
+
+        self._staged.append(move)
+
+    def move(self, node_ids: Collection[UUID], to_network: UUID) -> None:
+        moving = set(node_ids)
+
+        def move() -> None:
+            for node_id in moving:
+                node = self._store.network_nodes[node_id]
+                self._store.network_nodes[node_id] = dataclasses.replace(
+                    node, network_id=to_network
+                )
+
+        self._staged.append(move)
+
+    async def networks_of_agency(
+        self, agency_id: UUID, *, order: str, limit: int
+    ) -> list[NetworkSummary]:
+        ids = {n.network_id for n in self._store.network_nodes.values() if n.agency_id == agency_id}
+        found = [
+            NetworkSummary(i, *self._store.networks[i])
+            for i in ids
+            if self._store.networks[i][0] > 1
+        ]
+        if order == "grown":
+            found.sort(key=lambda n: (n.grown_at, n.id), reverse=True)
+        else:
+            found.sort(key=lambda n: (-n.size, n.id))
+        return found[:limit]
+
+    async def network_profile(self, network_id: UUID) -> NetworkProfile:
+        members = [n for n in self._store.network_nodes.values() if n.network_id == network_id]
+        by_agency = Counter(n.agency_id for n in members)
+        times = [n.occurred_at for n in members if n.occurred_at is not None]
+        return NetworkProfile(
+            nodes_by_agency=dict(by_agency),
+            countries=tuple(sorted({n.country for n in members if n.country})),
+            first_at=min(times, default=None),
+            last_at=max(times, default=None),
+        )
+
+
 class InMemoryUnitOfWork:
     recoveries: InMemoryRecoveryRepository
     serials: InMemorySerialIndex
@@ -688,6 +815,7 @@ class InMemoryUnitOfWork:
     outbox: InMemoryOutbox
     registry_hits: InMemoryRegistryHits
     received_exchanges: InMemoryReceivedExchanges
+    networks: InMemoryNetworkGraph
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -711,6 +839,7 @@ class InMemoryUnitOfWork:
         self.outbox = InMemoryOutbox(self._store, self._staged_changes)
         self.registry_hits = InMemoryRegistryHits(self._store, self._staged_changes)
         self.received_exchanges = InMemoryReceivedExchanges(self._store, self._staged_changes)
+        self.networks = InMemoryNetworkGraph(self._store, self._staged_changes)
         return self
 
     async def __aexit__(

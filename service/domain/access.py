@@ -50,6 +50,8 @@ class Action(StrEnum):
     REGISTRY_SEARCH = "registry.search"
     # Taking trace-request steps another tracedesk instance sends for its agencies.
     FEDERATION_EXCHANGE = "federation.exchange"
+    NETWORK_READ = "network.read"
+    NETWORK_DECIDE = "network.decide"  # confirm or reject a link
 
 
 class Scope(StrEnum):
@@ -78,6 +80,8 @@ _ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
             Action.TRACE_REQUEST,
             Action.TRACE_MESSAGE,
             Action.REGISTRY_SEARCH,
+            Action.NETWORK_READ,
+            Action.NETWORK_DECIDE,
         }
     ),
     # Tracing officers answer requests about records their agency holds, so they search
@@ -107,6 +111,8 @@ _ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
             Action.TRACE_MESSAGE,
             Action.TRACE_STATISTICS,
             Action.REGISTRY_SEARCH,
+            Action.NETWORK_READ,
+            Action.NETWORK_DECIDE,
         }
     ),
     Role.AUDITOR: frozenset({Action.REFERENCE_READ, Action.AUDIT_READ, Action.AUDIT_VERIFY}),

@@ -17,6 +17,7 @@ from uuid import UUID
 
 REGISTRY_CHECK: Final = "registry.check"
 TRACE_DELIVERY: Final = "trace.deliver"
+NETWORK_LINK: Final = "network.link"
 
 
 @dataclass(frozen=True, slots=True)

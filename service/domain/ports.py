@@ -4,7 +4,7 @@ of the same contract."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -18,6 +18,7 @@ from service.domain.federation import ReceivedExchange
 from service.domain.identity import Agency, ApiKey, RefreshToken, ServiceAccount, User
 from service.domain.items import ItemKind
 from service.domain.matching import SerialQuery, StoredIdentifier
+from service.domain.networks import Link, LinkKind, Node, NodeRef
 from service.domain.outbox import OutboxEntry, OutboxMessage
 from service.domain.recovery import Recovery
 from service.domain.registry import RegistryRecord
@@ -99,6 +100,10 @@ class RecoveryRepository(Protocol):
         limit: int,
     ) -> RecoveryPage: ...
 
+    async def ids_after(self, after: UUID | None, *, limit: int) -> list[UUID]:
+        """Every recovery's id, of every agency, in id order: for a rebuild."""
+        ...
+
     async def get_many(self, recovery_ids: Sequence[UUID]) -> list[Recovery]:
         """Several recoveries at once, without their correction history; missing ids
         are left out."""
@@ -136,6 +141,10 @@ class TraceRequestPage:
 
 
 class TraceRequestRepository(Protocol):
+    async def ids_for_recovery(self, recovery_id: UUID) -> list[UUID]:
+        """The requests made about a recovery's items, oldest first."""
+        ...
+
     async def get(self, request_id: UUID) -> TraceRequest | None:
         """The request with its whole history."""
         ...
@@ -251,6 +260,74 @@ class OutboxBacklog:
     oldest_waiting: datetime | None
 
 
+class NetworkGraph(Protocol):
+    """The case networks' nodes, links and network memberships. Reads see what is
+    committed; writes are staged and applied, in order, with the unit of work."""
+
+    async def nodes(self, refs: Sequence[NodeRef]) -> dict[NodeRef, Node]: ...
+
+    async def nodes_by_id(self, node_ids: Collection[UUID]) -> dict[UUID, Node]: ...
+
+    def add_node(self, node: Node) -> None: ...
+
+    async def links_touching(
+        self,
+        node_ids: Collection[UUID],
+        *,
+        standing_only: bool = False,
+        min_confidence: float = 0.0,
+        kinds: Collection[LinkKind] | None = None,
+    ) -> list[Link]:
+        """Links with an end among these nodes."""
+        ...
+
+    async def link(self, link_id: UUID) -> Link | None: ...
+
+    def add_link(self, link: Link) -> None: ...
+
+    def update_link(self, link: Link) -> None:
+        """Stage a link's new status (and decision), confidence or evidence."""
+
+    async def network_sizes(self, network_ids: Collection[UUID]) -> dict[UUID, int]: ...
+
+    def save_network(self, network_id: UUID, *, size: int, at: datetime, new: bool) -> None:
+        """Stage a network's size, grown or shrunk at `at` (or created, when `new`)."""
+
+    def relabel(self, from_network: UUID, to_network: UUID) -> None:
+        """Stage moving every node of one network into another (a merge)."""
+
+    def move(self, node_ids: Collection[UUID], to_network: UUID) -> None:
+        """Stage moving some nodes into a network (a split)."""
+
+    async def networks_of_agency(
+        self, agency_id: UUID, *, order: str, limit: int
+    ) -> list[NetworkSummary]:
+        """Networks with a node of the agency, largest (`size`) or latest grown
+        (`grown`) first, leaving out networks of one node."""
+        ...
+
+    async def network_profile(self, network_id: UUID) -> NetworkProfile: ...
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkSummary:
+    id: UUID
+    size: int
+    created_at: datetime
+    grown_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkProfile:
+    """Who and where a network spans: node counts per agency (None: shared reference
+    data such as registry records), countries, and the time span of its recoveries."""
+
+    nodes_by_agency: Mapping[UUID | None, int]
+    countries: tuple[str, ...]
+    first_at: datetime | None
+    last_at: datetime | None
+
+
 class ReceivedExchanges(Protocol):
     """The exchange messages taken from peers, by message id."""
 
@@ -271,9 +348,12 @@ class RegistryHits(Protocol):
 
 
 class SerialIndex(Protocol):
-    async def candidates(self, query: SerialQuery, *, agency_id: UUID, cap: int) -> CandidateBatch:
-        """Stored readings of the agency that may match: a superset of the matches,
-        found through the query's keys; the domain decides which really match."""
+    async def candidates(
+        self, query: SerialQuery, *, agency_id: UUID | None, cap: int
+    ) -> CandidateBatch:
+        """Stored readings of the agency (None: of every agency, for linking) that may
+        match: a superset of the matches, found through the query's keys; the domain
+        decides which really match."""
         ...
 
 
@@ -509,6 +589,9 @@ class UnitOfWork(Protocol):
 
     @property
     def received_exchanges(self) -> ReceivedExchanges: ...
+
+    @property
+    def networks(self) -> NetworkGraph: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -17,8 +17,10 @@ import httpx
 import pytest
 
 from service import accounts
+from service.adapters.bootstrap import outbox_worker
 from service.dependencies import Dependencies
 from service.domain.access import Action, Actor, ActorKind, Role
+from service.domain.networks import LinkKind, recovery_ref
 from service.domain.trace_workflow import Side, TraceStatus
 from service.recoveries import record_recovery
 from service.trace_requests import (
@@ -56,6 +58,9 @@ class Fixture:
     foreign_recovery_id: str = ""
     version: dict[str, int] = field(default_factory=dict)
     peer_agency_id: UUID | None = None
+    # A link of agency A's recovery, and one of agency B's.
+    link_id: str = ""
+    foreign_link_id: str = ""
     # A service account of an agency hosted on a peer, with the federation scope.
     peer_token: str = ""
 
@@ -175,6 +180,29 @@ async def _trace_list(f: Fixture, foreign: bool, role: Role | None) -> dict[str,
 
 def _static(request: dict[str, Any]) -> Build:
     return fixed(lambda f, _: request)
+
+
+async def _manual_link(f: Fixture, foreign: bool, role: Role | None) -> dict[str, Any]:
+    """A fresh pair of the agency's recoveries, linked into their networks, each time."""
+    owner = await f.api.login("matrix.owner")
+    pair = [(await f.api.record(owner, case_reference=f"M-{new_id()}")).json() for _ in "ab"]
+    worker = outbox_worker(f.api.deps)
+    while await worker.run_once():
+        pass
+    return {
+        "url": "/api/v1/network-links",
+        "json": {
+            "kind": "manual",
+            "from_recovery_id": pair[0]["id"],
+            "to_recovery_id": pair[1]["id"],
+            "rationale": "matrix",
+        },
+    }
+
+
+def _link_path(f: Fixture, foreign: bool, decision: str, body: Any) -> dict[str, Any]:
+    link = f.foreign_link_id if foreign else f.link_id
+    return {"url": f"/api/v1/network-links/{link}/{decision}", "json": body}
 
 
 # Actions no role holds: only integrations, through a scope. The matrix checks them with
@@ -313,6 +341,33 @@ REQUESTS: dict[tuple[str, str], Example] = {
         _recovery_path("/api/v1/recoveries/{recovery_id}/registry-hits"), owned="recovery_id"
     ),
     ("POST", "/api/v1/federation/trace-exchanges"): Example(fixed(_submission)),
+    ("GET", "/api/v1/recoveries/{recovery_id}/network"): Example(
+        _recovery_path("/api/v1/recoveries/{recovery_id}/network"), owned="recovery_id"
+    ),
+    ("GET", "/api/v1/networks"): Example(_static({"url": "/api/v1/networks"})),
+    ("POST", "/api/v1/network-links"): Example(_manual_link),
+    ("GET", "/api/v1/recoveries/{recovery_id}/network/export"): Example(
+        _recovery_path("/api/v1/recoveries/{recovery_id}/network/export"), owned="recovery_id"
+    ),
+    ("GET", "/api/v1/networks/path"): Example(
+        fixed(
+            lambda f, foreign: {
+                "url": "/api/v1/networks/path",
+                "params": {
+                    "from": f.recovery_id,
+                    "to": f.foreign_recovery_id if foreign else f.recovery_id,
+                },
+            }
+        ),
+        owned="to",
+    ),
+    ("POST", "/api/v1/network-links/{link_id}/confirm"): Example(
+        fixed(lambda f, foreign: _link_path(f, foreign, "confirm", None)), owned="link_id"
+    ),
+    ("POST", "/api/v1/network-links/{link_id}/reject"): Example(
+        fixed(lambda f, foreign: _link_path(f, foreign, "reject", {"reason": "matrix"})),
+        owned="link_id",
+    ),
 }
 
 
@@ -419,8 +474,22 @@ async def _arrange(api: Api) -> Fixture:
             "client_secret": key.secret,
         },
     )
+    worker = outbox_worker(api.deps)
+    while await worker.run_once():  # link the recoveries into their networks
+        pass
+    links = {}
+    async with api.deps.unit_of_work() as uow:
+        for recovery in (created["id"], foreign_created["id"]):
+            ref = recovery_ref(UUID(recovery))
+            node = (await uow.networks.nodes([ref]))[ref]
+            # Its case link touches only its own agency's nodes (the two recoveries, with
+            # the same serial, are also linked to each other across agencies).
+            (link,) = await uow.networks.links_touching([node.id], kinds=[LinkKind.SAME_CASE])
+            links[recovery] = str(link.id)
     return Fixture(
         api=api,
+        link_id=links[created["id"]],
+        foreign_link_id=links[foreign_created["id"]],
         recovery_id=created["id"],
         item_id=created["items"][0]["id"],
         foreign_recovery_id=foreign_created["id"],

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from service.domain.errors import (
+    Conflict,
     FieldProblem,
     Forbidden,
     IllegalTransition,
@@ -111,6 +112,13 @@ PROBLEM_TYPES: Final = {
             "The action is not possible in the current state",
             "The workflow does not allow this action now. `current_status` is the state "
             "the resource is in and `allowed_actions` the actions the workflow allows from it.",
+        ),
+        ProblemType(
+            "conflict",
+            409,
+            "This contradicts what is stored",
+            "The request would create what exists already (a name, a link, a message "
+            "received before under another id). `detail` says what.",
         ),
         ProblemType(
             "too-many-attempts",
@@ -310,6 +318,10 @@ def install_problem_handlers(app: FastAPI, *, union_tags: frozenset[str] = froze
             detail=str(error),
             extensions={"current_status": error.status, "allowed_actions": list(error.allowed)},
         )
+
+    @app.exception_handler(Conflict)
+    async def conflict(request: Request, error: Conflict) -> Response:
+        return problem_response(request, "conflict", detail=str(error))
 
     @app.exception_handler(StaleVersion)
     async def stale(request: Request, error: StaleVersion) -> Response:

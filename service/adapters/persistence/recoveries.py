@@ -89,6 +89,14 @@ def _recoveries_by_ids(dialect: str) -> Statement:
 
 _RECOVERY = Query(_recovery_by_id)
 _RECOVERIES = Query(_recoveries_by_ids)
+_IDS_AFTER = Query(
+    lambda _: (
+        sa.select(tables.recoveries.c.id)
+        .where(tables.recoveries.c.id > sa.bindparam("after", type_=sa.Uuid()))
+        .order_by(tables.recoveries.c.id)
+        .limit(sa.bindparam("limit", type_=sa.Integer()))
+    )
+)
 _CORRECTIONS = Query(_corrections_up_to)
 
 # The filters of the list, by parameter name; a page query exists per set present.
@@ -174,6 +182,12 @@ class SqlRecoveryRepository:
         # mutated in place, by a correction, so a shallow copy stays as loaded.
         self._loaded[recovery_id] = dataclasses.replace(recovery, events=[])
         return recovery
+
+    async def ids_after(self, after: UUID | None, *, limit: int) -> list[UUID]:
+        rows = await (await self._connect()).fetch(
+            _IDS_AFTER, after=after or UUID(int=0), limit=limit
+        )
+        return [row["id"] for row in rows]
 
     async def get_many(self, recovery_ids: Sequence[UUID]) -> list[Recovery]:
         if not recovery_ids:

@@ -83,7 +83,9 @@ def _candidates(dialect: str, shape: frozenset[str]) -> Statement:
             .join(items, items.c.id == ident.c.item_id)
             .join(recoveries, recoveries.c.id == ident.c.recovery_id)
         )
-        .where(ident.c.agency_id == sa.bindparam("agency_id"))
+        .where(
+            ident.c.agency_id == sa.bindparam("agency_id") if "agency_id" in shape else sa.true()
+        )
         .order_by(best.c.priority, ident.c.item_id, ident.c.role)
         .limit(sa.bindparam("limit", type_=sa.Integer()))
     )
@@ -118,16 +120,18 @@ class SqlSerialIndex:
     def __init__(self, connect: Connect) -> None:
         self._connect = connect
 
-    async def candidates(self, query: SerialQuery, *, agency_id: UUID, cap: int) -> CandidateBatch:
+    async def candidates(
+        self, query: SerialQuery, *, agency_id: UUID | None, cap: int
+    ) -> CandidateBatch:
         parameters = candidate_parameters(query)
         if not parameters:
             return CandidateBatch(candidates=[], truncated=False)
+        if agency_id is not None:
+            parameters["agency_id"] = agency_id
         shape = frozenset(parameters) - {"following"}
         parameters.pop("edit_keys", None)
         connection = await self._connect()
-        rows = await connection.fetch(
-            _CANDIDATES[shape], agency_id=agency_id, limit=cap + 1, **parameters
-        )
+        rows = await connection.fetch(_CANDIDATES[shape], limit=cap + 1, **parameters)
         found = [_candidate(row) for row in rows[:cap]]
         return CandidateBatch(candidates=found, truncated=len(rows) > cap)
 

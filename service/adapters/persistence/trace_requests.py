@@ -57,6 +57,13 @@ def _history(table: sa.Table, order: str) -> Query:
 
 
 _REQUEST = Query(_by_id)
+_FOR_RECOVERY = Query(
+    lambda _: (
+        sa.select(tables.trace_requests.c.id)
+        .where(tables.trace_requests.c.recovery_id == sa.bindparam("recovery_id", type_=sa.Uuid()))
+        .order_by(tables.trace_requests.c.created_at, tables.trace_requests.c.id)
+    )
+)
 _TRANSITIONS = _history(tables.trace_transitions, "version")
 _RESPONSES = _history(tables.trace_responses, "number")
 
@@ -127,6 +134,10 @@ class SqlTraceRequestRepository:
         self._connect = connect
         self._stage = stage
         self._loaded: dict[UUID, TraceRequest] = {}
+
+    async def ids_for_recovery(self, recovery_id: UUID) -> list[UUID]:
+        rows = await (await self._connect()).fetch(_FOR_RECOVERY, recovery_id=recovery_id)
+        return [row["id"] for row in rows]
 
     async def get(self, request_id: UUID) -> TraceRequest | None:
         connection = await self._connect()

@@ -17,6 +17,7 @@ from service.adapters.persistence.credentials import (
     SqlSignInAttempts,
 )
 from service.adapters.persistence.database import Database, SqlConnection
+from service.adapters.persistence.networks import SqlNetworkGraph
 from service.adapters.persistence.outbox import SqlOutbox, SqlRegistryHits
 from service.adapters.persistence.received_exchanges import SqlReceivedExchanges
 from service.adapters.persistence.recoveries import SqlRecoveryRepository
@@ -108,6 +109,10 @@ class SqlUnitOfWork:
     @cached_property
     def received_exchanges(self) -> SqlReceivedExchanges:
         return SqlReceivedExchanges(self._connect, self._stage)
+
+    @cached_property
+    def networks(self) -> SqlNetworkGraph:
+        return SqlNetworkGraph(self._connect, self._stage)
 
     async def __aenter__(self) -> Self:
         return self

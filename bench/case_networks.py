@@ -1,0 +1,366 @@
+"""Case networks on PostgreSQL: 1,000,000 recovery nodes and 2,000,000 links.
+
+Loads a random graph (every node of degree 4 on average, so nearly all of it is one
+giant network, the hard case), with network ids and sizes as the linker keeps them. Then
+measures, for random recoveries, the neighbourhood of depth 3 and the shortest path
+between two recoveries of the same network, as the use cases compute them (one query per
+level of the walk, visibility applied), next to networkx on the same graph in the same
+process. Then the cost of linking: what it adds to recording a recovery (the outbox
+message written with it), and what the worker's linking of one recovery takes.
+
+    .venv/bin/python -m bench.case_networks [--nodes 1000000] [--links 2000000] [--reuse]
+
+Targets (issue: case networks): neighbourhood p99 <= 100 ms; linking adds <= 5 ms p50
+to a recovery write; shortest path p99 <= 200 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import random
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import networkx
+
+from bench.support import (
+    RESULTS,
+    database_exists,
+    dsn,
+    percentile,
+    recreate_database,
+    sqlalchemy_url,
+)
+from service import accounts
+from service.adapters.bootstrap import build_dependencies, open_database
+from service.adapters.logging import configure_logging
+from service.adapters.persistence.schema import upgrade
+from service.adapters.settings import Settings
+from service.case_networks import neighbourhood, shortest_chain, visible_nodes
+from service.dependencies import Dependencies
+from service.domain.access import Actor, ActorKind, Role
+from service.domain.geography import LocationReport
+from service.domain.items import FirearmReport
+from service.domain.outbox import NETWORK_LINK
+from service.domain.recovery import Circumstances
+from service.network_linking import link_recovery
+from service.recoveries import RecordRecovery, record_recovery
+
+DATABASE = "tracedesk_bench_networks"
+AGENCIES = 20
+SAMPLES = 300
+TARGETS = {"neighbourhood_p99_ms": 100.0, "linking_added_p50_ms": 5.0, "path_p99_ms": 200.0}
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def settings() -> Settings:
+    return Settings(database_url=sqlalchemy_url(DATABASE), jwt_secret="b" * 48, log_level="WARNING")
+
+
+def random_graph(nodes: int, links: int, rng: random.Random) -> list[tuple[int, int]]:
+    edges: set[tuple[int, int]] = set()
+    while len(edges) < links:
+        a, b = rng.randrange(nodes), rng.randrange(nodes)
+        if a != b:
+            edges.add((min(a, b), max(a, b)))
+    return sorted(edges)
+
+
+def component_roots(nodes: int, edges: list[tuple[int, int]]) -> list[int]:
+    parent = list(range(nodes))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in edges:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return [root(x) for x in range(nodes)]
+
+
+async def load(nodes: int, links: int, rng: random.Random) -> None:
+    started = time.perf_counter()
+    await upgrade(sqlalchemy_url(DATABASE))
+    database = await open_database(settings())
+    deps = build_dependencies(database, settings())
+    try:
+        agencies = [
+            (
+                await accounts.register_agency(
+                    deps=deps, name=f"Agency {n:02d}", country="FR", kind="police"
+                )
+            ).id
+            for n in range(AGENCIES)
+        ]
+    finally:
+        await database.dispose()
+    edges = random_graph(nodes, links, rng)
+    roots = component_roots(nodes, edges)
+    sizes: dict[int, int] = {}
+    for r in roots:
+        sizes[r] = sizes.get(r, 0) + 1
+    node_ids = [UUID(int=rng.getrandbits(128)) for _ in range(nodes)]
+    network_ids = {r: UUID(int=rng.getrandbits(128)) for r in sizes}
+    connection = await asyncpg.connect(dsn(DATABASE))
+    try:
+        await connection.set_type_codec(
+            "jsonb",
+            encoder=lambda value: b"\x01" + json.dumps(value).encode(),
+            decoder=lambda data: json.loads(data[1:]),
+            schema="pg_catalog",
+            format="binary",
+        )
+        await connection.copy_records_to_table(
+            "network_nodes",
+            records=(
+                (
+                    node_ids[i],
+                    "recovery",
+                    str(node_ids[i]),
+                    agencies[i % AGENCIES],
+                    f"CASE-{i}",
+                    network_ids[roots[i]],
+                    NOW,
+                    NOW - timedelta(days=i % 1500),
+                    "FR",
+                )
+                for i in range(nodes)
+            ),
+            columns=[
+                "id",
+                "kind",
+                "key",
+                "agency_id",
+                "label",
+                "network_id",
+                "created_at",
+                "occurred_at",
+                "country",
+            ],
+        )
+        await connection.copy_records_to_table(
+            "network_links",
+            records=(
+                (
+                    UUID(int=rng.getrandbits(128)),
+                    "same_weapon",
+                    *sorted((node_ids[a], node_ids[b])),
+                    0.9,
+                    "proposed",
+                    NOW,
+                    "same-weapon",
+                    1,
+                    {"match_kind": "normalized"},
+                )
+                for a, b in edges
+            ),
+            columns=[
+                "id",
+                "kind",
+                "source_id",
+                "target_id",
+                "confidence",
+                "status",
+                "created_at",
+                "rule",
+                "rule_version",
+                "evidence",
+            ],
+        )
+        await connection.copy_records_to_table(
+            "networks",
+            records=((network_ids[r], size, NOW, NOW) for r, size in sizes.items()),
+            columns=["id", "size", "created_at", "grown_at"],
+        )
+        await connection.execute("VACUUM ANALYZE")
+    finally:
+        await connection.close()
+    print(
+        f"loaded {nodes:,} nodes, {len(edges):,} links, largest network "
+        f"{max(sizes.values()):,} nodes, in {time.perf_counter() - started:.0f} s"
+    )
+
+
+async def measure(samples: int) -> dict[str, Any]:
+    config = settings()
+    configure_logging(config.environment, config.log_level)
+    database = await open_database(config)
+    deps = build_dependencies(database, config)
+    rng = random.Random(7)  # noqa: S311
+    raw = await asyncpg.connect(dsn(DATABASE))
+    try:
+        rows = await raw.fetch(
+            "SELECT id, agency_id, network_id FROM network_nodes TABLESAMPLE SYSTEM (1) LIMIT $1",
+            samples * 3,
+        )
+        agency_of = {row["id"]: row["agency_id"] for row in rows}
+        starts = [row["id"] for row in rows[:samples]]
+        giant = max(
+            {row["network_id"] for row in rows},
+            key=lambda n: sum(r["network_id"] == n for r in rows),
+        )
+        in_giant = [row["id"] for row in rows if row["network_id"] == giant]
+        pairs = [(rng.choice(in_giant), rng.choice(in_giant)) for _ in range(samples)]
+        edges = await raw.fetch("SELECT source_id, target_id FROM network_links")
+    finally:
+        await raw.close()
+
+    graph = networkx.Graph()
+    graph.add_edges_from((e["source_id"], e["target_id"]) for e in edges)
+    del edges
+    figures: dict[str, Any] = {}
+    try:
+        figures["neighbourhood_depth3"] = await _timed(
+            starts, lambda node: _tracedesk_neighbourhood(deps, node, agency_of[node])
+        )
+        figures["neighbourhood_nodes_p50"] = figures["neighbourhood_depth3"].pop("size_p50")
+        figures["networkx_neighbourhood_depth3"] = _timed_sync(
+            starts,
+            lambda node: len(networkx.single_source_shortest_path_length(graph, node, cutoff=3)),
+        )
+        figures["path"] = await _timed(pairs, lambda pair: _tracedesk_path(deps, *pair))
+        figures["networkx_path"] = _timed_sync(
+            pairs, lambda pair: len(networkx.bidirectional_shortest_path(graph, *pair))
+        )
+        figures |= await _linking(deps, samples)
+    finally:
+        await database.dispose()
+    return figures
+
+
+async def _tracedesk_neighbourhood(deps: Dependencies, node_id: UUID, agency: UUID) -> int:
+    actor = Actor(agency, ActorKind.USER, agency, frozenset({Role.INVESTIGATOR}))
+    async with deps.unit_of_work() as uow:
+        start = (await uow.networks.nodes_by_id([node_id]))[node_id]
+        reached, links, _ = await neighbourhood(uow, start, 3, 0.0, None, 200)
+    visible_nodes(actor, reached, links)
+    return len(reached)
+
+
+async def _tracedesk_path(deps: Dependencies, a: UUID, b: UUID) -> int:
+    async with deps.unit_of_work() as uow:
+        chain = await shortest_chain(uow, a, b)
+    return len(chain[0]) if chain else 0
+
+
+async def _timed(samples: list[Any], run: Callable[[Any], Any]) -> dict[str, float]:
+    times, sizes = [], []
+    for sample in samples:
+        started = time.perf_counter()
+        sizes.append(await run(sample))
+        times.append((time.perf_counter() - started) * 1000)
+    return _summary(times) | {"size_p50": sorted(sizes)[len(sizes) // 2]}
+
+
+def _timed_sync(samples: list[Any], run: Callable[[Any], Any]) -> dict[str, float]:
+    times = []
+    for sample in samples:
+        started = time.perf_counter()
+        run(sample)
+        times.append((time.perf_counter() - started) * 1000)
+    return _summary(times)
+
+
+def _summary(times: list[float]) -> dict[str, float]:
+    times.sort()
+    return {"p50_ms": round(percentile(times, 0.5), 2), "p99_ms": round(percentile(times, 0.99), 2)}
+
+
+class _WithoutLinking:
+    """A unit of work that drops network-link messages: recording without linking."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    async def __aenter__(self) -> Any:
+        uow = await self._inner.__aenter__()
+        add = uow.outbox.add
+        uow.outbox.add = lambda message: None if message.topic == NETWORK_LINK else add(message)
+        return uow
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self._inner.__aexit__(*exc)
+
+
+async def _linking(deps: Dependencies, samples: int) -> dict[str, Any]:
+    """Recording with and without the linking message, interleaved; then the worker's
+    linking of each recovery recorded (serials repeat, so most join a network)."""
+    agency = await _first_agency(deps)
+    actor = Actor(agency, ActorKind.USER, agency, frozenset({Role.INVESTIGATOR}))
+    plain = dataclasses.replace(deps, unit_of_work=lambda: _WithoutLinking(deps.unit_of_work()))
+    with_link, without, recorded = [], [], []
+    for n in range(samples):
+        for target, chosen in ((with_link, deps), (without, plain)):
+            started = time.perf_counter()
+            recovery = await record_recovery(
+                deps=chosen,
+                actor=actor,
+                command=RecordRecovery(
+                    case_reference=f"LINK-{n % 50}",
+                    recovered_at=NOW - timedelta(days=n),
+                    location=LocationReport("Port", "FR"),
+                    circumstances=Circumstances.SEIZURE,
+                    items=[FirearmReport(make="Glock", model="17", serial=f"LK{n % 40:04d}")],
+                ),
+            )
+            target.append((time.perf_counter() - started) * 1000)
+            recorded.append(recovery.id)
+    linking = []
+    for recovery_id in recorded:
+        started = time.perf_counter()
+        async with deps.unit_of_work() as uow:
+            await link_recovery(deps, uow, recovery_id)
+            await uow.commit()
+        linking.append((time.perf_counter() - started) * 1000)
+    with_p50 = percentile(sorted(with_link), 0.5)
+    without_p50 = percentile(sorted(without), 0.5)
+    return {
+        "record_with_linking_message": _summary(with_link),
+        "record_without": _summary(without),
+        "linking_added_p50_ms": round(with_p50 - without_p50, 2),
+        "linking_in_worker": _summary(linking),
+    }
+
+
+async def _first_agency(deps: Dependencies) -> UUID:
+    async with deps.unit_of_work() as uow:
+        return (await uow.agencies.all())[0].id
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--nodes", type=int, default=1_000_000)
+    parser.add_argument("--links", type=int, default=2_000_000)
+    parser.add_argument("--samples", type=int, default=SAMPLES)
+    parser.add_argument("--reuse", action="store_true", help="keep the loaded database")
+    arguments = parser.parse_args()
+    if not (arguments.reuse and database_exists(DATABASE)):
+        recreate_database(DATABASE)
+        asyncio.run(load(arguments.nodes, arguments.links, random.Random(2370)))  # noqa: S311
+    figures = asyncio.run(measure(arguments.samples))
+    print(json.dumps(figures, indent=2))
+    checks = {
+        "neighbourhood_p99_ms": figures["neighbourhood_depth3"]["p99_ms"],
+        "linking_added_p50_ms": figures["linking_added_p50_ms"],
+        "path_p99_ms": figures["path"]["p99_ms"],
+    }
+    for name, value in checks.items():
+        verdict = "meets" if value <= TARGETS[name] else "MISSES"
+        print(f"{name}: {value} ({verdict} the target of {TARGETS[name]})")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "case_networks.json").write_text(json.dumps(figures, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""What the network endpoints answer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from service.case_networks import HiddenNode, NetworkView, PathView
+from service.domain.networks import Link, LinkKind, LinkStatus
+
+
+class NodeOut(BaseModel):
+    id: UUID
+    kind: str = Field(description="recovery, case, party or registry_record")
+    key: str = Field(description="What the node stands for (a recovery's id, a licence...)")
+    label: str
+    agency_id: UUID | None = Field(description="Whose evidence; none for a registry record")
+    occurred_at: datetime | None
+    country: str | None
+
+
+class LinkOut(BaseModel):
+    id: UUID
+    kind: LinkKind
+    source_id: UUID | None = Field(description="None when that end is a hidden node")
+    target_id: UUID | None
+    hidden_agency_id: UUID | None = Field(
+        default=None, description="The agency owning the hidden end, when one end is hidden"
+    )
+    confidence: float
+    status: LinkStatus
+    rule: str | None
+    rule_version: int | None
+    created_by: UUID | None
+    created_at: datetime
+    evidence: dict[str, Any]
+    decided_by: UUID | None
+    decided_at: datetime | None
+    decision_reason: str | None
+
+
+class HiddenOut(BaseModel):
+    agency_id: UUID
+    agency_name: str
+    nodes: int = Field(description="Nodes of that agency you may not see; ask them")
+
+
+class NetworkOut(BaseModel):
+    network_id: UUID
+    network_size: int = Field(description="Every node of the network, seen or not")
+    nodes: list[NodeOut]
+    links: list[LinkOut]
+    hidden: list[HiddenOut]
+    hidden_shared: int = Field(
+        description="Registry records and parties reached only through other agencies' nodes"
+    )
+    more: int = Field(description="Nodes within the depth left out by the node cap")
+
+
+class AgencyShare(BaseModel):
+    agency_id: UUID
+    name: str
+    nodes: int
+
+
+class NetworkSummaryOut(BaseModel):
+    id: UUID
+    size: int
+    created_at: datetime
+    grown_at: datetime
+    agencies: list[AgencyShare]
+    registry_records: int = Field(description="Shared nodes: registry records hit")
+    countries: list[str]
+    first_recovered_at: datetime | None
+    last_recovered_at: datetime | None
+
+
+class NetworkListOut(BaseModel):
+    networks: list[NetworkSummaryOut]
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=4000)
+
+
+def network_out(view: NetworkView) -> NetworkOut:
+    return NetworkOut(
+        network_id=view.network_id,
+        network_size=view.network_size,
+        nodes=[
+            NodeOut(
+                id=n.id,
+                kind=n.ref.kind.value,
+                key=n.ref.key,
+                label=n.label,
+                agency_id=n.agency_id,
+                occurred_at=n.occurred_at,
+                country=n.country,
+            )
+            for n in view.nodes
+        ],
+        links=[link_out(link, view.hidden_of) for link in view.links],
+        hidden=[
+            HiddenOut(agency_id=h.agency_id, agency_name=h.agency_name, nodes=h.nodes)
+            for h in view.hidden
+        ],
+        hidden_shared=view.hidden_shared,
+        more=view.more,
+    )
+
+
+def link_out(link: Link, hidden_of: Mapping[UUID, UUID | None]) -> LinkOut:
+    ends_hidden = [end for end in (link.source_id, link.target_id) if end in hidden_of]
+    hidden = hidden_of[ends_hidden[0]] if ends_hidden else None
+    return LinkOut(
+        id=link.id,
+        kind=link.kind,
+        source_id=None if link.source_id in hidden_of else link.source_id,
+        target_id=None if link.target_id in hidden_of else link.target_id,
+        hidden_agency_id=hidden,
+        confidence=link.confidence,
+        status=link.status,
+        rule=link.rule,
+        rule_version=link.rule_version,
+        created_by=link.created_by,
+        created_at=link.created_at,
+        evidence={} if ends_hidden else dict(link.evidence),
+        decided_by=link.decided_by,
+        decided_at=link.decided_at,
+        decision_reason=link.decision_reason,
+    )
+
+
+class PathNodeOut(BaseModel):
+    id: UUID
+    hidden: bool
+    kind: str | None = None
+    label: str | None = None
+    agency_id: UUID | None = None
+    agency_name: str | None = Field(default=None, description="Whom to ask, when hidden")
+
+
+class PathOut(BaseModel):
+    found: bool = Field(description="False: not in one network, or too far apart to say")
+    nodes: list[PathNodeOut] = Field(description="From the first recovery to the second")
+    links: list[LinkOut] = Field(description="Between consecutive nodes, with their evidence")
+
+
+def path_out(view: PathView | None) -> PathOut:
+    if view is None:
+        return PathOut(found=False, nodes=[], links=[])
+    nodes = [
+        PathNodeOut(id=n.id, hidden=True, agency_id=n.agency_id, agency_name=n.agency_name)
+        if isinstance(n, HiddenNode)
+        else PathNodeOut(
+            id=n.id, hidden=False, kind=n.ref.kind.value, label=n.label, agency_id=n.agency_id
+        )
+        for n in view.nodes
+    ]
+    return PathOut(
+        found=True, nodes=nodes, links=[link_out(link, view.hidden_of) for link in view.links]
+    )
+
+
+class LinkCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["manual", "ballistic", "same_person"]
+    from_recovery_id: UUID
+    to_recovery_id: UUID
+    rationale: str = Field(max_length=4000, examples=["Same courier, same route, two weeks apart"])
+    reference: str | None = Field(
+        default=None, max_length=200, description="For a ballistic hit: its reference there"
+    )
+    confidence: float = Field(default=1.0, gt=0, le=1)

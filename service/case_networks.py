@@ -1,0 +1,442 @@
+"""Exploring case networks, and deciding on the links rules made.
+
+What a caller sees is bounded twice: by depth and a node cap (with an honest count of
+what was left out), and by visibility: a node of an agency the caller may not see shows
+only as a count of hidden nodes with that agency's name, so the investigator knows whom
+to ask; a link to it shows only that it exists.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+from uuid import UUID
+
+from service.auditing import audit_event
+from service.dependencies import Dependencies
+from service.domain.access import Action, Actor, authorize, authorize_on
+from service.domain.errors import Conflict, InvalidValue, NotFound, ValidationFailed
+from service.domain.networks import (
+    Link,
+    LinkKind,
+    LinkStatus,
+    Node,
+    link_by_person,
+    link_key,
+    recovery_ref,
+)
+from service.domain.ports import UnitOfWork
+from service.network_linking import relink_message
+
+MAX_DEPTH: Final = 3
+MAX_NODES: Final = 200
+
+
+@dataclass(frozen=True, slots=True)
+class HiddenNodes:
+    agency_id: UUID
+    agency_name: str
+    nodes: int
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkView:
+    network_id: UUID
+    network_size: int
+    nodes: list[Node]  # the ones the caller may see
+    links: list[Link]  # with both ends seen, or one seen and one hidden
+    hidden: list[HiddenNodes]
+    hidden_of: dict[UUID, UUID | None]  # hidden node -> its agency, for links to it
+    hidden_shared: int  # shared nodes (registry records, parties) reached only through others
+    more: int  # nodes reached beyond the cap, not shown
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkListing:
+    id: UUID
+    size: int
+    created_at: datetime
+    grown_at: datetime
+    agencies: list[tuple[UUID, str, int]]
+    shared_nodes: int
+    countries: tuple[str, ...]
+    first_at: datetime | None
+    last_at: datetime | None
+
+
+def visible_nodes(actor: Actor, nodes: Mapping[UUID, Node], links: Iterable[Link]) -> set[UUID]:
+    """The agency's own nodes, and the shared ones (registry records, parties of chains
+    of custody) linked directly to one of them: a shared node reached only through
+    another agency's evidence would tell about that evidence."""
+    own = {node_id for node_id, node in nodes.items() if node.agency_id == actor.agency_id}
+    shared = {
+        end
+        for link in links
+        for end, other in ((link.source_id, link.target_id), (link.target_id, link.source_id))
+        if other in own and end in nodes and nodes[end].agency_id is None
+    }
+    return own | shared
+
+
+async def recovery_network(
+    *,
+    deps: Dependencies,
+    actor: Actor,
+    recovery_id: UUID,
+    depth: int = 2,
+    min_confidence: float = 0.0,
+    kinds: Collection[LinkKind] | None = None,
+    max_nodes: int = MAX_NODES,
+) -> NetworkView:
+    """The neighbourhood of one of the agency's recoveries, `depth` links deep."""
+    authorize(actor, Action.NETWORK_READ)
+    async with deps.unit_of_work() as uow:
+        recovery = await uow.recoveries.get(recovery_id)
+        if recovery is None:
+            raise NotFound("recovery", str(recovery_id))
+        authorize_on(
+            actor,
+            Action.NETWORK_READ,
+            owner_agency_id=recovery.agency_id,
+            resource="recovery",
+            resource_id=recovery_id,
+        )
+        start = (await uow.networks.nodes([recovery_ref(recovery_id)])).get(
+            recovery_ref(recovery_id)
+        )
+        if start is None:  # not linked yet: a network of its own
+            raise NotFound("network of recovery", str(recovery_id))
+        reached, links, more = await neighbourhood(
+            uow, start, min(max(depth, 1), MAX_DEPTH), min_confidence, kinds, max_nodes
+        )
+        size = (await uow.networks.network_sizes([start.network_id])).get(start.network_id, 1)
+        agencies = {a.id: a.name for a in await uow.agencies.all()}
+    visible = visible_nodes(actor, reached, links)
+    seen = [n for n in reached.values() if n.id in visible]
+    hidden = [n for n in reached.values() if n.id not in visible]
+    hidden_of = {n.id: n.agency_id for n in hidden}
+    counts = Counter(n.agency_id for n in hidden if n.agency_id is not None)
+    shown = [
+        link
+        for link in links
+        if link.source_id in reached
+        and link.target_id in reached
+        and (link.source_id in visible or link.target_id in visible)
+    ]
+    return NetworkView(
+        network_id=start.network_id,
+        network_size=size,
+        nodes=sorted(seen, key=lambda n: (n.ref.kind.value, n.label, str(n.id))),
+        links=shown,
+        hidden=[
+            HiddenNodes(agency, agencies.get(agency, "unknown agency"), count)
+            for agency, count in sorted(counts.items(), key=lambda item: str(item[0]))
+        ],
+        hidden_of=hidden_of,
+        hidden_shared=sum(1 for n in hidden if n.agency_id is None),
+        more=more,
+    )
+
+
+async def neighbourhood(
+    uow: UnitOfWork,
+    start: Node,
+    depth: int,
+    min_confidence: float,
+    kinds: Collection[LinkKind] | None,
+    max_nodes: int,
+) -> tuple[dict[UUID, Node], list[Link], int]:
+    """Breadth first, one query per level; stops adding nodes at the cap and counts
+    those it had to leave out."""
+    reached: dict[UUID, Node] = {start.id: start}
+    links: dict[UUID, Link] = {}
+    frontier = {start.id}
+    left_out: set[UUID] = set()
+    for _ in range(depth):
+        found = await uow.networks.links_touching(
+            frontier, standing_only=True, min_confidence=min_confidence, kinds=kinds
+        )
+        following: set[UUID] = set()
+        for link in found:
+            for end in (link.source_id, link.target_id):
+                if end in reached or end in following:
+                    continue
+                if len(reached) + len(following) >= max_nodes:
+                    left_out.add(end)
+                    continue
+                following.add(end)
+            links[link.id] = link
+        reached |= await uow.networks.nodes_by_id(following)
+        frontier = following
+        if not frontier:
+            break
+    return reached, sorted(links.values(), key=lambda link: link.id), len(left_out)
+
+
+async def agency_networks(
+    *, deps: Dependencies, actor: Actor, order: str = "size", limit: int = 20
+) -> list[NetworkListing]:
+    """The networks the agency's nodes are part of, largest or most recently grown
+    first, with the agencies (by name) and countries they span and their time span."""
+    authorize(actor, Action.NETWORK_READ)
+    listings = []
+    async with deps.unit_of_work() as uow:
+        agencies = {a.id: a.name for a in await uow.agencies.all()}
+        for summary in await uow.networks.networks_of_agency(
+            actor.agency_id, order=order, limit=min(max(limit, 1), 100)
+        ):
+            profile = await uow.networks.network_profile(summary.id)
+            listings.append(
+                NetworkListing(
+                    id=summary.id,
+                    size=summary.size,
+                    created_at=summary.created_at,
+                    grown_at=summary.grown_at,
+                    agencies=[
+                        (agency, agencies.get(agency, "unknown agency"), count)
+                        for agency, count in sorted(
+                            profile.nodes_by_agency.items(), key=lambda item: str(item[0])
+                        )
+                        if agency is not None
+                    ],
+                    shared_nodes=profile.nodes_by_agency.get(None, 0),
+                    countries=profile.countries,
+                    first_at=profile.first_at,
+                    last_at=profile.last_at,
+                )
+            )
+    return listings
+
+
+async def decide_on_link(
+    *,
+    deps: Dependencies,
+    actor: Actor,
+    link_id: UUID,
+    decision: LinkStatus,
+    reason: str | None,
+) -> Link:
+    """Confirm or reject a link that touches the agency's evidence. A rejected link stays
+    rejected whatever its rule finds later; the networks follow (through the outbox)."""
+    authorize(actor, Action.NETWORK_DECIDE)
+    async with deps.unit_of_work() as uow:
+        link = await uow.networks.link(link_id)
+        if link is None:
+            raise NotFound("link", str(link_id))
+        ends = await uow.networks.nodes_by_id([link.source_id, link.target_id])
+        if not any(n.agency_id == actor.agency_id for n in ends.values()):
+            raise NotFound("link", str(link_id))  # not theirs to judge, nor to know of
+        decided = link.decided(decision, by=actor.id, at=deps.clock.now(), reason=reason)
+        uow.networks.update_link(decided)
+        uow.outbox.add(relink_message(deps, link_id))
+        uow.audit.append(
+            audit_event(
+                deps,
+                actor=actor,
+                action=f"network_link.{decision.value}",
+                entity_type="network_link",
+                entity_id=link_id,
+                changes={
+                    "kind": link.kind,
+                    "status": {"before": link.status, "after": decided.status},
+                    "source_id": link.source_id,
+                    "target_id": link.target_id,
+                },
+                reason=reason,
+            )
+        )
+        await uow.commit()
+    return decided
+
+
+MAX_PATH_LINKS: Final = 8
+MAX_PATH_NODES: Final = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class PathView:
+    """A shortest chain of links between two recoveries, each link with its evidence;
+    nodes and evidence the caller may not see are hidden as in a neighbourhood."""
+
+    nodes: list[Node | HiddenNode]
+    links: list[Link]
+    hidden_of: dict[UUID, UUID | None]
+
+
+@dataclass(frozen=True, slots=True)
+class HiddenNode:
+    id: UUID
+    agency_id: UUID | None
+    agency_name: str | None
+
+
+async def network_path(
+    *, deps: Dependencies, actor: Actor, from_recovery: UUID, to_recovery: UUID
+) -> PathView | None:
+    """None when the two are not in one network, or further apart than the bounds."""
+    authorize(actor, Action.NETWORK_READ)
+    async with deps.unit_of_work() as uow:
+        ends = []
+        for recovery_id in (from_recovery, to_recovery):
+            recovery = await uow.recoveries.get(recovery_id)
+            if recovery is None:
+                raise NotFound("recovery", str(recovery_id))
+            authorize_on(
+                actor,
+                Action.NETWORK_READ,
+                owner_agency_id=recovery.agency_id,
+                resource="recovery",
+                resource_id=recovery_id,
+            )
+            ref = recovery_ref(recovery_id)
+            ends.append((await uow.networks.nodes([ref])).get(ref))
+        start, goal = ends
+        if start is None or goal is None or start.network_id != goal.network_id:
+            return None
+        chain = await shortest_chain(uow, start.id, goal.id)
+        if chain is None:
+            return None
+        node_ids, links = chain
+        nodes = await uow.networks.nodes_by_id(node_ids)
+        agencies = {a.id: a.name for a in await uow.agencies.all()}
+    visible = visible_nodes(actor, nodes, links)
+    shown: list[Node | HiddenNode] = [
+        nodes[n] if n in visible else _hidden(nodes[n], agencies) for n in node_ids
+    ]
+    return PathView(
+        nodes=shown,
+        links=links,
+        hidden_of={n: nodes[n].agency_id for n in node_ids if n not in visible},
+    )
+
+
+def _hidden(node: Node, agencies: Mapping[UUID, str]) -> HiddenNode:
+    owner = node.agency_id
+    return HiddenNode(node.id, owner, agencies.get(owner) if owner is not None else None)
+
+
+async def shortest_chain(
+    uow: UnitOfWork, start: UUID, goal: UUID
+) -> tuple[list[UUID], list[Link]] | None:
+    """Breadth first from both ends, the smaller frontier first, one query per level."""
+    parents: list[dict[UUID, Link | None]] = [{start: None}, {goal: None}]
+    frontiers: list[set[UUID]] = [{start}, {goal}]
+    if start == goal:
+        return [start], []
+    for _ in range(MAX_PATH_LINKS):
+        side = 0 if len(frontiers[0]) <= len(frontiers[1]) else 1
+        found = await uow.networks.links_touching(frontiers[side], standing_only=True)
+        following: set[UUID] = set()
+        for link in found:
+            for near, far in ((link.source_id, link.target_id), (link.target_id, link.source_id)):
+                if near not in frontiers[side] or far in parents[side]:
+                    continue
+                parents[side][far] = link
+                following.add(far)
+                if far in parents[1 - side]:
+                    return _chain(far, parents[0], parents[1])
+        frontiers[side] = following
+        if not following or len(parents[0]) + len(parents[1]) > MAX_PATH_NODES:
+            return None
+    return None
+
+
+def _chain(
+    meeting: UUID, forward: Mapping[UUID, Link | None], backward: Mapping[UUID, Link | None]
+) -> tuple[list[UUID], list[Link]]:
+    nodes: list[UUID] = [meeting]
+    links: list[Link] = []
+    node = meeting
+    while (link := forward[node]) is not None:
+        node = link.other_end(node)
+        nodes.insert(0, node)
+        links.insert(0, link)
+    node = meeting
+    while (link := backward[node]) is not None:
+        node = link.other_end(node)
+        nodes.append(node)
+        links.append(link)
+    return nodes, links
+
+
+@dataclass(frozen=True, slots=True)
+class MakeLink:
+    kind: str
+    from_recovery: UUID
+    to_recovery: UUID
+    rationale: str
+    reference: str | None = None
+    confidence: float = 1.0
+
+
+async def make_link(*, deps: Dependencies, actor: Actor, command: MakeLink) -> Link:
+    """A link an investigator makes between two of the agency's recoveries (an analyst's
+    judgement, a ballistic hit, the same person): confirmed from the start, audited."""
+    authorize(actor, Action.NETWORK_DECIDE)
+    kind, evidence = link_by_person(
+        command.kind,
+        rationale=command.rationale,
+        reference=command.reference,
+        confidence=command.confidence,
+    )
+    if command.from_recovery == command.to_recovery:
+        raise ValidationFailed.of(InvalidValue("to_recovery_id", "is the same recovery"))
+    now = deps.clock.now()
+    async with deps.unit_of_work() as uow:
+        ends = []
+        for field_name, recovery_id in (
+            ("from_recovery_id", command.from_recovery),
+            ("to_recovery_id", command.to_recovery),
+        ):
+            recovery = await uow.recoveries.get(recovery_id)
+            if recovery is None or recovery.agency_id != actor.agency_id:
+                raise ValidationFailed.of(
+                    InvalidValue(field_name, "is not a recovery of your agency")
+                )
+            ref = recovery_ref(recovery_id)
+            node = (await uow.networks.nodes([ref])).get(ref)
+            if node is None:  # linking runs in the background; it will have in a moment
+                raise Conflict(f"recovery {recovery_id} is not linked into a network yet")
+            ends.append(node)
+        _, source_id, target_id = link_key(kind, ends[0].id, ends[1].id)
+        if any(
+            link.key == (kind, source_id, target_id)
+            for link in await uow.networks.links_touching([source_id], kinds=[kind])
+        ):
+            raise Conflict(f"a {kind.value} link between these recoveries exists already")
+        link = Link(
+            id=deps.ids.new_id(),
+            kind=kind,
+            source_id=source_id,
+            target_id=target_id,
+            confidence=command.confidence,
+            status=LinkStatus.CONFIRMED,
+            created_at=now,
+            created_by=actor.id,
+            evidence=evidence,
+            decided_by=actor.id,
+            decided_at=now,
+        )
+        uow.networks.add_link(link)
+        uow.outbox.add(relink_message(deps, link.id))
+        uow.audit.append(
+            audit_event(
+                deps,
+                actor=actor,
+                action="network_link.made",
+                entity_type="network_link",
+                entity_id=link.id,
+                changes={
+                    "kind": kind,
+                    "from_recovery_id": command.from_recovery,
+                    "to_recovery_id": command.to_recovery,
+                    "confidence": str(command.confidence),
+                    "evidence": evidence,
+                },
+            )
+        )
+        await uow.commit()
+    return link

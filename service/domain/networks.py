@@ -1,0 +1,477 @@
+"""Case networks: recoveries, cases, parties of chains of custody and registry records as
+nodes; links between them, each with its kind, confidence, provenance and time.
+
+INTERPOL's advice is that a recovered gun is part of a larger scheme: the same weapon
+recovered twice, two guns sold by the same dealer, a serial that hits a theft report.
+Machine rules propose links; investigators confirm or reject them (a rejected link stays
+rejected when its rule fires again) and add their own. Every node belongs to exactly one
+network: the connected component of the links that are not rejected or retracted.
+
+Everything here is pure: the rules turn facts into proposed links, `reconcile` decides
+what a rule's new proposals change among the links already made, and the membership
+functions decide how networks merge and split.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Final
+from uuid import UUID
+
+from service.domain.custody import CustodyEvent
+from service.domain.errors import InvalidValue, ValidationCollector
+from service.domain.matching import MatchKind, SerialMatch
+from service.domain.recovery import Recovery
+from service.domain.registry_hits import RegistryHit
+from service.domain.text import check_text
+
+
+class NodeKind(StrEnum):
+    RECOVERY = "recovery"
+    CASE = "case"
+    PARTY = "party"
+    REGISTRY_RECORD = "registry_record"
+
+
+class LinkKind(StrEnum):
+    SAME_WEAPON = "same_weapon"
+    REGISTRY_HIT = "registry_hit"
+    SAME_SOURCE = "same_source"
+    SAME_PERSON = "same_person"
+    SAME_CASE = "same_case"
+    BALLISTIC = "ballistic"
+    MANUAL = "manual"
+
+
+class LinkStatus(StrEnum):
+    PROPOSED = "proposed"  # made by a rule, not reviewed
+    CONFIRMED = "confirmed"  # a person agreed (or made it)
+    REJECTED = "rejected"  # a person disagreed: stays so whatever the rules say
+    RETRACTED = "retracted"  # its rule no longer finds it (a serial was corrected)
+
+
+# Links that hold networks together.
+STANDING: Final = frozenset({LinkStatus.PROPOSED, LinkStatus.CONFIRMED})
+# Links people make; rules never touch them.
+BY_PEOPLE: Final = frozenset({LinkKind.MANUAL, LinkKind.BALLISTIC, LinkKind.SAME_PERSON})
+
+# Rules and their versions: a link records the version that made it, and
+# `tracedesk networks rebuild` runs them all again after a change.
+SAME_WEAPON_RULE: Final = ("same-weapon", 1)
+SAME_CASE_RULE: Final = ("same-case", 1)
+REGISTRY_HIT_RULE: Final = ("registry-hit", 1)
+SAME_SOURCE_RULE: Final = ("same-source", 1)
+# Below this a serial match is too weak to link weapons (a pattern against a common
+# prefix, a skeleton match on another make).
+SAME_WEAPON_THRESHOLD: Final = 0.6
+LINKED_MATCH_KINDS: Final = frozenset(
+    {MatchKind.EXACT, MatchKind.NORMALIZED, MatchKind.SKELETON, MatchKind.EDIT, MatchKind.PATTERN}
+)
+MAX_RATIONALE: Final = 4000
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class NodeRef:
+    """What a node stands for, as every rule names it: a kind and a stable key."""
+
+    kind: NodeKind
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}:{self.key}"
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    id: UUID
+    ref: NodeRef
+    # The agency whose evidence the node is; None for shared reference data (a registry
+    # record is the registry's, seen by every agency whose recovery hit it).
+    agency_id: UUID | None
+    label: str
+    network_id: UUID
+    created_at: datetime
+    # When the fact happened (a recovery's date), for a network's time span.
+    occurred_at: datetime | None = None
+    country: str | None = None
+
+
+def recovery_ref(recovery_id: UUID) -> NodeRef:
+    return NodeRef(NodeKind.RECOVERY, str(recovery_id))
+
+
+def case_ref(agency_id: UUID, case_reference: str) -> NodeRef:
+    """Case references are an agency's own: the same text in two agencies is two cases."""
+    return NodeRef(NodeKind.CASE, f"{agency_id}:{_folded(case_reference)}")
+
+
+def party_ref(name: str, country: str, licence: str | None) -> NodeRef:
+    """A dealer, importer or exporter is known by its licence or registration number when
+    it has one, else by its name as written (folded) and its country."""
+    if licence:
+        return NodeRef(NodeKind.PARTY, f"licence:{country}:{_folded(licence, compact=True)}")
+    return NodeRef(NodeKind.PARTY, f"name:{country}:{_folded(name)}")
+
+
+def registry_record_ref(registry: str, reference: str) -> NodeRef:
+    return NodeRef(NodeKind.REGISTRY_RECORD, f"{registry}:{reference}")
+
+
+def _folded(text: str, *, compact: bool = False) -> str:
+    folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+    return folded.replace(" ", "").replace("-", "").replace("/", "") if compact else folded
+
+
+@dataclass(frozen=True, slots=True)
+class NodeFacts:
+    """What a rule knows of a node it names, to create it when it is new."""
+
+    ref: NodeRef
+    agency_id: UUID | None
+    label: str
+    occurred_at: datetime | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProposedLink:
+    """A link as a rule finds it."""
+
+    kind: LinkKind
+    source: NodeFacts
+    target: NodeFacts
+    confidence: float
+    rule: tuple[str, int]
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+
+LinkKey = tuple[LinkKind, UUID, UUID]
+
+
+def link_key(kind: LinkKind, a: UUID, b: UUID) -> LinkKey:
+    """Links are undirected: one key whichever end a rule starts from."""
+    first, second = sorted((a, b))
+    return (kind, first, second)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    id: UUID
+    kind: LinkKind
+    source_id: UUID
+    target_id: UUID
+    confidence: float
+    status: LinkStatus
+    created_at: datetime
+    # Provenance: the rule and its version, or the person who made it.
+    rule: str | None = None
+    rule_version: int | None = None
+    created_by: UUID | None = None
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+    decided_by: UUID | None = None
+    decided_at: datetime | None = None
+    decision_reason: str | None = None
+
+    @property
+    def key(self) -> LinkKey:
+        return link_key(self.kind, self.source_id, self.target_id)
+
+    def other_end(self, node_id: UUID) -> UUID:
+        return self.target_id if node_id == self.source_id else self.source_id
+
+    @property
+    def standing(self) -> bool:
+        return self.status in STANDING
+
+    def decided(self, status: LinkStatus, *, by: UUID, at: datetime, reason: str | None) -> Link:
+        """Confirmed or rejected by a person, with why (a rejection needs a reason)."""
+        if status not in (LinkStatus.CONFIRMED, LinkStatus.REJECTED):
+            raise InvalidValue("decision", "confirm or reject")
+        problems = ValidationCollector()
+        if status is LinkStatus.REJECTED or reason is not None:
+            try:
+                check_text(
+                    reason or "",
+                    "reason",
+                    max_length=MAX_RATIONALE,
+                    multiline=True,
+                    required=status is LinkStatus.REJECTED,
+                )
+            except InvalidValue as error:
+                problems.add(error)
+        problems.raise_if_any()
+        return replace(self, status=status, decided_by=by, decided_at=at, decision_reason=reason)
+
+
+# --- rules ---------------------------------------------------------------------------
+
+
+def recovery_facts(recovery: Recovery) -> NodeFacts:
+    return NodeFacts(
+        ref=recovery_ref(recovery.id),
+        agency_id=recovery.agency_id,
+        label=recovery.case_reference,
+        occurred_at=recovery.recovered_at,
+        country=recovery.location.country,
+    )
+
+
+def same_weapon_links(
+    recovery: Recovery, matches: Iterable[tuple[UUID, SerialMatch]]
+) -> list[ProposedLink]:
+    """A serial of this recovery (item id, match) that matches an item of another
+    recovery, of any agency, strongly enough: probably the same weapon, recovered twice.
+    The strongest match between two recoveries is the link's evidence."""
+    best: dict[UUID, tuple[UUID, SerialMatch]] = {}
+    for item_id, match in matches:
+        other = match.candidate.recovery_id
+        if other == recovery.id or match.kind not in LINKED_MATCH_KINDS:
+            continue
+        if match.confidence < SAME_WEAPON_THRESHOLD:
+            continue
+        if other not in best or _stronger(match, best[other][1]):
+            best[other] = (item_id, match)
+    own = recovery_facts(recovery)
+    links = []
+    for other, (item_id, match) in sorted(best.items()):
+        candidate = match.candidate
+        links.append(
+            ProposedLink(
+                kind=LinkKind.SAME_WEAPON,
+                source=own,
+                target=NodeFacts(
+                    ref=recovery_ref(other),
+                    agency_id=candidate.agency_id,
+                    label=candidate.case_reference,
+                    occurred_at=candidate.recovered_at,
+                ),
+                confidence=round(match.confidence, 3),
+                rule=SAME_WEAPON_RULE,
+                evidence={
+                    "match_kind": match.kind.value,
+                    "item_id": str(item_id),
+                    "other_item_id": str(candidate.item_id),
+                    "other_serial": candidate.identifier.raw,
+                },
+            )
+        )
+    return links
+
+
+def _stronger(match: SerialMatch, than: SerialMatch) -> bool:
+    # Ties broken by the item, so the evidence does not depend on the order of matches.
+    return (match.confidence, str(match.candidate.item_id)) > (
+        than.confidence,
+        str(than.candidate.item_id),
+    )
+
+
+def same_case_links(recovery: Recovery) -> list[ProposedLink]:
+    """Recoveries filed under the same case reference of an agency belong together: each
+    is linked to the case."""
+    return [
+        ProposedLink(
+            kind=LinkKind.SAME_CASE,
+            source=recovery_facts(recovery),
+            target=NodeFacts(
+                ref=case_ref(recovery.agency_id, recovery.case_reference),
+                agency_id=recovery.agency_id,
+                label=recovery.case_reference,
+            ),
+            confidence=1.0,
+            rule=SAME_CASE_RULE,
+        )
+    ]
+
+
+def registry_hit_links(recovery: Recovery, hits: Iterable[RegistryHit]) -> list[ProposedLink]:
+    """A standing registry hit links the recovery to the registry's record: every other
+    recovery hitting that record is then in the same network."""
+    links = []
+    for hit in hits:
+        if hit.cleared_at is not None:
+            continue
+        links.append(
+            ProposedLink(
+                kind=LinkKind.REGISTRY_HIT,
+                source=recovery_facts(recovery),
+                target=NodeFacts(
+                    ref=registry_record_ref(hit.registry, hit.reference),
+                    agency_id=None,
+                    label=f"{hit.registry} {hit.reference} ({hit.status.value})",
+                ),
+                confidence=round(hit.confidence, 3),
+                rule=REGISTRY_HIT_RULE,
+                evidence={
+                    "registry": hit.registry,
+                    "reference": hit.reference,
+                    "status": hit.status.value,
+                    "match_kind": hit.match_kind.value,
+                    "item_id": str(hit.item_id),
+                },
+            )
+        )
+    return links
+
+
+def same_source_links(
+    recovery: Recovery, request_id: UUID, chain: Sequence[CustodyEvent]
+) -> list[ProposedLink]:
+    """Each party of a traced chain of custody, linked to the recovery: two recoveries
+    whose chains name the same dealer or importer meet at that party."""
+    links = []
+    for position, event in enumerate(chain):
+        party = event.party
+        links.append(
+            ProposedLink(
+                kind=LinkKind.SAME_SOURCE,
+                source=recovery_facts(recovery),
+                # Shared, as registry records are: each agency whose answers name the
+                # party meets it there (what a caller sees of it is decided on reading).
+                target=NodeFacts(
+                    ref=party_ref(party.name, party.country, party.licence),
+                    agency_id=None,
+                    label=f"{party.name} ({party.role.value}, {party.country})",
+                    country=party.country,
+                ),
+                # Known by licence: the same party. By name only: probably.
+                confidence=1.0 if party.licence else 0.8,
+                rule=SAME_SOURCE_RULE,
+                evidence={
+                    "trace_request_id": str(request_id),
+                    "event": event.kind.value,
+                    "date": event.date.isoformat(),
+                    "role": party.role.value,
+                    "position": position,
+                },
+            )
+        )
+    return links
+
+
+# --- what a rule's new proposals change -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciled:
+    new: list[ProposedLink]
+    revived: list[Link]  # retracted links the rule finds again
+    retracted: list[Link]  # proposed links the rule no longer finds
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.new or self.revived or self.retracted)
+
+
+def reconcile(
+    proposed: Mapping[LinkKey, ProposedLink], made: Iterable[Link], *, rule: str
+) -> Reconciled:
+    """`made` are the links around the same facts (the same recovery) that exist already;
+    `proposed` what `rule` finds now, by the key its ends' nodes give. Rejected links stay
+    rejected, confirmed ones stay confirmed (a person decided); the rule's unreviewed
+    links that it no longer finds are retracted, and retracted ones it finds again come
+    back."""
+    existing = {link.key: link for link in made}
+    wanted = dict(proposed)
+    new = [wanted[key] for key in sorted(wanted, key=_sortable) if key not in existing]
+    revived = [
+        replace(link, status=LinkStatus.PROPOSED)
+        for key, link in existing.items()
+        if key in wanted and link.status is LinkStatus.RETRACTED
+    ]
+    retracted = [
+        replace(link, status=LinkStatus.RETRACTED)
+        for key, link in existing.items()
+        if key not in wanted and link.rule == rule and link.status is LinkStatus.PROPOSED
+    ]
+    return Reconciled(new, revived, retracted)
+
+
+def _sortable(key: LinkKey) -> tuple[str, str, str]:
+    kind, a, b = key
+    return (kind.value, str(a), str(b))
+
+
+# --- network membership ----------------------------------------------------------------
+
+
+def surviving_network(sizes: Mapping[UUID, int]) -> UUID:
+    """When a link joins networks, the largest keeps its id (fewest nodes relabelled);
+    ties go to the smallest id, so the outcome does not depend on the order of writes."""
+    return min(sizes, key=lambda network_id: (-sizes[network_id], network_id))
+
+
+def component(
+    start: UUID, neighbours: Callable[[UUID], Iterable[UUID]], *, limit: int | None = None
+) -> set[UUID]:
+    """The nodes reachable from `start` (breadth first), up to `limit` nodes."""
+    seen = {start}
+    queue = deque([start])
+    while queue:
+        for other in neighbours(queue.popleft()):
+            if other not in seen:
+                seen.add(other)
+                if limit is not None and len(seen) >= limit:
+                    return seen
+                queue.append(other)
+    return seen
+
+
+def components(nodes: Iterable[UUID], links: Iterable[tuple[UUID, UUID]]) -> list[set[UUID]]:
+    """The connected components of a graph (for a split, and for a rebuild)."""
+    adjacent: dict[UUID, set[UUID]] = defaultdict(set)
+    for a, b in links:
+        adjacent[a].add(b)
+        adjacent[b].add(a)
+    left = set(nodes)
+    found = []
+    while left:
+        start = min(left)
+        reached = component(start, lambda node: adjacent.get(node, ()))
+        found.append(reached)
+        left -= reached
+    return found
+
+
+MAX_REFERENCE: Final = 200
+
+
+def link_by_person(
+    kind: str, *, rationale: str, reference: str | None, confidence: float
+) -> tuple[LinkKind, dict[str, Any]]:
+    """What a person's link says: the kind (manual, ballistic, same_person), why, and
+    for a ballistic hit the reference of the hit in its network (an IBIN-style system).
+    Every problem is reported at once."""
+    problems = ValidationCollector()
+    chosen: LinkKind | None = None
+    try:
+        chosen = LinkKind(kind)
+        if chosen not in BY_PEOPLE:
+            raise ValueError(kind)
+    except ValueError:
+        problems.add(
+            InvalidValue("kind", f"one of {', '.join(sorted(k.value for k in BY_PEOPLE))}")
+        )
+    try:
+        check_text(rationale, "rationale", max_length=MAX_RATIONALE, multiline=True)
+    except InvalidValue as error:
+        problems.add(error)
+    if chosen is LinkKind.BALLISTIC and not reference:
+        problems.add(InvalidValue("reference", "a ballistic link names the hit's reference"))
+    if reference is not None:
+        try:
+            check_text(reference, "reference", max_length=MAX_REFERENCE)
+        except InvalidValue as error:
+            problems.add(error)
+    if not 0 < confidence <= 1:
+        problems.add(InvalidValue("confidence", "between 0 (excluded) and 1"))
+    problems.raise_if_any()
+    evidence: dict[str, Any] = {"rationale": rationale}
+    if reference:
+        evidence["reference"] = reference
+    return chosen or LinkKind.MANUAL, evidence

@@ -1,0 +1,358 @@
+"""Linking recoveries into case networks, incrementally, through the outbox.
+
+Recording or correcting a recovery, a change of its registry hits and an answer to one of
+its trace requests each write a `network.link` message. The worker runs every rule for
+that recovery against what is stored, reconciles the rules' findings with the links made
+before, and keeps network membership current: a new link merges two networks (the smaller
+is relabelled), a retracted or rejected one may split one (found by a walk of that network
+only). Messages are handled one at a time (one ordering key), so two linkings never race
+on the same network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Final
+from uuid import UUID
+
+import structlog
+
+from service.auditing import audit_event
+from service.dependencies import Dependencies
+from service.domain.matching import SerialMatch, SerialQuery, rank
+from service.domain.networks import (
+    REGISTRY_HIT_RULE,
+    SAME_CASE_RULE,
+    SAME_SOURCE_RULE,
+    SAME_WEAPON_RULE,
+    Link,
+    LinkKey,
+    LinkStatus,
+    Node,
+    NodeFacts,
+    NodeRef,
+    ProposedLink,
+    link_key,
+    reconcile,
+    recovery_facts,
+    recovery_ref,
+    registry_hit_links,
+    same_case_links,
+    same_source_links,
+    same_weapon_links,
+    surviving_network,
+)
+from service.domain.outbox import NETWORK_LINK, HandlingFailed, OutboxMessage
+from service.domain.ports import NetworkGraph, UnitOfWork
+from service.domain.recovery import Recovery
+
+log = structlog.get_logger("tracedesk.networks")
+
+# One key for every linking message: they are handled one after the other.
+ORDERING_KEY: Final = "case-networks"
+# Candidates fetched per reading before ranking, as the serial search does.
+CANDIDATE_CAP: Final = 2000
+
+
+def network_link_message(deps: Dependencies, recovery_id: UUID) -> OutboxMessage:
+    """Run the rules for a recovery (recorded, corrected, its hits changed)."""
+    return _message(deps, {"recovery_id": str(recovery_id)})
+
+
+def relink_message(deps: Dependencies, link_id: UUID) -> OutboxMessage:
+    """Bring the networks in line with a link a person decided on."""
+    return _message(deps, {"link_id": str(link_id)})
+
+
+def _message(deps: Dependencies, payload: dict[str, str]) -> OutboxMessage:
+    return OutboxMessage(
+        id=deps.ids.new_id(),
+        topic=NETWORK_LINK,
+        payload=payload,
+        created_at=deps.clock.now(),
+        ordering_key=ORDERING_KEY,
+    )
+
+
+class NetworkLinkHandler:
+    topic = NETWORK_LINK
+
+    def __init__(self, deps: Dependencies) -> None:
+        self._deps = deps
+
+    async def handle(
+        self, uow: UnitOfWork, messages: Sequence[OutboxMessage]
+    ) -> dict[UUID, HandlingFailed]:
+        for message in messages:
+            if "link_id" in message.payload:
+                await settle_link(self._deps, uow, UUID(message.payload["link_id"]))
+            else:
+                await link_recovery(self._deps, uow, UUID(message.payload["recovery_id"]))
+        return {}
+
+
+async def link_recovery(deps: Dependencies, uow: UnitOfWork, recovery_id: UUID) -> None:
+    """Run every rule for one recovery and stage what changes. Idempotent: running it
+    again on unchanged facts changes nothing."""
+    recovery = await uow.recoveries.get(recovery_id)
+    if recovery is None:
+        return
+    found = {
+        SAME_WEAPON_RULE[0]: same_weapon_links(
+            recovery, await _serial_matches(deps, uow, recovery)
+        ),
+        SAME_CASE_RULE[0]: same_case_links(recovery),
+        REGISTRY_HIT_RULE[0]: registry_hit_links(
+            recovery, await uow.registry_hits.for_recoveries([recovery.id])
+        ),
+        SAME_SOURCE_RULE[0]: await _custody_links(uow, recovery),
+    }
+    changes = await Linker(deps, uow.networks).apply(recovery, found)
+    if changes:
+        uow.audit.append(
+            audit_event(
+                deps,
+                actor=None,
+                action="network.linked",
+                entity_type="recovery",
+                entity_id=recovery.id,
+                changes=changes,
+            )
+        )
+
+
+async def settle_link(deps: Dependencies, uow: UnitOfWork, link_id: UUID) -> None:
+    """After a decision: a link that stands joins its ends' networks; one that does not
+    may split the network it held together."""
+    link = await uow.networks.link(link_id)
+    if link is None:
+        return
+    linker = Linker(deps, uow.networks)
+    await linker.know(await uow.networks.nodes_by_id([link.source_id, link.target_id]))
+    if link.standing:
+        linker.merge_across([link])
+    else:
+        await linker.split_after([link])
+    linker.save_sizes()
+
+
+async def _custody_links(uow: UnitOfWork, recovery: Recovery) -> list[ProposedLink]:
+    """The parties of the latest answer to each of the agency's requests about the
+    recovery (a supplementary answer replaces the one before)."""
+    links = []
+    for request_id in await uow.trace_requests.ids_for_recovery(recovery.id):
+        request = await uow.trace_requests.get(request_id)
+        if request is None or request.requester_agency_id != recovery.agency_id:
+            continue
+        if request.responses:
+            chain = request.responses[-1].chain_of_custody
+            links += same_source_links(recovery, request.id, chain)
+    return links
+
+
+async def _serial_matches(
+    deps: Dependencies, uow: UnitOfWork, recovery: Recovery
+) -> list[tuple[UUID, SerialMatch]]:
+    matches = []
+    for item in recovery.items:
+        for _, identifier in item.identifiers():
+            query = SerialQuery(identifier, item.make, item.model, item.calibre)
+            batch = await uow.serials.candidates(query, agency_id=None, cap=CANDIDATE_CAP)
+            matches += [(item.id, m) for m in rank(query, batch.candidates, deps.catalogue)]
+    return matches
+
+
+class Linker:
+    """Applies one recovery's rule findings to the graph within a unit of work, keeping
+    its own view of what it staged (staged writes are not read back)."""
+
+    def __init__(self, deps: Dependencies, graph: NetworkGraph) -> None:
+        self._deps = deps
+        self._graph = graph
+        self._now: datetime = deps.clock.now()
+        self._network_of: dict[UUID, UUID] = {}
+        self._sizes: dict[UUID, int] = {}
+        self._touched: set[UUID] = set()
+        self._new_networks: set[UUID] = set()
+
+    async def apply(
+        self, recovery: Recovery, found: Mapping[str, Sequence[ProposedLink]]
+    ) -> dict[str, list[str]]:
+        proposals = [p for links in found.values() for p in links]
+        nodes = await self._nodes([recovery_facts(recovery), *_ends(proposals)])
+        own = nodes[recovery_ref(recovery.id)]
+        made = await self._graph.links_touching([own.id])
+        new: list[Link] = []
+        revived: list[Link] = []
+        retracted: list[Link] = []
+        for rule, links in found.items():
+            keyed: dict[LinkKey, ProposedLink] = {
+                link_key(p.kind, nodes[p.source.ref].id, nodes[p.target.ref].id): p for p in links
+            }
+            outcome = reconcile(keyed, made, rule=rule)
+            new += [self._link(p, nodes) for p in outcome.new]
+            revived += outcome.revived
+            retracted += outcome.retracted
+        for link in new:
+            self._graph.add_link(link)
+        for link in (*revived, *retracted):
+            self._graph.update_link(link)
+        await self.split_after(retracted)
+        self.merge_across(new + revived)
+        self.save_sizes()
+        if not (new or revived or retracted):
+            return {}
+        return {
+            "linked": [_describe(link) for link in new + revived],
+            "retracted": [_describe(link) for link in retracted],
+        }
+
+    async def know(self, nodes: Mapping[UUID, Node]) -> None:
+        """Nodes read elsewhere, with their networks and those networks' sizes."""
+        for node in nodes.values():
+            self._network_of[node.id] = node.network_id
+        self._sizes |= await self._graph.network_sizes({n.network_id for n in nodes.values()})
+
+    async def _nodes(self, facts: Iterable[NodeFacts]) -> dict[NodeRef, Node]:
+        wanted = {f.ref: f for f in facts}
+        nodes = await self._graph.nodes(list(wanted))
+        for node in nodes.values():
+            self._network_of[node.id] = node.network_id
+        self._sizes |= await self._graph.network_sizes({n.network_id for n in nodes.values()})
+        for ref, fact in sorted(wanted.items()):
+            if ref in nodes:
+                continue
+            network_id = self._deps.ids.new_id()
+            node = Node(
+                id=self._deps.ids.new_id(),
+                ref=ref,
+                agency_id=fact.agency_id,
+                label=fact.label,
+                network_id=network_id,
+                created_at=self._now,
+                occurred_at=fact.occurred_at,
+                country=fact.country,
+            )
+            self._graph.add_node(node)
+            nodes[ref] = node
+            self._network_of[node.id] = network_id
+            self._sizes[network_id] = 1
+            self._touched.add(network_id)
+            self._new_networks.add(network_id)
+        return nodes
+
+    def _link(self, proposal: ProposedLink, nodes: Mapping[NodeRef, Node]) -> Link:
+        rule, version = proposal.rule
+        # Stored with the ends in key order: one row per link, whichever end found it.
+        _, source_id, target_id = link_key(
+            proposal.kind, nodes[proposal.source.ref].id, nodes[proposal.target.ref].id
+        )
+        return Link(
+            id=self._deps.ids.new_id(),
+            kind=proposal.kind,
+            source_id=source_id,
+            target_id=target_id,
+            confidence=proposal.confidence,
+            status=LinkStatus.PROPOSED,
+            created_at=self._now,
+            rule=rule,
+            rule_version=version,
+            evidence=dict(proposal.evidence),
+        )
+
+    async def split_after(self, removed: Sequence[Link]) -> None:
+        """A link gone may have been the only path between its ends: walk from one end
+        over the links that stand (as stored, minus those removed now); if the other end
+        is not reached, what was reached becomes a network of its own."""
+        gone = {link.id for link in removed}
+        for link in removed:
+            reached = await self._reach(link.source_id, link.target_id, gone)
+            if link.target_id in reached:
+                continue
+            old = (
+                self._network_of.get(link.source_id)
+                or (await self._graph.nodes_by_id([link.source_id]))[link.source_id].network_id
+            )
+            if old not in self._sizes:
+                self._sizes |= await self._graph.network_sizes([old])
+            fresh = self._deps.ids.new_id()
+            self._graph.move(reached, fresh)
+            for node_id in reached:
+                self._network_of[node_id] = fresh
+            self._sizes[fresh] = len(reached)
+            self._sizes[old] -= len(reached)
+            self._touched |= {fresh, old}
+            self._new_networks.add(fresh)
+
+    async def _reach(self, start: UUID, goal: UUID, gone: set[UUID]) -> set[UUID]:
+        seen, frontier = {start}, {start}
+        while frontier and goal not in seen:
+            links = await self._graph.links_touching(frontier, standing_only=True)
+            following = set()
+            for link in links:
+                if link.id in gone:
+                    continue
+                for end in (link.source_id, link.target_id):
+                    if end not in seen:
+                        seen.add(end)
+                        following.add(end)
+            frontier = following
+        return seen
+
+    def merge_across(self, links: Iterable[Link]) -> None:
+        merged: dict[UUID, UUID] = {}
+
+        def root(network_id: UUID) -> UUID:
+            while network_id in merged:
+                network_id = merged[network_id]
+            return network_id
+
+        for link in links:
+            a = root(self._network_of[link.source_id])
+            b = root(self._network_of[link.target_id])
+            if a == b:
+                continue
+            survivor = surviving_network({a: self._sizes[a], b: self._sizes[b]})
+            loser = b if survivor == a else a
+            self._graph.relabel(loser, survivor)
+            self._sizes[survivor] += self._sizes[loser]
+            self._sizes[loser] = 0
+            merged[loser] = survivor
+            self._touched |= {survivor, loser}
+        for node_id, network_id in self._network_of.items():
+            self._network_of[node_id] = root(network_id)
+
+    def save_sizes(self) -> None:
+        for network_id in sorted(self._touched):
+            self._graph.save_network(
+                network_id,
+                size=self._sizes[network_id],
+                at=self._now,
+                new=network_id in self._new_networks,
+            )
+
+
+def _ends(proposals: Iterable[ProposedLink]) -> list[NodeFacts]:
+    return [end for p in proposals for end in (p.source, p.target)]
+
+
+def _describe(link: Link) -> str:
+    return f"{link.kind.value} {link.source_id}-{link.target_id} ({link.status.value})"
+
+
+async def request_rebuild(deps: Dependencies, *, batch: int = 1000) -> int:
+    """Ask for every recovery to be linked again (after a rule changed): one message per
+    recovery, handled in order with every other linking. Idempotent: linking unchanged
+    facts again changes nothing. How many were asked for."""
+    asked, after = 0, None
+    while True:
+        async with deps.unit_of_work() as uow:
+            ids = await uow.recoveries.ids_after(after, limit=batch)
+            for recovery_id in ids:
+                uow.outbox.add(network_link_message(deps, recovery_id))
+            await uow.commit()
+        if not ids:
+            return asked
+        asked += len(ids)
+        after = ids[-1]

@@ -1,0 +1,227 @@
+"""Case networks over HTTP: a recovery's neighbourhood, what another agency's nodes look
+like from here, the agency's networks, and decisions on links."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import networkx
+
+from tests.api.conftest import Api
+from tests.api.test_registries_api import drain
+
+
+async def record(api: Api, token: str, serial: str, case: str) -> dict[str, Any]:
+    body = {
+        "case_reference": case,
+        "items": [{"kind": "firearm", "make": "Glock", "model": "17", "serial": serial}],
+    }
+    response = await api.record(token, **body)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def test_the_same_weapon_seen_by_two_agencies_shows_only_what_each_may_see(
+    api: Api,
+) -> None:
+    paris = await api.user("investigator", "a")
+    hamburg = await api.user("investigator", "b")
+    here = await record(api, paris, "BXK 482", "CASE-P-1")
+    await record(api, paris, "BXK482", "CASE-P-2")
+    await record(api, hamburg, "ВХК-482", "HH-2023-118342")
+    await drain(api)
+
+    network = await api.client.get(
+        f"/api/v1/recoveries/{here['id']}/network",
+        params={"depth": 2},
+        headers={"Authorization": paris},
+    )
+    assert network.status_code == 200, network.text
+    view = network.json()
+    assert view["network_size"] == 6  # three recoveries, three cases
+    labels = sorted((n["kind"], n["label"]) for n in view["nodes"])
+    assert labels == [
+        ("case", "CASE-P-1"),
+        ("case", "CASE-P-2"),
+        ("recovery", "CASE-P-1"),
+        ("recovery", "CASE-P-2"),
+    ]
+    (hidden,) = view["hidden"]
+    assert (hidden["agency_name"], hidden["nodes"]) == ("Agency B", 2)  # recovery, case
+    to_hamburg = [link for link in view["links"] if link["hidden_agency_id"]]
+    assert to_hamburg and all(
+        link["evidence"] == {} and link["kind"] == "same_weapon" for link in to_hamburg
+    )
+    assert "HH-2023-118342" not in network.text  # nothing of Hamburg's case leaks
+
+    networks = await api.client.get("/api/v1/networks", headers={"Authorization": hamburg})
+    (listed,) = networks.json()["networks"]
+    assert listed["size"] == 6 and listed["countries"] == ["FR"]
+    assert sorted((a["name"], a["nodes"]) for a in listed["agencies"]) == [
+        ("Agency A", 4),
+        ("Agency B", 2),
+    ]
+
+
+async def test_a_rejected_link_splits_the_network_and_stays_rejected(api: Api) -> None:
+    paris = await api.user("investigator", "a")
+    first = await record(api, paris, "QX 1001", "CASE-1")
+    await record(api, paris, "QX 1001", "CASE-2")
+    await drain(api)
+
+    def same_weapon(view: dict[str, Any]) -> dict[str, Any]:
+        return next(link for link in view["links"] if link["kind"] == "same_weapon")
+
+    path = f"/api/v1/recoveries/{first['id']}/network"
+    link = same_weapon((await api.client.get(path, headers={"Authorization": paris})).json())
+    refused = await api.client.post(
+        f"/api/v1/network-links/{link['id']}/reject", json={}, headers={"Authorization": paris}
+    )
+    assert refused.status_code == 422  # a rejection says why
+    rejected = await api.client.post(
+        f"/api/v1/network-links/{link['id']}/reject",
+        json={"reason": "Two different pistols: the frames differ."},
+        headers={"Authorization": paris},
+    )
+    assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
+    await drain(api)
+    after = (await api.client.get(path, headers={"Authorization": paris})).json()
+    assert after["network_size"] == 2 and all(
+        link["kind"] != "same_weapon" for link in after["links"]
+    )
+
+    # The rule fires again on a correction: the rejection holds.
+    corrected = await api.client.patch(
+        f"/api/v1/recoveries/{first['id']}",
+        json={"reason": "typo", "case_reference": "CASE-1b"},
+        headers={"Authorization": paris, "If-Match": '"v1"'},
+    )
+    assert corrected.status_code == 200
+    await drain(api)
+    again = (await api.client.get(path, headers={"Authorization": paris})).json()
+    assert again["network_size"] == 2
+
+    outsider = await api.user("investigator", "b")
+    assert (
+        await api.client.post(
+            f"/api/v1/network-links/{link['id']}/confirm", headers={"Authorization": outsider}
+        )
+    ).status_code == 404
+    assert (await api.client.get(path, headers={"Authorization": outsider})).status_code == 404
+
+
+async def test_a_path_between_two_recoveries_shows_each_link_and_hides_the_other_agency(
+    api: Api,
+) -> None:
+    paris = await api.user("investigator", "a")
+    hamburg = await api.user("investigator", "b")
+    first = await record(api, paris, "BXK 482", "CASE-P-1")
+    await record(api, hamburg, "BXK482", "HH-1")  # the same pistol, then in Hamburg
+    await record(api, hamburg, "RT 5521", "HH-1")  # a second weapon in Hamburg's case
+    last = await record(api, paris, "RT-5521", "CASE-P-9")  # ... found later in Paris
+    await drain(api)
+
+    path = await api.client.get(
+        "/api/v1/networks/path",
+        params={"from": first["id"], "to": last["id"]},
+        headers={"Authorization": paris},
+    )
+    assert path.status_code == 200, path.text
+    found = path.json()
+    assert found["found"] is True
+    kinds = [link["kind"] for link in found["links"]]
+    assert kinds == ["same_weapon", "same_case", "same_case", "same_weapon"]
+    hidden = [n for n in found["nodes"] if n["hidden"]]
+    assert [n["agency_name"] for n in hidden] == ["Agency B"] * 3
+    assert all(n["label"] is None for n in hidden)
+    assert "HH-1" not in path.text
+
+    apart = await record(api, paris, "ZZ 1", "CASE-P-10")
+    await drain(api)
+    none = await api.client.get(
+        "/api/v1/networks/path",
+        params={"from": first["id"], "to": apart["id"]},
+        headers={"Authorization": paris},
+    )
+    assert none.json() == {"found": False, "nodes": [], "links": []}
+
+
+async def test_a_neighbourhood_exports_to_graphml_csv_and_json(api: Api) -> None:
+    paris = await api.user("investigator", "a")
+    hamburg = await api.user("investigator", "b")
+    first = await record(api, paris, "BXK 482", "CASE-P-1")
+    await record(api, paris, "BXK482", "CASE-P-2")
+    await record(api, hamburg, "BXK-482", "HH-1")
+    await drain(api)
+    url = f"/api/v1/recoveries/{first['id']}/network/export"
+
+    graphml = await api.client.get(
+        url, params={"format": "graphml"}, headers={"Authorization": paris}
+    )
+    assert graphml.status_code == 200
+    assert graphml.headers["content-type"].startswith("application/graphml+xml")
+    graph = networkx.read_graphml(io.BytesIO(graphml.content))
+    kinds = sorted(data["kind"] for _, data in graph.nodes(data=True))
+    assert kinds == ["case", "case", "hidden", "recovery", "recovery"]
+    placeholder = next(n for n, data in graph.nodes(data=True) if data["hidden"])
+    assert graph.nodes[placeholder]["label"] == "nodes of Agency B"
+    assert graph.number_of_edges() == 5 and "HH-1" not in graphml.text
+
+    edges = await api.client.get(url, params={"format": "csv"}, headers={"Authorization": paris})
+    rows = list(csv.DictReader(io.StringIO(edges.text)))
+    assert len(rows) == 5 and {r["kind"] for r in rows} == {"same_case", "same_weapon"}
+
+    as_json = await api.client.get(url, params={"format": "json"}, headers={"Authorization": paris})
+    assert as_json.json()["network_size"] == 6
+
+
+async def test_an_investigator_links_two_recoveries_with_a_ballistic_hit(api: Api) -> None:
+    paris = await api.user("investigator", "a")
+    first = await record(api, paris, "AA 1", "CASE-1")
+    second = await record(api, paris, "BB 2", "CASE-2")
+    hamburg = await record(api, await api.user("investigator", "b"), "CC 3", "HH-1")
+    await drain(api)
+
+    def body(**changes: Any) -> dict[str, Any]:
+        return {
+            "kind": "ballistic",
+            "from_recovery_id": first["id"],
+            "to_recovery_id": second["id"],
+            "rationale": "Cartridge cases from both scenes match.",
+            "reference": "IBIN-2026-FR-0042",
+        } | changes
+
+    refused = await api.client.post(
+        "/api/v1/network-links",
+        json=body(reference=None, rationale=""),
+        headers={"Authorization": paris},
+    )
+    assert refused.status_code == 422
+    pointers = sorted(e["pointer"] for e in refused.json()["errors"])
+    assert pointers == ["#/rationale", "#/reference"]
+    other_agency = await api.client.post(
+        "/api/v1/network-links",
+        json=body(to_recovery_id=hamburg["id"]),
+        headers={"Authorization": paris},
+    )
+    assert other_agency.status_code == 422  # the same answer as for no recovery at all
+
+    made = await api.client.post(
+        "/api/v1/network-links", json=body(), headers={"Authorization": paris}
+    )
+    assert made.status_code == 201, made.text
+    link = made.json()
+    assert (link["status"], link["evidence"]["reference"]) == ("confirmed", "IBIN-2026-FR-0042")
+    twice = await api.client.post(
+        "/api/v1/network-links", json=body(), headers={"Authorization": paris}
+    )
+    assert twice.status_code == 409
+    await drain(api)
+    view = (
+        await api.client.get(
+            f"/api/v1/recoveries/{first['id']}/network", headers={"Authorization": paris}
+        )
+    ).json()
+    assert view["network_size"] == 4  # two recoveries, their two cases

@@ -1,0 +1,248 @@
+"""Linking recoveries into case networks, on every storage: the rules through the outbox,
+network membership as links come and go, and linking that does not depend on the order
+of writes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from uuid import UUID
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from service.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from service.case_networks import decide_on_link
+from service.dependencies import Dependencies
+from service.domain.access import Role
+from service.domain.custody import CustodyEventReport, PartyReport
+from service.domain.identity import Agency, AgencyKind
+from service.domain.networks import LinkKind, LinkStatus, recovery_ref
+from service.domain.ports import UnitOfWork
+from service.domain.recovery import RecoveryCorrection
+from service.network_linking import NetworkLinkHandler, link_recovery, request_rebuild
+from service.outbox_worker import OutboxWorker
+from service.recoveries import correct_recovery, record_recovery
+from service.trace_requests import (
+    Acknowledge,
+    RequestTrace,
+    Respond,
+    act_on_trace_request,
+    request_trace,
+)
+from tests.builders import AGENCY_A, AGENCY_B, NOW, actor, dependencies_for_tests
+from tests.unit.test_use_cases import FixedClock, command
+
+INVESTIGATOR_A = actor(Role.INVESTIGATOR, agency=AGENCY_A)
+INVESTIGATOR_B = actor(Role.INVESTIGATOR, agency=AGENCY_B)
+
+
+def deps_for(unit_of_work: Callable[[], UnitOfWork]) -> Dependencies:
+    return dependencies_for_tests(unit_of_work, clock=FixedClock())
+
+
+async def link_all(deps: Dependencies) -> None:
+    worker = OutboxWorker(deps, [NetworkLinkHandler(deps)])
+    while await worker.run_once():
+        pass
+
+
+async def network_of(deps: Dependencies, recovery_id: UUID) -> tuple[UUID, int]:
+    async with deps.unit_of_work() as uow:
+        node = (await uow.networks.nodes([recovery_ref(recovery_id)]))[recovery_ref(recovery_id)]
+        sizes = await uow.networks.network_sizes([node.network_id])
+    return node.network_id, sizes[node.network_id]
+
+
+async def links_of(deps: Dependencies, recovery_id: UUID) -> list[tuple[str, str, float]]:
+    async with deps.unit_of_work() as uow:
+        node = (await uow.networks.nodes([recovery_ref(recovery_id)]))[recovery_ref(recovery_id)]
+        links = await uow.networks.links_touching([node.id])
+    return sorted((link.kind.value, link.status.value, link.confidence) for link in links)
+
+
+async def test_the_same_weapon_in_two_agencies_joins_their_networks(
+    unit_of_work: Callable[[], UnitOfWork],
+) -> None:
+    deps = deps_for(unit_of_work)
+    paris = await record_recovery(deps=deps, actor=INVESTIGATOR_A, command=command("BXK 482"))
+    hamburg = await record_recovery(
+        deps=deps, actor=INVESTIGATOR_B, command=command("ВХК-482", case="HH-77")
+    )
+    await link_all(deps)
+
+    assert await network_of(deps, paris.id) == await network_of(deps, hamburg.id)
+    assert (await network_of(deps, paris.id))[1] == 4  # two recoveries, their two cases
+    kinds = [(kind, status) for kind, status, _ in await links_of(deps, paris.id)]
+    assert kinds == [("same_case", "proposed"), ("same_weapon", "proposed")]
+    async with deps.unit_of_work() as uow:
+        node = (await uow.networks.nodes([recovery_ref(paris.id)]))[recovery_ref(paris.id)]
+        (weapon,) = await uow.networks.links_touching([node.id], kinds=[LinkKind.SAME_WEAPON])
+    assert weapon.rule == "same-weapon" and weapon.rule_version == 1
+    assert weapon.evidence["match_kind"] == "normalized"
+    assert weapon.evidence["other_serial"] in ("BXK 482", "ВХК-482")
+
+
+async def test_linking_again_changes_nothing(unit_of_work: Callable[[], UnitOfWork]) -> None:
+    deps = deps_for(unit_of_work)
+    first = await record_recovery(deps=deps, actor=INVESTIGATOR_A, command=command("C 558021"))
+    await record_recovery(deps=deps, actor=INVESTIGATOR_A, command=command("C558021"))
+    await link_all(deps)
+    before = await links_of(deps, first.id), await network_of(deps, first.id)
+    async with deps.unit_of_work() as uow:
+        await link_recovery(deps, uow, first.id)
+        await uow.commit()
+    assert (await links_of(deps, first.id), await network_of(deps, first.id)) == before
+
+
+async def test_a_corrected_serial_retracts_the_link_and_splits_the_network(
+    unit_of_work: Callable[[], UnitOfWork],
+) -> None:
+    deps = deps_for(unit_of_work)
+    kept = await record_recovery(deps=deps, actor=INVESTIGATOR_A, command=command("QX 1001"))
+    misread = await record_recovery(
+        deps=deps, actor=INVESTIGATOR_A, command=command("QX 1001", case="CASE-2")
+    )
+    await link_all(deps)
+    assert (await network_of(deps, kept.id))[1] == 4
+    await correct_recovery(
+        deps=deps,
+        actor=INVESTIGATOR_A,
+        recovery_id=misread.id,
+        expected_version=1,
+        correction=RecoveryCorrection(item_changes={misread.items[0].id: {"serial": "ZZ 7777"}}),
+        reason="re-read under magnification",
+    )
+    await link_all(deps)
+    assert [(k, s) for k, s, _ in await links_of(deps, kept.id)] == [
+        ("same_case", "proposed"),
+        ("same_weapon", "retracted"),
+    ]
+    (kept_network, kept_size), (other_network, other_size) = (
+        await network_of(deps, kept.id),
+        await network_of(deps, misread.id),
+    )
+    assert kept_network != other_network and (kept_size, other_size) == (2, 2)
+
+
+SERIALS = ["AB 100", "AB100", "АВ-100", "AB 10O", "CD 200", "CD 201", "EF 300"]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(order=st.permutations(range(len(SERIALS))))
+async def test_linking_does_not_depend_on_the_order_of_writes(order: list[int]) -> None:
+    """The same recoveries written in any order end in the same links between the same
+    facts, and the same networks."""
+    outcomes = []
+    for sequence in (list(range(len(SERIALS))), order):
+        store = InMemoryStore()
+        deps = deps_for(lambda store=store: InMemoryUnitOfWork(store))  # type: ignore[misc]
+        for index in sequence:
+            await record_recovery(
+                deps=deps,
+                actor=INVESTIGATOR_A,
+                command=command(SERIALS[index], case=f"CASE-{index}"),
+            )
+            await link_all(deps)
+        cases = {n.id: n.label for n in store.network_nodes.values()}
+        standing = {
+            (link.kind.value, frozenset((cases[link.source_id], cases[link.target_id])))
+            for link in store.network_links.values()
+            if link.status in (LinkStatus.PROPOSED, LinkStatus.CONFIRMED)
+        }
+        groups: dict[UUID, set[str]] = {}
+        for node in store.network_nodes.values():
+            groups.setdefault(node.network_id, set()).add(f"{node.ref.kind}:{node.label}")
+        sizes = {store.networks[n][0] for n in groups}
+        assert sum(1 for n in store.networks.values() if n[0] > 0) == len(groups)
+        assert {len(g) for g in groups.values()} == sizes
+        outcomes.append((standing, {frozenset(g) for g in groups.values()}))
+    assert outcomes[0] == outcomes[1]
+
+
+async def snapshot(deps: Dependencies, recovery_ids: list[UUID]) -> list[object]:
+    return [(await links_of(deps, r), await network_of(deps, r)) for r in recovery_ids]
+
+
+async def test_a_rebuild_changes_nothing_and_a_rejection_survives_it(
+    unit_of_work: Callable[[], UnitOfWork],
+) -> None:
+    deps = deps_for(unit_of_work)
+    recorded = [
+        await record_recovery(deps=deps, actor=INVESTIGATOR_A, command=command(s, case=c))
+        for s, c in (("KL 900", "C-1"), ("KL900", "C-2"), ("MN 12", "C-1"))
+    ]
+    await link_all(deps)
+    async with deps.unit_of_work() as uow:
+        node = (await uow.networks.nodes([recovery_ref(recorded[0].id)]))[
+            recovery_ref(recorded[0].id)
+        ]
+        (weapon,) = await uow.networks.links_touching([node.id], kinds=[LinkKind.SAME_WEAPON])
+    await decide_on_link(
+        deps=deps,
+        actor=INVESTIGATOR_A,
+        link_id=weapon.id,
+        decision=LinkStatus.REJECTED,
+        reason="Different frames",
+    )
+    await link_all(deps)
+    ids = [r.id for r in recorded]
+    before = await snapshot(deps, ids)
+    assert await request_rebuild(deps, batch=2) == 3
+    await link_all(deps)
+    assert await snapshot(deps, ids) == before
+    assert ("same_weapon", "rejected") in [(k, s) for k, s, _ in await links_of(deps, ids[0])]
+    # C-1 holds the first and third together; the second stands apart, with its case.
+    assert (await network_of(deps, ids[0]))[1] == 3 and (await network_of(deps, ids[1]))[1] == 2
+
+
+async def test_two_traces_naming_the_same_dealer_meet_at_that_party(
+    unit_of_work: Callable[[], UnitOfWork],
+) -> None:
+    deps = deps_for(unit_of_work)
+    if isinstance(unit_of_work(), InMemoryUnitOfWork):  # agencies come with SQL's reset
+        store = unit_of_work()._store  # noqa: SLF001 - arranging the fake's agencies
+        for agency in (AGENCY_A, AGENCY_B):
+            store.agencies[agency] = Agency(
+                agency, f"Agency {agency}", "FR", AgencyKind.POLICE, NOW
+            )
+    officer = actor(Role.TRACING_OFFICER, agency=AGENCY_B)
+    dealer = PartyReport("Armurerie Centrale", "dealer", "FR", "FR-ARM-0042")
+    recovered = []
+    for serial, case in (("PP 1", "C-1"), ("QQ 2", "C-2")):
+        recovery = await record_recovery(
+            deps=deps, actor=INVESTIGATOR_A, command=command(serial, case=case)
+        )
+        request = await request_trace(
+            deps=deps,
+            actor=INVESTIGATOR_A,
+            command=RequestTrace(
+                recovery_id=recovery.id,
+                item_id=recovery.items[0].id,
+                addressee_agency_id=AGENCY_B,
+                legal_justification="Seized in a search.",
+                intended_use="Investigation",
+                priority="routine",
+                submit=True,
+            ),
+        )
+        acknowledged = await act_on_trace_request(
+            deps=deps,
+            actor=officer,
+            request_id=request.id,
+            expected_version=2,
+            command=Acknowledge(),
+        )
+        await act_on_trace_request(
+            deps=deps,
+            actor=officer,
+            request_id=request.id,
+            expected_version=acknowledged.version,
+            command=Respond("traced", [CustodyEventReport("sale", date(2020, 5, 1), dealer)]),
+        )
+        recovered.append(recovery.id)
+    await link_all(deps)
+    first, second = [await network_of(deps, r) for r in recovered]
+    assert first == second and first[1] == 5  # two recoveries, two cases, one dealer
+    kinds = [k for k, _, _ in await links_of(deps, recovered[0])]
+    assert kinds == ["same_case", "same_source"]
