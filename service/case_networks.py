@@ -112,7 +112,8 @@ async def recovery_network(
         reached, links, more = await neighbourhood(
             uow, start, min(max(depth, 1), MAX_DEPTH), min_confidence, kinds, max_nodes
         )
-        size = (await uow.networks.network_sizes([start.network_id])).get(start.network_id, 1)
+        states = await uow.networks.network_states([start.network_id])
+        size = states[start.network_id].size if start.network_id in states else len(reached)
         agencies = {a.id: a.name for a in await uow.agencies.all()}
     visible = visible_nodes(actor, reached, links)
     seen = [n for n in reached.values() if n.id in visible]
@@ -152,28 +153,29 @@ async def neighbourhood(
     """Breadth first, one query per level; stops adding nodes at the cap and counts
     those it had to leave out."""
     reached: dict[UUID, Node] = {start.id: start}
-    links: dict[UUID, Link] = {}
+    ends: dict[UUID, tuple[UUID, UUID]] = {}
     frontier = {start.id}
     left_out: set[UUID] = set()
     for _ in range(depth):
-        found = await uow.networks.links_touching(
-            frontier, standing_only=True, min_confidence=min_confidence, kinds=kinds
-        )
+        found = await uow.networks.adjacent(frontier, min_confidence=min_confidence, kinds=kinds)
         following: set[UUID] = set()
-        for link in found:
-            for end in (link.source_id, link.target_id):
+        for link_id, source, target in found:
+            for end in (source, target):
                 if end in reached or end in following:
                     continue
                 if len(reached) + len(following) >= max_nodes:
                     left_out.add(end)
                     continue
                 following.add(end)
-            links[link.id] = link
+            ends[link_id] = (source, target)
         reached |= await uow.networks.nodes_by_id(following)
         frontier = following
         if not frontier:
             break
-    return reached, sorted(links.values(), key=lambda link: link.id), len(left_out)
+    # The walk reads only ends; the links kept are read whole, evidence and all, once.
+    kept = [i for i, (a, b) in ends.items() if a in reached and b in reached]
+    left_out -= set(reached)
+    return reached, await uow.networks.links_by_id(kept), len(left_out)
 
 
 async def agency_networks(
@@ -188,11 +190,11 @@ async def agency_networks(
         for summary in await uow.networks.networks_of_agency(
             actor.agency_id, order=order, limit=min(max(limit, 1), 100)
         ):
-            profile = await uow.networks.network_profile(summary.id)
+            profile = summary.state
             listings.append(
                 NetworkListing(
-                    id=summary.id,
-                    size=summary.size,
+                    id=profile.id,
+                    size=profile.size,
                     created_at=summary.created_at,
                     grown_at=summary.grown_at,
                     agencies=[
@@ -203,7 +205,7 @@ async def agency_networks(
                         if agency is not None
                     ],
                     shared_nodes=profile.nodes_by_agency.get(None, 0),
-                    countries=profile.countries,
+                    countries=tuple(sorted(profile.countries)),
                     first_at=profile.first_at,
                     last_at=profile.last_at,
                 )
@@ -252,8 +254,11 @@ async def decide_on_link(
     return decided
 
 
-MAX_PATH_LINKS: Final = 8
-MAX_PATH_NODES: Final = 20_000
+# A chain longer than this says little to an investigator; the bounds keep the walk of
+# a network of a million nodes to a few thousand nodes visited (bench/case_networks.py):
+# two recoveries further apart are reported as such, not searched for seconds.
+MAX_PATH_LINKS: Final = 16
+MAX_PATH_NODES: Final = 6_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +269,9 @@ class PathView:
     nodes: list[Node | HiddenNode]
     links: list[Link]
     hidden_of: dict[UUID, UUID | None]
+    # Why there is no chain: "different_networks", or "beyond_bounds" (same network,
+    # further apart than MAX_PATH_LINKS links or MAX_PATH_NODES nodes walked).
+    missing: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,8 +283,8 @@ class HiddenNode:
 
 async def network_path(
     *, deps: Dependencies, actor: Actor, from_recovery: UUID, to_recovery: UUID
-) -> PathView | None:
-    """None when the two are not in one network, or further apart than the bounds."""
+) -> PathView:
+    """The chain, or why there is none (`missing`)."""
     authorize(actor, Action.NETWORK_READ)
     async with deps.unit_of_work() as uow:
         ends = []
@@ -295,10 +303,10 @@ async def network_path(
             ends.append((await uow.networks.nodes([ref])).get(ref))
         start, goal = ends
         if start is None or goal is None or start.network_id != goal.network_id:
-            return None
+            return PathView([], [], {}, missing="different_networks")
         chain = await shortest_chain(uow, start.id, goal.id)
         if chain is None:
-            return None
+            return PathView([], [], {}, missing="beyond_bounds")
         node_ids, links = chain
         nodes = await uow.networks.nodes_by_id(node_ids)
         agencies = {a.id: a.name for a in await uow.agencies.all()}
@@ -321,44 +329,52 @@ def _hidden(node: Node, agencies: Mapping[UUID, str]) -> HiddenNode:
 async def shortest_chain(
     uow: UnitOfWork, start: UUID, goal: UUID
 ) -> tuple[list[UUID], list[Link]] | None:
-    """Breadth first from both ends, the smaller frontier first, one query per level."""
-    parents: list[dict[UUID, Link | None]] = [{start: None}, {goal: None}]
-    frontiers: list[set[UUID]] = [{start}, {goal}]
+    """Breadth first from both ends, the smaller frontier first, one query per level
+    that reads only the links' ends; the links of the chain found are read whole."""
     if start == goal:
         return [start], []
+    # node -> (link, the node it was reached from), per side
+    parents: list[dict[UUID, tuple[UUID, UUID] | None]] = [{start: None}, {goal: None}]
+    frontiers: list[set[UUID]] = [{start}, {goal}]
     for _ in range(MAX_PATH_LINKS):
         side = 0 if len(frontiers[0]) <= len(frontiers[1]) else 1
-        found = await uow.networks.links_touching(frontiers[side], standing_only=True)
+        found = await uow.networks.adjacent(frontiers[side])
         following: set[UUID] = set()
-        for link in found:
-            for near, far in ((link.source_id, link.target_id), (link.target_id, link.source_id)):
+        for link_id, source, target in found:
+            for near, far in ((source, target), (target, source)):
                 if near not in frontiers[side] or far in parents[side]:
                     continue
-                parents[side][far] = link
+                parents[side][far] = (link_id, near)
                 following.add(far)
                 if far in parents[1 - side]:
-                    return _chain(far, parents[0], parents[1])
+                    nodes, link_ids = _chain(far, parents[0], parents[1])
+                    links = {link.id: link for link in await uow.networks.links_by_id(link_ids)}
+                    return nodes, [links[i] for i in link_ids]
         frontiers[side] = following
-        if not following or len(parents[0]) + len(parents[1]) > MAX_PATH_NODES:
+        # Stop before a level whose walk alone would pass the bound.
+        walked = len(parents[0]) + len(parents[1])
+        if not following or walked + 3 * min(map(len, frontiers)) > MAX_PATH_NODES:
             return None
     return None
 
 
 def _chain(
-    meeting: UUID, forward: Mapping[UUID, Link | None], backward: Mapping[UUID, Link | None]
-) -> tuple[list[UUID], list[Link]]:
+    meeting: UUID,
+    forward: Mapping[UUID, tuple[UUID, UUID] | None],
+    backward: Mapping[UUID, tuple[UUID, UUID] | None],
+) -> tuple[list[UUID], list[UUID]]:
     nodes: list[UUID] = [meeting]
-    links: list[Link] = []
+    links: list[UUID] = []
     node = meeting
-    while (link := forward[node]) is not None:
-        node = link.other_end(node)
+    while (step := forward[node]) is not None:
+        link_id, node = step
         nodes.insert(0, node)
-        links.insert(0, link)
+        links.insert(0, link_id)
     node = meeting
-    while (link := backward[node]) is not None:
-        node = link.other_end(node)
+    while (step := backward[node]) is not None:
+        link_id, node = step
         nodes.append(node)
-        links.append(link)
+        links.append(link_id)
     return nodes, links
 
 

@@ -29,6 +29,7 @@ from service.domain.networks import (
     Link,
     LinkKey,
     LinkStatus,
+    NetworkState,
     Node,
     NodeFacts,
     NodeRef,
@@ -87,6 +88,8 @@ class NetworkLinkHandler:
         for message in messages:
             if "link_id" in message.payload:
                 await settle_link(self._deps, uow, UUID(message.payload["link_id"]))
+            elif "network_id" in message.payload:
+                await recount(self._deps, uow, UUID(message.payload["network_id"]))
             else:
                 await link_recovery(self._deps, uow, UUID(message.payload["recovery_id"]))
         return {}
@@ -108,7 +111,9 @@ async def link_recovery(deps: Dependencies, uow: UnitOfWork, recovery_id: UUID) 
         ),
         SAME_SOURCE_RULE[0]: await _custody_links(uow, recovery),
     }
-    changes = await Linker(deps, uow.networks).apply(recovery, found)
+    linker = Linker(deps, uow.networks)
+    changes = await linker.apply(recovery, found)
+    _recount_later(deps, uow, linker)
     if changes:
         uow.audit.append(
             audit_event(
@@ -134,7 +139,20 @@ async def settle_link(deps: Dependencies, uow: UnitOfWork, link_id: UUID) -> Non
         linker.merge_across([link])
     else:
         await linker.split_after([link])
-    linker.save_sizes()
+    linker.save_states()
+    _recount_later(deps, uow, linker)
+
+
+async def recount(deps: Dependencies, uow: UnitOfWork, network_id: UUID) -> None:
+    """Count a network's countries and time span again from its nodes."""
+    state = await uow.networks.counted_state(network_id)
+    uow.networks.save_network(state, at=deps.clock.now(), new=False)
+
+
+def _recount_later(deps: Dependencies, uow: UnitOfWork, linker: Linker) -> None:
+    # After this unit of work, once the split is stored.
+    for network_id in sorted(linker.to_recount):
+        uow.outbox.add(_message(deps, {"network_id": str(network_id)}))
 
 
 async def _custody_links(uow: UnitOfWork, recovery: Recovery) -> list[ProposedLink]:
@@ -172,9 +190,11 @@ class Linker:
         self._graph = graph
         self._now: datetime = deps.clock.now()
         self._network_of: dict[UUID, UUID] = {}
-        self._sizes: dict[UUID, int] = {}
+        self._states: dict[UUID, NetworkState] = {}
         self._touched: set[UUID] = set()
         self._new_networks: set[UUID] = set()
+        # Networks a split narrowed: their countries and time span are recounted after.
+        self.to_recount: set[UUID] = set()
 
     async def apply(
         self, recovery: Recovery, found: Mapping[str, Sequence[ProposedLink]]
@@ -200,7 +220,7 @@ class Linker:
             self._graph.update_link(link)
         await self.split_after(retracted)
         self.merge_across(new + revived)
-        self.save_sizes()
+        self.save_states()
         if not (new or revived or retracted):
             return {}
         return {
@@ -209,17 +229,23 @@ class Linker:
         }
 
     async def know(self, nodes: Mapping[UUID, Node]) -> None:
-        """Nodes read elsewhere, with their networks and those networks' sizes."""
+        """Nodes read elsewhere, with their networks and those networks' states."""
         for node in nodes.values():
             self._network_of[node.id] = node.network_id
-        self._sizes |= await self._graph.network_sizes({n.network_id for n in nodes.values()})
+        await self._load_states({n.network_id for n in nodes.values()})
+
+    async def _load_states(self, network_ids: set[UUID]) -> None:
+        missing = network_ids - set(self._states)
+        found = await self._graph.network_states(missing)
+        for network_id in missing:
+            # A network a node names but no row describes (loaded by hand): one of size 0
+            # that the next merge corrects.
+            self._states[network_id] = found.get(network_id, NetworkState(network_id, 0))
 
     async def _nodes(self, facts: Iterable[NodeFacts]) -> dict[NodeRef, Node]:
         wanted = {f.ref: f for f in facts}
         nodes = await self._graph.nodes(list(wanted))
-        for node in nodes.values():
-            self._network_of[node.id] = node.network_id
-        self._sizes |= await self._graph.network_sizes({n.network_id for n in nodes.values()})
+        await self.know({node.id: node for node in nodes.values()})
         for ref, fact in sorted(wanted.items()):
             if ref in nodes:
                 continue
@@ -237,7 +263,7 @@ class Linker:
             self._graph.add_node(node)
             nodes[ref] = node
             self._network_of[node.id] = network_id
-            self._sizes[network_id] = 1
+            self._states[network_id] = NetworkState.of(network_id, [node])
             self._touched.add(network_id)
             self._new_networks.add(network_id)
         return nodes
@@ -274,26 +300,27 @@ class Linker:
                 self._network_of.get(link.source_id)
                 or (await self._graph.nodes_by_id([link.source_id]))[link.source_id].network_id
             )
-            if old not in self._sizes:
-                self._sizes |= await self._graph.network_sizes([old])
+            await self._load_states({old})
             fresh = self._deps.ids.new_id()
+            moved = await self._graph.nodes_by_id(reached)
             self._graph.move(reached, fresh)
             for node_id in reached:
                 self._network_of[node_id] = fresh
-            self._sizes[fresh] = len(reached)
-            self._sizes[old] -= len(reached)
+            part = NetworkState.of(fresh, moved.values())
+            self._states[fresh] = part
+            self._states[old] = self._states[old].without(part)
             self._touched |= {fresh, old}
             self._new_networks.add(fresh)
+            self.to_recount.add(old)
 
     async def _reach(self, start: UUID, goal: UUID, gone: set[UUID]) -> set[UUID]:
         seen, frontier = {start}, {start}
         while frontier and goal not in seen:
-            links = await self._graph.links_touching(frontier, standing_only=True)
             following = set()
-            for link in links:
-                if link.id in gone:
+            for link_id, source, target in await self._graph.adjacent(frontier):
+                if link_id in gone:
                     continue
-                for end in (link.source_id, link.target_id):
+                for end in (source, target):
                     if end not in seen:
                         seen.add(end)
                         following.add(end)
@@ -313,23 +340,20 @@ class Linker:
             b = root(self._network_of[link.target_id])
             if a == b:
                 continue
-            survivor = surviving_network({a: self._sizes[a], b: self._sizes[b]})
+            survivor = surviving_network({a: self._states[a].size, b: self._states[b].size})
             loser = b if survivor == a else a
             self._graph.relabel(loser, survivor)
-            self._sizes[survivor] += self._sizes[loser]
-            self._sizes[loser] = 0
+            self._states[survivor] = self._states[survivor].joined(self._states[loser])
+            self._states[loser] = self._states[loser].emptied()
             merged[loser] = survivor
             self._touched |= {survivor, loser}
         for node_id, network_id in self._network_of.items():
             self._network_of[node_id] = root(network_id)
 
-    def save_sizes(self) -> None:
+    def save_states(self) -> None:
         for network_id in sorted(self._touched):
             self._graph.save_network(
-                network_id,
-                size=self._sizes[network_id],
-                at=self._now,
-                new=network_id in self._new_networks,
+                self._states[network_id], at=self._now, new=network_id in self._new_networks
             )
 
 

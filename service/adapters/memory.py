@@ -22,7 +22,7 @@ from service.domain.federation import ReceivedExchange
 from service.domain.identity import Agency, ApiKey, RefreshToken, ServiceAccount, User
 from service.domain.items import Item
 from service.domain.matching import SerialQuery, StoredIdentifier, match_kind
-from service.domain.networks import Link, LinkKind, Node, NodeRef
+from service.domain.networks import Link, LinkKind, NetworkState, Node, NodeRef
 from service.domain.outbox import OutboxEntry, OutboxMessage
 from service.domain.ports import (
     AuditFilter,
@@ -30,7 +30,6 @@ from service.domain.ports import (
     CandidateBatch,
     MessageCursor,
     MessagePage,
-    NetworkProfile,
     NetworkSummary,
     OutboxBacklog,
     RecoveryCursor,
@@ -72,8 +71,8 @@ class InMemoryStore:
         self.received_exchanges: dict[UUID, ReceivedExchange] = {}
         self.network_nodes: dict[UUID, Node] = {}
         self.network_links: dict[UUID, Link] = {}
-        # network id -> (size, created at, grown or shrunk at)
-        self.networks: dict[UUID, tuple[int, datetime, datetime]] = {}
+        # network id -> (state, created at, grown or shrunk at)
+        self.networks: dict[UUID, tuple[NetworkState, datetime, datetime]] = {}
 
 
 def _detached(recovery: Recovery) -> Recovery:
@@ -739,15 +738,38 @@ class InMemoryNetworkGraph:
     def update_link(self, link: Link) -> None:
         self._staged.append(lambda: self._store.network_links.__setitem__(link.id, link))
 
-    async def network_sizes(self, network_ids: Collection[UUID]) -> dict[UUID, int]:
+    async def adjacent(
+        self,
+        node_ids: Collection[UUID],
+        *,
+        min_confidence: float = 0.0,
+        kinds: Collection[LinkKind] | None = None,
+    ) -> list[tuple[UUID, UUID, UUID]]:
+        found = await self.links_touching(
+            node_ids, standing_only=True, min_confidence=min_confidence, kinds=kinds
+        )
+        return [(link.id, link.source_id, link.target_id) for link in found]
+
+    async def links_by_id(self, link_ids: Collection[UUID]) -> list[Link]:
+        wanted = set(link_ids)
+        return sorted(
+            (link for link in self._store.network_links.values() if link.id in wanted),
+            key=lambda link: link.id,
+        )
+
+    async def network_states(self, network_ids: Collection[UUID]) -> dict[UUID, NetworkState]:
         return {i: self._store.networks[i][0] for i in network_ids if i in self._store.networks}
 
-    def save_network(self, network_id: UUID, *, size: int, at: datetime, new: bool) -> None:
+    def save_network(self, state: NetworkState, *, at: datetime, new: bool) -> None:
         def save() -> None:
-            _, created, _ = self._store.networks.get(network_id, (0, at, at))
-            self._store.networks[network_id] = (size, created, at)
+            _, created, _ = self._store.networks.get(state.id, (state, at, at))
+            self._store.networks[state.id] = (state, created, at)
 
         self._staged.append(save)
+
+    async def counted_state(self, network_id: UUID) -> NetworkState:
+        members = [n for n in self._store.network_nodes.values() if n.network_id == network_id]
+        return NetworkState.of(network_id, members)
 
     def relabel(self, from_network: UUID, to_network: UUID) -> None:
         def move() -> None:
@@ -776,26 +798,15 @@ class InMemoryNetworkGraph:
     ) -> list[NetworkSummary]:
         ids = {n.network_id for n in self._store.network_nodes.values() if n.agency_id == agency_id}
         found = [
-            NetworkSummary(i, *self._store.networks[i])
+            NetworkSummary(*self._store.networks[i])
             for i in ids
-            if self._store.networks[i][0] > 1
+            if self._store.networks[i][0].size > 1
         ]
         if order == "grown":
-            found.sort(key=lambda n: (n.grown_at, n.id), reverse=True)
+            found.sort(key=lambda n: (n.grown_at, n.state.id), reverse=True)
         else:
-            found.sort(key=lambda n: (-n.size, n.id))
+            found.sort(key=lambda n: (-n.state.size, n.state.id))
         return found[:limit]
-
-    async def network_profile(self, network_id: UUID) -> NetworkProfile:
-        members = [n for n in self._store.network_nodes.values() if n.network_id == network_id]
-        by_agency = Counter(n.agency_id for n in members)
-        times = [n.occurred_at for n in members if n.occurred_at is not None]
-        return NetworkProfile(
-            nodes_by_agency=dict(by_agency),
-            countries=tuple(sorted({n.country for n in members if n.country})),
-            first_at=min(times, default=None),
-            last_at=max(times, default=None),
-        )
 
 
 class InMemoryUnitOfWork:

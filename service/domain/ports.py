@@ -4,7 +4,7 @@ of the same contract."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -18,7 +18,7 @@ from service.domain.federation import ReceivedExchange
 from service.domain.identity import Agency, ApiKey, RefreshToken, ServiceAccount, User
 from service.domain.items import ItemKind
 from service.domain.matching import SerialQuery, StoredIdentifier
-from service.domain.networks import Link, LinkKind, Node, NodeRef
+from service.domain.networks import Link, LinkKind, NetworkState, Node, NodeRef
 from service.domain.outbox import OutboxEntry, OutboxMessage
 from service.domain.recovery import Recovery
 from service.domain.registry import RegistryRecord
@@ -281,6 +281,19 @@ class NetworkGraph(Protocol):
         """Links with an end among these nodes."""
         ...
 
+    async def adjacent(
+        self,
+        node_ids: Collection[UUID],
+        *,
+        min_confidence: float = 0.0,
+        kinds: Collection[LinkKind] | None = None,
+    ) -> list[tuple[UUID, UUID, UUID]]:
+        """(link, source, target) of the standing links with an end among these nodes:
+        what a walk needs, without the links' evidence."""
+        ...
+
+    async def links_by_id(self, link_ids: Collection[UUID]) -> list[Link]: ...
+
     async def link(self, link_id: UUID) -> Link | None: ...
 
     def add_link(self, link: Link) -> None: ...
@@ -288,10 +301,14 @@ class NetworkGraph(Protocol):
     def update_link(self, link: Link) -> None:
         """Stage a link's new status (and decision), confidence or evidence."""
 
-    async def network_sizes(self, network_ids: Collection[UUID]) -> dict[UUID, int]: ...
+    async def network_states(self, network_ids: Collection[UUID]) -> dict[UUID, NetworkState]: ...
 
-    def save_network(self, network_id: UUID, *, size: int, at: datetime, new: bool) -> None:
-        """Stage a network's size, grown or shrunk at `at` (or created, when `new`)."""
+    def save_network(self, state: NetworkState, *, at: datetime, new: bool) -> None:
+        """Stage a network's state, changed (or created, when `new`) at `at`."""
+
+    async def counted_state(self, network_id: UUID) -> NetworkState:
+        """A network's state counted from its nodes (after a split narrowed it)."""
+        ...
 
     def relabel(self, from_network: UUID, to_network: UUID) -> None:
         """Stage moving every node of one network into another (a merge)."""
@@ -306,26 +323,12 @@ class NetworkGraph(Protocol):
         (`grown`) first, leaving out networks of one node."""
         ...
 
-    async def network_profile(self, network_id: UUID) -> NetworkProfile: ...
-
 
 @dataclass(frozen=True, slots=True)
 class NetworkSummary:
-    id: UUID
-    size: int
+    state: NetworkState
     created_at: datetime
     grown_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class NetworkProfile:
-    """Who and where a network spans: node counts per agency (None: shared reference
-    data such as registry records), countries, and the time span of its recoveries."""
-
-    nodes_by_agency: Mapping[UUID | None, int]
-    countries: tuple[str, ...]
-    first_at: datetime | None
-    last_at: datetime | None
 
 
 class ReceivedExchanges(Protocol):

@@ -145,7 +145,12 @@ async def test_a_path_between_two_recoveries_shows_each_link_and_hides_the_other
         params={"from": first["id"], "to": apart["id"]},
         headers={"Authorization": paris},
     )
-    assert none.json() == {"found": False, "nodes": [], "links": []}
+    assert none.json() == {
+        "found": False,
+        "missing": "different_networks",
+        "nodes": [],
+        "links": [],
+    }
 
 
 async def test_a_neighbourhood_exports_to_graphml_csv_and_json(api: Api) -> None:

@@ -17,7 +17,7 @@ from service.dependencies import Dependencies
 from service.domain.access import Role
 from service.domain.custody import CustodyEventReport, PartyReport
 from service.domain.identity import Agency, AgencyKind
-from service.domain.networks import LinkKind, LinkStatus, recovery_ref
+from service.domain.networks import LinkKind, LinkStatus, NetworkState, recovery_ref
 from service.domain.ports import UnitOfWork
 from service.domain.recovery import RecoveryCorrection
 from service.network_linking import NetworkLinkHandler, link_recovery, request_rebuild
@@ -50,8 +50,8 @@ async def link_all(deps: Dependencies) -> None:
 async def network_of(deps: Dependencies, recovery_id: UUID) -> tuple[UUID, int]:
     async with deps.unit_of_work() as uow:
         node = (await uow.networks.nodes([recovery_ref(recovery_id)]))[recovery_ref(recovery_id)]
-        sizes = await uow.networks.network_sizes([node.network_id])
-    return node.network_id, sizes[node.network_id]
+        states = await uow.networks.network_states([node.network_id])
+    return node.network_id, states[node.network_id].size
 
 
 async def links_of(deps: Dependencies, recovery_id: UUID) -> list[tuple[str, str, float]]:
@@ -153,9 +153,17 @@ async def test_linking_does_not_depend_on_the_order_of_writes(order: list[int]) 
         groups: dict[UUID, set[str]] = {}
         for node in store.network_nodes.values():
             groups.setdefault(node.network_id, set()).add(f"{node.ref.kind}:{node.label}")
-        sizes = {store.networks[n][0] for n in groups}
-        assert sum(1 for n in store.networks.values() if n[0] > 0) == len(groups)
+        sizes = {store.networks[n][0].size for n in groups}
+        assert sum(1 for n in store.networks.values() if n[0].size > 0) == len(groups)
         assert {len(g) for g in groups.values()} == sizes
+        # What each network is made of is kept exact, whatever the order.
+        for network_id, (state, _, _) in store.networks.items():
+            members = [n for n in store.network_nodes.values() if n.network_id == network_id]
+            counted = NetworkState.of(network_id, members)
+            assert (state.size, dict(state.nodes_by_agency)) == (
+                counted.size,
+                dict(counted.nodes_by_agency),
+            )
         outcomes.append((standing, {frozenset(g) for g in groups.values()}))
     assert outcomes[0] == outcomes[1]
 

@@ -14,8 +14,16 @@ from service.adapters.persistence import tables
 from service.adapters.persistence.database import Connect, Row, Stage
 from service.adapters.persistence.sql import Query, QueryShapes, Statement, one_of
 from service.adapters.persistence.writes import InsertRows, UpdateRow
-from service.domain.networks import Link, LinkKind, LinkStatus, Node, NodeKind, NodeRef
-from service.domain.ports import NetworkProfile, NetworkSummary
+from service.domain.networks import (
+    Link,
+    LinkKind,
+    LinkStatus,
+    NetworkState,
+    Node,
+    NodeKind,
+    NodeRef,
+)
+from service.domain.ports import NetworkSummary
 
 _N, _L, _W = tables.network_nodes, tables.network_links, tables.networks
 
@@ -50,8 +58,32 @@ def _links_touching(dialect: str, shape: frozenset[str]) -> Statement:
     return statement.order_by(touching.c.id)
 
 
-def _sizes(dialect: str) -> Statement:
-    return sa.select(_W.c.id, _W.c.size).where(one_of(_W.c.id, "ids", dialect))
+def _adjacent(dialect: str, shape: frozenset[str]) -> Statement:
+    ends = [
+        sa.select(_L.c.id, _L.c.source_id, _L.c.target_id, _L.c.confidence, _L.c.kind).where(
+            one_of(column, "ids", dialect), one_of(_L.c.status, "statuses", dialect)
+        )
+        for column in (_L.c.source_id, _L.c.target_id)
+    ]
+    # UNION ALL: a link with both ends in the frontier comes twice, which the walk
+    # tolerates, instead of a sort or hash of every row to drop it.
+    touching = sa.union_all(*ends).subquery("touching")
+    statement = sa.select(touching.c.id, touching.c.source_id, touching.c.target_id)
+    if "min_confidence" in shape:
+        statement = statement.where(
+            touching.c.confidence >= sa.bindparam("min_confidence", type_=sa.Float())
+        )
+    if "kinds" in shape:
+        statement = statement.where(one_of(touching.c.kind, "kinds", dialect))
+    return statement
+
+
+def _links_by_id(dialect: str) -> Statement:
+    return sa.select(_L).where(one_of(_L.c.id, "ids", dialect)).order_by(_L.c.id)
+
+
+def _states(dialect: str) -> Statement:
+    return sa.select(_W).where(one_of(_W.c.id, "ids", dialect))
 
 
 def _of_agency(_: str, shape: frozenset[str]) -> Statement:
@@ -93,7 +125,9 @@ _NODES_BY_KEY = Query(_nodes_by_key)
 _NODES_BY_ID = Query(_nodes_by_id)
 _LINKS_TOUCHING = QueryShapes(_links_touching)
 _LINK = Query(lambda _: sa.select(_L).where(_L.c.id == sa.bindparam("id", type_=sa.Uuid())))
-_SIZES = Query(_sizes)
+_ADJACENT = QueryShapes(_adjacent)
+_LINKS_BY_ID = Query(_links_by_id)
+_STATES = Query(_states)
 _OF_AGENCY = QueryShapes(_of_agency)
 _PROFILE = Query(_profile)
 _COUNTRIES = Query(_countries)
@@ -188,18 +222,68 @@ class SqlNetworkGraph:
             [UpdateRow(_L, key={"id": link.id}, values={name: values[name] for name in changed})]
         )
 
-    async def network_sizes(self, network_ids: Collection[UUID]) -> dict[UUID, int]:
+    async def adjacent(
+        self,
+        node_ids: Collection[UUID],
+        *,
+        min_confidence: float = 0.0,
+        kinds: Collection[LinkKind] | None = None,
+    ) -> list[tuple[UUID, UUID, UUID]]:
+        if not node_ids:
+            return []
+        parameters: dict[str, Any] = {
+            "ids": list(node_ids),
+            "statuses": [LinkStatus.PROPOSED.value, LinkStatus.CONFIRMED.value],
+        }
+        if min_confidence > 0:
+            parameters["min_confidence"] = min_confidence
+        if kinds is not None:
+            parameters["kinds"] = sorted(k.value for k in kinds)
+        shape = frozenset(parameters) - {"ids", "statuses"}
+        rows = await (await self._connect()).fetch(_ADJACENT[shape], **parameters)
+        return [(row["id"], row["source_id"], row["target_id"]) for row in rows]
+
+    async def links_by_id(self, link_ids: Collection[UUID]) -> list[Link]:
+        if not link_ids:
+            return []
+        rows = await (await self._connect()).fetch(_LINKS_BY_ID, ids=list(link_ids))
+        return [_link(row) for row in rows]
+
+    async def network_states(self, network_ids: Collection[UUID]) -> dict[UUID, NetworkState]:
         if not network_ids:
             return {}
-        rows = await (await self._connect()).fetch(_SIZES, ids=list(network_ids))
-        return {row["id"]: row["size"] for row in rows}
+        rows = await (await self._connect()).fetch(_STATES, ids=list(network_ids))
+        return {row["id"]: _state(row) for row in rows}
 
-    def save_network(self, network_id: UUID, *, size: int, at: datetime, new: bool) -> None:
+    def save_network(self, state: NetworkState, *, at: datetime, new: bool) -> None:
+        values = {
+            "size": state.size,
+            "grown_at": at,
+            "nodes_by_agency": {_agency_key(a): n for a, n in state.nodes_by_agency.items()},
+            "countries": sorted(state.countries),
+            "first_at": state.first_at,
+            "last_at": state.last_at,
+        }
         if new:
-            row = {"id": network_id, "size": size, "created_at": at, "grown_at": at}
-            self._stage([InsertRows(_W, [row])])
+            self._stage([InsertRows(_W, [{"id": state.id, "created_at": at, **values}])])
             return
-        self._stage([UpdateRow(_W, key={"id": network_id}, values={"size": size, "grown_at": at})])
+        self._stage([UpdateRow(_W, key={"id": state.id}, values=values)])
+
+    async def counted_state(self, network_id: UUID) -> NetworkState:
+        connection = await self._connect()
+        rows = await connection.fetch(_PROFILE, network_id=network_id)
+        countries = await connection.fetch(_COUNTRIES, network_id=network_id)
+        firsts = [row["first_at"] for row in rows if row["first_at"] is not None]
+        lasts = [row["last_at"] for row in rows if row["last_at"] is not None]
+        counts = {row["agency_id"]: row["nodes"] for row in rows}
+        return NetworkState(
+            id=network_id,
+            size=sum(counts.values()),
+            nodes_by_agency=counts,
+            countries=frozenset(row["country"] for row in countries),
+            first_at=min(firsts, default=None),
+            last_at=max(lasts, default=None),
+        )
 
     def relabel(self, from_network: UUID, to_network: UUID) -> None:
         self._stage(
@@ -228,23 +312,28 @@ class SqlNetworkGraph:
         rows = await (await self._connect()).fetch(
             _OF_AGENCY[shape], agency_id=agency_id, limit=limit
         )
-        return [
-            NetworkSummary(row["id"], row["size"], row["created_at"], row["grown_at"])
-            for row in rows
-        ]
+        return [NetworkSummary(_state(row), row["created_at"], row["grown_at"]) for row in rows]
 
-    async def network_profile(self, network_id: UUID) -> NetworkProfile:
-        connection = await self._connect()
-        rows = await connection.fetch(_PROFILE, network_id=network_id)
-        countries = await connection.fetch(_COUNTRIES, network_id=network_id)
-        firsts = [row["first_at"] for row in rows if row["first_at"] is not None]
-        lasts = [row["last_at"] for row in rows if row["last_at"] is not None]
-        return NetworkProfile(
-            nodes_by_agency={row["agency_id"]: row["nodes"] for row in rows},
-            countries=tuple(sorted(row["country"] for row in countries)),
-            first_at=min(firsts, default=None),
-            last_at=max(lasts, default=None),
-        )
+
+def _agency_key(agency: UUID | None) -> str:
+    return str(agency) if agency is not None else "shared"
+
+
+def _state(row: Row) -> NetworkState:
+    counts = row["nodes_by_agency"]
+    counts = json.loads(counts) if isinstance(counts, str) else counts
+    countries = row["countries"]
+    countries = json.loads(countries) if isinstance(countries, str) else countries
+    return NetworkState(
+        id=row["id"],
+        size=row["size"],
+        nodes_by_agency={
+            (None if key == "shared" else UUID(key)): count for key, count in counts.items()
+        },
+        countries=frozenset(countries),
+        first_at=row["first_at"],
+        last_at=row["last_at"],
+    )
 
 
 def _node(row: Row) -> Node:

@@ -161,7 +161,7 @@ async def list_networks(
                 agencies=[
                     AgencyShare(agency_id=a, name=name, nodes=c) for a, name, c in n.agencies
                 ],
-                registry_records=n.shared_nodes,
+                shared_nodes=n.shared_nodes,
                 countries=list(n.countries),
                 first_recovered_at=n.first_at,
                 last_recovered_at=n.last_at,

@@ -73,7 +73,10 @@ class NetworkSummaryOut(BaseModel):
     created_at: datetime
     grown_at: datetime
     agencies: list[AgencyShare]
-    registry_records: int = Field(description="Shared nodes: registry records hit")
+    shared_nodes: int = Field(
+        description="Registry records hit and parties of chains of custody: shared, not "
+        "any one agency's"
+    )
     countries: list[str]
     first_recovered_at: datetime | None
     last_recovered_at: datetime | None
@@ -146,14 +149,19 @@ class PathNodeOut(BaseModel):
 
 
 class PathOut(BaseModel):
-    found: bool = Field(description="False: not in one network, or too far apart to say")
+    found: bool
+    missing: Literal["different_networks", "beyond_bounds"] | None = Field(
+        default=None,
+        description="Why there is no chain: the two are in different networks, or further "
+        "apart than the walk's bounds (16 links, 6,000 nodes)",
+    )
     nodes: list[PathNodeOut] = Field(description="From the first recovery to the second")
     links: list[LinkOut] = Field(description="Between consecutive nodes, with their evidence")
 
 
-def path_out(view: PathView | None) -> PathOut:
-    if view is None:
-        return PathOut(found=False, nodes=[], links=[])
+def path_out(view: PathView) -> PathOut:
+    if view.missing is not None:
+        return PathOut(found=False, missing=view.missing, nodes=[], links=[])
     nodes = [
         PathNodeOut(id=n.id, hidden=True, agency_id=n.agency_id, agency_name=n.agency_name)
         if isinstance(n, HiddenNode)
