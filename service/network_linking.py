@@ -24,6 +24,7 @@ from service.domain.matching import SerialMatch, SerialQuery, rank
 from service.domain.networks import (
     REGISTRY_HIT_RULE,
     SAME_CASE_RULE,
+    SAME_PLACE_RULE,
     SAME_SOURCE_RULE,
     SAME_WEAPON_RULE,
     Link,
@@ -40,6 +41,7 @@ from service.domain.networks import (
     recovery_ref,
     registry_hit_links,
     same_case_links,
+    same_place_links,
     same_source_links,
     same_weapon_links,
     surviving_network,
@@ -110,6 +112,7 @@ async def link_recovery(deps: Dependencies, uow: UnitOfWork, recovery_id: UUID) 
             recovery, await uow.registry_hits.for_recoveries([recovery.id])
         ),
         SAME_SOURCE_RULE[0]: await _custody_links(uow, recovery),
+        SAME_PLACE_RULE[0]: same_place_links(recovery),
     }
     linker = Linker(deps, uow.networks)
     changes = await linker.apply(recovery, found)

@@ -36,6 +36,7 @@ class NodeKind(StrEnum):
     CASE = "case"
     PARTY = "party"
     REGISTRY_RECORD = "registry_record"
+    PLACE = "place"
 
 
 class LinkKind(StrEnum):
@@ -44,6 +45,7 @@ class LinkKind(StrEnum):
     SAME_SOURCE = "same_source"
     SAME_PERSON = "same_person"
     SAME_CASE = "same_case"
+    SAME_PLACE = "same_place"
     BALLISTIC = "ballistic"
     MANUAL = "manual"
 
@@ -66,6 +68,12 @@ SAME_WEAPON_RULE: Final = ("same-weapon", 1)
 SAME_CASE_RULE: Final = ("same-case", 1)
 REGISTRY_HIT_RULE: Final = ("registry-hit", 1)
 SAME_SOURCE_RULE: Final = ("same-source", 1)
+SAME_PLACE_RULE: Final = ("same-place", 1)
+# Recoveries whose coordinates fall in the same cell of this many decimal degrees
+# (about 110 m north-south) meet at that place. Only coordinates make a place: free-text
+# descriptions ("the port") are too loose to link on. A place is a cell, not a distance:
+# two points a few metres apart across a cell's edge are two places.
+PLACE_DECIMALS: Final = 3
 # Below this a serial match is too weak to link weapons (a pattern against a common
 # prefix, a skeleton match on another make).
 SAME_WEAPON_THRESHOLD: Final = 0.6
@@ -116,6 +124,13 @@ def party_ref(name: str, country: str, licence: str | None) -> NodeRef:
     if licence:
         return NodeRef(NodeKind.PARTY, f"licence:{country}:{_folded(licence, compact=True)}")
     return NodeRef(NodeKind.PARTY, f"name:{country}:{_folded(name)}")
+
+
+def place_ref(country: str, lat: float, lon: float) -> NodeRef:
+    return NodeRef(
+        NodeKind.PLACE,
+        f"{country}:{lat:.{PLACE_DECIMALS}f}:{lon:.{PLACE_DECIMALS}f}",
+    )
 
 
 def registry_record_ref(registry: str, reference: str) -> NodeRef:
@@ -285,6 +300,32 @@ def same_case_links(recovery: Recovery) -> list[ProposedLink]:
             ),
             confidence=1.0,
             rule=SAME_CASE_RULE,
+        )
+    ]
+
+
+def same_place_links(recovery: Recovery) -> list[ProposedLink]:
+    """A recovery with coordinates is linked to its place (a cell of about 100 m): two
+    recoveries there, of any agencies, meet at it. The place is shared, as registry
+    records are; each agency sees it only through its own recoveries."""
+    location = recovery.location
+    if location.lat is None or location.lon is None:
+        return []
+    ref = place_ref(location.country, location.lat, location.lon)
+    return [
+        ProposedLink(
+            kind=LinkKind.SAME_PLACE,
+            source=recovery_facts(recovery),
+            target=NodeFacts(
+                ref=ref,
+                agency_id=None,
+                label=f"{ref.key.replace(':', ' ', 1)}",
+                country=location.country,
+            ),
+            # The same cell, not necessarily the same spot.
+            confidence=0.7,
+            rule=SAME_PLACE_RULE,
+            evidence={"lat": str(location.lat), "lon": str(location.lon)},
         )
     ]
 

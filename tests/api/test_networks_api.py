@@ -16,6 +16,8 @@ from tests.api.test_registries_api import drain
 async def record(api: Api, token: str, serial: str, case: str) -> dict[str, Any]:
     body = {
         "case_reference": case,
+        # No coordinates: places are linked on in their own test.
+        "location": {"description": "Paris", "country": "FR"},
         "items": [{"kind": "firearm", "make": "Glock", "model": "17", "serial": serial}],
     }
     response = await api.record(token, **body)
@@ -230,3 +232,30 @@ async def test_an_investigator_links_two_recoveries_with_a_ballistic_hit(api: Ap
         )
     ).json()
     assert view["network_size"] == 4  # two recoveries, their two cases
+
+
+async def test_recoveries_at_the_same_place_meet_there_whoever_made_them(api: Api) -> None:
+    paris = await api.user("investigator", "a")
+    hamburg = await api.user("investigator", "b")
+    here = {"description": "Quai de la Gare", "country": "FR", "lat": 48.8337, "lon": 2.3731}
+    near = {"description": "Gare d'Austerlitz", "country": "FR", "lat": 48.8341, "lon": 2.3728}
+    elsewhere = {"description": "Lyon", "country": "FR", "lat": 45.76, "lon": 4.83}
+
+    def pistol(serial: str) -> list[dict[str, str]]:
+        return [{"kind": "firearm", "make": "Glock", "serial": serial}]
+
+    mine = (
+        await api.record(paris, case_reference="P-1", location=here, items=pistol("A 1"))
+    ).json()
+    await api.record(hamburg, case_reference="HH-9", location=near, items=pistol("B 2"))
+    await api.record(paris, case_reference="P-2", location=elsewhere, items=pistol("C 3"))
+    await drain(api)
+    view = (
+        await api.client.get(
+            f"/api/v1/recoveries/{mine['id']}/network", headers={"Authorization": paris}
+        )
+    ).json()
+    place = next(n for n in view["nodes"] if n["kind"] == "place")
+    assert place["key"] == "FR:48.834:2.373" and place["agency_id"] is None
+    assert [h["nodes"] for h in view["hidden"]] == [1]  # Hamburg's recovery, there too
+    assert all(n["label"] != "P-2" for n in view["nodes"])

@@ -4,6 +4,7 @@ of writes."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import date
 from uuid import UUID
@@ -22,7 +23,7 @@ from service.domain.ports import UnitOfWork
 from service.domain.recovery import RecoveryCorrection
 from service.network_linking import NetworkLinkHandler, link_recovery, request_rebuild
 from service.outbox_worker import OutboxWorker
-from service.recoveries import correct_recovery, record_recovery
+from service.recoveries import RecordRecovery, correct_recovery, record_recovery
 from service.trace_requests import (
     Acknowledge,
     RequestTrace,
@@ -30,8 +31,17 @@ from service.trace_requests import (
     act_on_trace_request,
     request_trace,
 )
-from tests.builders import AGENCY_A, AGENCY_B, NOW, actor, dependencies_for_tests
-from tests.unit.test_use_cases import FixedClock, command
+from tests.builders import AGENCY_A, AGENCY_B, NOW, actor, dependencies_for_tests, location
+from tests.unit.test_use_cases import FixedClock
+from tests.unit.test_use_cases import command as located_command
+
+
+def command(*serials: str, case: str = "CASE-1") -> RecordRecovery:
+    """A recovery without coordinates: places are linked on in their own tests."""
+    return dataclasses.replace(
+        located_command(*serials, case=case), location=location(lat=None, lon=None)
+    )
+
 
 INVESTIGATOR_A = actor(Role.INVESTIGATOR, agency=AGENCY_A)
 INVESTIGATOR_B = actor(Role.INVESTIGATOR, agency=AGENCY_B)

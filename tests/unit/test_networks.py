@@ -20,6 +20,7 @@ from service.domain.networks import (
     link_by_person,
     link_key,
     party_ref,
+    place_ref,
     reconcile,
     surviving_network,
 )
@@ -106,3 +107,9 @@ def test_components_of_a_graph() -> None:
     a, b, c, d, e = sorted(new_id() for _ in range(5))
     found = components([a, b, c, d, e], [(a, b), (b, c), (d, e)])
     assert sorted(map(sorted, found)) == [[a, b, c], [d, e]]
+
+
+def test_a_place_is_a_cell_of_about_a_hundred_metres() -> None:
+    assert place_ref("FR", 48.83372, 2.37311) == place_ref("FR", 48.83401, 2.37279)
+    assert place_ref("FR", 48.8337, 2.3731) != place_ref("FR", 48.8357, 2.3731)
+    assert place_ref("FR", 48.8337, 2.3731).key == "FR:48.834:2.373"
