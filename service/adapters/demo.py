@@ -417,6 +417,12 @@ async def _record(
     items: Sequence[ItemReport],
 ) -> Recovery:
     place, lat, lon = rng.choice(demo.places)
+    # Somewhere around the named place (a few hundred metres), as real recoveries are:
+    # only some fall in the same ~100 m cell and meet there in the case networks.
+    lat, lon = (
+        round(lat + rng.uniform(-0.004, 0.004), 5),
+        round(lon + rng.uniform(-0.004, 0.004), 5),
+    )
     return await record_recovery(
         deps=deps,
         actor=actor,
