@@ -6,10 +6,10 @@ from dataclasses import replace
 from uuid import UUID
 
 from service.dependencies import Dependencies
-from service.domain.access import Action, Actor, Role, authorize, authorize_on
+from service.domain.access import Action, Actor, Role, authorize
 from service.domain.audit import ChainVerifier, Verification
-from service.domain.errors import NotFound
 from service.domain.ports import AuditFilter, StoredAuditEvent, UnitOfWork
+from service.recovery_access import recovery_for
 
 PAGE = 1000
 MAX_EVENTS = 500
@@ -69,16 +69,7 @@ async def recovery_history(
     """Who did what to a recovery, for those who may see the recovery."""
     authorize(actor, Action.RECOVERY_READ)
     async with deps.unit_of_work() as uow:
-        recovery = await uow.recoveries.get(recovery_id)
-        if recovery is None:
-            raise NotFound("recovery", str(recovery_id))
-        authorize_on(
-            actor,
-            Action.RECOVERY_READ,
-            owner_agency_id=recovery.agency_id,
-            resource="recovery",
-            resource_id=recovery_id,
-        )
+        await recovery_for(uow, actor, Action.RECOVERY_READ, recovery_id)
         return await uow.audit.events(
             AuditFilter(entity_type="recovery", entity_id=str(recovery_id)),
             after_seq=before_seq,

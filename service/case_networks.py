@@ -17,7 +17,7 @@ from uuid import UUID
 
 from service.auditing import audit_event
 from service.dependencies import Dependencies
-from service.domain.access import Action, Actor, authorize, authorize_on
+from service.domain.access import Action, Actor, authorize
 from service.domain.errors import Conflict, InvalidValue, NotFound, ValidationFailed
 from service.domain.networks import (
     Link,
@@ -30,6 +30,7 @@ from service.domain.networks import (
 )
 from service.domain.ports import UnitOfWork
 from service.network_linking import relink_message
+from service.recovery_access import recovery_for
 
 MAX_DEPTH: Final = 3
 MAX_NODES: Final = 200
@@ -94,16 +95,7 @@ async def recovery_network(
     """The neighbourhood of one of the agency's recoveries, `depth` links deep."""
     authorize(actor, Action.NETWORK_READ)
     async with deps.unit_of_work() as uow:
-        recovery = await uow.recoveries.get(recovery_id)
-        if recovery is None:
-            raise NotFound("recovery", str(recovery_id))
-        authorize_on(
-            actor,
-            Action.NETWORK_READ,
-            owner_agency_id=recovery.agency_id,
-            resource="recovery",
-            resource_id=recovery_id,
-        )
+        await recovery_for(uow, actor, Action.NETWORK_READ, recovery_id)
         start = (await uow.networks.nodes([recovery_ref(recovery_id)])).get(
             recovery_ref(recovery_id)
         )
@@ -289,16 +281,7 @@ async def network_path(
     async with deps.unit_of_work() as uow:
         ends = []
         for recovery_id in (from_recovery, to_recovery):
-            recovery = await uow.recoveries.get(recovery_id)
-            if recovery is None:
-                raise NotFound("recovery", str(recovery_id))
-            authorize_on(
-                actor,
-                Action.NETWORK_READ,
-                owner_agency_id=recovery.agency_id,
-                resource="recovery",
-                resource_id=recovery_id,
-            )
+            await recovery_for(uow, actor, Action.NETWORK_READ, recovery_id)
             ref = recovery_ref(recovery_id)
             ends.append((await uow.networks.nodes([ref])).get(ref))
         start, goal = ends

@@ -10,13 +10,13 @@ from uuid import UUID
 
 from service.auditing import audit_event
 from service.dependencies import Dependencies
-from service.domain.access import Action, Actor, authorize, authorize_on
-from service.domain.errors import NotFound
+from service.domain.access import Action, Actor, authorize
 from service.domain.geography import LocationReport
 from service.domain.items import ItemReport
 from service.domain.ports import RecoveryCursor, RecoveryFilter, RecoveryPage
 from service.domain.recovery import Circumstances, Recovery, RecoveryCorrection
 from service.network_linking import network_link_message
+from service.recovery_access import recovery_for
 from service.registry_checks import registry_check_messages
 
 MAX_PAGE_SIZE = 200
@@ -83,17 +83,7 @@ async def record_recovery(*, deps: Dependencies, actor: Actor, command: RecordRe
 async def get_recovery(*, deps: Dependencies, actor: Actor, recovery_id: UUID) -> Recovery:
     authorize(actor, Action.RECOVERY_READ)
     async with deps.unit_of_work() as uow:
-        recovery = await uow.recoveries.get(recovery_id)
-    if recovery is None:
-        raise NotFound("recovery", str(recovery_id))
-    authorize_on(
-        actor,
-        Action.RECOVERY_READ,
-        owner_agency_id=recovery.agency_id,
-        resource="recovery",
-        resource_id=recovery_id,
-    )
-    return recovery
+        return await recovery_for(uow, actor, Action.RECOVERY_READ, recovery_id)
 
 
 async def correct_recovery(
@@ -108,16 +98,7 @@ async def correct_recovery(
     """Correct a recovery the caller read at `expected_version`; earlier values are kept."""
     authorize(actor, Action.RECOVERY_CORRECT)
     async with deps.unit_of_work() as uow:
-        recovery = await uow.recoveries.get(recovery_id)
-        if recovery is None:
-            raise NotFound("recovery", str(recovery_id))
-        authorize_on(
-            actor,
-            Action.RECOVERY_CORRECT,
-            owner_agency_id=recovery.agency_id,
-            resource="recovery",
-            resource_id=recovery_id,
-        )
+        recovery = await recovery_for(uow, actor, Action.RECOVERY_CORRECT, recovery_id)
         recorded = recovery.correct(
             correction,
             reason=reason,

@@ -16,8 +16,7 @@ import structlog
 
 from service.auditing import audit_event
 from service.dependencies import Dependencies
-from service.domain.access import Action, Actor, authorize_on
-from service.domain.errors import NotFound
+from service.domain.access import Action, Actor
 from service.domain.matching import SerialQuery
 from service.domain.outbox import REGISTRY_CHECK, HandlingFailed, OutboxMessage
 from service.domain.ports import UnitOfWork
@@ -25,6 +24,7 @@ from service.domain.recovery import Recovery
 from service.domain.registry import FirearmRegistry, RegistryMatch, RegistryUnavailable
 from service.domain.registry_hits import RegistryHit, reconcile
 from service.network_linking import network_link_message
+from service.recovery_access import recovery_for
 
 log = structlog.get_logger("tracedesk.registries")
 
@@ -165,14 +165,5 @@ async def registry_hits(
 ) -> tuple[Recovery, list[RegistryHit]]:
     """A recovery's registry hits, current and cleared, for those who may see it."""
     async with deps.unit_of_work() as uow:
-        recovery = await uow.recoveries.get(recovery_id)
-        if recovery is None:
-            raise NotFound("recovery", str(recovery_id))
-        authorize_on(
-            actor,
-            Action.RECOVERY_READ,
-            owner_agency_id=recovery.agency_id,
-            resource="recovery",
-            resource_id=recovery_id,
-        )
+        recovery = await recovery_for(uow, actor, Action.RECOVERY_READ, recovery_id)
         return recovery, await uow.registry_hits.for_recoveries([recovery_id])

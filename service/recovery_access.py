@@ -1,0 +1,27 @@
+"""Reading a recovery for an action on it: the one place that decides whether the actor
+may, and answers "not found" alike for a recovery of another agency and for none."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from service.domain.access import Action, Actor, authorize_on
+from service.domain.errors import NotFound
+from service.domain.ports import UnitOfWork
+from service.domain.recovery import Recovery
+
+
+async def recovery_for(
+    uow: UnitOfWork, actor: Actor, action: Action, recovery_id: UUID
+) -> Recovery:
+    recovery = await uow.recoveries.get(recovery_id)
+    if recovery is None:
+        raise NotFound("recovery", str(recovery_id))
+    authorize_on(
+        actor,
+        action,
+        owner_agency_id=recovery.agency_id,
+        resource="recovery",
+        resource_id=recovery_id,
+    )
+    return recovery
