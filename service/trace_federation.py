@@ -26,6 +26,7 @@ from service.domain.federation import (
     TraceChannel,
     TraceExchange,
     apply_exchange,
+    counterpart,
     exchange_of,
     message_exchange,
     receipt,
@@ -51,33 +52,19 @@ log = structlog.get_logger("tracedesk.federation")
 
 async def send_steps(
     deps: Dependencies, uow: UnitOfWork, request: TraceRequest, versions: Sequence[int]
-) -> None:
+) -> bool:
     """Stage, with the change itself, the delivery of steps taken here to the other
-    agency's instance when it is hosted elsewhere. A draft's making never travels."""
-    peers: dict[UUID, str | None] = {}
+    agency's instance when it is hosted elsewhere (a draft's making never travels).
+    Whether they travel."""
+    travel = False
     for version in versions:
         transition = next(t for t in request.transitions if t.version == version)
         if transition.action is TraceAction.CREATE:
             continue
-        recipient = (
-            request.addressee_agency_id
-            if transition.by_agency_id == request.requester_agency_id
-            else request.requester_agency_id
-        )
-        if recipient not in peers:
-            agency = await uow.agencies.get(recipient)
-            peers[recipient] = agency.peer if agency else None
-        if peers[recipient] is None:
-            continue
-        uow.outbox.add(
-            OutboxMessage(
-                id=deps.ids.new_id(),
-                topic=TRACE_DELIVERY,
-                payload={"request_id": str(request.id), "version": version},
-                created_at=deps.clock.now(),
-                ordering_key=str(request.id),
-            )
-        )
+        if await _hosted_elsewhere(uow, counterpart(request, transition.by_agency_id)):
+            _deliver_later(deps, uow, request, {"version": version})
+            travel = True
+    return travel
 
 
 async def send_thread_message(
@@ -85,19 +72,23 @@ async def send_thread_message(
 ) -> None:
     """Stage the delivery of a thread message written here, when the other agency is
     hosted elsewhere; it travels in order with the request's steps."""
-    recipient = (
-        request.addressee_agency_id
-        if message.author_agency_id == request.requester_agency_id
-        else request.requester_agency_id
-    )
-    agency = await uow.agencies.get(recipient)
-    if agency is None or agency.peer is None:
-        return
+    if await _hosted_elsewhere(uow, counterpart(request, message.author_agency_id)):
+        _deliver_later(deps, uow, request, {"thread_message_id": str(message.id)})
+
+
+async def _hosted_elsewhere(uow: UnitOfWork, agency_id: UUID) -> bool:
+    agency = await uow.agencies.get(agency_id)
+    return agency is not None and agency.peer is not None
+
+
+def _deliver_later(
+    deps: Dependencies, uow: UnitOfWork, request: TraceRequest, what: dict[str, object]
+) -> None:
     uow.outbox.add(
         OutboxMessage(
             id=deps.ids.new_id(),
             topic=TRACE_DELIVERY,
-            payload={"request_id": str(request.id), "thread_message_id": str(message.id)},
+            payload={"request_id": str(request.id), **what},
             created_at=deps.clock.now(),
             ordering_key=str(request.id),
         )

@@ -243,17 +243,13 @@ async def act_on_trace_request(
         if message is not None:
             uow.trace_thread.add(message)
         uow.audit.append(event)
-        await send_steps(deps, uow, request, [request.version])
-        if isinstance(command, Respond) and await _requested_here(uow, request):
-            # The chain of custody links the recovery to its parties.
+        travels = await send_steps(deps, uow, request, [request.version])
+        if isinstance(command, Respond) and not travels:
+            # Answered here for a requester here: the chain of custody links the recovery
+            # to its parties (a requester elsewhere links it when the answer arrives).
             uow.outbox.add(network_link_message(deps, request.item.recovery_id))
         await uow.commit()
     return request
-
-
-async def _requested_here(uow: UnitOfWork, request: TraceRequest) -> bool:
-    requester = await uow.agencies.get(request.requester_agency_id)
-    return requester is not None and requester.peer is None
 
 
 def _apply(

@@ -110,11 +110,7 @@ def exchange_of(request: TraceRequest, *, version: int, message_id: UUID) -> Tra
     if transition is None or transition.action not in TRAVELLING:
         raise ValueError(f"trace request {request.id} has no step at version {version} to send")
     sender = transition.by_agency_id
-    recipient = (
-        request.addressee_agency_id
-        if sender == request.requester_agency_id
-        else request.requester_agency_id
-    )
+    recipient = counterpart(request, sender)
     return TraceExchange(
         message_id=message_id,
         request_id=request.id,
@@ -139,7 +135,7 @@ def message_exchange(
         request_id=request.id,
         action=None,
         sender_agency_id=message.author_agency_id,
-        recipient_agency_id=_other_agency(request, message.author_agency_id),
+        recipient_agency_id=counterpart(request, message.author_agency_id),
         by=message.author_id,
         at=message.posted_at,
         version=request.version,
@@ -161,9 +157,7 @@ def received_thread_message(request: TraceRequest, exchange: TraceExchange) -> T
     if written is None:
         raise ValidationFailed.of(InvalidValue("thread_message", "the message is missing"))
     sender = exchange.sender_agency_id
-    if not request.side_of(sender) or exchange.recipient_agency_id != _other_agency(
-        request, sender
-    ):
+    if not request.side_of(sender) or exchange.recipient_agency_id != counterpart(request, sender):
         raise ValidationFailed.of(
             InvalidValue("sender_agency_id", "does not write on this request's thread")
         )
@@ -180,7 +174,8 @@ def received_thread_message(request: TraceRequest, exchange: TraceExchange) -> T
     )
 
 
-def _other_agency(request: TraceRequest, agency_id: UUID) -> UUID:
+def counterpart(request: TraceRequest, agency_id: UUID) -> UUID:
+    """The other agency of a request, seen from one of its two."""
     if agency_id == request.requester_agency_id:
         return request.addressee_agency_id
     return request.requester_agency_id
@@ -267,7 +262,7 @@ def apply_exchange(request: TraceRequest, exchange: TraceExchange) -> Transition
     if exchange.action is TraceAction.SUBMIT:
         raise ValidationFailed.of(InvalidValue("action", "this request was already submitted"))
     if side not in request.side_of(exchange.sender_agency_id) or (
-        exchange.recipient_agency_id not in _other_party(request, side)
+        exchange.recipient_agency_id != counterpart(request, exchange.sender_agency_id)
     ):
         raise ValidationFailed.of(
             InvalidValue("sender_agency_id", "does not take this step on this request")
@@ -303,12 +298,6 @@ def apply_exchange(request: TraceRequest, exchange: TraceExchange) -> Transition
     if action is TraceAction.WITHDRAW:
         return request.withdraw(stamp, expected_version=version, reason=exchange.reason or "")
     return request.close(stamp, expected_version=version)
-
-
-def _other_party(request: TraceRequest, side: Side) -> tuple[UUID, ...]:
-    if side is Side.REQUESTER:
-        return (request.addressee_agency_id,)
-    return (request.requester_agency_id,)
 
 
 def _stamp(exchange: TraceExchange) -> Stamp:
