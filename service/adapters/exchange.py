@@ -7,6 +7,7 @@ change; a missing or mistyped field is a broken message.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from typing import Any, Final, Literal
 from uuid import UUID
@@ -179,74 +180,11 @@ class TraceExchangeMessage(Message):
 
     @classmethod
     def of(cls, exchange: TraceExchange) -> TraceExchangeMessage:
-        asked, answer, written = exchange.request, exchange.response, exchange.thread_message
-        return cls(
-            message_id=exchange.message_id,
-            request_id=exchange.request_id,
-            step=exchange.action.value if exchange.action else MESSAGE_STEP,
-            sender_agency_id=exchange.sender_agency_id,
-            recipient_agency_id=exchange.recipient_agency_id,
-            by=exchange.by,
-            at=exchange.at,
-            version=exchange.version,
-            reason=exchange.reason,
-            request=None
-            if asked is None
-            else SubmittedRequestMessage(
-                requester_agency_id=asked.requester_agency_id,
-                addressee_agency_id=asked.addressee_agency_id,
-                item=TracedItemMessage(
-                    recovery_id=asked.item.recovery_id,
-                    item_id=asked.item.item_id,
-                    recovered_at=asked.item.recovered_at,
-                    recovery_country=asked.item.recovery_country,
-                    circumstances=asked.item.circumstances,
-                    description=dict(asked.item.description),
-                ),
-                legal_justification=asked.legal_justification,
-                intended_use=asked.intended_use,
-                priority=asked.priority,
-                created_at=asked.created_at,
-                created_by=asked.created_by,
-                acknowledge_by=asked.acknowledge_by,
-                respond_by=asked.respond_by,
-            ),
-            response=None
-            if answer is None
-            else ResponseMessage(
-                id=answer.id,
-                outcome=answer.outcome,
-                chain_of_custody=[
-                    CustodyEventMessage(
-                        kind=event.kind,
-                        date=event.date,
-                        party=PartyMessage(
-                            name=event.party.name,
-                            role=event.party.role,
-                            country=event.party.country,
-                            licence=event.party.licence,
-                        ),
-                    )
-                    for event in answer.chain_of_custody
-                ],
-                notes=answer.notes,
-            ),
-            thread_message=None
-            if written is None
-            else ThreadMessageMessage(
-                id=written.id,
-                body=written.body,
-                attachments=[
-                    AttachmentMessage(
-                        filename=a.filename,
-                        media_type=a.media_type,
-                        size_bytes=a.size_bytes,
-                        sha256=a.sha256,
-                    )
-                    for a in written.attachments
-                ],
-            ),
-        )
+        # The domain's dataclasses carry the messages' field names; only the step is
+        # named differently (a workflow action, or a thread message).
+        fields = {f.name: getattr(exchange, f.name) for f in dataclasses.fields(exchange)}
+        fields["step"] = exchange.action.value if exchange.action else MESSAGE_STEP
+        return cls.model_validate(fields, from_attributes=True)
 
     def exchange(self) -> TraceExchange:
         asked, answer, written = self.request, self.response, self.thread_message
@@ -263,23 +201,7 @@ class TraceExchangeMessage(Message):
             request=None
             if asked is None
             else SubmittedRequest(
-                requester_agency_id=asked.requester_agency_id,
-                addressee_agency_id=asked.addressee_agency_id,
-                item=TracedItem(
-                    recovery_id=asked.item.recovery_id,
-                    item_id=asked.item.item_id,
-                    recovered_at=asked.item.recovered_at,
-                    recovery_country=asked.item.recovery_country,
-                    circumstances=asked.item.circumstances,
-                    description=asked.item.description,
-                ),
-                legal_justification=asked.legal_justification,
-                intended_use=asked.intended_use,
-                priority=asked.priority,
-                created_at=asked.created_at,
-                created_by=asked.created_by,
-                acknowledge_by=asked.acknowledge_by,
-                respond_by=asked.respond_by,
+                **asked.model_dump(exclude={"item"}), item=TracedItem(**asked.item.model_dump())
             ),
             response=None
             if answer is None
@@ -290,12 +212,7 @@ class TraceExchangeMessage(Message):
                     CustodyEventReport(
                         kind=event.kind,
                         date=event.date,
-                        party=PartyReport(
-                            event.party.name,
-                            event.party.role,
-                            event.party.country,
-                            event.party.licence,
-                        ),
+                        party=PartyReport(**event.party.model_dump()),
                     )
                     for event in answer.chain_of_custody
                 ),
@@ -306,10 +223,7 @@ class TraceExchangeMessage(Message):
             else ExchangedThreadMessage(
                 id=written.id,
                 body=written.body,
-                attachments=tuple(
-                    AttachmentReport(a.filename, a.media_type, a.size_bytes, a.sha256)
-                    for a in written.attachments
-                ),
+                attachments=tuple(AttachmentReport(**a.model_dump()) for a in written.attachments),
             ),
         )
 
