@@ -15,8 +15,8 @@ functions decide how networks merge and split.
 from __future__ import annotations
 
 import unicodedata
-from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -445,38 +445,6 @@ def surviving_network(sizes: Mapping[UUID, int]) -> UUID:
     """When a link joins networks, the largest keeps its id (fewest nodes relabelled);
     ties go to the smallest id, so the outcome does not depend on the order of writes."""
     return min(sizes, key=lambda network_id: (-sizes[network_id], network_id))
-
-
-def component(
-    start: UUID, neighbours: Callable[[UUID], Iterable[UUID]], *, limit: int | None = None
-) -> set[UUID]:
-    """The nodes reachable from `start` (breadth first), up to `limit` nodes."""
-    seen = {start}
-    queue = deque([start])
-    while queue:
-        for other in neighbours(queue.popleft()):
-            if other not in seen:
-                seen.add(other)
-                if limit is not None and len(seen) >= limit:
-                    return seen
-                queue.append(other)
-    return seen
-
-
-def components(nodes: Iterable[UUID], links: Iterable[tuple[UUID, UUID]]) -> list[set[UUID]]:
-    """The connected components of a graph (for a split, and for a rebuild)."""
-    adjacent: dict[UUID, set[UUID]] = defaultdict(set)
-    for a, b in links:
-        adjacent[a].add(b)
-        adjacent[b].add(a)
-    left = set(nodes)
-    found = []
-    while left:
-        start = min(left)
-        reached = component(start, lambda node: adjacent.get(node, ()))
-        found.append(reached)
-        left -= reached
-    return found
 
 
 MAX_REFERENCE: Final = 200

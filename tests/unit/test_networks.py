@@ -16,7 +16,6 @@ from service.domain.networks import (
     NodeFacts,
     ProposedLink,
     case_ref,
-    components,
     link_by_person,
     link_key,
     party_ref,
@@ -101,12 +100,6 @@ def test_the_larger_network_survives_a_merge_and_ties_do_not_depend_on_order() -
     assert surviving_network({small: 2, large: 9}) == large
     tie = {large: 3, small: 3}
     assert surviving_network(tie) == surviving_network(dict(reversed(tie.items()))) == min(tie)
-
-
-def test_components_of_a_graph() -> None:
-    a, b, c, d, e = sorted(new_id() for _ in range(5))
-    found = components([a, b, c, d, e], [(a, b), (b, c), (d, e)])
-    assert sorted(map(sorted, found)) == [[a, b, c], [d, e]]
 
 
 def test_a_place_is_a_cell_of_about_a_hundred_metres() -> None:
