@@ -35,3 +35,6 @@ GRANT SELECT, INSERT ON received_exchanges TO tracedesk_app;
 -- Case networks: nodes and links are added and updated (membership moves, decisions are
 -- recorded), never deleted; network sizes are kept current.
 GRANT SELECT, INSERT, UPDATE ON network_nodes, network_links, networks TO tracedesk_app;
+-- The linking rules in force: one row, put there by the migration and updated when a
+-- release's rules change.
+GRANT SELECT, UPDATE ON network_rules TO tracedesk_app;

@@ -20,10 +20,13 @@ import structlog
 
 from service.auditing import audit_event
 from service.dependencies import Dependencies
+from service.domain.custody import CustodyEvent
+from service.domain.errors import Conflict
 from service.domain.matching import SerialMatch, SerialQuery, rank
 from service.domain.networks import (
     REGISTRY_HIT_RULE,
     SAME_CASE_RULE,
+    SAME_PERSON_RULE,
     SAME_PLACE_RULE,
     SAME_SOURCE_RULE,
     SAME_WEAPON_RULE,
@@ -35,12 +38,15 @@ from service.domain.networks import (
     NodeFacts,
     NodeRef,
     ProposedLink,
+    is_person,
     link_key,
     reconcile,
     recovery_facts,
     recovery_ref,
     registry_hit_links,
+    rules_in_force,
     same_case_links,
+    same_person_links,
     same_place_links,
     same_source_links,
     same_weapon_links,
@@ -56,6 +62,8 @@ log = structlog.get_logger("tracedesk.networks")
 ORDERING_KEY: Final = "case-networks"
 # Candidates fetched per reading before ranking, as the serial search does.
 CANDIDATE_CAP: Final = 2000
+# Recoveries asked for per rebuild message.
+REBUILD_BATCH: Final = 1000
 
 
 def network_link_message(deps: Dependencies, recovery_id: UUID) -> OutboxMessage:
@@ -84,6 +92,9 @@ class NetworkLinkHandler:
     def __init__(self, deps: Dependencies) -> None:
         self._deps = deps
 
+    async def prepare(self) -> None:
+        await link_by_rules_in_force(self._deps)
+
     async def handle(
         self, uow: UnitOfWork, messages: Sequence[OutboxMessage]
     ) -> dict[UUID, HandlingFailed]:
@@ -92,6 +103,8 @@ class NetworkLinkHandler:
                 await settle_link(self._deps, uow, UUID(message.payload["link_id"]))
             elif "network_id" in message.payload:
                 await recount(self._deps, uow, UUID(message.payload["network_id"]))
+            elif "rebuild_after" in message.payload:
+                await continue_rebuild(self._deps, uow, message.payload)
             else:
                 await link_recovery(self._deps, uow, UUID(message.payload["recovery_id"]))
         return {}
@@ -103,6 +116,7 @@ async def link_recovery(deps: Dependencies, uow: UnitOfWork, recovery_id: UUID) 
     recovery = await uow.recoveries.get(recovery_id)
     if recovery is None:
         return
+    chains = await _answered_chains(uow, recovery)
     found = {
         SAME_WEAPON_RULE[0]: same_weapon_links(
             recovery, await _serial_matches(deps, uow, recovery)
@@ -111,7 +125,20 @@ async def link_recovery(deps: Dependencies, uow: UnitOfWork, recovery_id: UUID) 
         REGISTRY_HIT_RULE[0]: registry_hit_links(
             recovery, await uow.registry_hits.for_recoveries([recovery.id])
         ),
-        SAME_SOURCE_RULE[0]: await _custody_links(uow, recovery),
+        SAME_SOURCE_RULE[0]: [
+            link
+            for request_id, chain in chains
+            for link in same_source_links(recovery, request_id, chain)
+        ],
+        SAME_PERSON_RULE[0]: same_person_links(
+            recovery,
+            [
+                (request_id, position, event)
+                for request_id, chain in chains
+                for position, event in enumerate(chain)
+                if is_person(event.party.role)
+            ],
+        ),
         SAME_PLACE_RULE[0]: same_place_links(recovery),
     }
     linker = Linker(deps, uow.networks)
@@ -158,18 +185,19 @@ def _recount_later(deps: Dependencies, uow: UnitOfWork, linker: Linker) -> None:
         uow.outbox.add(_message(deps, {"network_id": str(network_id)}))
 
 
-async def _custody_links(uow: UnitOfWork, recovery: Recovery) -> list[ProposedLink]:
-    """The parties of the latest answer to each of the agency's requests about the
-    recovery (a supplementary answer replaces the one before)."""
-    links = []
+async def _answered_chains(
+    uow: UnitOfWork, recovery: Recovery
+) -> list[tuple[UUID, Sequence[CustodyEvent]]]:
+    """The chain of custody of the latest answer to each of the agency's requests about
+    the recovery (a supplementary answer replaces the one before)."""
+    chains: list[tuple[UUID, Sequence[CustodyEvent]]] = []
     for request_id in await uow.trace_requests.ids_for_recovery(recovery.id):
         request = await uow.trace_requests.get(request_id)
         if request is None or request.requester_agency_id != recovery.agency_id:
             continue
         if request.responses:
-            chain = request.responses[-1].chain_of_custody
-            links += same_source_links(recovery, request.id, chain)
-    return links
+            chains.append((request.id, request.responses[-1].chain_of_custody))
+    return chains
 
 
 async def _serial_matches(
@@ -209,6 +237,7 @@ class Linker:
         new: list[Link] = []
         revived: list[Link] = []
         retracted: list[Link] = []
+        refreshed: list[Link] = []
         for rule, links in found.items():
             keyed: dict[LinkKey, ProposedLink] = {
                 link_key(p.kind, nodes[p.source.ref].id, nodes[p.target.ref].id): p for p in links
@@ -217,18 +246,20 @@ class Linker:
             new += [self._link(p, nodes) for p in outcome.new]
             revived += outcome.revived
             retracted += outcome.retracted
+            refreshed += outcome.refreshed
         for link in new:
             self._graph.add_link(link)
-        for link in (*revived, *retracted):
+        for link in (*revived, *retracted, *refreshed):
             self._graph.update_link(link)
         await self.split_after(retracted)
         self.merge_across(new + revived)
         self.save_states()
-        if not (new or revived or retracted):
+        if not (new or revived or retracted or refreshed):
             return {}
         return {
             "linked": [_describe(link) for link in new + revived],
             "retracted": [_describe(link) for link in retracted],
+            "refreshed": [_describe(link) for link in refreshed],
         }
 
     async def know(self, nodes: Mapping[UUID, Node]) -> None:
@@ -368,18 +399,45 @@ def _describe(link: Link) -> str:
     return f"{link.kind.value} {link.source_id}-{link.target_id} ({link.status.value})"
 
 
-async def request_rebuild(deps: Dependencies, *, batch: int = 1000) -> int:
-    """Ask for every recovery to be linked again (after a rule changed): one message per
-    recovery, handled in order with every other linking. Idempotent: linking unchanged
-    facts again changes nothing. How many were asked for."""
-    asked, after = 0, None
-    while True:
-        async with deps.unit_of_work() as uow:
-            ids = await uow.recoveries.ids_after(after, limit=batch)
-            for recovery_id in ids:
-                uow.outbox.add(network_link_message(deps, recovery_id))
+def rebuild_message(deps: Dependencies, *, after: UUID | None, batch: int) -> OutboxMessage:
+    """Ask for the recoveries after `after` (in id order) to be linked again, `batch` at
+    a time: each batch asks for its recoveries and then for the next batch, so a rebuild
+    of millions is many small units of work that survive restarts."""
+    return _message(deps, {"rebuild_after": str(after) if after else "", "batch": str(batch)})
+
+
+async def request_rebuild(deps: Dependencies, *, batch: int = REBUILD_BATCH) -> None:
+    """Ask for every recovery to be linked again (after a rule changed), in order with
+    every other linking. Idempotent: linking unchanged facts again changes nothing."""
+    async with deps.unit_of_work() as uow:
+        uow.outbox.add(rebuild_message(deps, after=None, batch=batch))
+        await uow.commit()
+
+
+async def continue_rebuild(deps: Dependencies, uow: UnitOfWork, request: Mapping[str, str]) -> None:
+    after = UUID(request["rebuild_after"]) if request["rebuild_after"] else None
+    batch = int(request.get("batch", REBUILD_BATCH))
+    ids = await uow.recoveries.ids_after(after, limit=batch)
+    for recovery_id in ids:
+        uow.outbox.add(network_link_message(deps, recovery_id))
+    if len(ids) == batch:
+        uow.outbox.add(rebuild_message(deps, after=ids[-1], batch=batch))
+
+
+async def link_by_rules_in_force(deps: Dependencies) -> bool:
+    """Run when a worker starts: if the stored links were made by other rules (a newer
+    release, or links made before rules were recorded), ask for a rebuild. Whichever
+    worker starts first asks, once; the others find the rules current. Whether it asked."""
+    rules = rules_in_force()
+    async with deps.unit_of_work() as uow:
+        applied = await uow.networks.rules_applied()
+        if applied == rules:
+            return False
+        uow.networks.record_rules(rules, replacing=applied, at=deps.clock.now())
+        uow.outbox.add(rebuild_message(deps, after=None, batch=REBUILD_BATCH))
+        try:
             await uow.commit()
-        if not ids:
-            return asked
-        asked += len(ids)
-        after = ids[-1]
+        except Conflict:
+            return False
+    log.info("linking rules changed: every recovery is linked again", rules=rules)
+    return True

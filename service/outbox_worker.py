@@ -22,6 +22,9 @@ log = structlog.get_logger("tracedesk.outbox")
 class OutboxHandler(Protocol):
     topic: str
 
+    async def prepare(self) -> None:
+        """Run once when a worker starts, before it handles anything."""
+
     async def handle(
         self, uow: UnitOfWork, messages: Sequence[OutboxMessage]
     ) -> dict[UUID, HandlingFailed]:
@@ -97,10 +100,18 @@ class OutboxWorker:
                 delay = self._policy.delay(message.attempts + 1)
                 uow.outbox.retry(message, error=error, at=now, not_before=now + delay)
 
+    async def prepare(self) -> None:
+        for handler in self._handlers.values():
+            await handler.prepare()
+
     async def run(self, stop: asyncio.Event, *, idle: float = 0.25) -> None:
         """Work until `stop` is set, resting `idle` seconds whenever nothing is due."""
+        prepared = False
         while not stop.is_set():
             try:
+                if not prepared:
+                    await self.prepare()
+                    prepared = True
                 handled = await self.run_once()
             except Exception:  # the database is down: keep trying, slowly
                 log.exception("outbox worker could not claim work")

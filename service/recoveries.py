@@ -13,6 +13,7 @@ from service.dependencies import Dependencies
 from service.domain.access import Action, Actor, authorize
 from service.domain.geography import LocationReport
 from service.domain.items import ItemReport
+from service.domain.persons import PersonReport
 from service.domain.ports import RecoveryCursor, RecoveryFilter, RecoveryPage
 from service.domain.recovery import Circumstances, Recovery, RecoveryCorrection
 from service.network_linking import network_link_message
@@ -30,6 +31,7 @@ def evidence_as_recorded(recovery: Recovery) -> dict[str, Any]:
         "recovered_at": recovery.recovered_at,
         "location": recovery.location,
         "circumstances": recovery.circumstances,
+        "possessor": recovery.possessor,
         "items": [
             {"id": item.id, "kind": item.kind, **asdict(item.report())} for item in recovery.items
         ],
@@ -43,6 +45,7 @@ class RecordRecovery:
     location: LocationReport
     circumstances: Circumstances
     items: Sequence[ItemReport]
+    possessor: PersonReport | None = None
 
 
 async def record_recovery(*, deps: Dependencies, actor: Actor, command: RecordRecovery) -> Recovery:
@@ -58,6 +61,7 @@ async def record_recovery(*, deps: Dependencies, actor: Actor, command: RecordRe
         location=command.location,
         circumstances=command.circumstances,
         items=command.items,
+        possessor=command.possessor,
         new_id=deps.ids.new_id,
         catalogue=deps.catalogue,
     )

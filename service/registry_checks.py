@@ -55,6 +55,9 @@ class RegistryCheckHandler:
     def __init__(self, deps: Dependencies) -> None:
         self._deps = deps
 
+    async def prepare(self) -> None:
+        pass
+
     async def handle(
         self, uow: UnitOfWork, messages: Sequence[OutboxMessage]
     ) -> dict[UUID, HandlingFailed]:

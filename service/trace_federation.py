@@ -105,6 +105,9 @@ class TraceDeliveryHandler:
         self._deps = deps
         self._channel = channel
 
+    async def prepare(self) -> None:
+        pass
+
     async def handle(
         self, uow: UnitOfWork, messages: Sequence[OutboxMessage]
     ) -> dict[UUID, HandlingFailed]:

@@ -85,6 +85,7 @@ def recovery(
         items=list(items) or [firearm()],
         new_id=new_id,
         catalogue=packaged_catalogue(),
+        possessor=overrides.pop("possessor", None),
     )
 
 

@@ -496,17 +496,16 @@ def _networks_rebuild(arguments: argparse.Namespace, settings: Settings) -> int:
     from service.network_linking import NetworkLinkHandler, request_rebuild
     from service.outbox_worker import OutboxWorker
 
-    async def rebuild(deps: Dependencies) -> int:
-        asked = await request_rebuild(deps)
+    async def rebuild(deps: Dependencies) -> None:
+        await request_rebuild(deps)
         if arguments.wait:
             worker = OutboxWorker(deps, [NetworkLinkHandler(deps)])
             while await worker.run_once():
                 pass
-        return asked
 
-    asked = _with_database(settings, rebuild)
-    done = "linked" if arguments.wait else "queued for linking"
-    print(f"{asked} recoveries {done}", file=sys.stderr)
+    _with_database(settings, rebuild)
+    done = "every recovery linked again" if arguments.wait else "rebuild queued for the worker"
+    print(done, file=sys.stderr)
     return 0
 
 

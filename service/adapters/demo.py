@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final
 
 from service.accounts import register_agency, register_user
@@ -29,6 +29,7 @@ from service.domain.items import (
     ItemReport,
     SerialState,
 )
+from service.domain.persons import PersonReport
 from service.domain.recovery import Circumstances, Recovery
 from service.recoveries import RecordRecovery, record_recovery
 
@@ -317,6 +318,33 @@ REPEATED: Final = (
 )
 
 
+# Possessors met by more than one agency. The names are each language's placeholder for
+# "any person" (Max Mustermann, Jean Dupont...), so they cannot be mistaken for anyone.
+# Max Mustermann is also the retail purchaser of the Hamburg trace answer (demo_tracing).
+RECURRING_POSSESSORS: Final = (
+    PersonReport("Max Mustermann", date(1984, 5, 12), "DE", "L01X00T47", "DE"),
+    PersonReport("Jean Dupont", date(1979, 2, 3), "FR", "19AB12345", "FR"),
+    PersonReport("Иван Петров", date(1975, 8, 8), "RS", "008123456", "RS"),
+    PersonReport("Mario Rossi", date(1990, 11, 30), "IT"),
+)
+# Placeholder given and family names for possessors met once.
+GIVEN_NAMES: Final = ("Alex", "Sam", "Noor", "Ilya", "Amadou", "Olena", "Marko", "Chris")
+FAMILY_NAMES: Final = ("Doe", "Mustermann", "Dupont", "Petrović", "Moussa", "Shevchenko")
+
+
+def _possessor(rng: random.Random, country: str) -> PersonReport | None:
+    """A third of recoveries record a possessor; one in five of those is someone met by
+    other agencies too."""
+    roll = rng.random()
+    if roll >= 0.33:
+        return None
+    if roll < 0.066:
+        return rng.choice(RECURRING_POSSESSORS)
+    name = f"{rng.choice(GIVEN_NAMES)} {rng.choice(FAMILY_NAMES)}"
+    born = date(rng.randint(1950, 2005), rng.randint(1, 12), rng.randint(1, 28))
+    return PersonReport(name, born if rng.random() < 0.7 else None, country)
+
+
 async def seed_demo(deps: Dependencies) -> str:
     """Load the demo data set unless it is there already (running it twice is harmless)."""
     async with deps.unit_of_work() as uow:
@@ -396,6 +424,7 @@ async def seed_demo(deps: Dependencies) -> str:
                 now - timedelta(days=days_ago, minutes=rng.randint(0, 1440)),
                 rng.choice(list(Circumstances)),
                 items,
+                _possessor(rng, demo.country),
             )
             recorded += 1
     traced = await seed_trace_requests(deps, people, seen)
@@ -415,6 +444,7 @@ async def _record(
     when: datetime,
     circumstances: Circumstances,
     items: Sequence[ItemReport],
+    possessor: PersonReport | None = None,
 ) -> Recovery:
     place, lat, lon = rng.choice(demo.places)
     # Somewhere around the named place (a few hundred metres), as real recoveries are:
@@ -432,6 +462,7 @@ async def _record(
             location=LocationReport(place, agency.country, lat, lon),
             circumstances=circumstances,
             items=items,
+            possessor=possessor,
         ),
     )
 

@@ -54,12 +54,12 @@ GLOCK_CHAIN: Final = [
     CustodyEventReport(
         "sale",
         date(2016, 2, 11),
-        PartyReport("Private buyer (name held by LKA Hamburg)", "retail_purchaser", "DE"),
+        PartyReport("Max Mustermann", "retail_purchaser", "DE", "L01X00T47"),
     ),
     CustodyEventReport(
         "reported_stolen",
         date(2023, 9, 4),
-        PartyReport("Private buyer (name held by LKA Hamburg)", "retail_purchaser", "DE"),
+        PartyReport("Max Mustermann", "retail_purchaser", "DE", "L01X00T47"),
     ),
 ]
 

@@ -73,6 +73,7 @@ class InMemoryStore:
         self.network_links: dict[UUID, Link] = {}
         # network id -> (state, created at, grown or shrunk at)
         self.networks: dict[UUID, tuple[NetworkState, datetime, datetime]] = {}
+        self.network_rules: str | None = None
 
 
 def _detached(recovery: Recovery) -> Recovery:
@@ -737,6 +738,17 @@ class InMemoryNetworkGraph:
 
     def update_link(self, link: Link) -> None:
         self._staged.append(lambda: self._store.network_links.__setitem__(link.id, link))
+
+    async def rules_applied(self) -> str | None:
+        return self._store.network_rules
+
+    def record_rules(self, rules: str, *, replacing: str | None, at: datetime) -> None:
+        def keep() -> None:
+            if self._store.network_rules != replacing:
+                raise Conflict("the linking rules changed meanwhile")
+            self._store.network_rules = rules
+
+        self._staged.append(keep)
 
     async def adjacent(
         self,

@@ -1,5 +1,5 @@
-"""Case networks: recoveries, cases, parties of chains of custody and registry records as
-nodes; links between them, each with its kind, confidence, provenance and time.
+"""Case networks: recoveries, cases, persons, parties of chains of custody, places and
+registry records as nodes; links between them, each with its kind, confidence, provenance and time.
 
 INTERPOL's advice is that a recovered gun is part of a larger scheme: the same weapon
 recovered twice, two guns sold by the same dealer, a serial that hits a theft report.
@@ -18,12 +18,12 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Final
 from uuid import UUID
 
-from service.domain.custody import CustodyEvent
+from service.domain.custody import CustodyEvent, PartyRole
 from service.domain.errors import InvalidValue, ValidationCollector
 from service.domain.matching import MatchKind, SerialMatch
 from service.domain.recovery import Recovery
@@ -37,6 +37,7 @@ class NodeKind(StrEnum):
     PARTY = "party"
     REGISTRY_RECORD = "registry_record"
     PLACE = "place"
+    PERSON = "person"
 
 
 class LinkKind(StrEnum):
@@ -59,7 +60,8 @@ class LinkStatus(StrEnum):
 
 # Links that hold networks together.
 STANDING: Final = frozenset({LinkStatus.PROPOSED, LinkStatus.CONFIRMED})
-# Links people make; rules never touch them.
+# Kinds a person may make. A person's link names no rule, so no rule ever retracts it
+# (rules make same_person links too, from a recovery to a person node).
 BY_PEOPLE: Final = frozenset({LinkKind.MANUAL, LinkKind.BALLISTIC, LinkKind.SAME_PERSON})
 
 # Rules and their versions: a link records the version that made it, and
@@ -67,8 +69,27 @@ BY_PEOPLE: Final = frozenset({LinkKind.MANUAL, LinkKind.BALLISTIC, LinkKind.SAME
 SAME_WEAPON_RULE: Final = ("same-weapon", 1)
 SAME_CASE_RULE: Final = ("same-case", 1)
 REGISTRY_HIT_RULE: Final = ("registry-hit", 1)
-SAME_SOURCE_RULE: Final = ("same-source", 1)
+# Version 2: retail purchasers are persons (same-person), no longer parties.
+SAME_SOURCE_RULE: Final = ("same-source", 2)
+SAME_PERSON_RULE: Final = ("same-person", 1)
 SAME_PLACE_RULE: Final = ("same-place", 1)
+# Every rule, as `rules_in_force` names them to tell when they changed.
+RULES: Final = (
+    SAME_WEAPON_RULE,
+    SAME_CASE_RULE,
+    REGISTRY_HIT_RULE,
+    SAME_SOURCE_RULE,
+    SAME_PERSON_RULE,
+    SAME_PLACE_RULE,
+)
+
+
+def rules_in_force() -> str:
+    """The rules and their versions, as one text: stored with the links, it tells a
+    worker starting on a newer release that every recovery must be linked again."""
+    return " ".join(f"{name}/{version}" for name, version in sorted(RULES))
+
+
 # Recoveries whose coordinates fall in the same cell of this many decimal degrees
 # (about 110 m north-south) meet at that place. Only coordinates make a place: free-text
 # descriptions ("the port") are too loose to link on. A place is a cell, not a distance:
@@ -124,6 +145,55 @@ def party_ref(name: str, country: str, licence: str | None) -> NodeRef:
     if licence:
         return NodeRef(NodeKind.PARTY, f"licence:{country}:{_folded(licence, compact=True)}")
     return NodeRef(NodeKind.PARTY, f"name:{country}:{_folded(name)}")
+
+
+class PersonIdentity(StrEnum):
+    """What makes two records one person, strongest first."""
+
+    DOCUMENT = "document"  # an identity document (or purchase licence) and its country
+    NAME_AND_BIRTH_DATE = "name_and_birth_date"
+    NAME = "name"  # a name in a country: a lead to check, not an identity
+
+
+PERSON_CONFIDENCE: Final = {
+    PersonIdentity.DOCUMENT: 1.0,
+    PersonIdentity.NAME_AND_BIRTH_DATE: 0.9,
+    PersonIdentity.NAME: 0.5,
+}
+
+
+def person_ref(
+    name: str,
+    *,
+    born_on: date | None = None,
+    document: tuple[str, str] | None = None,
+    country: str | None = None,
+) -> tuple[NodeRef, PersonIdentity]:
+    """A person is known by the strongest identifier recorded: an identity document
+    (issuing country, number), else name and date of birth, else name and country
+    (`country`: nationality, or where they were met). Names are folded (case, spacing,
+    Unicode forms); letters are never transliterated, so "Jean Dupont" and "Жан Дюпон" stay
+    two persons until a person links them."""
+    if document is not None:
+        issuer, number = document
+        key = f"document:{issuer}:{_folded(number, compact=True)}"
+        return NodeRef(NodeKind.PERSON, key), PersonIdentity.DOCUMENT
+    if born_on is not None:
+        key = f"born:{born_on.isoformat()}:{_folded(name)}"
+        return NodeRef(NodeKind.PERSON, key), PersonIdentity.NAME_AND_BIRTH_DATE
+    return NodeRef(NodeKind.PERSON, f"name:{country or ''}:{_folded(name)}"), PersonIdentity.NAME
+
+
+def person_label(ref: NodeRef) -> str:
+    """A person node's label says only what its key says: an agency sees a person node
+    only when its own record names the same key, so the label tells it nothing another
+    agency recorded (no other spelling, no date of birth it did not enter)."""
+    how, first, rest = ref.key.split(":", 2)
+    if how == "document":
+        return f"person with document {first} {rest.upper()}"
+    if how == "born":
+        return f"{rest} (born {first})"
+    return f"{rest} ({first})" if first else rest
 
 
 def place_ref(country: str, lat: float, lon: float) -> NodeRef:
@@ -330,6 +400,67 @@ def same_place_links(recovery: Recovery) -> list[ProposedLink]:
     ]
 
 
+def same_person_links(
+    recovery: Recovery, purchasers: Iterable[tuple[UUID, int, CustodyEvent]] = ()
+) -> list[ProposedLink]:
+    """The recovery's possessor, and the retail purchasers named in answers to its trace
+    requests (request id, position in the chain, event), each linked to the recovery as a
+    person: a possessor of one seizure who bought the gun of another meets it there, as
+    does a person found with guns in several agencies' recoveries."""
+    links = []
+    possessor = recovery.possessor
+    if possessor is not None:
+        document = (
+            (possessor.document_country, possessor.document_number)
+            if possessor.document_country and possessor.document_number
+            else None
+        )
+        ref, identity = person_ref(
+            possessor.name,
+            born_on=possessor.born_on,
+            document=document,
+            country=possessor.nationality or recovery.location.country,
+        )
+        links.append(_person_link(recovery, ref, identity, {"role": "possessor"}))
+    for request_id, position, event in purchasers:
+        party = event.party
+        ref, identity = person_ref(
+            party.name,
+            document=(party.country, party.licence) if party.licence else None,
+            country=party.country,
+        )
+        evidence = {
+            "role": party.role.value,
+            "trace_request_id": str(request_id),
+            "event": event.kind.value,
+            "date": event.date.isoformat(),
+            "position": position,
+        }
+        links.append(_person_link(recovery, ref, identity, evidence))
+    return links
+
+
+def _person_link(
+    recovery: Recovery, ref: NodeRef, identity: PersonIdentity, evidence: Mapping[str, Any]
+) -> ProposedLink:
+    return ProposedLink(
+        kind=LinkKind.SAME_PERSON,
+        source=recovery_facts(recovery),
+        # Shared, as parties are: each agency whose records name the person meets it there
+        # and sees it only through its own.
+        target=NodeFacts(ref=ref, agency_id=None, label=person_label(ref)),
+        confidence=PERSON_CONFIDENCE[identity],
+        rule=SAME_PERSON_RULE,
+        evidence={**evidence, "identified_by": identity.value},
+    )
+
+
+def is_person(party_role: PartyRole) -> bool:
+    """Retail purchasers in a chain of custody are persons; every other role is a
+    business or a government holder."""
+    return party_role is PartyRole.RETAIL_PURCHASER
+
+
 def registry_hit_links(recovery: Recovery, hits: Iterable[RegistryHit]) -> list[ProposedLink]:
     """A standing registry hit links the recovery to the registry's record: every other
     recovery hitting that record is then in the same network."""
@@ -364,10 +495,13 @@ def same_source_links(
     recovery: Recovery, request_id: UUID, chain: Sequence[CustodyEvent]
 ) -> list[ProposedLink]:
     """Each party of a traced chain of custody, linked to the recovery: two recoveries
-    whose chains name the same dealer or importer meet at that party."""
+    whose chains name the same dealer or importer meet at that party. Retail purchasers
+    are persons (`same_person_links`)."""
     links = []
     for position, event in enumerate(chain):
         party = event.party
+        if is_person(party.role):
+            continue
         links.append(
             ProposedLink(
                 kind=LinkKind.SAME_SOURCE,
@@ -403,10 +537,13 @@ class Reconciled:
     new: list[ProposedLink]
     revived: list[Link]  # retracted links the rule finds again
     retracted: list[Link]  # proposed links the rule no longer finds
+    # Unreviewed links the rule finds again on other evidence (a serial re-read closer),
+    # with another confidence, or by a newer version of itself.
+    refreshed: list[Link] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
-        return bool(self.new or self.revived or self.retracted)
+        return bool(self.new or self.revived or self.retracted or self.refreshed)
 
 
 def reconcile(
@@ -416,12 +553,14 @@ def reconcile(
     `proposed` what `rule` finds now, by the key its ends' nodes give. Rejected links stay
     rejected, confirmed ones stay confirmed (a person decided); the rule's unreviewed
     links that it no longer finds are retracted, and retracted ones it finds again come
-    back."""
+    back. A link found again carries what the rule found this time (confidence, evidence,
+    the rule's version) unless a person decided on it: their decision was on the evidence
+    they saw, and stays with it."""
     existing = {link.key: link for link in made}
     wanted = dict(proposed)
     new = [wanted[key] for key in sorted(wanted, key=_sortable) if key not in existing]
     revived = [
-        replace(link, status=LinkStatus.PROPOSED)
+        replace(_as_found(link, wanted[key]), status=LinkStatus.PROPOSED)
         for key, link in existing.items()
         if key in wanted and link.status is LinkStatus.RETRACTED
     ]
@@ -430,7 +569,29 @@ def reconcile(
         for key, link in existing.items()
         if key not in wanted and link.rule == rule and link.status is LinkStatus.PROPOSED
     ]
-    return Reconciled(new, revived, retracted)
+    # Evidence alone does not refresh a link: a same_weapon link is found from either of
+    # its recoveries and its evidence is written from the finder's side; refreshing on it
+    # would turn the link round at every linking of the other end.
+    refreshed = [
+        _as_found(link, wanted[key])
+        for key, link in existing.items()
+        if key in wanted
+        and link.status is LinkStatus.PROPOSED
+        and link.rule == rule
+        and (link.confidence, link.rule_version) != (wanted[key].confidence, wanted[key].rule[1])
+    ]
+    return Reconciled(new, revived, retracted, refreshed)
+
+
+def _as_found(link: Link, proposal: ProposedLink) -> Link:
+    rule, version = proposal.rule
+    return replace(
+        link,
+        confidence=proposal.confidence,
+        evidence=dict(proposal.evidence),
+        rule=rule,
+        rule_version=version,
+    )
 
 
 def _sortable(key: LinkKey) -> tuple[str, str, str]:

@@ -303,6 +303,15 @@ class NetworkGraph(Protocol):
 
     async def network_states(self, network_ids: Collection[UUID]) -> dict[UUID, NetworkState]: ...
 
+    async def rules_applied(self) -> str | None:
+        """The rules (`rules_in_force`) every recovery was last linked again by; None
+        before the first time."""
+        ...
+
+    def record_rules(self, rules: str, *, replacing: str | None, at: datetime) -> None:
+        """Stage the rules now in force, if the stored ones are still `replacing`; if
+        another process changed them first, the commit fails with Conflict."""
+
     def save_network(self, state: NetworkState, *, at: datetime, new: bool) -> None:
         """Stage a network's state, changed (or created, when `new`) at `at`."""
 

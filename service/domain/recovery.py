@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 from uuid import UUID
@@ -29,6 +29,7 @@ from service.domain.items import (
     build_item,
     corrected_report,
 )
+from service.domain.persons import Person, PersonReport
 from service.domain.reference import ReferenceCatalogue
 from service.domain.text import check_text
 
@@ -75,6 +76,9 @@ class RecoveryCorrection:
     recovered_at: datetime | None = None
     location: LocationReport | None = None
     circumstances: Circumstances | None = None
+    possessor: PersonReport | None = None
+    # The possessor was recorded by mistake (the history keeps who it was).
+    remove_possessor: bool = False
     item_changes: Mapping[UUID, Mapping[str, Any]] = field(default_factory=dict)
     new_items: Sequence[ItemReport] = ()
 
@@ -93,6 +97,7 @@ class Recovery:
     recorded_by: UUID
     updated_at: datetime
     reference_version: str
+    possessor: Person | None = None
     corrections: tuple[Correction, ...] = ()
     events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
 
@@ -111,6 +116,7 @@ class Recovery:
         items: Sequence[ItemReport],
         new_id: Callable[[], UUID],
         catalogue: ReferenceCatalogue,
+        possessor: PersonReport | None = None,
     ) -> Recovery:
         """Validate a new recovery as a whole; every problem is reported with its path."""
         problems = ValidationCollector()
@@ -118,6 +124,11 @@ class Recovery:
         when = _check(problems, lambda: recovery_time(recovered_at, now=now))
         place = _check(problems, lambda: Location.read(location), prefix="location")
         kind = _check(problems, lambda: choose(Circumstances, circumstances, "circumstances"))
+        held_by = None
+        if possessor is not None:
+            held_by = _check(
+                problems, lambda: Person.read(possessor, today=now.date()), prefix="possessor"
+            )
         if not items:
             problems.add(InvalidValue("items", "a recovery holds at least one item"))
         if len(items) > MAX_ITEMS:
@@ -137,6 +148,7 @@ class Recovery:
             recorded_by=recorded_by,
             updated_at=now,
             reference_version=catalogue.version,
+            possessor=held_by,
         )
         recovery.events.append(
             RecoveryRecorded(recovery_id=recovery_id, agency_id=agency_id, at=now, by=recorded_by)
@@ -179,6 +191,13 @@ class Recovery:
             given = correction.circumstances
             replacement["circumstances"] = _check(
                 problems, lambda: choose(Circumstances, given, "circumstances")
+            )
+        if correction.remove_possessor:
+            replacement["possessor"] = None
+        elif correction.possessor is not None:
+            report = correction.possessor
+            replacement["possessor"] = _check(
+                problems, lambda: Person.read(report, today=now.date()), prefix="possessor"
             )
         items = self._corrected_items(correction, problems, new_id, catalogue)
         problems.raise_if_any()
@@ -318,6 +337,8 @@ def _plain(value: Any) -> Any:
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, StrEnum):
         return value.value
     if isinstance(value, UUID):

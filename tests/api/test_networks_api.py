@@ -259,3 +259,55 @@ async def test_recoveries_at_the_same_place_meet_there_whoever_made_them(api: Ap
     assert place["key"] == "FR:48.834:2.373" and place["agency_id"] is None
     assert [h["nodes"] for h in view["hidden"]] == [1]  # Hamburg's recovery, there too
     assert all(n["label"] != "P-2" for n in view["nodes"])
+
+
+async def test_a_person_two_agencies_met_is_seen_by_each_only_through_its_own_record(
+    api: Api,
+) -> None:
+    paris = await api.user("investigator", "a")
+    hamburg = await api.user("investigator", "b")
+    brussels = await api.user("investigator", "c")
+    place = {"description": "Paris", "country": "FR"}
+
+    async def seized(token: str, case: str, person: dict[str, str]) -> dict[str, Any]:
+        items = [{"kind": "firearm", "make": "Glock", "serial": f"{case} 1"}]
+        response = await api.record(
+            token, case_reference=case, location=place, items=items, possessor=person
+        )
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    mine = await seized(
+        paris,
+        "P-1",
+        {"name": "Jean Dupont", "document_number": "12AB34567", "document_country": "FR"},
+    )
+    await seized(
+        hamburg,
+        "HH-1",
+        {
+            "name": "DUPONT, Jean-Marie",
+            "born_on": "1980-01-02",
+            "document_number": "12ab 34567",
+            "document_country": "FR",
+        },
+    )
+    await seized(brussels, "BX-1", {"name": "Jean Dupont", "nationality": "FR"})
+    await drain(api)
+
+    view = await api.client.get(
+        f"/api/v1/recoveries/{mine['id']}/network",
+        params={"depth": 3},
+        headers={"Authorization": paris},
+    )
+    assert view.status_code == 200, view.text
+    nodes = {(n["kind"], n["label"]) for n in view.json()["nodes"]}
+    assert ("person", "person with document FR 12AB34567") in nodes
+    # Hamburg's recovery and case, as counts; its spelling and date of birth never show.
+    assert [(h["agency_name"], h["nodes"]) for h in view.json()["hidden"]] == [("Agency B", 2)]
+    assert "Jean-Marie" not in view.text and "1980" not in view.text
+    person_link = next(link for link in view.json()["links"] if link["kind"] == "same_person")
+    assert person_link["confidence"] == 1.0
+    assert person_link["evidence"] == {"role": "possessor", "identified_by": "document"}
+    # Brussels knows a name only: a different node, not in this network.
+    assert all(h["agency_name"] != "Agency C" for h in view.json()["hidden"])

@@ -193,3 +193,59 @@ async def test_roles_without_case_access_are_forbidden(api: Api) -> None:
             f"/api/v1/recoveries/{created['id']}", headers={"Authorization": token}
         )
         assert read.status_code == 403 and read.json()["type"] == "/problems/forbidden"
+
+
+async def test_a_possessor_is_recorded_corrected_and_removed_with_its_history(api: Api) -> None:
+    token = await api.user("investigator")
+    person = {
+        "name": "Иван Петров",
+        "born_on": "1979-02-28",
+        "nationality": "RS",
+        "document_number": "008 123 456",
+        "document_country": "RS",
+    }
+    created = await api.record(token, possessor=person)
+    assert created.status_code == 201, created.text
+    assert created.json()["possessor"] == person
+    url = f"/api/v1/recoveries/{created.json()['id']}"
+    # A correction without `possessor` leaves the possessor as it is.
+    other = await api.client.patch(
+        url,
+        json={"reason": "case renumbered", "case_reference": "CASE-9"},
+        headers={"Authorization": token, "If-Match": '"v1"'},
+    )
+    assert other.status_code == 200 and other.json()["possessor"] == person
+    removed = await api.client.patch(
+        url,
+        json={"reason": "recorded on the wrong seizure", "possessor": None},
+        headers={"Authorization": token, "If-Match": '"v2"'},
+    )
+    assert removed.status_code == 200, removed.text
+    body = removed.json()
+    assert body["possessor"] is None
+    assert body["corrections"][-1]["changes"] == [
+        {"field": "possessor", "before": person, "after": None}
+    ]
+    listed = await api.client.get("/api/v1/recoveries", headers={"Authorization": token})
+    assert listed.json()["recoveries"][0]["possessor"] is None
+
+
+async def test_every_problem_of_a_possessor_points_into_the_request(api: Api) -> None:
+    token = await api.user("investigator")
+    response = await api.record(
+        token,
+        possessor={
+            "name": "Jean Dupont",
+            "born_on": "2999-01-01",
+            "nationality": "QQ",
+            "document_number": "12AB34567",
+        },
+    )
+    assert response.status_code == 422
+    assert sorted(e["pointer"] for e in response.json()["errors"]) == [
+        "#/possessor/born_on",
+        "#/possessor/document_country",
+        "#/possessor/nationality",
+    ]
+    listed = await api.client.get("/api/v1/recoveries", headers={"Authorization": token})
+    assert listed.json()["recoveries"] == []

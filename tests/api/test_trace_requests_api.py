@@ -10,6 +10,8 @@ import pytest
 
 from tests.api.conftest import Api
 
+POSSESSOR = "Jean Dupont"
+
 
 class Tracing:
     """The two sides of an exchange: agency A asks, agency B answers."""
@@ -23,7 +25,9 @@ class Tracing:
         self.officer = await self.api.user("tracing_officer", "b")
         self.other_officer = await self.api.user("tracing_officer", "b", username="officer2.b")
         self.outsider = await self.api.user("supervisor", "c")
-        recorded = (await self.api.record(self.investigator)).json()
+        # Who held the weapon is the requester's evidence; a trace request never carries it.
+        possessor = {"name": POSSESSOR, "born_on": "1980-01-02"}
+        recorded = (await self.api.record(self.investigator, possessor=possessor)).json()
         self.recovery_id, self.item_id = recorded["id"], recorded["items"][0]["id"]
         return self
 
@@ -291,6 +295,19 @@ async def test_nobody_but_the_two_agencies_sees_the_request(tracing: Tracing, ap
         headers=tracing.auth(tracing.outsider),
     )
     assert posted.status_code == 404
+
+
+async def test_the_addressee_never_learns_who_held_the_weapon(tracing: Tracing, api: Api) -> None:
+    asked = await tracing.ask()
+    seen = await api.client.get(
+        f"/api/v1/trace-requests/{asked['id']}", headers=tracing.auth(tracing.officer)
+    )
+    assert seen.status_code == 200
+    assert POSSESSOR not in seen.text and "1980-01-02" not in seen.text
+    inbox = await api.client.get(
+        "/api/v1/trace-requests", params={"box": "inbox"}, headers=tracing.auth(tracing.officer)
+    )
+    assert inbox.status_code == 200 and POSSESSOR not in inbox.text
 
 
 async def test_messages_carry_attachment_metadata(tracing: Tracing, api: Api) -> None:

@@ -4,6 +4,7 @@ of writes."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Callable
 from datetime import date
@@ -18,10 +19,23 @@ from service.dependencies import Dependencies
 from service.domain.access import Role
 from service.domain.custody import CustodyEventReport, PartyReport
 from service.domain.identity import Agency, AgencyKind
-from service.domain.networks import LinkKind, LinkStatus, NetworkState, recovery_ref
+from service.domain.networks import (
+    SAME_CASE_RULE,
+    LinkKind,
+    LinkStatus,
+    NetworkState,
+    recovery_ref,
+    rules_in_force,
+)
+from service.domain.persons import PersonReport
 from service.domain.ports import UnitOfWork
-from service.domain.recovery import RecoveryCorrection
-from service.network_linking import NetworkLinkHandler, link_recovery, request_rebuild
+from service.domain.recovery import Recovery, RecoveryCorrection
+from service.network_linking import (
+    NetworkLinkHandler,
+    link_by_rules_in_force,
+    link_recovery,
+    request_rebuild,
+)
 from service.outbox_worker import OutboxWorker
 from service.recoveries import RecordRecovery, correct_recovery, record_recovery
 from service.trace_requests import (
@@ -136,6 +150,16 @@ async def test_a_corrected_serial_retracts_the_link_and_splits_the_network(
 
 
 SERIALS = ["AB 100", "AB100", "АВ-100", "AB 10O", "CD 200", "CD 201", "EF 300"]
+# Possessors join what serials keep apart (EF 300 with CD 200), by each kind of identity.
+POSSESSORS = [
+    None,
+    PersonReport("Jean Dupont", document_number="12AB34567", document_country="FR"),
+    None,
+    PersonReport("Ana Lopes", date(1990, 7, 14)),
+    PersonReport("ANA  LOPES", date(1990, 7, 14), "PT"),
+    PersonReport("J. Dupont", document_number="12ab-34567", document_country="FR"),
+    PersonReport("Ana Lopes", date(1990, 7, 14)),
+]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -151,7 +175,9 @@ async def test_linking_does_not_depend_on_the_order_of_writes(order: list[int]) 
             await record_recovery(
                 deps=deps,
                 actor=INVESTIGATOR_A,
-                command=command(SERIALS[index], case=f"CASE-{index}"),
+                command=dataclasses.replace(
+                    command(SERIALS[index], case=f"CASE-{index}"), possessor=POSSESSORS[index]
+                ),
             )
             await link_all(deps)
         cases = {n.id: n.label for n in store.network_nodes.values()}
@@ -206,7 +232,7 @@ async def test_a_rebuild_changes_nothing_and_a_rejection_survives_it(
     await link_all(deps)
     ids = [r.id for r in recorded]
     before = await snapshot(deps, ids)
-    assert await request_rebuild(deps, batch=2) == 3
+    await request_rebuild(deps, batch=2)  # two batches, and an empty third
     await link_all(deps)
     assert await snapshot(deps, ids) == before
     assert ("same_weapon", "rejected") in [(k, s) for k, s, _ in await links_of(deps, ids[0])]
@@ -214,53 +240,155 @@ async def test_a_rebuild_changes_nothing_and_a_rejection_survives_it(
     assert (await network_of(deps, ids[0]))[1] == 3 and (await network_of(deps, ids[1]))[1] == 2
 
 
-async def test_two_traces_naming_the_same_dealer_meet_at_that_party(
-    unit_of_work: Callable[[], UnitOfWork],
-) -> None:
-    deps = deps_for(unit_of_work)
+def with_agencies(unit_of_work: Callable[[], UnitOfWork]) -> Dependencies:
     if isinstance(unit_of_work(), InMemoryUnitOfWork):  # agencies come with SQL's reset
         store = unit_of_work()._store  # noqa: SLF001 - arranging the fake's agencies
         for agency in (AGENCY_A, AGENCY_B):
             store.agencies[agency] = Agency(
                 agency, f"Agency {agency}", "FR", AgencyKind.POLICE, NOW
             )
+    return deps_for(unit_of_work)
+
+
+async def traced(deps: Dependencies, recovery: Recovery, chain: list[CustodyEventReport]) -> None:
+    """Agency A asks agency B to trace the recovery's first item; B answers with `chain`."""
     officer = actor(Role.TRACING_OFFICER, agency=AGENCY_B)
+    request = await request_trace(
+        deps=deps,
+        actor=INVESTIGATOR_A,
+        command=RequestTrace(
+            recovery_id=recovery.id,
+            item_id=recovery.items[0].id,
+            addressee_agency_id=AGENCY_B,
+            legal_justification="Seized in a search.",
+            intended_use="Investigation",
+            priority="routine",
+            submit=True,
+        ),
+    )
+    acknowledged = await act_on_trace_request(
+        deps=deps,
+        actor=officer,
+        request_id=request.id,
+        expected_version=2,
+        command=Acknowledge(),
+    )
+    await act_on_trace_request(
+        deps=deps,
+        actor=officer,
+        request_id=request.id,
+        expected_version=acknowledged.version,
+        command=Respond("traced", chain),
+    )
+
+
+async def test_two_traces_naming_the_same_dealer_meet_at_that_party(
+    unit_of_work: Callable[[], UnitOfWork],
+) -> None:
+    deps = with_agencies(unit_of_work)
     dealer = PartyReport("Armurerie Centrale", "dealer", "FR", "FR-ARM-0042")
     recovered = []
     for serial, case in (("PP 1", "C-1"), ("QQ 2", "C-2")):
         recovery = await record_recovery(
             deps=deps, actor=INVESTIGATOR_A, command=command(serial, case=case)
         )
-        request = await request_trace(
-            deps=deps,
-            actor=INVESTIGATOR_A,
-            command=RequestTrace(
-                recovery_id=recovery.id,
-                item_id=recovery.items[0].id,
-                addressee_agency_id=AGENCY_B,
-                legal_justification="Seized in a search.",
-                intended_use="Investigation",
-                priority="routine",
-                submit=True,
-            ),
-        )
-        acknowledged = await act_on_trace_request(
-            deps=deps,
-            actor=officer,
-            request_id=request.id,
-            expected_version=2,
-            command=Acknowledge(),
-        )
-        await act_on_trace_request(
-            deps=deps,
-            actor=officer,
-            request_id=request.id,
-            expected_version=acknowledged.version,
-            command=Respond("traced", [CustodyEventReport("sale", date(2020, 5, 1), dealer)]),
-        )
+        await traced(deps, recovery, [CustodyEventReport("sale", date(2020, 5, 1), dealer)])
         recovered.append(recovery.id)
     await link_all(deps)
     first, second = [await network_of(deps, r) for r in recovered]
     assert first == second and first[1] == 5  # two recoveries, two cases, one dealer
     kinds = [k for k, _, _ in await links_of(deps, recovered[0])]
     assert kinds == ["same_case", "same_source"]
+
+
+async def test_a_possessor_met_by_two_agencies_and_named_as_a_purchaser_is_one_person(
+    unit_of_work: Callable[[], UnitOfWork],
+) -> None:
+    deps = with_agencies(unit_of_work)
+    document = {"document_number": "12AB34567", "document_country": "FR"}
+    paris = await record_recovery(
+        deps=deps,
+        actor=INVESTIGATOR_A,
+        command=dataclasses.replace(
+            command("RR 1", case="C-1"), possessor=PersonReport("Jean Dupont", **document)
+        ),
+    )
+    hamburg = await record_recovery(
+        deps=deps,
+        actor=INVESTIGATOR_B,
+        command=dataclasses.replace(
+            command("SS 2", case="HH-1"),
+            possessor=PersonReport(
+                "DUPONT, Jean", document_number="12ab 34567", document_country="FR"
+            ),
+        ),
+    )
+    lyon = await record_recovery(
+        deps=deps, actor=INVESTIGATOR_A, command=command("TT 3", case="C-3")
+    )
+    dealer = PartyReport("Armurerie Centrale", "dealer", "FR", "FR-ARM-0042")
+    buyer = PartyReport("Jean Dupont", "retail_purchaser", "FR", "12AB-34567")
+    await traced(
+        deps,
+        lyon,
+        [
+            CustodyEventReport("sale", date(2020, 5, 1), dealer),
+            CustodyEventReport("sale", date(2020, 5, 1), buyer),
+        ],
+    )
+    await link_all(deps)
+    networks = {await network_of(deps, r.id) for r in (paris, hamburg, lyon)}
+    # Three recoveries, three cases, one person, one dealer.
+    assert [size for _, size in networks] == [8]
+    assert await links_of(deps, lyon.id) == [
+        ("same_case", "proposed", 1.0),
+        ("same_person", "proposed", 1.0),
+        ("same_source", "proposed", 1.0),
+    ]
+
+    await correct_recovery(
+        deps=deps,
+        actor=INVESTIGATOR_B,
+        recovery_id=hamburg.id,
+        expected_version=1,
+        correction=RecoveryCorrection(remove_possessor=True),
+        reason="possessor recorded on the wrong seizure",
+    )
+    await link_all(deps)
+    assert (await network_of(deps, hamburg.id))[1] == 2
+    assert ("same_person", "retracted", 1.0) in await links_of(deps, hamburg.id)
+    assert (await network_of(deps, paris.id))[1] == 6
+
+
+async def test_a_worker_starting_on_changed_rules_links_everything_again_once(
+    unit_of_work: Callable[[], UnitOfWork],
+) -> None:
+    deps = deps_for(unit_of_work)
+    recorded = [
+        await record_recovery(deps=deps, actor=INVESTIGATOR_A, command=command(s, case="C-1"))
+        for s in ("UV 1", "UV 1", "UV 1")
+    ]
+    await link_all(deps)
+    # Links made by an older release: one rule at version 0.
+    async with deps.unit_of_work() as uow:
+        node = (await uow.networks.nodes([recovery_ref(recorded[0].id)]))[
+            recovery_ref(recorded[0].id)
+        ]
+        (case,) = await uow.networks.links_touching([node.id], kinds=[LinkKind.SAME_CASE])
+        uow.networks.update_link(dataclasses.replace(case, rule_version=0))
+        applied = await uow.networks.rules_applied()
+        uow.networks.record_rules("same-case/0", replacing=applied, at=NOW)
+        await uow.commit()
+
+    # Two workers start at once: one asks for the rebuild, the other finds it asked.
+    first, second = (OutboxWorker(deps, [NetworkLinkHandler(deps)]) for _ in range(2))
+    asked = await asyncio.gather(link_by_rules_in_force(deps), link_by_rules_in_force(deps))
+    assert sorted(asked) == [False, True]
+    await first.prepare()
+    await second.prepare()
+    async with deps.unit_of_work() as uow:
+        assert await uow.networks.rules_applied() == rules_in_force()
+    await link_all(deps)
+    async with deps.unit_of_work() as uow:
+        again = await uow.networks.link(case.id)
+    assert again is not None and again.rule_version == SAME_CASE_RULE[1]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -20,6 +20,7 @@ from service.domain.items import (
     ItemKind,
     SerialState,
 )
+from service.domain.persons import PersonReport
 from service.domain.ports import RecoveryCursor, RecoveryFilter, UnitOfWork
 from service.domain.recovery import Recovery, RecoveryCorrection
 from service.domain.reference import ReferenceCatalogue
@@ -59,6 +60,13 @@ def every_kind_of_item() -> Recovery:
             serial="1581F4XFC2",
             lot="B-77",
             description="Flight controller of a commercial quadcopter",
+        ),
+        possessor=PersonReport(
+            "Иван Петров",
+            date(1979, 2, 28),
+            "RS",
+            document_number="008 123 456",
+            document_country="RS",
         ),
     )
 
@@ -119,6 +127,39 @@ async def test_a_correction_is_stored_with_its_history(
     # The old reading is one edit from the new one; what matters is which raw text is indexed.
     assert {c.identifier.raw for c in old.candidates} == {"ABC 128"}
     assert {c.identifier.raw for c in new.candidates} == {"ABC 128"}
+
+
+async def test_a_removed_possessor_is_gone_from_the_recovery_but_kept_in_its_history(
+    unit_of_work: Factory, catalogue: ReferenceCatalogue
+) -> None:
+    recorded = recovery(possessor=PersonReport("Jean Dupont", date(1980, 1, 2), "FR"))
+    await store(unit_of_work, recorded)
+    for version, correction in enumerate(
+        (
+            RecoveryCorrection(possessor=PersonReport("Jean Dupond", date(1980, 1, 2), "FR")),
+            RecoveryCorrection(remove_possessor=True),
+        ),
+        start=1,
+    ):
+        async with unit_of_work() as uow:
+            loaded = await uow.recoveries.get(recorded.id)
+            assert loaded is not None
+            loaded.correct(
+                correction,
+                reason="identity checked",
+                expected_version=version,
+                now=NOW,
+                by=new_id(),
+                new_id=new_id,
+                catalogue=catalogue,
+            )
+            uow.recoveries.save(loaded)
+            await uow.commit()
+        reloaded = await load(unit_of_work, recorded.id)
+        assert reloaded == loaded
+    assert reloaded is not None and reloaded.possessor is None
+    names = [c.changes[0].before["name"] for c in reloaded.corrections]
+    assert names == ["Jean Dupont", "Jean Dupond"]
 
 
 async def test_the_later_of_two_concurrent_corrections_is_stale(

@@ -3,27 +3,37 @@ and how networks merge and split."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from typing import Any
 from uuid import UUID
 
 import pytest
 
+from service.domain.custody import CustodyEvent, CustodyEventKind, Party, PartyRole
 from service.domain.errors import ValidationFailed
 from service.domain.networks import (
     Link,
     LinkKind,
     LinkStatus,
     NodeFacts,
+    NodeKind,
+    PersonIdentity,
     ProposedLink,
     case_ref,
     link_by_person,
     link_key,
     party_ref,
+    person_label,
+    person_ref,
     place_ref,
     reconcile,
+    same_person_links,
+    same_source_links,
     surviving_network,
 )
-from tests.builders import AGENCY_A, AGENCY_B, new_id
+from service.domain.persons import PersonReport
+from tests.builders import AGENCY_A, AGENCY_B, new_id, recovery
 
 AT = datetime(2026, 11, 28, tzinfo=UTC)
 
@@ -106,3 +116,110 @@ def test_a_place_is_a_cell_of_about_a_hundred_metres() -> None:
     assert place_ref("FR", 48.83372, 2.37311) == place_ref("FR", 48.83401, 2.37279)
     assert place_ref("FR", 48.8337, 2.3731) != place_ref("FR", 48.8357, 2.3731)
     assert place_ref("FR", 48.8337, 2.3731).key == "FR:48.834:2.373"
+
+
+def test_a_person_is_known_by_the_strongest_identifier_recorded() -> None:
+    by_document, how = person_ref(
+        "Jean Dupont", born_on=date(1980, 1, 2), document=("FR", "12ab 34567"), country="FR"
+    )
+    assert how is PersonIdentity.DOCUMENT
+    assert by_document == person_ref("J. DUPONT", document=("FR", "12AB-34567"))[0]
+    assert by_document != person_ref("Jean Dupont", document=("BE", "12AB34567"))[0]
+    by_birth, how = person_ref("Jean  DUPONT", born_on=date(1980, 1, 2), country="FR")
+    assert how is PersonIdentity.NAME_AND_BIRTH_DATE
+    assert by_birth == person_ref("jean dupont", born_on=date(1980, 1, 2), country="BE")[0]
+    by_name, how = person_ref("Jean Dupont", country="FR")
+    assert how is PersonIdentity.NAME
+    assert by_name != person_ref("Jean Dupont", country="BE")[0]
+    # Scripts are not transliterated: that is a person's call, not a rule's.
+    assert by_name != person_ref("Жан Дюпон", country="FR")[0]
+
+
+def test_a_person_nodes_label_says_only_what_its_key_says() -> None:
+    labels = [
+        person_label(person_ref("Jean Dupont", document=("FR", "12ab 34567"))[0]),
+        person_label(person_ref("Jean DUPONT", born_on=date(1980, 1, 2))[0]),
+        person_label(person_ref("Jean DUPONT", country="FR")[0]),
+    ]
+    assert labels == [
+        "person with document FR 12AB34567",
+        "jean dupont (born 1980-01-02)",
+        "jean dupont (FR)",
+    ]
+
+
+def sale_to(name: str, role: PartyRole, licence: str | None = None) -> CustodyEvent:
+    return CustodyEvent(
+        CustodyEventKind.SALE, date(2024, 3, 1), Party(name, role, "FR", licence=licence)
+    )
+
+
+def test_a_possessor_and_a_purchaser_with_the_same_document_are_one_person() -> None:
+    seized = recovery(
+        possessor=PersonReport("Jean Dupont", document_number="12AB34567", document_country="FR")
+    )
+    traced = recovery(agency=AGENCY_B)
+    request_id = new_id()
+    bought = sale_to("DUPONT Jean", PartyRole.RETAIL_PURCHASER, licence="12ab-34567")
+    [possessor] = same_person_links(seized)
+    [purchaser] = same_person_links(traced, [(request_id, 3, bought)])
+    assert possessor.target.ref == purchaser.target.ref
+    assert possessor.kind is purchaser.kind is LinkKind.SAME_PERSON
+    assert possessor.confidence == purchaser.confidence == 1.0
+    assert possessor.evidence == {"role": "possessor", "identified_by": "document"}
+    assert purchaser.evidence["trace_request_id"] == str(request_id)
+    assert purchaser.evidence["position"] == 3
+    # Persons are shared nodes: each agency meets them through its own records only.
+    assert possessor.target.agency_id is None
+
+
+def test_a_possessor_known_only_by_name_is_a_weak_lead_in_their_country() -> None:
+    abroad = recovery(possessor=PersonReport("Jean Dupont", nationality="BE"))
+    at_home = recovery(possessor=PersonReport("Jean Dupont"))
+    [a] = same_person_links(abroad)
+    [b] = same_person_links(at_home)
+    assert a.confidence == b.confidence == 0.5
+    assert a.target.ref.key == "name:BE:jean dupont"
+    assert b.target.ref.key == "name:FR:jean dupont"  # where the recovery was made
+    assert same_person_links(recovery()) == []
+
+
+def test_retail_purchasers_are_persons_not_parties() -> None:
+    chain = [
+        sale_to("Armurerie Centrale", PartyRole.DEALER, licence="FR-ARM-1"),
+        sale_to("Jean Dupont", PartyRole.RETAIL_PURCHASER),
+    ]
+    sources = same_source_links(recovery(), new_id(), chain)
+    assert [link.target.ref.kind for link in sources] == [NodeKind.PARTY]
+
+
+def test_an_unreviewed_link_found_again_takes_the_rules_new_finding() -> None:
+    me, weaker, older, decided = (new_id() for _ in range(4))
+    weak = made(LinkStatus.PROPOSED, me, weaker)  # confidence 0.9, version 1
+    old_version = made(LinkStatus.PROPOSED, me, older)
+    confirmed = made(LinkStatus.CONFIRMED, me, decided)
+
+    def found(a: UUID, b: UUID, confidence: float, version: int) -> tuple[Any, ProposedLink]:
+        key, link = proposed(a, b)
+        return key, replace(
+            link, confidence=confidence, rule=("same-weapon", version), evidence={"k": "v"}
+        )
+
+    outcome = reconcile(
+        dict(
+            [
+                found(me, weaker, 0.97, 1),  # a serial re-read closer
+                found(me, older, 0.9, 2),  # the rule changed
+                found(me, decided, 0.5, 2),  # a person decided: it stays as they saw it
+            ]
+        ),
+        [weak, old_version, confirmed],
+        rule="same-weapon",
+    )
+    assert sorted((link.id, link.confidence, link.rule_version) for link in outcome.refreshed) == (
+        sorted([(weak.id, 0.97, 1), (old_version.id, 0.9, 2)])
+    )
+    assert all(link.evidence == {"k": "v"} for link in outcome.refreshed)
+    # Found again exactly as stored: nothing to change, whichever side found it.
+    same = reconcile(dict([found(me, weaker, 0.9, 1)]), [weak], rule="same-weapon")
+    assert not same.changed

@@ -14,6 +14,7 @@ from service.adapters.persistence import tables
 from service.adapters.persistence.database import Connect, Row, Stage
 from service.adapters.persistence.sql import Query, QueryShapes, Statement, one_of
 from service.adapters.persistence.writes import InsertRows, UpdateRow
+from service.domain.errors import Conflict
 from service.domain.networks import (
     Link,
     LinkKind,
@@ -124,6 +125,7 @@ def _countries(_: str) -> Statement:
 _NODES_BY_KEY = Query(_nodes_by_key)
 _NODES_BY_ID = Query(_nodes_by_id)
 _LINKS_TOUCHING = QueryShapes(_links_touching)
+_RULES = Query(lambda _: sa.select(tables.network_rules.c.rules))
 _LINK = Query(lambda _: sa.select(_L).where(_L.c.id == sa.bindparam("id", type_=sa.Uuid())))
 _ADJACENT = QueryShapes(_adjacent)
 _LINKS_BY_ID = Query(_links_by_id)
@@ -214,6 +216,8 @@ class SqlNetworkGraph:
             "status",
             "confidence",
             "evidence",
+            "rule",
+            "rule_version",
             "decided_by",
             "decided_at",
             "decision_reason",
@@ -268,6 +272,24 @@ class SqlNetworkGraph:
             self._stage([InsertRows(_W, [{"id": state.id, "created_at": at, **values}])])
             return
         self._stage([UpdateRow(_W, key={"id": state.id}, values=values)])
+
+    async def rules_applied(self) -> str | None:
+        rows = await (await self._connect()).fetch(_RULES)
+        return rows[0]["rules"] if rows else None
+
+    def record_rules(self, rules: str, *, replacing: str | None, at: datetime) -> None:
+        self._stage(
+            [
+                UpdateRow(
+                    tables.network_rules,
+                    key={"id": 1},
+                    values={"rules": rules, "changed_at": at},
+                    expected={} if replacing is None else {"rules": replacing},
+                    still_null=("rules",) if replacing is None else (),
+                    when_missing=lambda: Conflict("the linking rules changed meanwhile"),
+                )
+            ]
+        )
 
     async def counted_state(self, network_id: UUID) -> NetworkState:
         connection = await self._connect()

@@ -28,6 +28,7 @@ from service.domain.items import (
     ItemKind,
     SerialState,
 )
+from service.domain.persons import Person
 from service.domain.recovery import Circumstances, Correction, FieldChange, Recovery
 from service.domain.reference import Resolution
 
@@ -117,7 +118,30 @@ def _recovery_values(recovery: Recovery) -> dict[str, Any]:
         "recorded_by": recovery.recorded_by,
         "updated_at": recovery.updated_at,
         "reference_version": recovery.reference_version,
+        **_possessor_values(recovery.possessor),
     }
+
+
+def _possessor_values(person: Person | None) -> dict[str, Any]:
+    return {
+        "possessor_name": person.name if person else None,
+        "possessor_born_on": person.born_on if person else None,
+        "possessor_nationality": person.nationality if person else None,
+        "possessor_document_number": person.document_number if person else None,
+        "possessor_document_country": person.document_country if person else None,
+    }
+
+
+def _possessor_from_row(row: Row) -> Person | None:
+    if row["possessor_name"] is None:
+        return None
+    return Person(
+        name=row["possessor_name"],
+        born_on=row["possessor_born_on"],
+        nationality=row["possessor_nationality"],
+        document_number=row["possessor_document_number"],
+        document_country=row["possessor_document_country"],
+    )
 
 
 def _item_values(recovery_id: UUID, item: Item, position: int) -> dict[str, Any]:
@@ -229,6 +253,7 @@ def recovery_from_rows(
         recorded_by=recovery["recorded_by"],
         updated_at=recovery["updated_at"],
         reference_version=recovery["reference_version"],
+        possessor=_possessor_from_row(recovery),
         corrections=tuple(_correction_from_row(row) for row in corrections),
     )
 

@@ -47,6 +47,12 @@ class RecoveryRow(SQLModel, table=True):
     recorded_by: UUID
     updated_at: datetime = Field(sa_type=UtcDateTime)
     reference_version: str = Field(max_length=32)
+    # The possessor, when one is recorded (personal data: shown only to the agency).
+    possessor_name: str | None = Field(default=None, max_length=200)
+    possessor_born_on: date | None = None
+    possessor_nationality: str | None = Field(default=None, max_length=2)
+    possessor_document_number: str | None = Field(default=None, max_length=64)
+    possessor_document_country: str | None = Field(default=None, max_length=2)
 
 
 class RecoveryItemRow(SQLModel, table=True):
@@ -566,6 +572,16 @@ class NetworkRow(SQLModel, table=True):
     last_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
+class NetworkRulesRow(SQLModel, table=True):
+    """One row: the linking rules and versions every recovery was last linked by."""
+
+    __tablename__ = "network_rules"
+
+    id: int = Field(primary_key=True)
+    rules: str | None = Field(default=None, max_length=1000)
+    changed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
 class RegistryHitRow(SQLModel, table=True):
     __tablename__ = "registry_hits"
     __table_args__ = (
@@ -593,4 +609,5 @@ registry_hits = RegistryHitRow.__table__  # type: ignore[attr-defined]
 received_exchanges = ReceivedExchangeRow.__table__  # type: ignore[attr-defined]
 network_nodes = NetworkNodeRow.__table__  # type: ignore[attr-defined]
 network_links = NetworkLinkRow.__table__  # type: ignore[attr-defined]
+network_rules = NetworkRulesRow.__table__  # type: ignore[attr-defined]
 networks = NetworkRow.__table__  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -220,8 +220,12 @@ def _insert_statement(
 
 def _json_scalar(value: Any) -> str:
     """What orjson leaves to us: datetimes (a naive one would lose its zone, so it is
-    refused) and UUID subclasses such as asyncpg's."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
+    refused), dates and UUID subclasses such as asyncpg's."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise TypeError(f"cannot store the naive time {value!r}")
+        return value.isoformat()
+    if isinstance(value, date):  # a calendar day (a date of birth): no zone to lose
         return value.isoformat()
     if isinstance(value, UUID):
         return str(value)

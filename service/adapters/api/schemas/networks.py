@@ -10,15 +10,18 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.case_networks import HiddenNode, NetworkView, PathView
-from service.domain.networks import Link, LinkKind, LinkStatus
+from service.domain.networks import Link, LinkKind, LinkStatus, NodeKind
 
 
 class NodeOut(BaseModel):
     id: UUID
-    kind: str = Field(description="recovery, case, party or registry_record")
+    kind: NodeKind
     key: str = Field(description="What the node stands for (a recovery's id, a licence...)")
     label: str
-    agency_id: UUID | None = Field(description="Whose evidence; none for a registry record")
+    agency_id: UUID | None = Field(
+        description="Whose evidence; none for shared nodes (registry records, parties, "
+        "persons, places), which an agency sees only through its own records"
+    )
     occurred_at: datetime | None
     country: str | None
 
@@ -98,7 +101,7 @@ def network_out(view: NetworkView) -> NetworkOut:
         nodes=[
             NodeOut(
                 id=n.id,
-                kind=n.ref.kind.value,
+                kind=n.ref.kind,
                 key=n.ref.key,
                 label=n.label,
                 agency_id=n.agency_id,

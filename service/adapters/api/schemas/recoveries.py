@@ -3,7 +3,7 @@ back (`...Public`, `...Summary`, `...Page`), and the mapping to and from the dom
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -25,6 +25,7 @@ from service.domain.items import (
     Item,
     SerialState,
 )
+from service.domain.persons import Person, PersonReport
 from service.domain.recovery import Circumstances, Correction, Recovery, RecoveryCorrection
 from service.recoveries import RecordRecovery
 
@@ -48,6 +49,26 @@ class LocationIn(Strict):
 
     def report(self) -> LocationReport:
         return LocationReport(self.description, self.country, self.lat, self.lon)
+
+
+class PersonIn(Strict):
+    """Who held what was recovered. Personal data: shown only to the recording agency,
+    never sent in a trace request."""
+
+    name: str = Field(max_length=200, examples=["Jean Dupont"])
+    born_on: date | None = Field(default=None, description="Date of birth")
+    nationality: CountryCode | None = None
+    document_number: str | None = Field(
+        default=None, max_length=64, description="Identity document (passport, ID card) number"
+    )
+    document_country: CountryCode | None = Field(
+        default=None, description="Country that issued the document"
+    )
+
+    def report(self) -> PersonReport:
+        return PersonReport(
+            self.name, self.born_on, self.nationality, self.document_number, self.document_country
+        )
 
 
 class ImportMarkingIn(Strict):
@@ -130,6 +151,9 @@ class RecoveryCreate(Strict):
     recovered_at: AwareDatetime = Field(description="With its zone offset; stored in UTC.")
     location: LocationIn
     circumstances: Circumstances
+    possessor: PersonIn | None = Field(
+        default=None, description="The person who held the items, when known"
+    )
     items: list[ItemIn] = Field(min_length=1, max_length=500)
 
     def command(self) -> RecordRecovery:
@@ -139,6 +163,7 @@ class RecoveryCreate(Strict):
             location=self.location.report(),
             circumstances=self.circumstances,
             items=[item.report() for item in self.items],
+            possessor=self.possessor.report() if self.possessor else None,
         )
 
 
@@ -181,6 +206,9 @@ class RecoveryUpdate(Strict):
     recovered_at: AwareDatetime | None = None
     location: LocationIn | None = None
     circumstances: Circumstances | None = None
+    possessor: PersonIn | None = Field(
+        default=None, description="Replaces the possessor; `null` removes it (history kept)"
+    )
     items: list[ItemCorrectionIn] = Field(default_factory=list, max_length=500)
     new_items: list[ItemIn] = Field(default_factory=list, max_length=500)
 
@@ -199,6 +227,8 @@ class RecoveryUpdate(Strict):
             recovered_at=self.recovered_at,
             location=self.location.report() if self.location else None,
             circumstances=self.circumstances,
+            possessor=self.possessor.report() if self.possessor else None,
+            remove_possessor="possessor" in self.model_fields_set and self.possessor is None,
             item_changes={item.id: item.changes() for item in self.items},
             new_items=[item.report() for item in self.new_items],
         )
@@ -213,6 +243,14 @@ class LocationOut(BaseModel):
     country: str
     lat: float | None
     lon: float | None
+
+
+class PersonOut(BaseModel):
+    name: str
+    born_on: date | None
+    nationality: str | None
+    document_number: str | None
+    document_country: str | None
 
 
 class ImportMarkingOut(BaseModel):
@@ -291,6 +329,7 @@ class RecoverySummary(BaseModel):
     recovered_at: datetime
     location: LocationOut
     circumstances: Circumstances
+    possessor: PersonOut | None
     items: list[ItemOut]
     version: int
     created_at: datetime
@@ -389,6 +428,7 @@ def _summary_fields(recovery: Recovery) -> dict[str, Any]:
             lon=location.lon,
         ),
         "circumstances": recovery.circumstances,
+        "possessor": _person_out(recovery.possessor),
         "items": [item_out(item) for item in recovery.items],
         "version": recovery.version,
         "created_at": recovery.recorded_at,
@@ -396,6 +436,18 @@ def _summary_fields(recovery: Recovery) -> dict[str, Any]:
         "updated_at": recovery.updated_at,
         "reference_version": recovery.reference_version,
     }
+
+
+def _person_out(person: Person | None) -> PersonOut | None:
+    if person is None:
+        return None
+    return PersonOut(
+        name=person.name,
+        born_on=person.born_on,
+        nationality=person.nationality,
+        document_number=person.document_number,
+        document_country=person.document_country,
+    )
 
 
 def _correction_out(correction: Correction) -> CorrectionOut:
