@@ -12,6 +12,7 @@ on the same network.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Final
 from uuid import UUID
@@ -224,6 +225,10 @@ class Linker:
         self._states: dict[UUID, NetworkState] = {}
         self._touched: set[UUID] = set()
         self._new_networks: set[UUID] = set()
+        # Nodes made in this run, staged once their network is known (after merges), and
+        # the networks only such nodes belong to: merging one away needs no write at all.
+        self._unstaged: dict[UUID, Node] = {}
+        self._only_unstaged: set[UUID] = set()
         # Networks a split narrowed: their countries and time span are recounted after.
         self.to_recount: set[UUID] = set()
 
@@ -247,12 +252,13 @@ class Linker:
             revived += outcome.revived
             retracted += outcome.retracted
             refreshed += outcome.refreshed
+        await self.split_after(retracted)
+        self.merge_across(new + revived)
+        self._stage_new_nodes()
         for link in new:
             self._graph.add_link(link)
         for link in (*revived, *retracted, *refreshed):
             self._graph.update_link(link)
-        await self.split_after(retracted)
-        self.merge_across(new + revived)
         self.save_states()
         if not (new or revived or retracted or refreshed):
             return {}
@@ -294,13 +300,19 @@ class Linker:
                 occurred_at=fact.occurred_at,
                 country=fact.country,
             )
-            self._graph.add_node(node)
             nodes[ref] = node
+            self._unstaged[node.id] = node
             self._network_of[node.id] = network_id
             self._states[network_id] = NetworkState.of(network_id, [node])
             self._touched.add(network_id)
             self._new_networks.add(network_id)
+            self._only_unstaged.add(network_id)
         return nodes
+
+    def _stage_new_nodes(self) -> None:
+        for node in self._unstaged.values():
+            self._graph.add_node(replace(node, network_id=self._network_of[node.id]))
+        self._unstaged.clear()
 
     def _link(self, proposal: ProposedLink, nodes: Mapping[NodeRef, Node]) -> Link:
         rule, version = proposal.rule
@@ -376,7 +388,9 @@ class Linker:
                 continue
             survivor = surviving_network({a: self._states[a].size, b: self._states[b].size})
             loser = b if survivor == a else a
-            self._graph.relabel(loser, survivor)
+            if loser not in self._only_unstaged:
+                self._graph.relabel(loser, survivor)
+                self._only_unstaged.discard(survivor)
             self._states[survivor] = self._states[survivor].joined(self._states[loser])
             self._states[loser] = self._states[loser].emptied()
             merged[loser] = survivor
@@ -386,9 +400,10 @@ class Linker:
 
     def save_states(self) -> None:
         for network_id in sorted(self._touched):
-            self._graph.save_network(
-                self._states[network_id], at=self._now, new=network_id in self._new_networks
-            )
+            new = network_id in self._new_networks
+            if new and self._states[network_id].size == 0:
+                continue  # made and merged away in this run: there is nothing to keep
+            self._graph.save_network(self._states[network_id], at=self._now, new=new)
 
 
 def _ends(proposals: Iterable[ProposedLink]) -> list[NodeFacts]:

@@ -160,8 +160,16 @@ class PostgresWriter:
                 await driver.execute(sql, *arguments)
             return
         async with driver.transaction():
-            for operation in operations:
-                await self._apply_one(driver, operation)
+            for run in _runs(operations):
+                if isinstance(run, list):
+                    # Inserts next to each other go as one statement: one round trip.
+                    inserts = _merge_inserts([op for op in run if isinstance(op, InsertRows)])
+                    events = [e for op in run if isinstance(op, AppendAudit) for e in op.events]
+                    if inserts or events:
+                        sql, arguments = _insert_statement(inserts, events)
+                        await driver.execute(sql, *arguments)
+                else:
+                    await self._apply_one(driver, run)
 
     async def _apply_one(self, driver: Driver, operation: RowOperation) -> None:
         if isinstance(operation, AppendAudit):
@@ -184,6 +192,22 @@ class PostgresWriter:
                 f"DELETE FROM {_quote(operation.table.name)} WHERE {conditions}",  # noqa: S608
                 *(_pg_value(operation.table.c[n], operation.where[n]) for n in names),
             )
+
+
+def _runs(
+    operations: Sequence[RowOperation],
+) -> list[list[InsertRows | AppendAudit] | RowOperation]:
+    """The operations in order, with each run of inserts and audit appends gathered."""
+    runs: list[list[InsertRows | AppendAudit] | RowOperation] = []
+    for operation in operations:
+        if isinstance(operation, InsertRows | AppendAudit):
+            if runs and isinstance(runs[-1], list):
+                runs[-1].append(operation)
+            else:
+                runs.append([operation])
+        else:
+            runs.append(operation)
+    return runs
 
 
 def _merge_inserts(operations: Sequence[InsertRows]) -> list[InsertRows]:
