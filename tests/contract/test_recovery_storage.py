@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from uuid import UUID
 
 import pytest
 
@@ -39,6 +40,32 @@ async def store(unit_of_work: Factory, *recoveries: Recovery) -> None:
 async def load(unit_of_work: Factory, recovery_id: object) -> Recovery | None:
     async with unit_of_work() as uow:
         return await uow.recoveries.get(recovery_id)  # type: ignore[arg-type]
+
+
+async def correct_stored(
+    unit_of_work: Factory,
+    recovery_id: UUID,
+    correction: RecoveryCorrection,
+    *,
+    version: int,
+    catalogue: ReferenceCatalogue,
+) -> Recovery:
+    """Load, correct and store a recovery in one unit of work; the corrected recovery."""
+    async with unit_of_work() as uow:
+        loaded = await uow.recoveries.get(recovery_id)
+        assert loaded is not None
+        loaded.correct(
+            correction,
+            reason="checked in the lab",
+            expected_version=version,
+            now=NOW,
+            by=new_id(),
+            new_id=new_id,
+            catalogue=catalogue,
+        )
+        uow.recoveries.save(loaded)
+        await uow.commit()
+    return loaded
 
 
 def every_kind_of_item() -> Recovery:
@@ -92,23 +119,16 @@ async def test_a_correction_is_stored_with_its_history(
     recorded = recovery(firearm(serial="ABC 123"), firearm(serial="XYZ 999"))
     await store(unit_of_work, recorded)
     first = recorded.items[0].id
-    async with unit_of_work() as uow:
-        loaded = await uow.recoveries.get(recorded.id)
-        assert loaded is not None
-        loaded.correct(
-            RecoveryCorrection(
-                item_changes={first: {"serial": "ABC 128", "make": "Beretta"}},
-                new_items=[AmmunitionReport(calibre="9mm", quantity=3)],
-            ),
-            reason="re-read in the lab",
-            expected_version=1,
-            now=NOW,
-            by=new_id(),
-            new_id=new_id,
-            catalogue=catalogue,
-        )
-        uow.recoveries.save(loaded)
-        await uow.commit()
+    loaded = await correct_stored(
+        unit_of_work,
+        recorded.id,
+        RecoveryCorrection(
+            item_changes={first: {"serial": "ABC 128", "make": "Beretta"}},
+            new_items=[AmmunitionReport(calibre="9mm", quantity=3)],
+        ),
+        version=1,
+        catalogue=catalogue,
+    )
     reloaded = await load(unit_of_work, recorded.id)
     assert reloaded == loaded
     assert reloaded is not None and reloaded.version == 2 and len(reloaded.items) == 3
@@ -141,20 +161,9 @@ async def test_a_removed_possessor_is_gone_from_the_recovery_but_kept_in_its_his
         ),
         start=1,
     ):
-        async with unit_of_work() as uow:
-            loaded = await uow.recoveries.get(recorded.id)
-            assert loaded is not None
-            loaded.correct(
-                correction,
-                reason="identity checked",
-                expected_version=version,
-                now=NOW,
-                by=new_id(),
-                new_id=new_id,
-                catalogue=catalogue,
-            )
-            uow.recoveries.save(loaded)
-            await uow.commit()
+        loaded = await correct_stored(
+            unit_of_work, recorded.id, correction, version=version, catalogue=catalogue
+        )
         reloaded = await load(unit_of_work, recorded.id)
         assert reloaded == loaded
     assert reloaded is not None and reloaded.possessor is None
