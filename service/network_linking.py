@@ -244,9 +244,13 @@ class Linker:
         retracted: list[Link] = []
         refreshed: list[Link] = []
         for rule, links in found.items():
-            keyed: dict[LinkKey, ProposedLink] = {
-                link_key(p.kind, nodes[p.source.ref].id, nodes[p.target.ref].id): p for p in links
-            }
+            keyed: dict[LinkKey, ProposedLink] = {}
+            for p in links:
+                # Two events of a chain naming one party make one link: the first's evidence
+                # (a purchaser's sale, not the later theft report) is kept.
+                keyed.setdefault(
+                    link_key(p.kind, nodes[p.source.ref].id, nodes[p.target.ref].id), p
+                )
             outcome = reconcile(keyed, made, rule=rule)
             new += [self._link(p, nodes) for p in outcome.new]
             revived += outcome.revived

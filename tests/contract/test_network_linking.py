@@ -334,6 +334,7 @@ async def test_a_possessor_met_by_two_agencies_and_named_as_a_purchaser_is_one_p
         [
             CustodyEventReport("sale", date(2020, 5, 1), dealer),
             CustodyEventReport("sale", date(2020, 5, 1), buyer),
+            CustodyEventReport("reported_stolen", date(2023, 9, 4), buyer),
         ],
     )
     await link_all(deps)
@@ -345,6 +346,11 @@ async def test_a_possessor_met_by_two_agencies_and_named_as_a_purchaser_is_one_p
         ("same_person", "proposed", 1.0),
         ("same_source", "proposed", 1.0),
     ]
+    async with deps.unit_of_work() as uow:
+        node = (await uow.networks.nodes([recovery_ref(lyon.id)]))[recovery_ref(lyon.id)]
+        (bought,) = await uow.networks.links_touching([node.id], kinds=[LinkKind.SAME_PERSON])
+    # Named twice in the chain, one link: its evidence is the purchase, the first event.
+    assert (bought.evidence["event"], bought.evidence["position"]) == ("sale", 1)
 
     await correct_recovery(
         deps=deps,
