@@ -455,17 +455,22 @@ async def continue_rebuild(deps: Dependencies, uow: UnitOfWork, request: Mapping
 async def link_by_rules_in_force(deps: Dependencies) -> bool:
     """Run when a worker starts: if the stored links were made by other rules (a newer
     release, or links made before rules were recorded), ask for a rebuild. Whichever
-    worker starts first asks, once; the others find the rules current. Whether it asked."""
+    worker starts first asks, once; the others find the rules current. On a database
+    where nothing was linked yet the rules are current without one (what is waiting to
+    be linked will be, by these rules). Whether it asked."""
     rules = rules_in_force()
     async with deps.unit_of_work() as uow:
         applied = await uow.networks.rules_applied()
         if applied == rules:
             return False
         uow.networks.record_rules(rules, replacing=applied, at=deps.clock.now())
-        uow.outbox.add(rebuild_message(deps, after=None, batch=REBUILD_BATCH))
+        rebuild = applied is not None or await uow.networks.has_nodes()
+        if rebuild:
+            uow.outbox.add(rebuild_message(deps, after=None, batch=REBUILD_BATCH))
         try:
             await uow.commit()
         except Conflict:
             return False
-    log.info("linking rules changed: every recovery is linked again", rules=rules)
-    return True
+    if rebuild:
+        log.info("linking rules changed: every recovery is linked again", rules=rules)
+    return rebuild

@@ -24,7 +24,6 @@ from service.adapters.persistence import tables
 from service.adapters.persistence.database import Database, migration_engine, open_database
 from service.adapters.persistence.schema import upgrade
 from service.domain.audit import GENESIS_HASH
-from service.domain.networks import rules_in_force
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
@@ -147,10 +146,8 @@ async def reset(database: Database) -> None:
         await connection.execute(
             sa.insert(tables.audit_head), [{"id": 1, "seq": 0, "hash": GENESIS_HASH}]
         )
-        # Links made by the rules in force, as after a release's first start.
-        await connection.execute(
-            sa.insert(tables.network_rules), [{"id": 1, "rules": rules_in_force()}]
-        )
+        # As a fresh migration leaves it: no rules recorded yet.
+        await connection.execute(sa.insert(tables.network_rules), [{"id": 1, "rules": None}])
         await connection.execute(
             sa.insert(tables.agencies),
             [

@@ -742,6 +742,9 @@ class InMemoryNetworkGraph:
     async def rules_applied(self) -> str | None:
         return self._store.network_rules
 
+    async def has_nodes(self) -> bool:
+        return bool(self._store.network_nodes)
+
     def record_rules(self, rules: str, *, replacing: str | None, at: datetime) -> None:
         def keep() -> None:
             if self._store.network_rules != replacing:

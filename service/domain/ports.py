@@ -308,6 +308,10 @@ class NetworkGraph(Protocol):
         before the first time."""
         ...
 
+    async def has_nodes(self) -> bool:
+        """Whether anything was ever linked."""
+        ...
+
     def record_rules(self, rules: str, *, replacing: str | None, at: datetime) -> None:
         """Stage the rules now in force, if the stored ones are still `replacing`; if
         another process changed them first, the commit fails with Conflict."""

@@ -31,6 +31,7 @@ from service.domain.persons import PersonReport
 from service.domain.ports import UnitOfWork
 from service.domain.recovery import Recovery, RecoveryCorrection
 from service.network_linking import (
+    ORDERING_KEY,
     NetworkLinkHandler,
     link_by_rules_in_force,
     link_recovery,
@@ -398,3 +399,29 @@ async def test_a_worker_starting_on_changed_rules_links_everything_again_once(
     async with deps.unit_of_work() as uow:
         again = await uow.networks.link(case.id)
     assert again is not None and again.rule_version == SAME_CASE_RULE[1]
+
+
+async def test_a_fresh_database_takes_the_rules_in_force_without_a_rebuild(
+    unit_of_work: Callable[[], UnitOfWork],
+) -> None:
+    deps = deps_for(unit_of_work)
+    # Recorded before any worker ran (the demo is loaded so): waiting to be linked.
+    recorded = await record_recovery(deps=deps, actor=INVESTIGATOR_A, command=command("WX 1"))
+    assert await link_by_rules_in_force(deps) is False
+    async with deps.unit_of_work() as uow:
+        assert await uow.networks.rules_applied() == rules_in_force()
+        assert [e.message.topic for e in await uow.outbox.by_key(ORDERING_KEY)] == ["network.link"]
+    await link_all(deps)
+    assert (await network_of(deps, recorded.id))[1] == 2
+
+
+async def test_links_made_before_rules_were_recorded_are_made_again() -> None:
+    store = InMemoryStore()
+    deps = deps_for(lambda: InMemoryUnitOfWork(store))
+    recorded = await record_recovery(deps=deps, actor=INVESTIGATOR_A, command=command("WX 2"))
+    await link_all(deps)
+    store.network_rules = None  # a database linked by a release that did not record rules
+    assert await link_by_rules_in_force(deps) is True
+    await link_all(deps)
+    assert store.network_rules == rules_in_force()
+    assert (await network_of(deps, recorded.id))[1] == 2

@@ -126,6 +126,7 @@ _NODES_BY_KEY = Query(_nodes_by_key)
 _NODES_BY_ID = Query(_nodes_by_id)
 _LINKS_TOUCHING = QueryShapes(_links_touching)
 _RULES = Query(lambda _: sa.select(tables.network_rules.c.rules))
+_ANY_NODE = Query(lambda _: sa.select(_N.c.id).limit(1))
 _LINK = Query(lambda _: sa.select(_L).where(_L.c.id == sa.bindparam("id", type_=sa.Uuid())))
 _ADJACENT = QueryShapes(_adjacent)
 _LINKS_BY_ID = Query(_links_by_id)
@@ -276,6 +277,9 @@ class SqlNetworkGraph:
     async def rules_applied(self) -> str | None:
         rows = await (await self._connect()).fetch(_RULES)
         return rows[0]["rules"] if rows else None
+
+    async def has_nodes(self) -> bool:
+        return bool(await (await self._connect()).fetch(_ANY_NODE))
 
     def record_rules(self, rules: str, *, replacing: str | None, at: datetime) -> None:
         self._stage(
