@@ -152,53 +152,28 @@ class SqliteWriter:
 
 class PostgresWriter:
     async def apply(self, driver: Driver, operations: Sequence[RowOperation]) -> None:
-        if all(isinstance(op, InsertRows | AppendAudit) for op in operations):
-            inserts = _merge_inserts([op for op in operations if isinstance(op, InsertRows)])
-            events = [e for op in operations if isinstance(op, AppendAudit) for e in op.events]
-            if inserts or events:
-                sql, arguments = _insert_statement(inserts, events)
-                await driver.execute(sql, *arguments)
+        runs = _runs(operations)
+        if not runs:
+            return
+        if len(runs) == 1 and isinstance(runs[0], list):
+            # Inserts alone are one statement, atomic by itself: no transaction needed.
+            await _insert_run(driver, runs[0])
             return
         async with driver.transaction():
-            for run in _runs(operations):
+            for run in runs:
                 if isinstance(run, list):
-                    # Inserts next to each other go as one statement: one round trip.
-                    inserts = _merge_inserts([op for op in run if isinstance(op, InsertRows)])
-                    events = [e for op in run if isinstance(op, AppendAudit) for e in op.events]
-                    if inserts or events:
-                        sql, arguments = _insert_statement(inserts, events)
-                        await driver.execute(sql, *arguments)
+                    await _insert_run(driver, run)
                 else:
-                    await self._apply_one(driver, run)
-
-    async def _apply_one(self, driver: Driver, operation: RowOperation) -> None:
-        if isinstance(operation, AppendAudit):
-            if operation.events:
-                sql, arguments = _insert_statement([], operation.events)
-                await driver.execute(sql, *arguments)
-        elif isinstance(operation, InsertRows):
-            if operation.rows:
-                sql, arguments = _insert_statement([operation], [])
-                await driver.execute(sql, *arguments)
-        elif isinstance(operation, UpdateRow):
-            sql, arguments = _update_statement(operation)
-            updated = len(await driver.fetch(sql, *arguments))
-            if operation.single and updated != 1:
-                raise operation.when_missing()
-        else:
-            names = list(operation.where)
-            conditions = " AND ".join(f"{_quote(n)} = ${i}" for i, n in enumerate(names, 1))
-            await driver.execute(
-                f"DELETE FROM {_quote(operation.table.name)} WHERE {conditions}",  # noqa: S608
-                *(_pg_value(operation.table.c[n], operation.where[n]) for n in names),
-            )
+                    await _apply_change(driver, run)
 
 
-def _runs(
-    operations: Sequence[RowOperation],
-) -> list[list[InsertRows | AppendAudit] | RowOperation]:
-    """The operations in order, with each run of inserts and audit appends gathered."""
-    runs: list[list[InsertRows | AppendAudit] | RowOperation] = []
+InsertRun = list[InsertRows | AppendAudit]
+
+
+def _runs(operations: Sequence[RowOperation]) -> list[InsertRun | UpdateRow | DeleteRows]:
+    """The operations in order, with each run of inserts and audit appends gathered:
+    inserts next to each other go as one statement, one round trip."""
+    runs: list[InsertRun | UpdateRow | DeleteRows] = []
     for operation in operations:
         if isinstance(operation, InsertRows | AppendAudit):
             if runs and isinstance(runs[-1], list):
@@ -208,6 +183,29 @@ def _runs(
         else:
             runs.append(operation)
     return runs
+
+
+async def _insert_run(driver: Driver, run: InsertRun) -> None:
+    inserts = _merge_inserts([op for op in run if isinstance(op, InsertRows)])
+    events = [e for op in run if isinstance(op, AppendAudit) for e in op.events]
+    if inserts or events:
+        sql, arguments = _insert_statement(inserts, events)
+        await driver.execute(sql, *arguments)
+
+
+async def _apply_change(driver: Driver, operation: UpdateRow | DeleteRows) -> None:
+    if isinstance(operation, UpdateRow):
+        sql, arguments = _update_statement(operation)
+        updated = len(await driver.fetch(sql, *arguments))
+        if operation.single and updated != 1:
+            raise operation.when_missing()
+        return
+    names = list(operation.where)
+    conditions = " AND ".join(f"{_quote(n)} = ${i}" for i, n in enumerate(names, 1))
+    await driver.execute(
+        f"DELETE FROM {_quote(operation.table.name)} WHERE {conditions}",  # noqa: S608
+        *(_pg_value(operation.table.c[n], operation.where[n]) for n in names),
+    )
 
 
 def _merge_inserts(operations: Sequence[InsertRows]) -> list[InsertRows]:
