@@ -39,7 +39,6 @@ from service.domain.networks import (
     NodeFacts,
     NodeRef,
     ProposedLink,
-    is_person,
     link_key,
     reconcile,
     recovery_facts,
@@ -127,20 +126,8 @@ async def link_recovery(deps: Dependencies, uow: UnitOfWork, recovery_id: UUID) 
         REGISTRY_HIT_RULE[0]: registry_hit_links(
             recovery, await uow.registry_hits.for_recoveries([recovery.id])
         ),
-        SAME_SOURCE_RULE[0]: [
-            link
-            for request_id, chain in chains
-            for link in same_source_links(recovery, request_id, chain)
-        ],
-        SAME_PERSON_RULE[0]: same_person_links(
-            recovery,
-            [
-                (request_id, position, event)
-                for request_id, chain in chains
-                for position, event in enumerate(chain)
-                if is_person(event.party.role)
-            ],
-        ),
+        SAME_SOURCE_RULE[0]: same_source_links(recovery, chains),
+        SAME_PERSON_RULE[0]: same_person_links(recovery, chains),
         SAME_PLACE_RULE[0]: same_place_links(recovery),
     }
     linker = Linker(deps, uow.networks)

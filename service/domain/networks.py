@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
@@ -401,10 +401,10 @@ def same_place_links(recovery: Recovery) -> list[ProposedLink]:
 
 
 def same_person_links(
-    recovery: Recovery, purchasers: Iterable[tuple[UUID, int, CustodyEvent]] = ()
+    recovery: Recovery, chains: Iterable[tuple[UUID, Sequence[CustodyEvent]]] = ()
 ) -> list[ProposedLink]:
-    """The recovery's possessor, and the retail purchasers named in answers to its trace
-    requests (request id, position in the chain, event), each linked to the recovery as a
+    """The recovery's possessor, and the retail purchasers named in the chains of custody
+    answered to its trace requests (request id, chain), each linked to the recovery as a
     person: a possessor of one seizure who bought the gun of another meets it there, as
     does a person found with guns in several agencies' recoveries."""
     links = []
@@ -422,20 +422,13 @@ def same_person_links(
             country=possessor.nationality or recovery.location.country,
         )
         links.append(_person_link(recovery, ref, identity, {"role": "possessor"}))
-    for request_id, position, event in purchasers:
+    for event, evidence in _named_in(chains, persons=True):
         party = event.party
         ref, identity = person_ref(
             party.name,
             document=(party.country, party.licence) if party.licence else None,
             country=party.country,
         )
-        evidence = {
-            "role": party.role.value,
-            "trace_request_id": str(request_id),
-            "event": event.kind.value,
-            "date": event.date.isoformat(),
-            "position": position,
-        }
         links.append(_person_link(recovery, ref, identity, evidence))
     return links
 
@@ -455,10 +448,25 @@ def _person_link(
     )
 
 
-def is_person(party_role: PartyRole) -> bool:
-    """Retail purchasers in a chain of custody are persons; every other role is a
-    business or a government holder."""
-    return party_role is PartyRole.RETAIL_PURCHASER
+def _named_in(
+    chains: Iterable[tuple[UUID, Sequence[CustodyEvent]]], *, persons: bool
+) -> Iterator[tuple[CustodyEvent, dict[str, Any]]]:
+    """The events of answered chains (request id, chain) whose party is a person
+    (retail purchasers), or is not (businesses, government holders), each with the
+    evidence of where it was named."""
+    for request_id, chain in chains:
+        for position, event in enumerate(chain):
+            if (event.party.role is PartyRole.RETAIL_PURCHASER) is persons:
+                yield (
+                    event,
+                    {
+                        "trace_request_id": str(request_id),
+                        "event": event.kind.value,
+                        "date": event.date.isoformat(),
+                        "role": event.party.role.value,
+                        "position": position,
+                    },
+                )
 
 
 def registry_hit_links(recovery: Recovery, hits: Iterable[RegistryHit]) -> list[ProposedLink]:
@@ -492,16 +500,15 @@ def registry_hit_links(recovery: Recovery, hits: Iterable[RegistryHit]) -> list[
 
 
 def same_source_links(
-    recovery: Recovery, request_id: UUID, chain: Sequence[CustodyEvent]
+    recovery: Recovery, chains: Iterable[tuple[UUID, Sequence[CustodyEvent]]]
 ) -> list[ProposedLink]:
-    """Each party of a traced chain of custody, linked to the recovery: two recoveries
-    whose chains name the same dealer or importer meet at that party. Retail purchasers
-    are persons (`same_person_links`)."""
+    """Each party of the chains of custody answered to the recovery's trace requests
+    (request id, chain), linked to the recovery: two recoveries whose chains name the
+    same dealer or importer meet at that party. Retail purchasers are persons
+    (`same_person_links`)."""
     links = []
-    for position, event in enumerate(chain):
+    for event, evidence in _named_in(chains, persons=False):
         party = event.party
-        if is_person(party.role):
-            continue
         links.append(
             ProposedLink(
                 kind=LinkKind.SAME_SOURCE,
@@ -517,13 +524,7 @@ def same_source_links(
                 # Known by licence: the same party. By name only: probably.
                 confidence=1.0 if party.licence else 0.8,
                 rule=SAME_SOURCE_RULE,
-                evidence={
-                    "trace_request_id": str(request_id),
-                    "event": event.kind.value,
-                    "date": event.date.isoformat(),
-                    "role": party.role.value,
-                    "position": position,
-                },
+                evidence=evidence,
             )
         )
     return links

@@ -162,7 +162,8 @@ def test_a_possessor_and_a_purchaser_with_the_same_document_are_one_person() -> 
     request_id = new_id()
     bought = sale_to("DUPONT Jean", PartyRole.RETAIL_PURCHASER, licence="12ab-34567")
     [possessor] = same_person_links(seized)
-    [purchaser] = same_person_links(traced, [(request_id, 3, bought)])
+    dealer = sale_to("Armurerie Centrale", PartyRole.DEALER, licence="FR-ARM-1")
+    [purchaser] = same_person_links(traced, [(request_id, [dealer, dealer, dealer, bought])])
     assert possessor.target.ref == purchaser.target.ref
     assert possessor.kind is purchaser.kind is LinkKind.SAME_PERSON
     assert possessor.confidence == purchaser.confidence == 1.0
@@ -189,7 +190,7 @@ def test_retail_purchasers_are_persons_not_parties() -> None:
         sale_to("Armurerie Centrale", PartyRole.DEALER, licence="FR-ARM-1"),
         sale_to("Jean Dupont", PartyRole.RETAIL_PURCHASER),
     ]
-    sources = same_source_links(recovery(), new_id(), chain)
+    sources = same_source_links(recovery(), [(new_id(), chain)])
     assert [link.target.ref.kind for link in sources] == [NodeKind.PARTY]
 
 
