@@ -19,7 +19,7 @@ from service.auditing import audit_event
 from service.dependencies import Dependencies
 from service.domain.access import Action, Actor, authorize
 from service.domain.audit import AuditEvent
-from service.domain.errors import Conflict, Forbidden, InvalidValue, NotFound, ValidationFailed
+from service.domain.errors import Conflict, Forbidden, InvalidValue, ValidationFailed
 from service.domain.federation import (
     MESSAGE_STEP,
     DeliveryFailed,
@@ -46,6 +46,7 @@ from service.trace_events import (
     thread_message_event,
     transition_event,
 )
+from service.trace_request_access import stored_trace_request
 
 log = structlog.get_logger("tracedesk.federation")
 
@@ -229,9 +230,8 @@ def _hosted_here(agency: Agency | None) -> bool:
 
 
 async def _duplicate(uow: UnitOfWork, exchange: TraceExchange) -> Receipt:
-    request = await uow.trace_requests.get(exchange.request_id)
-    if request is None:  # the message is remembered only with the request it made
-        raise NotFound("trace request", str(exchange.request_id))
+    # Stored with it: a message is remembered only with the request it made.
+    request = await stored_trace_request(uow, exchange.request_id)
     log.info("trace exchange received again", message_id=str(exchange.message_id))
     return Receipt(request.id, request.status, request.version, duplicate=True)
 
@@ -257,9 +257,7 @@ async def _received_submission(
 async def _received_step(
     deps: Dependencies, uow: UnitOfWork, actor: Actor, exchange: TraceExchange
 ) -> tuple[TraceRequest, list[AuditEvent]]:
-    request = await uow.trace_requests.get(exchange.request_id)
-    if request is None:
-        raise NotFound("trace request", str(exchange.request_id))
+    request = await stored_trace_request(uow, exchange.request_id)
     step = apply_exchange(request, exchange)
     uow.trace_requests.save(request)
     if isinstance(step, TraceResponse):
@@ -284,9 +282,7 @@ async def _received_step(
 async def _received_thread_message(
     deps: Dependencies, uow: UnitOfWork, actor: Actor, exchange: TraceExchange
 ) -> tuple[TraceRequest, list[AuditEvent]]:
-    request = await uow.trace_requests.get(exchange.request_id)
-    if request is None:
-        raise NotFound("trace request", str(exchange.request_id))
+    request = await stored_trace_request(uow, exchange.request_id)
     written = received_thread_message(request, exchange)
     uow.trace_thread.add(written)
     return request, [thread_message_event(deps, actor, written)]

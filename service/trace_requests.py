@@ -16,7 +16,7 @@ from service.dependencies import Dependencies
 from service.domain.access import Action, Actor, authorize, authorize_on_trace
 from service.domain.audit import AuditEvent
 from service.domain.custody import CustodyEventReport
-from service.domain.errors import Forbidden, InvalidValue, NotFound, ValidationFailed
+from service.domain.errors import Forbidden, InvalidValue, ValidationFailed
 from service.domain.ports import (
     Box,
     MessageCursor,
@@ -41,6 +41,7 @@ from service.trace_events import (
     transition_event,
 )
 from service.trace_federation import send_steps, send_thread_message
+from service.trace_request_access import stored_trace_request
 
 MAX_PAGE_SIZE = 200
 
@@ -228,9 +229,7 @@ async def act_on_trace_request(
     now = deps.clock.now()
     stamp = Stamp(by=actor.id, agency_id=actor.agency_id, at=now)
     async with deps.unit_of_work() as uow:
-        request = await uow.trace_requests.get(request_id)
-        if request is None:
-            raise NotFound("trace request", str(request_id))
+        request = await stored_trace_request(uow, request_id)
         authorize_on_trace(
             actor,
             permission,
@@ -407,9 +406,7 @@ async def read_messages(
 
 async def _visible(uow: UnitOfWork, actor: Actor, action: Action, request_id: UUID) -> TraceRequest:
     authorize(actor, action)
-    request = await uow.trace_requests.get(request_id)
-    if request is None:
-        raise NotFound("trace request", str(request_id))
+    request = await stored_trace_request(uow, request_id)
     authorize_on_trace(
         actor, action, agency_sides=request.side_of, side=None, resource_id=request_id
     )

@@ -1,0 +1,18 @@
+"""Reading a stored trace request, for the use cases of this instance and for steps
+received from a peer."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from service.domain.errors import NotFound
+from service.domain.ports import UnitOfWork
+from service.domain.trace_request import TraceRequest
+
+
+async def stored_trace_request(uow: UnitOfWork, request_id: UUID) -> TraceRequest:
+    """The request, or NotFound. Who may see it is decided by the caller."""
+    request = await uow.trace_requests.get(request_id)
+    if request is None:
+        raise NotFound("trace request", str(request_id))
+    return request
