@@ -37,9 +37,9 @@ from bench.support import (
     dsn,
     percentile,
     recreate_database,
+    register_agencies,
     sqlalchemy_url,
 )
-from service import accounts
 from service.adapters.bootstrap import build_dependencies, open_database
 from service.adapters.logging import configure_logging
 from service.adapters.persistence.schema import upgrade
@@ -101,14 +101,7 @@ async def load(nodes: int, links: int, rng: random.Random) -> None:
     database = await open_database(settings())
     deps = build_dependencies(database, settings())
     try:
-        agencies = [
-            (
-                await accounts.register_agency(
-                    deps=deps, name=f"Agency {n:02d}", country="FR", kind="police"
-                )
-            ).id
-            for n in range(AGENCIES)
-        ]
+        agencies = await register_agencies(deps, AGENCIES)
     finally:
         await database.dispose()
     edges = random_graph(nodes, links, rng)

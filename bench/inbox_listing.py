@@ -34,6 +34,7 @@ from bench.support import (
     dsn,
     percentile,
     recreate_database,
+    register_agencies,
     sqlalchemy_url,
 )
 from service import accounts
@@ -144,14 +145,7 @@ async def load(count: int) -> tuple[list[UUID], str]:
     deps = build_dependencies(database, settings())
     rng = random.Random(2370)  # noqa: S311 - reproducible synthetic data
     try:
-        agencies = [
-            (
-                await accounts.register_agency(
-                    deps=deps, name=f"Agency {n:02d}", country="FR", kind="police"
-                )
-            ).id
-            for n in range(AGENCIES)
-        ]
+        agencies = await register_agencies(deps, AGENCIES)
         await accounts.register_user(
             deps=deps,
             agency_id=agencies[0],

@@ -12,9 +12,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from uuid import UUID
 
 import asyncpg
 import httpx
+
+from service import accounts
+from service.dependencies import Dependencies
 
 ROOT = Path(__file__).parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -134,3 +138,15 @@ def migrated_with_investigator(env: dict[str, str]) -> None:
         *("--display-name", "Bench", "--role", "investigator", "--password-stdin"),
         stdin=BENCH_PASSWORD,
     )
+
+
+async def register_agencies(deps: Dependencies, count: int) -> list[UUID]:
+    """`count` police agencies in France, named Agency 00, Agency 01...; their ids."""
+    return [
+        (
+            await accounts.register_agency(
+                deps=deps, name=f"Agency {n:02d}", country="FR", kind="police"
+            )
+        ).id
+        for n in range(count)
+    ]
