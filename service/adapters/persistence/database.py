@@ -20,11 +20,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from service.adapters.persistence.group_commit import GroupCommit
 from service.adapters.persistence.sql import POSTGRES, SQLITE, Query
 from service.adapters.persistence.writes import (
     PostgresWriter,
     RowOperation,
     SqliteWriter,
+    insert_only,
 )
 
 if TYPE_CHECKING:
@@ -61,6 +63,10 @@ class Database(Protocol):
 
     def connection(self) -> AbstractAsyncContextManager[SqlConnection]: ...
 
+    async def apply(self, operations: Sequence[RowOperation], connect: Connect) -> None:
+        """Apply a unit of work's row operations atomically, or none of them; `connect`
+        gives the unit of work's own connection, should they need it."""
+
     async def dispose(self) -> None: ...
 
 
@@ -82,32 +88,44 @@ class PostgresConnection:
 class PostgresDatabase:
     dialect = POSTGRES
 
-    def __init__(self, url: str, pool: asyncpg.Pool) -> None:
+    def __init__(self, url: str, pool: asyncpg.Pool, group_commit: GroupCommit) -> None:
         self.url = url
         self._pool = pool
+        self._group_commit = group_commit
 
     @classmethod
     async def open(cls, url: str, settings: PoolSettings) -> PostgresDatabase:
-        pool = await asyncpg.create_pool(
-            asyncpg_dsn(url),
-            min_size=1,
-            max_size=settings.size,
-            timeout=settings.timeout_seconds,
-            init=_init_postgres_connection,
-            reset=_keep_session,
-            # Every tracedesk statement is an index lookup with parameters, prepared once
-            # per connection. PostgreSQL otherwise keeps re-planning some of them (custom
-            # plans for array parameters), and planning costs more than executing.
-            server_settings={"plan_cache_mode": "force_generic_plan"},
-        )
-        return cls(url, pool)
+        async def pool(size: int) -> asyncpg.Pool:
+            return await asyncpg.create_pool(
+                asyncpg_dsn(url),
+                min_size=1,
+                max_size=size,
+                timeout=settings.timeout_seconds,
+                init=_init_postgres_connection,
+                reset=_keep_session,
+                # Every tracedesk statement is an index lookup with parameters, prepared
+                # once per connection. PostgreSQL otherwise keeps re-planning some of them
+                # (custom plans for array parameters), and planning costs more than
+                # executing.
+                server_settings={"plan_cache_mode": "force_generic_plan"},
+            )
+
+        return cls(url, await pool(settings.size), GroupCommit(await pool(1)))
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[SqlConnection]:
         async with self._pool.acquire() as driver:
             yield PostgresConnection(driver)
 
+    async def apply(self, operations: Sequence[RowOperation], connect: Connect) -> None:
+        run = insert_only(operations)
+        if run is not None:
+            await self._group_commit.write(run)
+        else:
+            await (await connect()).apply(operations)
+
     async def dispose(self) -> None:
+        await self._group_commit.close()
         await self._pool.close()
 
 
@@ -163,6 +181,9 @@ class SqliteDatabase:
     async def connection(self) -> AsyncIterator[SqlConnection]:
         async with self.engine.connect() as connection:
             yield SqliteConnection(connection)
+
+    async def apply(self, operations: Sequence[RowOperation], connect: Connect) -> None:
+        await (await connect()).apply(operations)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -130,4 +130,4 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         staged, self._staged = self._staged, []
         if staged:
-            await (await self._connect()).apply(staged)
+            await self._database.apply(staged, self._connect)

@@ -157,17 +157,28 @@ class PostgresWriter:
             return
         if len(runs) == 1 and isinstance(runs[0], list):
             # Inserts alone are one statement, atomic by itself: no transaction needed.
-            await _insert_run(driver, runs[0])
+            await insert_run(driver, runs[0])
             return
         async with driver.transaction():
             for run in runs:
                 if isinstance(run, list):
-                    await _insert_run(driver, run)
+                    await insert_run(driver, run)
                 else:
                     await _apply_change(driver, run)
 
 
 InsertRun = list[InsertRows | AppendAudit]
+
+
+def insert_only(operations: Sequence[RowOperation]) -> InsertRun | None:
+    """The operations as one run of inserts and audit appends, or None when they also
+    update or delete (and so need a transaction of their own)."""
+    run: InsertRun = []
+    for operation in operations:
+        if not isinstance(operation, InsertRows | AppendAudit):
+            return None
+        run.append(operation)
+    return run
 
 
 def _runs(operations: Sequence[RowOperation]) -> list[InsertRun | UpdateRow | DeleteRows]:
@@ -185,7 +196,7 @@ def _runs(operations: Sequence[RowOperation]) -> list[InsertRun | UpdateRow | De
     return runs
 
 
-async def _insert_run(driver: Driver, run: InsertRun) -> None:
+async def insert_run(driver: Driver, run: InsertRun) -> None:
     inserts = _merge_inserts([op for op in run if isinstance(op, InsertRows)])
     events = [e for op in run if isinstance(op, AppendAudit) for e in op.events]
     if inserts or events:

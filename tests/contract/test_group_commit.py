@@ -1,0 +1,185 @@
+"""Group commit on PostgreSQL: insert-only changes that arrive together are written by
+one statement, yet each succeeds or fails on its own, keeps its audit events together,
+and is not written when its unit of work gives up while waiting."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import pytest
+
+from service.adapters.persistence import group_commit
+from service.adapters.persistence.database import Database, asyncpg_dsn, open_database
+from service.adapters.persistence.unit_of_work import SqlUnitOfWork
+from service.audit_trail import verify_audit_trail
+from service.dependencies import Dependencies
+from service.domain.access import Role
+from service.domain.recovery import Recovery
+from service.recoveries import RecordRecovery, record_recovery
+from tests.builders import actor, dependencies_for_tests, firearm, location
+from tests.databases import reset
+
+INVESTIGATOR = actor(Role.INVESTIGATOR)
+
+
+def command(serial: str) -> RecordRecovery:
+    return RecordRecovery(
+        "CASE-G",
+        datetime(2026, 10, 1, tzinfo=UTC),
+        location(),
+        "crime_scene",  # type: ignore[arg-type]
+        [firearm(serial=serial)],
+    )
+
+
+@pytest.fixture
+async def deps(postgresql_database: Database) -> Dependencies:
+    await reset(postgresql_database)
+    return dependencies_for_tests(lambda: SqlUnitOfWork(postgresql_database))
+
+
+@pytest.fixture
+def statements(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many changes each statement the group commit sent carried."""
+    sent: list[int] = []
+    original = group_commit.insert_run
+
+    async def counted(driver: Any, run: Any) -> None:
+        sent.append(sum(1 for op in run if type(op).__name__ == "AppendAudit"))
+        await original(driver, run)
+
+    monkeypatch.setattr(group_commit, "insert_run", counted)
+    return sent
+
+
+async def stored(deps: Dependencies, recovery_id: Any) -> Recovery | None:
+    async with deps.unit_of_work() as uow:
+        return await uow.recoveries.get(recovery_id)
+
+
+async def record(deps: Dependencies, serial: str) -> Recovery:
+    return await record_recovery(deps=deps, actor=INVESTIGATOR, command=command(serial))
+
+
+async def test_changes_arriving_together_share_a_statement(
+    deps: Dependencies, statements: list[int]
+) -> None:
+    recorded = await asyncio.gather(*(record(deps, f"G {i:03d}") for i in range(30)))
+
+    assert sum(statements) == 30
+    assert len(statements) < 30, statements
+    for recovery in recorded:
+        assert await stored(deps, recovery.id) is not None
+    trail = await verify_audit_trail(deps=deps, actor=None)
+    assert trail.ok and trail.count == 30 and trail.head_seq == 30
+
+
+async def test_a_change_the_database_refuses_fails_alone(
+    deps: Dependencies, statements: list[int]
+) -> None:
+    first = await record(deps, "DUP 1")
+
+    async def again() -> None:
+        # The same recovery a second time: its primary key is taken.
+        async with deps.unit_of_work() as uow:
+            uow.recoveries.add(first)
+            await uow.commit()
+
+    outcomes = await asyncio.gather(
+        *(record(deps, f"OK {i}") for i in range(5)),
+        again(),
+        *(record(deps, f"OK {i}") for i in range(5, 10)),
+        return_exceptions=True,
+    )
+
+    assert max(statements) > 1  # the refused change was in a batch, written again alone
+    refused = [o for o in outcomes if isinstance(o, BaseException)]
+    assert len(refused) == 1 and isinstance(refused[0], asyncpg.UniqueViolationError)
+    for recovery in outcomes:
+        if isinstance(recovery, Recovery):
+            assert await stored(deps, recovery.id) is not None
+    trail = await verify_audit_trail(deps=deps, actor=None)
+    assert trail.ok and trail.count == 11 and trail.head_seq == 11
+
+
+@pytest.fixture
+async def head_held(postgresql_database: Database) -> AsyncIterator[asyncio.Event]:
+    """Another session holding the audit head: every audited write waits for it until
+    the event is set."""
+    connection = await asyncpg.connect(asyncpg_dsn(postgresql_database.url))
+    release = asyncio.Event()
+    transaction = connection.transaction()
+    await transaction.start()
+    await connection.execute("SELECT 1 FROM audit_head WHERE id = 1 FOR UPDATE")
+
+    async def hold() -> None:
+        await release.wait()
+        await transaction.rollback()
+
+    holder = asyncio.create_task(hold())
+    try:
+        yield release
+    finally:
+        release.set()
+        await holder
+        await connection.close()
+
+
+async def until_blocked(database: Database) -> None:
+    """Until a statement waits for the audit head's lock."""
+    connection = await asyncpg.connect(asyncpg_dsn(database.url))
+    try:
+        for _ in range(200):
+            waiting = await connection.fetchval(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if waiting:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("no statement waited for the audit head")
+    finally:
+        await connection.close()
+
+
+async def test_a_change_cancelled_while_waiting_is_not_written(
+    postgresql_database: Database, deps: Dependencies, head_held: asyncio.Event
+) -> None:
+    in_flight = asyncio.create_task(record(deps, "FIRST 1"))
+    await until_blocked(postgresql_database)
+    waiting = asyncio.create_task(record(deps, "WAITING 1"))
+    await asyncio.sleep(0.05)  # staged and queued behind the batch in flight
+    waiting.cancel()
+    head_held.set()
+
+    first = await in_flight
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert await stored(deps, first.id) is not None
+    trail = await verify_audit_trail(deps=deps, actor=None)
+    assert trail.ok and trail.count == 1
+
+
+async def test_closing_the_database_writes_what_waits(
+    postgresql_database: Database, deps: Dependencies, head_held: asyncio.Event
+) -> None:
+    own = await open_database(postgresql_database.url)
+    closing_deps = dependencies_for_tests(lambda: SqlUnitOfWork(own))
+    writes = [asyncio.create_task(record(closing_deps, "CLOSING 1"))]
+    await until_blocked(postgresql_database)
+    writes.append(asyncio.create_task(record(closing_deps, "CLOSING 2")))
+    await asyncio.sleep(0.05)
+
+    closing = asyncio.create_task(own.dispose())
+    await asyncio.sleep(0.05)
+    assert not closing.done()
+    head_held.set()
+    await closing
+
+    recorded = [await write for write in writes]
+    for recovery in recorded:
+        assert await stored(deps, recovery.id) is not None
