@@ -76,6 +76,7 @@ _SKELETON_CLASSES: Final = {
     **dict.fromkeys("Z2", "2"),
     **dict.fromkeys("G6", "6"),
 }
+_SKELETON_TABLE: Final = str.maketrans(_SKELETON_CLASSES)
 
 
 def _is_separator(char: str) -> bool:
@@ -97,11 +98,25 @@ def _fold_char(char: str) -> str:
     return _LOOKALIKE_TO_LATIN.get(char, char)
 
 
+# What each ASCII character folds to, where it is not itself (separators, to nothing),
+# taken from the rules above: most readings are ASCII and skip the Unicode work.
+_ASCII_FOLDS: Final = {
+    ord(char): _fold_char(char) or None for char in map(chr, range(128)) if _fold_char(char) != char
+}
+
+
 def normalize(raw: str) -> str:
     """The comparable form of a reading: NFKC, upper case, no separators, one script.
 
     `?` and `*` survive (a run of `*` collapses to one) so a partial reading stays a pattern.
     """
+    if raw.isascii():
+        # NFKC and NFKD leave ASCII as it is, and no ASCII letter is a look-alike.
+        return _collapse_runs(raw.upper().translate(_ASCII_FOLDS))
+    return _normalize_unicode(raw)
+
+
+def _normalize_unicode(raw: str) -> str:
     upper = unicodedata.normalize("NFKC", raw).upper()
     # Fold on the decomposed text, so a look-alike base letter carrying a combining mark
     # is folded too and recomposes with the mark; this keeps normalize idempotent.
@@ -118,7 +133,7 @@ def _collapse_runs(text: str) -> str:
 
 def skeleton(text: str) -> str:
     """The normalized form with look-alike letters and digits folded into one class each."""
-    return "".join(_SKELETON_CLASSES.get(c, c) for c in normalize(text))
+    return normalize(text).translate(_SKELETON_TABLE)
 
 
 def is_partial(normalized: str) -> bool:

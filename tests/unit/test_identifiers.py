@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from service.domain.errors import InvalidValue
 from service.domain.identifiers import (
     Identifier,
+    _normalize_unicode,
     legible_trigrams,
     normalize,
     one_deletion_variants,
@@ -42,6 +43,12 @@ def test_normalization_is_idempotent(text: str) -> None:
 @given(any_text)
 def test_skeleton_of_normalized_equals_skeleton_of_raw(text: str) -> None:
     assert skeleton(normalize(text)) == skeleton(text)
+
+
+@given(st.text(st.characters(max_codepoint=127), max_size=40))
+def test_ascii_readings_get_the_keys_the_unicode_rules_give(text: str) -> None:
+    # ASCII takes a shortcut past NFKC and the script folding; it must land on the same key.
+    assert normalize(text) == _normalize_unicode(text)
 
 
 @given(st.text(max_size=64))
