@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -32,10 +32,17 @@ def evidence_as_recorded(recovery: Recovery) -> dict[str, Any]:
         "location": recovery.location,
         "circumstances": recovery.circumstances,
         "possessor": recovery.possessor,
+        # The report's fields as they are: recorded_value turns them into JSON, nested
+        # values included, so a deep copy by asdict would be done twice.
         "items": [
-            {"id": item.id, "kind": item.kind, **asdict(item.report())} for item in recovery.items
+            {"id": item.id, "kind": item.kind, **_fields_of(item.report())}
+            for item in recovery.items
         ],
     }
+
+
+def _fields_of(report: Any) -> dict[str, Any]:
+    return {f.name: getattr(report, f.name) for f in fields(report)}
 
 
 @dataclass(frozen=True, slots=True)

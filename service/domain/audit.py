@@ -69,11 +69,19 @@ def chain_hash(previous_hash: str, seq: int, payload: str) -> str:
     return hashlib.sha256(f"{previous_hash}|{seq}|{payload}".encode()).hexdigest()
 
 
+# Tuples, not unions, and the concrete dict before the Mapping ABC: this runs for every
+# value of every audited change, and those checks are the cheap ones.
+_JSON_AS_IS: Final = (bool, int, str)
+_SEQUENCES: Final = (list, tuple, set, frozenset)
+
+
 def recorded_value(value: Any) -> Any:
     """A value as the audit trail records it: JSON types only, and numbers that are not
     integers as strings, so no reader can round them differently."""
-    if value is None or isinstance(value, bool | int | str):
+    if value is None or isinstance(value, _JSON_AS_IS):
         return value
+    if isinstance(value, dict):
+        return {str(k): recorded_value(v) for k, v in value.items()}
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, datetime):
@@ -86,7 +94,7 @@ def recorded_value(value: Any) -> Any:
         return recorded_value(value.value)
     if isinstance(value, Mapping):
         return {str(k): recorded_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, _SEQUENCES):
         items = [recorded_value(v) for v in value]
         return sorted(items, key=json.dumps) if isinstance(value, set | frozenset) else items
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
