@@ -183,3 +183,33 @@ async def test_closing_the_database_writes_what_waits(
     recorded = [await write for write in writes]
     for recovery in recorded:
         assert await stored(deps, recovery.id) is not None
+
+
+async def test_writes_go_on_after_the_database_drops_the_connection(
+    postgresql_database: Database, deps: Dependencies
+) -> None:
+    await record(deps, "BEFORE 1")
+    admin = await asyncpg.connect(asyncpg_dsn(postgresql_database.url))
+    try:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await admin.close()
+
+    # The change in flight when a connection dies fails (whether it was stored cannot be
+    # known); the next ones find a new connection.
+    outcomes = [await _attempt(deps, f"AFTER {i}") for i in range(3)]
+    assert all(isinstance(o, Recovery) for o in outcomes[1:]), outcomes
+    for recovery in outcomes:
+        if isinstance(recovery, Recovery):
+            assert await stored(deps, recovery.id) is not None
+    assert (await verify_audit_trail(deps=deps, actor=None)).ok
+
+
+async def _attempt(deps: Dependencies, serial: str) -> Recovery | Exception:
+    try:
+        return await record(deps, serial)
+    except Exception as failure:  # noqa: BLE001 - whichever way asyncpg reports it
+        return failure
