@@ -3,7 +3,7 @@
 Both servers run as real processes (uvicorn, one worker each) on the same PostgreSQL,
 and are driven alternately by the same load generator in a third process:
 
-    .venv/bin/python -m bench.http_write [--seconds 10] [--rounds 2]
+    .venv/bin/python -m bench.http_write [--seconds 10] [--rounds 2] [--processes 1]
 
 Target (issue: walking skeleton): tracedesk keeps at least 50% of the raw endpoint's
 throughput, with p99 under 60 ms at 32 concurrent clients.
@@ -72,6 +72,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--processes", type=int, default=1, help="server processes for both servers (default 1)"
+    )
     args = parser.parse_args()
 
     recreate_database(DATABASE)
@@ -105,7 +108,7 @@ def main() -> None:
         "-m",
         "uvicorn",
         "--workers",
-        "1",
+        str(args.processes),
         "--no-access-log",
         "--log-level",
         "warning",
@@ -122,6 +125,8 @@ def main() -> None:
                     str(tracedesk_port),
                     "--host",
                     "127.0.0.1",
+                    "--processes",
+                    str(args.processes),
                 ],
                 env,
                 f"http://127.0.0.1:{tracedesk_port}/readyz",
@@ -174,7 +179,8 @@ def main() -> None:
         )
     print(
         f"\ntracedesk / raw throughput: {ratio:.2f} (target >= 0.50); "
-        f"tracedesk p99 {ours['p99_ms']:.1f} ms (target < 60 ms) at {args.connections} connections"
+        f"tracedesk p99 {ours['p99_ms']:.1f} ms (target < 60 ms) at {args.connections} connections, "
+        f"{args.processes} server process(es) each"
     )
     (RESULTS / "http_write.json").write_text(
         json.dumps({"summary": summary, "ratio": ratio}, indent=2)

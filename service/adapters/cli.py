@@ -8,6 +8,7 @@ import getpass
 import hashlib
 import ipaddress
 import json
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
@@ -62,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port (default 8000)")
     serve.add_argument("--migrate", action="store_true", help="apply pending migrations first")
     serve.add_argument("--demo", action="store_true", help="load the demo data set if absent")
+    serve.add_argument(
+        "--processes", type=int, help="server processes sharing the port (default 1)"
+    )
     serve.set_defaults(run=_serve)
 
     database = commands.add_parser("db", help="database schema").add_subparsers(title="actions")
@@ -251,15 +255,26 @@ def _serve(arguments: argparse.Namespace, settings: Settings) -> int:
     if arguments.demo:
         settings = with_demo_registries(settings)
         _seed_demo(arguments, settings)
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=arguments.port or settings.port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        proxy_headers=False,
-    )
+    processes = arguments.processes or settings.processes
+    if processes < 1:
+        raise CommandFailed("--processes must be at least 1")
+    options: dict[str, Any] = {
+        "host": host,
+        "port": arguments.port or settings.port,
+        "log_config": None,
+        "access_log": False,
+        "server_header": False,
+        "proxy_headers": False,
+    }
+    if processes == 1:
+        uvicorn.run(create_app(settings), **options)
+        return 0
+    # Each process builds its application from the environment (uvicorn starts them
+    # afresh), so what this command decided goes there first.
+    if settings.connections_file is not None:
+        os.environ["TRACEDESK_CONNECTIONS_FILE"] = str(settings.connections_file)
+    factory = "service.adapters.api.app:app_for_server_process"
+    uvicorn.run(factory, factory=True, workers=processes, **options)
     return 0
 
 

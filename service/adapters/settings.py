@@ -96,6 +96,12 @@ class Settings(BaseSettings):
         "itself, or separate `tracedesk worker` processes.",
     )
 
+    processes: int = Field(
+        default=1,
+        ge=1,
+        description="Server processes sharing the port, each with its own pool, group "
+        "commit and outbox worker; one per core on a machine of its own.",
+    )
     max_body_bytes: int = 1_048_576
     db_pool_size: int = Field(
         default=20,

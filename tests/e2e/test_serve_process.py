@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -54,13 +55,16 @@ def environment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict
         asyncio.run(drop_postgres_database(url))
 
 
-@pytest.fixture
-def server(environment: dict[str, str], tmp_path: Path) -> Iterator[str]:
+@contextmanager
+def serving(
+    environment: dict[str, str], log_path: Path, *options: str
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """`tracedesk serve` on a free port until the block ends, then stopped with SIGTERM
+    and its log checked: a graceful shutdown, and request ids on every access line."""
     port = free_port()
-    log_path = tmp_path / "server.log"
     log = log_path.open("w")
     process = subprocess.Popen(  # noqa: S603
-        [*TRACEDESK, "serve", "--migrate", "--port", str(port)],
+        [*TRACEDESK, "serve", "--migrate", "--port", str(port), *options],
         env=environment,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -76,11 +80,9 @@ def server(environment: dict[str, str], tmp_path: Path) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(
-                    f"server did not start:\n{process.stdout.read() if process.stdout else ''}"
-                )
+                raise AssertionError(f"server did not start:\n{log_path.read_text()}")
             time.sleep(0.1)
-        yield base
+        yield base, process
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -96,6 +98,12 @@ def server(environment: dict[str, str], tmp_path: Path) -> Iterator[str]:
     requests = [json.loads(line) for line in lines if '"tracedesk.access"' in line]
     assert requests and all(entry["request_id"] for entry in requests)
     assert all("?" not in entry["path"] for entry in requests), "query strings stay out of logs"
+
+
+@pytest.fixture
+def server(environment: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    with serving(environment, tmp_path / "server.log") as (base, _):
+        yield base
 
 
 def test_an_investigator_records_corrects_and_finds_a_weapon(
@@ -244,3 +252,58 @@ def check_export(path: Path, *options: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=30,
     )
+
+
+def test_several_processes_serve_one_port_and_one_database(
+    environment: dict[str, str], tmp_path: Path
+) -> None:
+    log_path = tmp_path / "server.log"
+    with serving(environment, log_path, "--processes", "2") as (base, process):
+        assert len(server_processes(process.pid)) == 2
+        created = run(environment, "admin", "create-agency", "--name", "Two", "--country", "FR")
+        assert created.returncode == 0, created.stderr
+        user = run(
+            environment,
+            *("admin", "create-user", "--agency", "Two", "--username", "e2e.two"),
+            *("--display-name", "Two", "--role", "investigator", "--password-stdin"),
+            stdin=PASSWORD + "\n",
+        )
+        assert user.returncode == 0, user.stderr
+        token = httpx.post(
+            f"{base}/api/v1/auth/token", data={"username": "e2e.two", "password": PASSWORD}
+        ).json()["access_token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        body = {
+            "case_reference": "TWO-1",
+            "recovered_at": "2026-11-01T10:30:00Z",
+            "location": {"description": "Gare", "country": "FR"},
+            "circumstances": "seizure",
+            "items": [{"kind": "firearm", "make": "Glock", "serial": "TWO 001"}],
+        }
+        # A new connection each time, so the kernel spreads them over both processes;
+        # whichever recorded it, each answers for all.
+        recorded = [
+            httpx.post(f"{base}/api/v1/recoveries", json=body, headers=auth) for _ in range(6)
+        ]
+        assert all(r.status_code == 201 for r in recorded), [r.text for r in recorded]
+        for response in recorded:
+            read = httpx.get(f"{base}/api/v1/recoveries/{response.json()['id']}", headers=auth)
+            assert read.status_code == 200
+    lines = log_path.read_text().splitlines()
+    assert sum("Application shutdown complete" in line for line in lines) == 2
+
+
+def server_processes(parent: int) -> list[int]:
+    """The server processes uvicorn started under `parent` (not its resource tracker)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) == parent and b"spawn_main" in command:
+            found.append(int(entry.name))
+    return found

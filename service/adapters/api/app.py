@@ -34,6 +34,7 @@ from service.adapters.bootstrap import (
     settle_for_serving,
 )
 from service.adapters.connections import close_connections
+from service.adapters.logging import configure_logging
 from service.adapters.persistence.database import Database
 from service.adapters.persistence.schema import status
 from service.adapters.settings import Settings
@@ -43,6 +44,14 @@ from service.domain.items import ItemKind
 
 class SchemaNotCurrent(RuntimeError):
     pass
+
+
+def app_for_server_process() -> FastAPI:
+    """The application each of several `tracedesk serve` processes runs, configured, as
+    the command was, from the environment."""
+    settings = Settings()
+    configure_logging(settings.environment, settings.log_level)
+    return create_app(settings)
 
 
 def create_app(
