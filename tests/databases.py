@@ -21,7 +21,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from service.adapters.persistence import tables
-from service.adapters.persistence.database import Database, migration_engine, open_database
+from service.adapters.persistence.database import (
+    Database,
+    asyncpg_dsn,
+    migration_engine,
+    open_database,
+)
 from service.adapters.persistence.schema import upgrade
 from service.domain.audit import GENESIS_HASH
 
@@ -89,6 +94,19 @@ async def fresh_postgres_database() -> AsyncIterator[str]:
         yield str(make_url(postgres_server_url()).set(database=name).render_as_string(False))
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def terminate_sessions(url: str, condition: str = "true") -> None:
+    """Have PostgreSQL drop the other sessions on the database at `url` that meet
+    `condition` (SQL over pg_stat_activity), as a restart or an administrator would."""
+    admin = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "  # noqa: S608 - test SQL
+            f"WHERE datname = current_database() AND pid <> pg_backend_pid() AND {condition}"
+        )
+    finally:
         await admin.close()
 
 

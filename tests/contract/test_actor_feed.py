@@ -17,7 +17,7 @@ from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.domain.access import ActorKind
 from service.domain.ports import TokenSubject
 from tests.builders import dependencies_for_tests
-from tests.databases import AGENCIES, reset
+from tests.databases import AGENCIES, reset, terminate_sessions
 
 
 async def eventually(condition, seconds: float = 5.0) -> None:  # type: ignore[no-untyped-def]
@@ -68,14 +68,7 @@ async def test_the_feed_stops_remembering_when_its_connection_dies(
     feed.start()
     try:
         await eventually(lambda: directory.informed)
-        admin = await asyncpg.connect(asyncpg_dsn(postgresql_database.url))
-        try:
-            await admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE query LIKE 'LISTEN%' AND datname = current_database()"
-            )
-        finally:
-            await admin.close()
+        await terminate_sessions(postgresql_database.url, "query LIKE 'LISTEN%'")
         await eventually(lambda: not directory.informed)
         await eventually(lambda: directory.informed)  # and it comes back by itself
     finally:

@@ -21,7 +21,7 @@ from service.domain.access import Role
 from service.domain.recovery import Recovery
 from service.recoveries import RecordRecovery, record_recovery
 from tests.builders import actor, dependencies_for_tests, firearm, location
-from tests.databases import reset
+from tests.databases import reset, terminate_sessions
 
 INVESTIGATOR = actor(Role.INVESTIGATOR)
 
@@ -189,14 +189,7 @@ async def test_writes_go_on_after_the_database_drops_the_connection(
     postgresql_database: Database, deps: Dependencies
 ) -> None:
     await record(deps, "BEFORE 1")
-    admin = await asyncpg.connect(asyncpg_dsn(postgresql_database.url))
-    try:
-        await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-    finally:
-        await admin.close()
+    await terminate_sessions(postgresql_database.url)
 
     # The change in flight when a connection dies fails (whether it was stored cannot be
     # known); the next ones find a new connection.

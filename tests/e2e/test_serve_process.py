@@ -106,33 +106,31 @@ def server(environment: dict[str, str], tmp_path: Path) -> Iterator[str]:
         yield base
 
 
-def test_an_investigator_records_corrects_and_finds_a_weapon(
-    environment: dict[str, str], server: str
-) -> None:
-    created = run(environment, "admin", "create-agency", "--name", "E2E Police", "--country", "FR")
+def signed_in(
+    environment: dict[str, str], base: str, *, agency: str, username: str, country: str = "FR"
+) -> dict[str, str]:
+    """An investigator of a new agency, made through the console as an operator would, and
+    signed in over HTTP: the header their requests carry."""
+    created = run(environment, "admin", "create-agency", "--name", agency, "--country", country)
     assert created.returncode == 0, created.stderr
     user = run(
         environment,
-        "admin",
-        "create-user",
-        "--agency",
-        "E2E Police",
-        "--username",
-        "e2e.investigator",
-        "--display-name",
-        "E2E",
-        "--role",
-        "investigator",
-        "--password-stdin",
+        *("admin", "create-user", "--agency", agency, "--username", username),
+        *("--display-name", username, "--role", "investigator", "--password-stdin"),
         stdin=PASSWORD + "\n",
     )
     assert user.returncode == 0, user.stderr
+    token = httpx.post(
+        f"{base}/api/v1/auth/token", data={"username": username, "password": PASSWORD}
+    ).json()["access_token"]
+    return {"Authorization": f"Bearer {token}"}
 
+
+def test_an_investigator_records_corrects_and_finds_a_weapon(
+    environment: dict[str, str], server: str
+) -> None:
+    auth = signed_in(environment, server, agency="E2E Police", username="e2e.investigator")
     with httpx.Client(base_url=server, timeout=10) as client:
-        token = client.post(
-            "/api/v1/auth/token", data={"username": "e2e.investigator", "password": PASSWORD}
-        ).json()["access_token"]
-        auth = {"Authorization": f"Bearer {token}"}
         body = {
             "case_reference": "E2E-1",
             "recovered_at": "2026-11-01T10:30:00+01:00",
@@ -183,23 +181,8 @@ def test_serve_refuses_public_addresses_with_the_development_secret(
 def test_the_console_disables_a_user_and_exports_a_trail_anyone_can_check(
     environment: dict[str, str], server: str, tmp_path: Path
 ) -> None:
-    assert (
-        run(environment, "admin", "create-agency", "--name", "E2E", "--country", "RS").returncode
-        == 0
-    )
-    created = run(
-        environment,
-        *("admin", "create-user", "--agency", "E2E", "--username", "e2e.leaver"),
-        *("--display-name", "Leaver", "--role", "investigator", "--password-stdin"),
-        stdin=PASSWORD + "\n",
-    )
-    assert created.returncode == 0, created.stderr
-
+    auth = signed_in(environment, server, agency="E2E", username="e2e.leaver", country="RS")
     with httpx.Client(base_url=server, timeout=10) as client:
-        token = client.post(
-            "/api/v1/auth/token", data={"username": "e2e.leaver", "password": PASSWORD}
-        ).json()["access_token"]
-        auth = {"Authorization": f"Bearer {token}"}
         assert (
             client.get("/api/v1/search/serials", params={"serial": "X1"}, headers=auth).status_code
             == 200
@@ -260,19 +243,7 @@ def test_several_processes_serve_one_port_and_one_database(
     log_path = tmp_path / "server.log"
     with serving(environment, log_path, "--processes", "2") as (base, process):
         assert len(server_processes(process.pid)) == 2
-        created = run(environment, "admin", "create-agency", "--name", "Two", "--country", "FR")
-        assert created.returncode == 0, created.stderr
-        user = run(
-            environment,
-            *("admin", "create-user", "--agency", "Two", "--username", "e2e.two"),
-            *("--display-name", "Two", "--role", "investigator", "--password-stdin"),
-            stdin=PASSWORD + "\n",
-        )
-        assert user.returncode == 0, user.stderr
-        token = httpx.post(
-            f"{base}/api/v1/auth/token", data={"username": "e2e.two", "password": PASSWORD}
-        ).json()["access_token"]
-        auth = {"Authorization": f"Bearer {token}"}
+        auth = signed_in(environment, base, agency="Two", username="e2e.two")
         body = {
             "case_reference": "TWO-1",
             "recovered_at": "2026-11-01T10:30:00Z",
