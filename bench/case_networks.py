@@ -223,6 +223,12 @@ async def measure(samples: int) -> dict[str, Any]:
             "SELECT id, agency_id, network_id FROM network_nodes TABLESAMPLE SYSTEM (1) LIMIT $1",
             samples * 3,
         )
+        if len(rows) < samples * 3:
+            # A small graph: 1% of its pages may hold too few nodes, or none at all.
+            rows = await raw.fetch(
+                "SELECT id, agency_id, network_id FROM network_nodes ORDER BY random() LIMIT $1",
+                samples * 3,
+            )
         agency_of = {row["id"]: row["agency_id"] for row in rows}
         starts = [row["id"] for row in rows[:samples]]
         giant = max(
