@@ -279,12 +279,11 @@ async def network_path(
     """The chain, or why there is none (`missing`)."""
     authorize(actor, Action.NETWORK_READ)
     async with deps.unit_of_work() as uow:
-        ends = []
         for recovery_id in (from_recovery, to_recovery):
             await recovery_for(uow, actor, Action.NETWORK_READ, recovery_id)
-            ref = recovery_ref(recovery_id)
-            ends.append((await uow.networks.nodes([ref])).get(ref))
-        start, goal = ends
+        refs = [recovery_ref(from_recovery), recovery_ref(to_recovery)]
+        found = await uow.networks.nodes(refs)
+        start, goal = (found.get(ref) for ref in refs)
         if start is None or goal is None or start.network_id != goal.network_id:
             return PathView([], [], {}, missing="different_networks")
         chain = await shortest_chain(uow, start.id, goal.id)
@@ -385,18 +384,19 @@ async def make_link(*, deps: Dependencies, actor: Actor, command: MakeLink) -> L
         raise ValidationFailed.of(InvalidValue("to_recovery_id", "is the same recovery"))
     now = deps.clock.now()
     async with deps.unit_of_work() as uow:
-        ends = []
-        for field_name, recovery_id in (
-            ("from_recovery_id", command.from_recovery),
-            ("to_recovery_id", command.to_recovery),
+        recovery_ids = (command.from_recovery, command.to_recovery)
+        for field_name, recovery_id in zip(
+            ("from_recovery_id", "to_recovery_id"), recovery_ids, strict=True
         ):
             recovery = await uow.recoveries.get(recovery_id)
             if recovery is None or recovery.agency_id != actor.agency_id:
                 raise ValidationFailed.of(
                     InvalidValue(field_name, "is not a recovery of your agency")
                 )
-            ref = recovery_ref(recovery_id)
-            node = (await uow.networks.nodes([ref])).get(ref)
+        found = await uow.networks.nodes([recovery_ref(r) for r in recovery_ids])
+        ends = []
+        for recovery_id in recovery_ids:
+            node = found.get(recovery_ref(recovery_id))
             if node is None:  # linking runs in the background; it will have in a moment
                 raise Conflict(f"recovery {recovery_id} is not linked into a network yet")
             ends.append(node)
