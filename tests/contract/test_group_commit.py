@@ -5,6 +5,7 @@ and is not written when its unit of work gives up while waiting."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -12,9 +13,10 @@ from typing import Any
 import asyncpg
 import pytest
 
-from service.adapters.persistence import group_commit
+from service.adapters.persistence import group_commit, tables
 from service.adapters.persistence.database import Database, asyncpg_dsn, open_database
 from service.adapters.persistence.unit_of_work import SqlUnitOfWork
+from service.adapters.persistence.writes import AppendAudit, InsertRows
 from service.audit_trail import verify_audit_trail
 from service.dependencies import Dependencies
 from service.domain.access import Role
@@ -44,15 +46,24 @@ async def deps(postgresql_database: Database) -> Dependencies:
 
 @pytest.fixture
 def statements(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many changes each statement the group commit sent carried."""
+    """How many audited changes each statement the group commit made carried: batches
+    and changes written alone."""
     sent: list[int] = []
-    original = group_commit.insert_run
+    batch_statement, alone = group_commit.insert_statement, group_commit.insert_run
 
-    async def counted(driver: Any, run: Any) -> None:
-        sent.append(sum(1 for op in run if type(op).__name__ == "AppendAudit"))
-        await original(driver, run)
+    def audited(run: Any) -> int:
+        return sum(1 for op in run if isinstance(op, AppendAudit))
 
-    monkeypatch.setattr(group_commit, "insert_run", counted)
+    def counted_batch(run: Any) -> Any:
+        sent.append(audited(run))
+        return batch_statement(run)
+
+    async def counted_alone(driver: Any, run: Any) -> None:
+        sent.append(audited(run))
+        await alone(driver, run)
+
+    monkeypatch.setattr(group_commit, "insert_statement", counted_batch)
+    monkeypatch.setattr(group_commit, "insert_run", counted_alone)
     return sent
 
 
@@ -104,6 +115,41 @@ async def test_a_change_the_database_refuses_fails_alone(
             assert await stored(deps, recovery.id) is not None
     trail = await verify_audit_trail(deps=deps, actor=None)
     assert trail.ok and trail.count == 11 and trail.head_seq == 11
+
+
+async def test_a_change_no_statement_can_carry_fails_alone(
+    postgresql_database: Database, deps: Dependencies, head_held: asyncio.Event
+) -> None:
+    async def unwritable() -> None:
+        # A time without a zone: refused before anything is sent, as it would lose its zone.
+        naive = datetime(2026, 11, 1, 10, 30)  # noqa: DTZ001 - the point of the test
+        row = {"id": uuid.uuid4(), "topic": "t", "payload": {}, "created_at": naive}
+
+        async def no_connection() -> Any:
+            raise AssertionError("an insert-only change needs no connection of its own")
+
+        await postgresql_database.apply([InsertRows(tables.outbox, [row])], no_connection)
+
+    in_flight = asyncio.create_task(record(deps, "FIRST 2"))
+    await until_blocked(postgresql_database)
+    queued = [
+        asyncio.create_task(record(deps, "BATCH 1")),
+        asyncio.create_task(unwritable()),
+        asyncio.create_task(record(deps, "BATCH 2")),
+    ]
+    await asyncio.sleep(0.05)
+    head_held.set()
+
+    await in_flight
+    outcomes = await asyncio.gather(*queued, return_exceptions=True)
+    refused = outcomes[1]
+    assert isinstance(refused, TypeError), refused
+    assert "naive" in str(refused.__cause__ or refused)
+    for recovery in (outcomes[0], outcomes[2]):
+        assert isinstance(recovery, Recovery)
+        assert await stored(deps, recovery.id) is not None
+    trail = await verify_audit_trail(deps=deps, actor=None)
+    assert trail.ok and trail.count == 3
 
 
 @pytest.fixture

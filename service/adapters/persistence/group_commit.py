@@ -11,21 +11,23 @@ next batch, which takes the head once: 0.2 ms per recovery in batches of eight. 
 waits for a batch to fill: a change that finds no batch being written goes at once.
 
 A batch is one statement, atomic by itself, and each change's audit events stay
-together and in order in the chain. When PostgreSQL refuses a batch (a constraint that
-one change breaks), each change is written again on its own, so a bad change fails only
-its own unit of work. A change still waiting when its unit of work is cancelled is not
-written.
+together and in order in the chain. When a batch cannot be written as a whole, with
+nothing stored (PostgreSQL refuses it for a constraint one change breaks, or one change
+holds a value no statement can carry), each change is written again on its own, so a bad
+change fails only its own unit of work. A change still waiting when its unit of work is
+cancelled is not written.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import asyncpg
 
-from service.adapters.persistence.writes import InsertRun, insert_run
+from service.adapters.persistence.writes import InsertRun, insert_run, insert_statement
 
 if TYPE_CHECKING:
     from service.adapters.persistence.writes import Driver
@@ -50,7 +52,11 @@ class GroupCommit:
         change = _Change(run, asyncio.get_running_loop().create_future())
         self._waiting.append(change)
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_waiting(), name="group-commit")
+            # A context of its own: the writer outlives the request that started it and
+            # must not carry that request's id into what it does for the others.
+            self._writer = asyncio.create_task(
+                self._write_waiting(), name="group-commit", context=contextvars.Context()
+            )
         await change.written
 
     async def close(self) -> None:
@@ -70,14 +76,12 @@ class GroupCommit:
     async def _write_batch(self, batch: list[_Change]) -> None:
         try:
             async with self._pool.acquire() as driver:
-                try:
-                    await insert_run(driver, [op for change in batch for op in change.run])
-                except asyncpg.PostgresError:
-                    if len(batch) == 1:
-                        raise
+                if len(batch) > 1 and await _written_together(driver, batch):
                     for change in batch:
-                        await _write_alone(driver, change)
+                        _settle(change, None)
                     return
+                for change in batch:
+                    await _write_alone(driver, change)
         except asyncio.CancelledError:
             for change in batch:
                 change.written.cancel()
@@ -85,22 +89,36 @@ class GroupCommit:
         except Exception as failure:  # noqa: BLE001 - handed to the units of work waiting
             for change in batch:
                 _settle(change, failure)
-            return
-        for change in batch:
-            _settle(change, None)
+
+
+async def _written_together(driver: Driver, batch: list[_Change]) -> bool:
+    """True when one statement wrote the whole batch; False when it could not, and
+    nothing of it was stored."""
+    try:
+        statement = insert_statement([op for change in batch for op in change.run])
+    except Exception:  # noqa: BLE001 - the change at fault fails with it when written alone
+        return False
+    if statement is None:
+        return True
+    sql, arguments = statement
+    try:
+        await driver.execute(sql, *arguments)
+    except asyncpg.PostgresError:
+        return False
+    return True
 
 
 async def _write_alone(driver: Driver, change: _Change) -> None:
     try:
         await insert_run(driver, change.run)
-    except asyncpg.PostgresError as refused:
-        _settle(change, refused)
+    except Exception as failure:  # noqa: BLE001 - the unit of work waiting gets it
+        _settle(change, failure)
     else:
         _settle(change, None)
 
 
 def _settle(change: _Change, failure: Exception | None) -> None:
-    if change.written.done():  # its unit of work was cancelled meanwhile
+    if change.written.done():  # settled already, or its unit of work was cancelled
         return
     if failure is None:
         change.written.set_result(None)

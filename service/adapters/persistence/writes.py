@@ -196,11 +196,20 @@ def _runs(operations: Sequence[RowOperation]) -> list[InsertRun | UpdateRow | De
     return runs
 
 
-async def insert_run(driver: Driver, run: InsertRun) -> None:
+def insert_statement(run: InsertRun) -> tuple[str, list[Any]] | None:
+    """The one statement that writes a run of inserts and audit appends, or None when
+    there is nothing to write."""
     inserts = _merge_inserts([op for op in run if isinstance(op, InsertRows)])
     events = [e for op in run if isinstance(op, AppendAudit) for e in op.events]
-    if inserts or events:
-        sql, arguments = _insert_statement(inserts, events)
+    if not inserts and not events:
+        return None
+    return _insert_statement(inserts, events)
+
+
+async def insert_run(driver: Driver, run: InsertRun) -> None:
+    statement = insert_statement(run)
+    if statement is not None:
+        sql, arguments = statement
         await driver.execute(sql, *arguments)
 
 
