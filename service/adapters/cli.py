@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
+import pydantic
+
 from service import accounts
 from service.adapters.bootstrap import build_dependencies, open_database
 from service.adapters.logging import configure_logging
@@ -32,13 +34,28 @@ class CommandFailed(Exception):
     """A command could not do its work; the message says what to do instead."""
 
 
+def _at_least_one(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     arguments = parser.parse_args(argv)
     if not hasattr(arguments, "run"):
         parser.print_help()
         return 2
-    settings = Settings()
+    try:
+        settings = Settings()
+    except pydantic.ValidationError as invalid:
+        # Named as the operator set them; the values are not repeated (secrets among them).
+        for error in invalid.errors():
+            setting, *path = (str(part) for part in error["loc"])
+            where = f" ({'.'.join(path)})" if path else ""
+            print(f"tracedesk: TRACEDESK_{setting.upper()}{where}: {error['msg']}", file=sys.stderr)
+        return 2
     try:
         result: int = arguments.run(arguments, settings)
         return result
@@ -64,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--migrate", action="store_true", help="apply pending migrations first")
     serve.add_argument("--demo", action="store_true", help="load the demo data set if absent")
     serve.add_argument(
-        "--processes", type=int, help="server processes sharing the port (default 1)"
+        "--processes", type=_at_least_one, help="server processes sharing the port (default 1)"
     )
     serve.set_defaults(run=_serve)
 
@@ -256,8 +273,6 @@ def _serve(arguments: argparse.Namespace, settings: Settings) -> int:
         settings = with_demo_registries(settings)
         _seed_demo(arguments, settings)
     processes = arguments.processes or settings.processes
-    if processes < 1:
-        raise CommandFailed("--processes must be at least 1")
     options: dict[str, Any] = {
         "host": host,
         "port": arguments.port or settings.port,

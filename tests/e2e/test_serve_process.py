@@ -170,6 +170,17 @@ def test_serve_refuses_an_unmigrated_database(environment: dict[str, str]) -> No
     assert "tracedesk db upgrade" in refused.stderr
 
 
+def test_a_bad_setting_is_named_without_its_value_or_a_traceback(
+    environment: dict[str, str],
+) -> None:
+    refused = run({**environment, "TRACEDESK_PROCESSES": "none"}, "db", "status")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("tracedesk: TRACEDESK_PROCESSES: ")
+    assert "Traceback" not in refused.stderr and "none" not in refused.stderr
+    too_few = run(environment, "serve", "--processes", "0")
+    assert too_few.returncode == 2 and "--processes: must be at least 1" in too_few.stderr
+
+
 def test_serve_refuses_public_addresses_with_the_development_secret(
     environment: dict[str, str],
 ) -> None:
