@@ -1,9 +1,10 @@
 """Applying staged row changes atomically, the fastest way each database allows.
 
 Repositories turn aggregates into row operations; the unit of work hands them here at
-commit. PostgreSQL gets a batch of inserts as one statement (data-modifying CTEs over
-`unnest` arrays: one round trip, atomic by itself) and anything else in one explicit
-transaction on the asyncpg connection. SQLite gets one `BEGIN IMMEDIATE` transaction,
+commit. On PostgreSQL a run of inserts is one statement (data-modifying CTEs over one
+JSON document: one round trip, atomic by itself), which group_commit.py shares between
+concurrent units of work that only insert; anything else is one explicit transaction
+on the asyncpg connection. SQLite gets one `BEGIN IMMEDIATE` transaction,
 which takes the write lock up front instead of failing half-way with SQLITE_BUSY.
 """
 
@@ -152,12 +153,10 @@ class SqliteWriter:
 
 class PostgresWriter:
     async def apply(self, driver: Driver, operations: Sequence[RowOperation]) -> None:
+        """Changes that update or delete, in one transaction. (Inserts alone never come
+        here: they are one statement, atomic by itself, written by group commit.)"""
         runs = _runs(operations)
         if not runs:
-            return
-        if len(runs) == 1 and isinstance(runs[0], list):
-            # Inserts alone are one statement, atomic by itself: no transaction needed.
-            await insert_run(driver, runs[0])
             return
         async with driver.transaction():
             for run in runs:
