@@ -95,10 +95,10 @@ class PostgresDatabase:
 
     @classmethod
     async def open(cls, url: str, settings: PoolSettings) -> PostgresDatabase:
-        async def pool(size: int) -> asyncpg.Pool:
+        async def pool(size: int, *, opened: int) -> asyncpg.Pool:
             return await asyncpg.create_pool(
                 asyncpg_dsn(url),
-                min_size=1,
+                min_size=opened,
                 max_size=size,
                 timeout=settings.timeout_seconds,
                 init=_init_postgres_connection,
@@ -110,7 +110,8 @@ class PostgresDatabase:
                 server_settings={"plan_cache_mode": "force_generic_plan"},
             )
 
-        return cls(url, await pool(settings.size), GroupCommit(await pool(1)))
+        # Group commit's connection is opened by the first write: most commands never write.
+        return cls(url, await pool(settings.size, opened=1), GroupCommit(await pool(1, opened=0)))
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[SqlConnection]:
