@@ -1,12 +1,16 @@
 """Structured logs: JSON in production, readable in development, always with the
-request id. tracedesk's own events go straight through structlog (cheap enough for a
-line per request); standard-library loggers (uvicorn, alembic) are rendered the same."""
+request id. tracedesk's own events go straight through structlog (a line per request,
+so in production they are rendered by orjson and written as bytes, structlog's fast
+path); standard-library loggers (uvicorn, alembic) are rendered the same."""
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
+from typing import Any, TextIO
 
+import orjson
 import structlog
 
 from service.adapters.settings import Environment
@@ -15,35 +19,61 @@ from service.adapters.settings import Environment
 class _NamedWriteLogger(structlog.WriteLogger):
     """A WriteLogger that knows its name, so `add_logger_name` can record it."""
 
-    def __init__(self, name: str) -> None:
-        super().__init__(sys.stdout)
+    def __init__(self, stream: TextIO, name: str) -> None:
+        super().__init__(stream)
         self.name = name
 
 
-def _named_logger(*names: str) -> _NamedWriteLogger:
-    return _NamedWriteLogger(names[0] if names else "tracedesk")
+def _loggers(stream: TextIO, *, as_bytes: bool) -> Callable[..., Any]:
+    """structlog's logger factory: loggers named as asked, writing to `stream` (or,
+    for rendered bytes, to its binary layer)."""
+
+    def named(*names: str) -> Any:
+        name = names[0] if names else "tracedesk"
+        if as_bytes:
+            return structlog.BytesLogger(stream.buffer, name=name)
+        return _NamedWriteLogger(stream, name)
+
+    return named
 
 
-def configure_logging(environment: Environment, level: str = "INFO") -> None:
+def _orjson_text(event: Any, **options: Any) -> str:
+    return orjson.dumps(event, **options).decode()
+
+
+def configure_logging(
+    environment: Environment, level: str = "INFO", *, stream: TextIO | None = None
+) -> None:
+    """Logs to `stream`, standard output unless given, at `level` and above."""
+    stream = stream or sys.stdout
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+    production = environment is Environment.PRODUCTION
+    # Keys that are not strings (in a nested value) are written as strings, not refused.
+    json_options = {"option": orjson.OPT_NON_STR_KEYS}
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer()
-        if environment is Environment.PRODUCTION
+        structlog.processors.JSONRenderer(_orjson_text, **json_options)
+        if production
         else structlog.dev.ConsoleRenderer()
     )
     numeric_level = logging.getLevelNamesMapping()[level.upper()]
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, renderer],
-        logger_factory=_named_logger,
+        processors=[
+            *shared,
+            structlog.processors.format_exc_info,
+            structlog.processors.JSONRenderer(orjson.dumps, **json_options)
+            if production
+            else renderer,
+        ],
+        logger_factory=_loggers(stream, as_bytes=production),
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,

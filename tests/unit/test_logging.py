@@ -1,0 +1,78 @@
+"""Log lines as operators read them: one JSON object per line in production, with the
+request id, from tracedesk's own loggers and from the standard library's alike."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import structlog
+
+from service.adapters.logging import configure_logging
+from service.adapters.settings import Environment
+
+Written = Callable[[], list[dict[str, Any]]]
+
+
+@pytest.fixture
+def production_logging() -> Iterator[Callable[[str], Written]]:
+    """Starts production logging at a level into a stream of our own; gives back what
+    was written, line by line."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+
+    def start(level: str) -> Written:
+        written = io.BytesIO()
+        stream = io.TextIOWrapper(written, encoding="utf-8", write_through=True)
+        configure_logging(Environment.PRODUCTION, level, stream=stream)
+        return lambda: [json.loads(line) for line in written.getvalue().decode().splitlines()]
+
+    yield start
+    structlog.contextvars.clear_contextvars()
+    structlog.reset_defaults()
+    root.handlers, root.level = handlers, level
+
+
+def test_production_lines_are_json_with_the_request_id(
+    production_logging: Callable[[str], Written],
+) -> None:
+    written = production_logging("INFO")
+    structlog.contextvars.bind_contextvars(request_id="req-1")
+    structlog.get_logger("tracedesk.access").info(
+        "request", status=201, path="/api/v1/recoveries", counts={1: "one"}
+    )
+    logging.getLogger("uvicorn.error").warning("Started server process")
+
+    own, foreign = written()
+    assert own["event"] == "request" and own["logger"] == "tracedesk.access"
+    assert own["level"] == "info" and own["request_id"] == "req-1"
+    assert own["status"] == 201 and own["counts"] == {"1": "one"}
+    assert own["timestamp"].endswith("Z")
+    assert foreign["event"] == "Started server process" and foreign["request_id"] == "req-1"
+    assert foreign["logger"] == "uvicorn.error" and foreign["level"] == "warning"
+
+
+def test_values_json_cannot_carry_are_written_as_text(
+    production_logging: Callable[[str], Written],
+) -> None:
+    class Opaque:
+        def __repr__(self) -> str:
+            return "<opaque>"
+
+    written = production_logging("INFO")
+    structlog.get_logger("tracedesk").info("odd value", value=Opaque())
+    (line,) = written()
+    assert line["value"] == "<opaque>"
+
+
+def test_below_the_level_nothing_is_written(
+    production_logging: Callable[[str], Written],
+) -> None:
+    written = production_logging("WARNING")
+    structlog.get_logger("tracedesk.access").info("request")
+    logging.getLogger("uvicorn.error").info("Started server process")
+    assert written() == []
