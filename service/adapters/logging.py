@@ -53,22 +53,19 @@ def configure_logging(
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
     production = environment is Environment.PRODUCTION
-    # Keys that are not strings (in a nested value) are written as strings, not refused.
-    json_options = {"option": orjson.OPT_NON_STR_KEYS}
-    renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer(_orjson_text, **json_options)
-        if production
-        else structlog.dev.ConsoleRenderer()
-    )
+    own_renderer: structlog.types.Processor
+    foreign_renderer: structlog.types.Processor
+    if production:
+        # Keys that are not strings (in a nested value) are written as strings, not refused.
+        json_options = {"option": orjson.OPT_NON_STR_KEYS}
+        own_renderer = structlog.processors.JSONRenderer(orjson.dumps, **json_options)
+        # The standard library's handler writes text.
+        foreign_renderer = structlog.processors.JSONRenderer(_orjson_text, **json_options)
+    else:
+        own_renderer = foreign_renderer = structlog.dev.ConsoleRenderer()
     numeric_level = logging.getLevelNamesMapping()[level.upper()]
     structlog.configure(
-        processors=[
-            *shared,
-            structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(orjson.dumps, **json_options)
-            if production
-            else renderer,
-        ],
+        processors=[*shared, structlog.processors.format_exc_info, own_renderer],
         logger_factory=_loggers(stream, as_bytes=production),
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
         cache_logger_on_first_use=True,
@@ -80,7 +77,7 @@ def configure_logging(
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
                 structlog.processors.format_exc_info,
-                renderer,
+                foreign_renderer,
             ],
         )
     )

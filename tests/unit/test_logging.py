@@ -76,3 +76,22 @@ def test_below_the_level_nothing_is_written(
     structlog.get_logger("tracedesk.access").info("request")
     logging.getLogger("uvicorn.error").info("Started server process")
     assert written() == []
+
+
+def test_development_lines_are_readable_text_with_the_request_id() -> None:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    stream = io.StringIO()
+    try:
+        configure_logging(Environment.DEVELOPMENT, "INFO", stream=stream)
+        structlog.contextvars.bind_contextvars(request_id="req-2")
+        structlog.get_logger("tracedesk.access").info("request", status=201)
+        logging.getLogger("uvicorn.error").warning("Started server process")
+    finally:
+        structlog.contextvars.clear_contextvars()
+        structlog.reset_defaults()
+        root.handlers, root.level = handlers, level
+    own, foreign = stream.getvalue().splitlines()
+    assert "request" in own and "req-2" in own and "201" in own
+    assert "Started server process" in foreign
+    assert not own.startswith("{")
