@@ -42,9 +42,8 @@ class BearerActor(OAuth2PasswordBearer):
             raise ProblemError(
                 "unauthenticated", "no bearer token", headers={"WWW-Authenticate": "Bearer"}
             )
-        deps: Dependencies = request.app.state.deps
         try:
-            actor = await actor_for_token(deps=deps, token=token)
+            actor = await actor_for_token(deps=await get_dependencies(request), token=token)
         except Unauthenticated as refused:
             log.info("token refused", reason=refused.reason)
             raise ProblemError(
