@@ -1,5 +1,6 @@
-"""Log lines as operators read them: one JSON object per line in production, with the
-request id, from tracedesk's own loggers and from the standard library's alike."""
+"""Log lines as operators read them: one JSON object per line in production, readable
+text in development, with the request id, from tracedesk's own loggers and from the
+standard library's alike."""
 
 from __future__ import annotations
 
@@ -15,21 +16,21 @@ import structlog
 from service.adapters.logging import configure_logging
 from service.adapters.settings import Environment
 
-Written = Callable[[], list[dict[str, Any]]]
+Lines = Callable[[], list[str]]
 
 
 @pytest.fixture
-def production_logging() -> Iterator[Callable[[str], Written]]:
-    """Starts production logging at a level into a stream of our own; gives back what
-    was written, line by line."""
+def logging_into() -> Iterator[Callable[[Environment, str], Lines]]:
+    """Starts logging for an environment at a level into a stream of our own; gives back
+    what was written, line by line. Restores the logging it found afterwards."""
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
 
-    def start(level: str) -> Written:
+    def start(environment: Environment, level: str) -> Lines:
         written = io.BytesIO()
         stream = io.TextIOWrapper(written, encoding="utf-8", write_through=True)
-        configure_logging(Environment.PRODUCTION, level, stream=stream)
-        return lambda: [json.loads(line) for line in written.getvalue().decode().splitlines()]
+        configure_logging(environment, level, stream=stream)
+        return lambda: written.getvalue().decode().splitlines()
 
     yield start
     structlog.contextvars.clear_contextvars()
@@ -37,17 +38,21 @@ def production_logging() -> Iterator[Callable[[str], Written]]:
     root.handlers, root.level = handlers, level
 
 
+def as_json(lines: Lines) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in lines()]
+
+
 def test_production_lines_are_json_with_the_request_id(
-    production_logging: Callable[[str], Written],
+    logging_into: Callable[[Environment, str], Lines],
 ) -> None:
-    written = production_logging("INFO")
+    written = logging_into(Environment.PRODUCTION, "INFO")
     structlog.contextvars.bind_contextvars(request_id="req-1")
     structlog.get_logger("tracedesk.access").info(
         "request", status=201, path="/api/v1/recoveries", counts={1: "one"}
     )
     logging.getLogger("uvicorn.error").warning("Started server process")
 
-    own, foreign = written()
+    own, foreign = as_json(written)
     assert own["event"] == "request" and own["logger"] == "tracedesk.access"
     assert own["level"] == "info" and own["request_id"] == "req-1"
     assert own["status"] == 201 and own["counts"] == {"1": "one"}
@@ -57,41 +62,36 @@ def test_production_lines_are_json_with_the_request_id(
 
 
 def test_values_json_cannot_carry_are_written_as_text(
-    production_logging: Callable[[str], Written],
+    logging_into: Callable[[Environment, str], Lines],
 ) -> None:
     class Opaque:
         def __repr__(self) -> str:
             return "<opaque>"
 
-    written = production_logging("INFO")
+    written = logging_into(Environment.PRODUCTION, "INFO")
     structlog.get_logger("tracedesk").info("odd value", value=Opaque())
-    (line,) = written()
+    (line,) = as_json(written)
     assert line["value"] == "<opaque>"
 
 
 def test_below_the_level_nothing_is_written(
-    production_logging: Callable[[str], Written],
+    logging_into: Callable[[Environment, str], Lines],
 ) -> None:
-    written = production_logging("WARNING")
+    written = logging_into(Environment.PRODUCTION, "WARNING")
     structlog.get_logger("tracedesk.access").info("request")
     logging.getLogger("uvicorn.error").info("Started server process")
     assert written() == []
 
 
-def test_development_lines_are_readable_text_with_the_request_id() -> None:
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    stream = io.StringIO()
-    try:
-        configure_logging(Environment.DEVELOPMENT, "INFO", stream=stream)
-        structlog.contextvars.bind_contextvars(request_id="req-2")
-        structlog.get_logger("tracedesk.access").info("request", status=201)
-        logging.getLogger("uvicorn.error").warning("Started server process")
-    finally:
-        structlog.contextvars.clear_contextvars()
-        structlog.reset_defaults()
-        root.handlers, root.level = handlers, level
-    own, foreign = stream.getvalue().splitlines()
+def test_development_lines_are_readable_text_with_the_request_id(
+    logging_into: Callable[[Environment, str], Lines],
+) -> None:
+    written = logging_into(Environment.DEVELOPMENT, "INFO")
+    structlog.contextvars.bind_contextvars(request_id="req-2")
+    structlog.get_logger("tracedesk.access").info("request", status=201)
+    logging.getLogger("uvicorn.error").warning("Started server process")
+
+    own, foreign = written()
     assert "request" in own and "req-2" in own and "201" in own
     assert "Started server process" in foreign
     assert not own.startswith("{")
