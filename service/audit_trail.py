@@ -6,7 +6,7 @@ from dataclasses import replace
 from uuid import UUID
 
 from service.dependencies import Dependencies
-from service.domain.access import Action, Actor, Role, authorize
+from service.domain.access import Action, Actor, authorize
 from service.domain.audit import ChainVerifier, Verification
 from service.domain.ports import AuditFilter, StoredAuditEvent, UnitOfWork
 from service.recovery_access import recovery_for
@@ -55,7 +55,7 @@ async def audit_events(
     """Events, newest first. Auditors see what their agency's people did; system auditors
     see everything."""
     authorize(actor, Action.AUDIT_READ)
-    if Role.SYSTEM_AUDITOR not in actor.roles:
+    if not actor.across_agencies(Action.AUDIT_READ):
         audit_filter = replace(audit_filter, agency_id=actor.agency_id)
     async with deps.unit_of_work() as uow:
         return await uow.audit.events(
@@ -66,10 +66,10 @@ async def audit_events(
 async def recovery_history(
     *, deps: Dependencies, actor: Actor, recovery_id: UUID, before_seq: int | None, limit: int
 ) -> list[StoredAuditEvent]:
-    """Who did what to a recovery, for those who may see the recovery."""
-    authorize(actor, Action.RECOVERY_READ)
+    """Who did what to a recovery: for its agency's investigators and supervisors, its
+    agency's auditors, and system auditors."""
     async with deps.unit_of_work() as uow:
-        await recovery_for(uow, actor, Action.RECOVERY_READ, recovery_id)
+        await recovery_for(uow, actor, Action.RECOVERY_HISTORY, recovery_id)
         return await uow.audit.events(
             AuditFilter(entity_type="recovery", entity_id=str(recovery_id)),
             after_seq=before_seq,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from service.domain.access import Action, Actor, authorize_on
+from service.domain.access import Action, Actor, authorize
 from service.domain.errors import NotFound
 from service.domain.ports import UnitOfWork
 from service.domain.recovery import Recovery
@@ -14,14 +14,9 @@ from service.domain.recovery import Recovery
 async def recovery_for(
     uow: UnitOfWork, actor: Actor, action: Action, recovery_id: UUID
 ) -> Recovery:
+    # The role is decided before the lookup, so that no answer depends on what is stored.
+    authorize(actor, action)
     recovery = await uow.recoveries.get(recovery_id)
-    if recovery is None:
+    if recovery is None or not actor.reaches(action, recovery.agency_id):
         raise NotFound("recovery", str(recovery_id))
-    authorize_on(
-        actor,
-        action,
-        owner_agency_id=recovery.agency_id,
-        resource="recovery",
-        resource_id=recovery_id,
-    )
     return recovery

@@ -19,10 +19,11 @@ from service.auditing import audit_event
 from service.dependencies import Dependencies
 from service.domain.access import Action, Actor, authorize
 from service.domain.audit import AuditEvent
-from service.domain.errors import Conflict, Forbidden, InvalidValue, ValidationFailed
+from service.domain.errors import Conflict, Forbidden, InvalidValue, NotFound, ValidationFailed
 from service.domain.federation import (
     MESSAGE_STEP,
     DeliveryFailed,
+    ReceivedExchange,
     TraceChannel,
     TraceExchange,
     apply_exchange,
@@ -46,7 +47,6 @@ from service.trace_events import (
     thread_message_event,
     transition_event,
 )
-from service.trace_request_access import stored_trace_request
 
 log = structlog.get_logger("tracedesk.federation")
 
@@ -175,7 +175,6 @@ async def _exchange(
 class Receipt:
     request_id: UUID
     status: TraceStatus
-    version: int
     duplicate: bool
 
 
@@ -188,8 +187,9 @@ async def receive_trace_exchange(
     authorize(actor, Action.FEDERATION_EXCHANGE)
     async with deps.unit_of_work() as uow:
         peer = await _calling_peer(uow, actor, exchange)
-        if await uow.received_exchanges.seen(exchange.message_id):
-            return await _duplicate(uow, exchange)
+        taken = await uow.received_exchanges.get(exchange.message_id)
+        if taken is not None:
+            return _duplicate(taken, exchange, peer)
         if exchange.action is TraceAction.SUBMIT:
             request, events = await _received_submission(deps, uow, actor, exchange)
         elif exchange.action is None:
@@ -205,7 +205,7 @@ async def receive_trace_exchange(
                 dataclasses.replace(event, changes={**(event.changes or {}), "received": received})
             )
         await uow.commit()
-    return Receipt(request.id, request.status, request.version, duplicate=False)
+    return Receipt(request.id, request.status, duplicate=False)
 
 
 async def _calling_peer(uow: UnitOfWork, actor: Actor, exchange: TraceExchange) -> str:
@@ -229,11 +229,15 @@ def _hosted_here(agency: Agency | None) -> bool:
     return agency is not None and agency.peer is None
 
 
-async def _duplicate(uow: UnitOfWork, exchange: TraceExchange) -> Receipt:
-    # Stored with it: a message is remembered only with the request it made.
-    request = await stored_trace_request(uow, exchange.request_id)
+def _duplicate(received: ReceivedExchange, exchange: TraceExchange, peer: str) -> Receipt:
+    """A message taken before is answered from what was stored when it was taken, and
+    only if it is the same message from the same peer: a message id says nothing about
+    any other request, nor about what became of this one since."""
+    step = exchange.action.value if exchange.action else MESSAGE_STEP
+    if (received.peer, received.request_id, received.step) != (peer, exchange.request_id, step):
+        raise Conflict(f"message {exchange.message_id} was received before with other content")
     log.info("trace exchange received again", message_id=str(exchange.message_id))
-    return Receipt(request.id, request.status, request.version, duplicate=True)
+    return Receipt(received.request_id, received.status_after, duplicate=True)
 
 
 async def _received_submission(
@@ -254,10 +258,19 @@ async def _received_submission(
     return request, [created, transition_event(deps, actor, request, request.transitions[-1])]
 
 
+async def _exchanged_request(uow: UnitOfWork, exchange: TraceExchange) -> TraceRequest:
+    """The request a received step is about. To a peer, a request that none of its
+    agencies stands on does not exist, exactly as one that does not."""
+    request = await uow.trace_requests.get(exchange.request_id)
+    if request is None or not request.side_of(exchange.sender_agency_id):
+        raise NotFound("trace request", str(exchange.request_id))
+    return request
+
+
 async def _received_step(
     deps: Dependencies, uow: UnitOfWork, actor: Actor, exchange: TraceExchange
 ) -> tuple[TraceRequest, list[AuditEvent]]:
-    request = await stored_trace_request(uow, exchange.request_id)
+    request = await _exchanged_request(uow, exchange)
     step = apply_exchange(request, exchange)
     uow.trace_requests.save(request)
     if isinstance(step, TraceResponse):
@@ -282,7 +295,7 @@ async def _received_step(
 async def _received_thread_message(
     deps: Dependencies, uow: UnitOfWork, actor: Actor, exchange: TraceExchange
 ) -> tuple[TraceRequest, list[AuditEvent]]:
-    request = await stored_trace_request(uow, exchange.request_id)
+    request = await _exchanged_request(uow, exchange)
     written = received_thread_message(request, exchange)
     uow.trace_thread.add(written)
     return request, [thread_message_event(deps, actor, written)]

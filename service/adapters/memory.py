@@ -677,8 +677,8 @@ class InMemoryReceivedExchanges:
         self._store = store
         self._staged = staged
 
-    async def seen(self, message_id: UUID) -> bool:
-        return message_id in self._store.received_exchanges
+    async def get(self, message_id: UUID) -> ReceivedExchange | None:
+        return self._store.received_exchanges.get(message_id)
 
     def add(self, received: ReceivedExchange) -> None:
         def keep() -> None:

@@ -41,6 +41,8 @@ class Action(StrEnum):
     REFERENCE_REPORT = "reference.report"
     AUDIT_READ = "audit.read"
     AUDIT_VERIFY = "audit.verify"
+    # Who did what to one recovery: those who work on it, and those who audit the work.
+    RECOVERY_HISTORY = "recovery.history"
     TRACE_READ = "trace.read"
     TRACE_REQUEST = "trace.request"  # draft, submit, provide information, withdraw
     TRACE_RESPOND = "trace.respond"  # acknowledge, ask for information, respond, decline
@@ -74,6 +76,7 @@ _ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
             Action.RECOVERY_RECORD,
             Action.RECOVERY_READ,
             Action.RECOVERY_CORRECT,
+            Action.RECOVERY_HISTORY,
             Action.SERIAL_SEARCH,
             Action.REFERENCE_READ,
             Action.TRACE_READ,
@@ -101,6 +104,7 @@ _ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
             Action.RECOVERY_RECORD,
             Action.RECOVERY_READ,
             Action.RECOVERY_CORRECT,
+            Action.RECOVERY_HISTORY,
             Action.SERIAL_SEARCH,
             Action.REFERENCE_READ,
             Action.REFERENCE_REPORT,
@@ -115,11 +119,21 @@ _ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
             Action.NETWORK_DECIDE,
         }
     ),
-    Role.AUDITOR: frozenset({Action.REFERENCE_READ, Action.AUDIT_READ, Action.AUDIT_VERIFY}),
-    Role.SYSTEM_AUDITOR: frozenset({Action.REFERENCE_READ, Action.AUDIT_READ, Action.AUDIT_VERIFY}),
+    # Auditors read the trail, a recovery's history included, never the case data itself.
+    Role.AUDITOR: frozenset(
+        {Action.REFERENCE_READ, Action.AUDIT_READ, Action.AUDIT_VERIFY, Action.RECOVERY_HISTORY}
+    ),
+    Role.SYSTEM_AUDITOR: frozenset(
+        {Action.REFERENCE_READ, Action.AUDIT_READ, Action.AUDIT_VERIFY, Action.RECOVERY_HISTORY}
+    ),
     # Administrators keep the reference table and the accounts; no case data by default.
     # They may check that the audit chain is intact, without reading its events.
     Role.ADMIN: frozenset({Action.REFERENCE_READ, Action.REFERENCE_REPORT, Action.AUDIT_VERIFY}),
+}
+
+# The actions a role takes on every agency's records, not only on its own agency's.
+_ACROSS_AGENCIES: Final[dict[Role, frozenset[Action]]] = {
+    Role.SYSTEM_AUDITOR: frozenset({Action.AUDIT_READ, Action.RECOVERY_HISTORY}),
 }
 
 _SCOPE_ACTIONS: Final[dict[Scope, frozenset[Action]]] = {
@@ -168,6 +182,17 @@ class Actor:
             return any(action in _SCOPE_ACTIONS[scope] for scope in self.scopes)
         return any(action in _ROLE_ACTIONS[role] for role in self.roles)
 
+    def across_agencies(self, action: Action) -> bool:
+        """Whether the actor takes the action on every agency's records (oversight of
+        the whole instance), not only on their own agency's."""
+        if self.kind is ActorKind.SERVICE_ACCOUNT:
+            return False
+        return any(action in _ACROSS_AGENCIES.get(role, frozenset()) for role in self.roles)
+
+    def reaches(self, action: Action, agency_id: UUID) -> bool:
+        """Whether the action may touch records of `agency_id`."""
+        return agency_id == self.agency_id or self.across_agencies(action)
+
     def acts_for(self, side: Side) -> bool:
         if self.kind is ActorKind.SERVICE_ACCOUNT:
             return bool(self.scopes & _SIDE_SCOPES[side])
@@ -178,15 +203,6 @@ def authorize(actor: Actor, action: Action) -> None:
     """Refuse an action the actor's roles or scopes do not include (403)."""
     if not actor.may(action):
         raise Forbidden(action.value)
-
-
-def authorize_on(
-    actor: Actor, action: Action, *, owner_agency_id: UUID, resource: str, resource_id: UUID
-) -> None:
-    """Refuse an action on one agency's resource: by role (403), then by agency (404)."""
-    authorize(actor, action)
-    if owner_agency_id != actor.agency_id:
-        raise NotFound(resource, str(resource_id))
 
 
 def authorize_on_trace(

@@ -4,12 +4,18 @@ For each operation the app publishes: no credentials -> 401; each role without t
 operation's action -> 403; a resource of another agency -> 404; a permitted role of the
 owning agency -> 2xx. A route missing from REQUESTS below fails the test, so a new route
 cannot ship without its row in the matrix.
+
+And no existence oracle: every identifier a route takes (in its path, query or body) is
+either the one the route's example owns, asked for as another agency's and as nobody's
+by every role, which must get the same answer, or named in NOT_OWNED with the reason it
+tells nothing. A new identifier fails the test until it is one or the other.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 from uuid import UUID
 
@@ -33,6 +39,7 @@ from service.trace_requests import (
     act_on_trace_request,
     request_trace,
 )
+from tests.api import exchanges
 from tests.api.conftest import Api, recovery_body
 from tests.builders import AGENCY_A, AGENCY_B, AGENCY_C, new_id
 from tests.unit.test_use_cases import command
@@ -56,6 +63,7 @@ class Fixture:
     recovery_id: str = ""
     item_id: str = ""
     foreign_recovery_id: str = ""
+    foreign_item_id: str = ""
     version: dict[str, int] = field(default_factory=dict)
     peer_agency_id: UUID | None = None
     # A link of agency A's recovery, and one of agency B's.
@@ -65,35 +73,51 @@ class Fixture:
     peer_token: str = ""
 
 
-Build = Callable[[Fixture, bool, Role | None], Awaitable[dict[str, Any]]]
+class Target(Enum):
+    """Whose resource a request names: the caller's agency's, another agency's, nobody's."""
+
+    OWN = "own"
+    FOREIGN = "foreign"
+    UNKNOWN = "unknown"
+
+
+Build = Callable[[Fixture, Target, Role | None], Awaitable[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
 class Example:
-    """How to make a valid request; `owned` names the path parameter owned by an agency.
-    `build(fixture, foreign, role)` may arrange fresh state for each call."""
+    """How to make a valid request; `owned` names the identifier (path, query or body)
+    of a resource owned by an agency. `build(fixture, target, role)` may arrange fresh
+    state for each call."""
 
     build: Build
     owned: str | None = None
 
 
-def fixed(build: Callable[[Fixture, bool], dict[str, Any]]) -> Build:
-    async def arranged(f: Fixture, foreign: bool, _: Role | None) -> dict[str, Any]:
-        return build(f, foreign)
+def fixed(build: Callable[[Fixture, Target], dict[str, Any]]) -> Build:
+    async def arranged(f: Fixture, target: Target, _: Role | None) -> dict[str, Any]:
+        return build(f, target)
 
     return arranged
 
 
+def _recovery(f: Fixture, target: Target) -> str:
+    return {
+        Target.OWN: f.recovery_id,
+        Target.FOREIGN: f.foreign_recovery_id,
+        Target.UNKNOWN: str(new_id()),
+    }[target]
+
+
 def _recovery_path(path: str) -> Build:
-    def build(f: Fixture, foreign: bool) -> dict[str, Any]:
-        rid = f.foreign_recovery_id if foreign else f.recovery_id
-        return {"url": path.format(recovery_id=rid)}
+    def build(f: Fixture, target: Target) -> dict[str, Any]:
+        return {"url": path.format(recovery_id=_recovery(f, target))}
 
     return fixed(build)
 
 
-def _patch(f: Fixture, foreign: bool) -> dict[str, Any]:
-    rid = f.foreign_recovery_id if foreign else f.recovery_id
+def _patch(f: Fixture, target: Target) -> dict[str, Any]:
+    rid = _recovery(f, target)
     version = f.version.get(rid, 1)
     return {
         "url": f"/api/v1/recoveries/{rid}",
@@ -160,9 +184,12 @@ def _traced(
     """A fresh request in `status` per call: between `parties`, or, for the foreign
     case, between agencies B and C, which agency A's people may not see."""
 
-    async def build(f: Fixture, foreign: bool, _: Role | None) -> dict[str, Any]:
-        requester, addressee = (AGENCY_B, AGENCY_C) if foreign else parties
-        request_id, version = await trace_request_in(f.api.deps, requester, addressee, status)
+    async def build(f: Fixture, target: Target, _: Role | None) -> dict[str, Any]:
+        if target is Target.UNKNOWN:
+            request_id, version = str(new_id()), 1
+        else:
+            requester, addressee = (AGENCY_B, AGENCY_C) if target is Target.FOREIGN else parties
+            request_id, version = await trace_request_in(f.api.deps, requester, addressee, status)
         return {
             "url": f"/api/v1/trace-requests/{request_id}{suffix}",
             "json": body,
@@ -172,7 +199,7 @@ def _traced(
     return build
 
 
-async def _trace_list(f: Fixture, foreign: bool, role: Role | None) -> dict[str, Any]:
+async def _trace_list(f: Fixture, target: Target, role: Role | None) -> dict[str, Any]:
     # Each side has its box: the inbox is for those who answer.
     box = "inbox" if role is Role.TRACING_OFFICER else "outbox"
     return {"url": "/api/v1/trace-requests", "params": {"box": box}}
@@ -182,26 +209,32 @@ def _static(request: dict[str, Any]) -> Build:
     return fixed(lambda f, _: request)
 
 
-async def _manual_link(f: Fixture, foreign: bool, role: Role | None) -> dict[str, Any]:
-    """A fresh pair of the agency's recoveries, linked into their networks, each time."""
+async def _manual_link(f: Fixture, target: Target, role: Role | None) -> dict[str, Any]:
+    """A fresh pair of the agency's recoveries, linked into their networks, each time;
+    or one of them and another agency's recovery, or nobody's."""
     owner = await f.api.login("matrix.owner")
     pair = [(await f.api.record(owner, case_reference=f"M-{new_id()}")).json() for _ in "ab"]
     worker = outbox_worker(f.api.deps)
     while await worker.run_once():
         pass
+    to = pair[1]["id"] if target is Target.OWN else _recovery(f, target)
     return {
         "url": "/api/v1/network-links",
         "json": {
             "kind": "manual",
             "from_recovery_id": pair[0]["id"],
-            "to_recovery_id": pair[1]["id"],
+            "to_recovery_id": to,
             "rationale": "matrix",
         },
     }
 
 
-def _link_path(f: Fixture, foreign: bool, decision: str, body: Any) -> dict[str, Any]:
-    link = f.foreign_link_id if foreign else f.link_id
+def _link_path(f: Fixture, target: Target, decision: str, body: Any) -> dict[str, Any]:
+    link = {
+        Target.OWN: f.link_id,
+        Target.FOREIGN: f.foreign_link_id,
+        Target.UNKNOWN: str(new_id()),
+    }[target]
     return {"url": f"/api/v1/network-links/{link}/{decision}", "json": body}
 
 
@@ -210,41 +243,37 @@ def _link_path(f: Fixture, foreign: bool, decision: str, body: Any) -> dict[str,
 SCOPE_ONLY = {Action.FEDERATION_EXCHANGE}
 
 
-def _submission(f: Fixture, _: bool) -> dict[str, Any]:
+async def _exchange(f: Fixture, target: Target, _: Role | None) -> dict[str, Any]:
     """A trace request submitted by an agency hosted on a peer to agency A, as that
-    peer's instance sends it."""
-    at = "2026-11-20T09:00:00Z"
+    peer's instance sends it; or a step on a request between agencies of this instance,
+    which the peer has no part in, or on none."""
+    url = "/api/v1/federation/trace-exchanges"
+    assert f.peer_agency_id is not None
+    if target is Target.OWN:
+        return {"url": url, "json": exchanges.submission(f.peer_agency_id)}
+    if target is Target.FOREIGN:
+        request_id, _ = await trace_request_in(
+            f.api.deps, AGENCY_A, AGENCY_B, TraceStatus.SUBMITTED
+        )
+    else:
+        request_id = str(new_id())
+    return {"url": url, "json": exchanges.step(f.peer_agency_id, request_id, "withdraw")}
+
+
+def _trace_request(f: Fixture, target: Target) -> dict[str, Any]:
+    recovery, item = {
+        Target.OWN: (f.recovery_id, f.item_id),
+        Target.FOREIGN: (f.foreign_recovery_id, f.foreign_item_id),
+        Target.UNKNOWN: (str(new_id()), str(new_id())),
+    }[target]
     return {
-        "url": "/api/v1/federation/trace-exchanges",
+        "url": "/api/v1/trace-requests",
         "json": {
-            "schema_version": "tracedesk.trace-exchange.v1",
-            "message_id": str(new_id()),
-            "request_id": str(new_id()),
-            "step": "submit",
-            "sender_agency_id": str(f.peer_agency_id),
-            "recipient_agency_id": str(AGENCY_A),
-            "by": str(new_id()),
-            "at": at,
-            "version": 2,
-            "request": {
-                "requester_agency_id": str(f.peer_agency_id),
-                "addressee_agency_id": str(AGENCY_A),
-                "item": {
-                    "recovery_id": str(new_id()),
-                    "item_id": str(new_id()),
-                    "recovered_at": "2026-11-01T10:30:00Z",
-                    "recovery_country": "NL",
-                    "circumstances": "seizure",
-                    "description": {"kind": "firearm", "serial": "NL 4411"},
-                },
-                "legal_justification": "Seized at the port of Rotterdam.",
-                "intended_use": "Criminal investigation",
-                "priority": "routine",
-                "created_at": at,
-                "created_by": str(new_id()),
-                "acknowledge_by": "2026-11-22T09:00:00Z",
-                "respond_by": "2026-12-20T09:00:00Z",
-            },
+            "recovery_id": recovery,
+            "item_id": item,
+            "addressee": {"agency_id": str(AGENCY_B)},
+            "legal_justification": "matrix",
+            "intended_use": "matrix",
         },
     }
 
@@ -273,20 +302,7 @@ REQUESTS: dict[tuple[str, str], Example] = {
     ("GET", "/api/v1/audit/verify"): Example(_static({"url": "/api/v1/audit/verify"})),
     ("GET", "/api/v1/audit/head"): Example(_static({"url": "/api/v1/audit/head"})),
     ("GET", "/api/v1/audit/events"): Example(_static({"url": "/api/v1/audit/events"})),
-    ("POST", "/api/v1/trace-requests"): Example(
-        fixed(
-            lambda f, _: {
-                "url": "/api/v1/trace-requests",
-                "json": {
-                    "recovery_id": f.recovery_id,
-                    "item_id": f.item_id,
-                    "addressee": {"agency_id": str(AGENCY_B)},
-                    "legal_justification": "matrix",
-                    "intended_use": "matrix",
-                },
-            }
-        )
-    ),
+    ("POST", "/api/v1/trace-requests"): Example(fixed(_trace_request), owned="recovery_id"),
     ("GET", "/api/v1/trace-requests"): Example(_trace_list),
     ("GET", "/api/v1/trace-requests/{request_id}"): Example(
         _traced("", (AGENCY_A, AGENCY_A), TraceStatus.SUBMITTED), owned="request_id"
@@ -340,32 +356,29 @@ REQUESTS: dict[tuple[str, str], Example] = {
     ("GET", "/api/v1/recoveries/{recovery_id}/registry-hits"): Example(
         _recovery_path("/api/v1/recoveries/{recovery_id}/registry-hits"), owned="recovery_id"
     ),
-    ("POST", "/api/v1/federation/trace-exchanges"): Example(fixed(_submission)),
+    ("POST", "/api/v1/federation/trace-exchanges"): Example(_exchange, owned="request_id"),
     ("GET", "/api/v1/recoveries/{recovery_id}/network"): Example(
         _recovery_path("/api/v1/recoveries/{recovery_id}/network"), owned="recovery_id"
     ),
     ("GET", "/api/v1/networks"): Example(_static({"url": "/api/v1/networks"})),
-    ("POST", "/api/v1/network-links"): Example(_manual_link),
+    ("POST", "/api/v1/network-links"): Example(_manual_link, owned="to_recovery_id"),
     ("GET", "/api/v1/recoveries/{recovery_id}/network/export"): Example(
         _recovery_path("/api/v1/recoveries/{recovery_id}/network/export"), owned="recovery_id"
     ),
     ("GET", "/api/v1/networks/path"): Example(
         fixed(
-            lambda f, foreign: {
+            lambda f, target: {
                 "url": "/api/v1/networks/path",
-                "params": {
-                    "from": f.recovery_id,
-                    "to": f.foreign_recovery_id if foreign else f.recovery_id,
-                },
+                "params": {"from": f.recovery_id, "to": _recovery(f, target)},
             }
         ),
         owned="to",
     ),
     ("POST", "/api/v1/network-links/{link_id}/confirm"): Example(
-        fixed(lambda f, foreign: _link_path(f, foreign, "confirm", None)), owned="link_id"
+        fixed(lambda f, target: _link_path(f, target, "confirm", None)), owned="link_id"
     ),
     ("POST", "/api/v1/network-links/{link_id}/reject"): Example(
-        fixed(lambda f, foreign: _link_path(f, foreign, "reject", {"reason": "matrix"})),
+        fixed(lambda f, target: _link_path(f, target, "reject", {"reason": "matrix"})),
         owned="link_id",
     ),
 }
@@ -403,33 +416,149 @@ async def test_the_access_matrix(api: Api) -> None:
         example = REQUESTS[(method, path)]
         send = _sender(api, method)
 
-        anonymous = await send(await example.build(fixture, False, None), None)
+        anonymous = await send(await example.build(fixture, Target.OWN, None), None)
         assert anonymous.status_code == 401, (method, path, anonymous.text)
 
         permitted = [role for role in Role if _actor(role).may(action)]
         for role in Role:
             if role in permitted:
                 continue
-            refused = await send(await example.build(fixture, False, role), tokens[role])
+            refused = await send(await example.build(fixture, Target.OWN, role), tokens[role])
             assert refused.status_code == 403, (method, path, role, refused.text)
 
         if action in SCOPE_ONLY:
             assert not permitted, f"{method} {path}: a role may {action}"
-            allowed = await send(await example.build(fixture, False, None), fixture.peer_token)
+            allowed = await send(await example.build(fixture, Target.OWN, None), fixture.peer_token)
             assert 200 <= allowed.status_code < 300, (method, path, allowed.text)
             checked += 1
             continue
         assert permitted, f"{method} {path}: no role may {action}"
         for role in permitted:
-            allowed = await send(await example.build(fixture, False, role), tokens[role])
+            allowed = await send(await example.build(fixture, Target.OWN, role), tokens[role])
             assert 200 <= allowed.status_code < 300, (method, path, role, allowed.text)
             if method == "PATCH":  # the next change is made against the new version
                 fixture.version[fixture.recovery_id] = int(allowed.headers["etag"].strip('"v'))
             if example.owned:
-                foreign = await send(await example.build(fixture, True, role), tokens[role])
-                assert foreign.status_code == 404, (method, path, role, foreign.text)
+                request = await example.build(fixture, Target.FOREIGN, role)
+                foreign = await send(request, tokens[role])
+                # An identifier in a body is a value the request gets wrong, not a resource.
+                in_body = example.owned in (request.get("json") or {})
+                expected = 422 if in_body else 404
+                if _actor(role).across_agencies(action):  # oversight of every agency
+                    expected = allowed.status_code
+                assert foreign.status_code == expected, (method, path, role, foreign.text)
         checked += 1
     assert checked == len(REQUESTS)
+
+
+# Identifiers a route takes that are not the one its example owns, and why asking with
+# another agency's tells nothing about it.
+NOT_OWNED: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/api/v1/audit/events"): {
+        "actor_id": "filters only the events the caller may read: another agency's person "
+        "finds what nobody finds",
+    },
+    ("POST", "/api/v1/trace-requests"): {
+        "item_id": "looked for only among the items of `recovery_id`, after it",
+    },
+    ("POST", "/api/v1/network-links"): {
+        "from_recovery_id": "checked by the same code as `to_recovery_id`",
+    },
+    ("GET", "/api/v1/networks/path"): {"from": "checked by the same code as `to`"},
+    ("POST", "/api/v1/federation/trace-exchanges"): {
+        "message_id": "the peer's own; a replay is answered from what was stored for it",
+        "sender_agency_id": "must be an agency of the calling peer, checked first",
+        "recipient_agency_id": "agencies of this instance are known to peers: they address them",
+        "by": "a person of the sending instance, recorded as given",
+    },
+}
+
+
+def _schema(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def _is_identifier(document: dict[str, Any], schema: dict[str, Any]) -> bool:
+    schema = _schema(document, schema)
+    choices = schema.get("anyOf", [schema])
+    return any(_schema(document, choice).get("format") == "uuid" for choice in choices)
+
+
+def identifiers(document: dict[str, Any], operation: dict[str, Any]) -> set[str]:
+    """The identifiers an operation takes: path and query parameters, and the body's
+    top-level properties, that are UUIDs."""
+    names = {
+        parameter["name"]
+        for parameter in operation.get("parameters", [])
+        if parameter["in"] in ("path", "query") and _is_identifier(document, parameter["schema"])
+    }
+    body = operation.get("requestBody", {}).get("content", {})
+    for content in body.values():
+        schema = _schema(document, content["schema"])
+        names |= {
+            name
+            for name, prop in schema.get("properties", {}).items()
+            if _is_identifier(document, prop)
+        }
+    return names
+
+
+async def test_every_identifier_a_route_takes_is_owned_or_said_to_tell_nothing(api: Api) -> None:
+    document = (await api.client.get("/openapi.json")).json()
+    for method, path, operation in operations(document):
+        taken = identifiers(document, operation)
+        if (method, path) in PUBLIC:
+            assert not taken, f"{method} {path} is public and takes {taken}"
+            continue
+        owned = REQUESTS[(method, path)].owned
+        explained = set(NOT_OWNED.get((method, path), {}))
+        assert owned is None or owned in taken, f"{method} {path} takes no {owned}"
+        unexplained = taken - explained - {owned}
+        assert not unexplained, f"{method} {path}: is {unexplained} owned? Say so, or why not"
+        assert explained <= taken, f"{method} {path} no longer takes {explained - taken}"
+
+
+def _answer(response: httpx.Response) -> tuple[Any, ...]:
+    """What a refusal tells: status, problem type, and where and why values were wrong."""
+    body = response.json()
+    errors = sorted(
+        (e.get("pointer") or e.get("parameter") or "", e["detail"])
+        for e in body.get("errors") or []
+    )
+    return response.status_code, body.get("type"), tuple(errors), response.headers.get("etag")
+
+
+async def test_another_agencys_identifier_is_answered_as_an_unknown_one(api: Api) -> None:
+    document = (await api.client.get("/openapi.json")).json()
+    fixture = await _arrange(api)
+    callers: list[tuple[Role | None, str]] = [
+        (role, await api.user(role.value, username=f"oracle.{role.value}")) for role in Role
+    ]
+    callers.append((None, fixture.peer_token))
+    asked = 0
+    for method, path, operation in operations(document):
+        example = REQUESTS.get((method, path))
+        if example is None or example.owned is None:
+            continue
+        action = Action(operation["x-tracedesk-action"])
+        send = _sender(api, method)
+        for role, token in callers:
+            if role is not None and _actor(role).across_agencies(action):
+                continue  # every agency's record is theirs to see: the matrix checks it
+            foreign = await send(await example.build(fixture, Target.FOREIGN, role), token)
+            unknown = await send(await example.build(fixture, Target.UNKNOWN, role), token)
+            assert foreign.status_code >= 400, (method, path, role, foreign.text)
+            assert _answer(foreign) == _answer(unknown), (
+                method,
+                path,
+                role,
+                foreign.text,
+                unknown.text,
+            )
+            asked += 1
+    assert asked >= 15 * len(callers)
 
 
 def _actor(role: Role) -> Actor:
@@ -493,6 +622,7 @@ async def _arrange(api: Api) -> Fixture:
         recovery_id=created["id"],
         item_id=created["items"][0]["id"],
         foreign_recovery_id=foreign_created["id"],
+        foreign_item_id=foreign_created["items"][0]["id"],
         peer_agency_id=peer_agency.id,
         peer_token=f"Bearer {signed_in.json()['access_token']}",
     )

@@ -68,6 +68,30 @@ async def test_the_history_of_a_recovery_is_for_those_who_may_see_it(api: Api) -
     assert refused.status_code == 404
 
 
+async def test_auditors_read_a_recovery_history_but_not_the_recovery(api: Api) -> None:
+    """What an auditor is for (domain notes: a recovery's history, own agency; a system
+    auditor every agency's), and what the tour shows."""
+    created = (await api.record(await api.user("investigator"))).json()
+    history = f"/api/v1/recoveries/{created['id']}/history"
+    for role, agency, status in [
+        ("auditor", "a", 200),
+        ("system_auditor", "b", 200),
+        ("auditor", "b", 404),
+        ("tracing_officer", "a", 403),
+        ("admin", "a", 403),
+    ]:
+        token = await api.user(role, agency)
+        answer = await api.client.get(history, headers={"Authorization": token})
+        assert answer.status_code == status, (role, agency, answer.text)
+        if status == 200:
+            assert [e["action"] for e in answer.json()["events"]] == ["recovery.recorded"]
+    auditor = await api.login("auditor.a")
+    recovery = await api.client.get(
+        f"/api/v1/recoveries/{created['id']}", headers={"Authorization": auditor}
+    )
+    assert recovery.status_code == 403
+
+
 async def test_serial_searches_are_recorded_with_their_query_and_result_count(api: Api) -> None:
     investigator = await api.user("investigator")
     auditor = await api.user("auditor")

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from service import accounts
 from tests.api.conftest import Api
-from tests.api.test_access_matrix import Fixture, _submission
+from tests.api.exchanges import submission
 from tests.builders import AGENCY_B, new_id
 
 PATH = "/api/v1/federation/trace-exchanges"
@@ -34,12 +34,6 @@ async def peer_agency(api: Api, name: str, peer: str) -> UUID:
         deps=api.deps, name=name, country="NL", kind="police", peer=peer
     )
     return agency.id
-
-
-def submission(sender: UUID, **changes: Any) -> dict[str, Any]:
-    message: dict[str, Any] = _submission(Fixture(api=None, peer_agency_id=sender), False)["json"]  # type: ignore[arg-type]
-    message.update(changes)
-    return message
 
 
 def fields(response: Any) -> list[str]:
@@ -142,3 +136,52 @@ async def test_a_broken_message_is_refused_with_the_field_and_nothing_is_stored(
         "/api/v1/trace-requests", params={"box": "inbox"}, headers={"Authorization": officer}
     )
     assert inbox.json()["requests"] == []
+
+
+async def test_a_replayed_message_id_is_answered_from_what_was_stored_for_it(api: Api) -> None:
+    sender = await peer_agency(api, "Politie NL", "peer-nl")
+    peer = await integration(api, sender, "peer-nl")
+    message = submission(sender)
+    assert (await api.client.post(PATH, json=message, headers=peer)).status_code == 201
+
+    # The request moves on here; a replay says what the message did, not what is now.
+    officer = await api.user("tracing_officer", "a")
+    acknowledged = await api.client.post(
+        f"/api/v1/trace-requests/{message['request_id']}/acknowledge",
+        headers={"Authorization": officer, "If-Match": '"v2"'},
+    )
+    assert acknowledged.status_code == 200, acknowledged.text
+    again = await api.client.post(PATH, json=message, headers=peer)
+    assert again.status_code == 200
+    assert (again.json()["status"], again.json()["duplicate"]) == ("submitted", True)
+
+    # The same message id about a request between two agencies of this instance: it
+    # tells nothing of that request.
+    investigator = await api.user("investigator", "a")
+    recorded = (await api.record(investigator)).json()
+    local = await api.client.post(
+        "/api/v1/trace-requests",
+        json={
+            "recovery_id": recorded["id"],
+            "item_id": recorded["items"][0]["id"],
+            "addressee": {"agency_id": str(AGENCY_B)},
+            "legal_justification": "Seized in Paris.",
+            "intended_use": "Criminal investigation",
+            "submit": True,
+        },
+        headers={"Authorization": investigator},
+    )
+    assert local.status_code == 201, local.text
+    replayed = {**message, "request_id": local.json()["id"], "step": "withdraw", "request": None}
+    refused = await api.client.post(PATH, json=replayed, headers=peer)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["type"] == "/problems/conflict"
+    assert local.json()["id"] not in refused.text and "current_status" not in refused.json()
+
+    # Another peer using the first one's message id is refused alike.
+    other = await peer_agency(api, "Policja PL", "peer-pl")
+    borrowed = {**submission(other), "message_id": message["message_id"]}
+    refused = await api.client.post(
+        PATH, json=borrowed, headers=await integration(api, other, "pl")
+    )
+    assert refused.status_code == 409, refused.text

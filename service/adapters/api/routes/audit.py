@@ -89,7 +89,7 @@ async def events(
     "/api/v1/recoveries/{recovery_id}/history",
     tags=["recoveries"],
     responses=problem_responses(401, 403, 404),
-    openapi_extra=action(Action.RECOVERY_READ),
+    openapi_extra=action(Action.RECOVERY_HISTORY),
 )
 async def history(
     recovery_id: UUID,
@@ -98,7 +98,8 @@ async def history(
     before_seq: Annotated[int | None, Query(ge=1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditEventPage:
-    """Who recorded and changed this recovery, when and why, newest first."""
+    """Who recorded and changed this recovery, when and why, newest first: for its
+    agency's investigators, supervisors and auditors, and for system auditors."""
     found = await recovery_history(
         deps=deps, actor=actor, recovery_id=recovery_id, before_seq=before_seq, limit=limit
     )
