@@ -1,6 +1,7 @@
 """A network view written for graph tools: GraphML (Gephi, Cytoscape, networkx), CSV
-edge lists, JSON. Hidden nodes are exported as one placeholder per owning agency, so the
-shape stays true without telling what is hidden."""
+for spreadsheets (links with what their ends are, and the nodes), JSON. Hidden nodes are
+exported as one placeholder per owning agency, so the shape stays true without telling
+what is hidden."""
 
 from __future__ import annotations
 
@@ -71,14 +72,58 @@ def to_json(view: NetworkOut) -> str:
 
 
 def to_csv(view: NetworkOut) -> str:
-    """One line per link: its ends and attributes (evidence as JSON)."""
+    """One line per link: its ends, what each end is (kind and label), and the link's
+    attributes (evidence as JSON), readable in a spreadsheet without the node list."""
+    nodes = {node["id"]: node for node in _nodes(view)}
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("id", "source", "target", *EDGE_ATTRIBUTES))
+    writer.writerow(
+        (
+            "id",
+            "source",
+            "source_kind",
+            "source_label",
+            "target",
+            "target_kind",
+            "target_label",
+            *EDGE_ATTRIBUTES,
+        )
+    )
     for link in view.links:
         source, target = _ends(link)
-        writer.writerow((str(link.id), source, target, *_edge_values(link)))
+        row = (
+            str(link.id),
+            source,
+            nodes[source]["kind"],
+            nodes[source]["label"],
+            target,
+            nodes[target]["kind"],
+            nodes[target]["label"],
+            *_edge_values(link),
+        )
+        writer.writerow([spreadsheet_safe(value) for value in row])
     return out.getvalue()
+
+
+def nodes_to_csv(view: NetworkOut) -> str:
+    """One line per node, hidden placeholders included: what the link list refers to."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("id", *NODE_ATTRIBUTES))
+    for node in _nodes(view):
+        writer.writerow([spreadsheet_safe(node[name]) for name in ("id", *NODE_ATTRIBUTES)])
+    return out.getvalue()
+
+
+# A spreadsheet runs a cell that starts like a formula (CSV injection): such text, a
+# case reference or a label typed by someone, is written with a leading apostrophe.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _edge_values(link: LinkOut) -> tuple[Any, ...]:

@@ -179,6 +179,22 @@ async def test_a_neighbourhood_exports_to_graphml_csv_and_json(api: Api) -> None
     edges = await api.client.get(url, params={"format": "csv"}, headers={"Authorization": paris})
     rows = list(csv.DictReader(io.StringIO(edges.text)))
     assert len(rows) == 5 and {r["kind"] for r in rows} == {"same_case", "same_weapon"}
+    # A sheet of links says what each end is, hidden ones as whose they are.
+    ends = {(r["source_kind"], r["source_label"]) for r in rows}
+    ends |= {(r["target_kind"], r["target_label"]) for r in rows}
+    assert ends == {
+        ("recovery", "CASE-P-1"),
+        ("recovery", "CASE-P-2"),
+        ("case", "CASE-P-1"),
+        ("case", "CASE-P-2"),
+        ("hidden", "nodes of Agency B"),
+    }
+    nodes = await api.client.get(
+        url, params={"format": "nodes_csv"}, headers={"Authorization": paris}
+    )
+    listed = list(csv.DictReader(io.StringIO(nodes.text)))
+    assert sorted(n["kind"] for n in listed) == kinds
+    assert {n["id"] for n in listed} >= {r["source"] for r in rows} | {r["target"] for r in rows}
 
     as_json = await api.client.get(url, params={"format": "json"}, headers={"Authorization": paris})
     assert as_json.json()["network_size"] == 6
@@ -311,3 +327,19 @@ async def test_a_person_two_agencies_met_is_seen_by_each_only_through_its_own_re
     assert person_link["evidence"] == {"role": "possessor", "identified_by": "document"}
     # Brussels knows a name only: a different node, not in this network.
     assert all(h["agency_name"] != "Agency C" for h in view.json()["hidden"])
+
+
+async def test_text_that_a_spreadsheet_would_run_is_exported_inert(api: Api) -> None:
+    paris = await api.user("investigator", "a")
+    first = await record(api, paris, "QX 77", '=HYPERLINK("http://x.example","open")')
+    await record(api, paris, "QX 77", "@SUM(A1)")
+    await drain(api)
+    url = f"/api/v1/recoveries/{first['id']}/network/export"
+    for kind in ("csv", "nodes_csv"):
+        text = (
+            await api.client.get(url, params={"format": kind}, headers={"Authorization": paris})
+        ).text
+        cells = [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+        assert '\'=HYPERLINK("http://x.example","open")' in cells, kind
+        assert "'@SUM(A1)" in cells, kind
+        assert not any(cell.startswith(("=", "+", "@")) for cell in cells), kind

@@ -22,7 +22,7 @@ from service.adapters.api.schemas.networks import (
     network_out,
     path_out,
 )
-from service.adapters.network_export import to_csv, to_graphml, to_json
+from service.adapters.network_export import nodes_to_csv, to_csv, to_graphml, to_json
 from service.case_networks import (
     MAX_DEPTH,
     MakeLink,
@@ -85,13 +85,14 @@ async def export_recovery_network(
     recovery_id: UUID,
     deps: Deps,
     actor: CurrentActor,
-    format: Literal["graphml", "json", "csv"] = "graphml",  # noqa: A002 - the query's name
+    format: Literal["graphml", "json", "csv", "nodes_csv"] = "graphml",  # noqa: A002
     depth: Annotated[int, Query(ge=1, le=MAX_DEPTH)] = 2,
     min_confidence: Annotated[float, Query(ge=0, le=1)] = 0.0,
     kinds: Annotated[list[LinkKind] | None, Query()] = None,
 ) -> Response:
-    """The same neighbourhood as `/network`, as GraphML, a CSV edge list or JSON. Hidden
-    nodes become one placeholder per owning agency."""
+    """The same neighbourhood as `/network`, as GraphML, JSON, or CSV for a spreadsheet:
+    `csv` lists the links with the kind and label of both ends, `nodes_csv` the nodes.
+    Hidden nodes become one placeholder per owning agency."""
     view = network_out(
         await recovery_network(
             deps=deps,
@@ -105,6 +106,8 @@ async def export_recovery_network(
     name = f"network-{recovery_id}"
     if format == "csv":
         body, media, suffix = to_csv(view), "text/csv", "csv"
+    elif format == "nodes_csv":
+        body, media, suffix = nodes_to_csv(view), "text/csv", "nodes.csv"
     elif format == "json":
         body, media, suffix = to_json(view), "application/json", "json"
     else:
