@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
 from uuid import UUID
 
 import structlog
@@ -13,7 +12,7 @@ from service import request_context
 from service.auditing import audit_event
 from service.dependencies import Dependencies
 from service.domain.access import Actor
-from service.domain.errors import Conflict, NotFound, TooManyAttempts, Unauthenticated
+from service.domain.errors import Conflict, NotFound, Unauthenticated
 from service.domain.identity import (
     API_KEY_PREFIX,
     Agency,
@@ -27,6 +26,7 @@ from service.domain.identity import (
     secrets_match,
 )
 from service.domain.ports import IssuedToken, UnitOfWork
+from service.sign_in_throttle import ThrottledAttempt
 
 log = structlog.get_logger("tracedesk.accounts")
 
@@ -134,26 +134,24 @@ async def sign_in(*, deps: Dependencies, username: str, password: str) -> Signed
     """Exchange a username and password for an access token and a refresh token.
 
     Every failure answers the same, whatever went wrong, so the answer does not reveal
-    which names exist. Repeated failures for an account or from an address pause
-    sign-in for it (TooManyAttempts) for a time that doubles with each further failure."""
+    which names exist. Attempts are counted per account and per address before the
+    password is checked; past the limits, sign-in is paused for them (TooManyAttempts)
+    for a time that doubles with each further failure."""
     login = normalize_username(username)
+    policy = deps.security.throttle
+    limits = {f"account:{login}": policy.account_limit} | _address_limit(deps)
+    async with ThrottledAttempt(deps, limits) as attempt:
+        async with deps.unit_of_work() as uow:
+            user = await uow.users.by_username(login)
+        # An unknown name is checked against a decoy hash: same time, same answer.
+        password_ok = await deps.passwords.verify(user.password_hash if user else None, password)
+        if user is None or not password_ok or user.disabled:
+            log.info("sign-in refused", known_user=user is not None)
+            await _record_sign_in(deps, login, user, succeeded=False)
+            raise Unauthenticated("invalid username or password")
+        await attempt.succeeded(forget=f"account:{login}")
     now = deps.clock.now()
-    address = request_context.client_address.get()
-    keys = [f"account:{login}"] + ([f"address:{address}"] if address else [])
     async with deps.unit_of_work() as uow:
-        locked_until = await uow.sign_in_attempts.locked_until(keys, now=now)
-        if locked_until is not None:
-            raise TooManyAttempts(max(1, int((locked_until - now).total_seconds()) + 1))
-        user = await uow.users.by_username(login)
-    # An unknown name is checked against a decoy hash: same time, same answer.
-    password_ok = await deps.passwords.verify(user.password_hash if user else None, password)
-    if user is None or not password_ok or user.disabled:
-        log.info("sign-in refused", known_user=user is not None)
-        await _count_failure(deps, keys, now)
-        await _record_sign_in(deps, login, user, succeeded=False)
-        raise Unauthenticated("invalid username or password")
-    async with deps.unit_of_work() as uow:
-        await uow.sign_in_attempts.clear(keys[0])
         refresh = _new_refresh_token(deps, uow, user.id, family_id=deps.ids.new_id())
         _append_sign_in(deps, uow, login, user, succeeded=True)
         await uow.commit()
@@ -161,33 +159,9 @@ async def sign_in(*, deps: Dependencies, username: str, password: str) -> Signed
     return SignedIn(actor=actor, access=deps.tokens.issue(actor, now=now), refresh=refresh)
 
 
-async def _count_failure(deps: Dependencies, keys: list[str], now: datetime) -> None:
-    policy = deps.security.throttle
-    async with deps.unit_of_work() as uow:
-        for key in keys:
-            failures = await uow.sign_in_attempts.count_failure(
-                key, now=now, window_start=now - policy.window
-            )
-            limit = policy.account_limit if key.startswith("account:") else policy.address_limit
-            lock = policy.lock_for(failures, limit)
-            if lock is not None:
-                await uow.sign_in_attempts.lock(key, until=now + lock)
-                uow.audit.append(
-                    audit_event(
-                        deps,
-                        actor=None,
-                        action="auth.sign_in_paused",
-                        entity_type="sign_in_key",
-                        entity_id=_key_reference(key),
-                        changes={"failures": failures, "paused_seconds": int(lock.total_seconds())},
-                    )
-                )
-        await uow.commit()
-
-
-def _key_reference(key: str) -> str:
-    kind, _, value = key.partition(":")
-    return f"{kind}:{hashlib.sha256(value.encode()).hexdigest()[:16]}"
+def _address_limit(deps: Dependencies) -> dict[str, int]:
+    address = request_context.client_address.get()
+    return {f"address:{address}": deps.security.throttle.address_limit} if address else {}
 
 
 def _new_refresh_token(deps: Dependencies, uow: UnitOfWork, user_id: UUID, family_id: UUID) -> str:
@@ -435,33 +409,37 @@ async def revoke_api_key(
 async def exchange_client_credentials(
     *, deps: Dependencies, client_id: str, client_secret: str
 ) -> SignedIn:
-    """OAuth2 client credentials: an API key's id and secret for an access token."""
-    now = deps.clock.now()
-    async with deps.unit_of_work() as uow:
-        key = await uow.api_keys.by_public_id(client_id)
-        account = await uow.service_accounts.get(key.service_account_id) if key else None
-        valid = (
-            key is not None
-            and secrets_match(client_secret, key.secret_digest)
-            and key.active
-            and account is not None
-            and not account.disabled
-        )
-        if not valid or key is None or account is None:
-            uow.audit.append(
-                audit_event(
-                    deps,
-                    actor=None,
-                    action="auth.client_credentials_failed",
-                    entity_type="api_key",
-                    entity_id=key.id if key else "unknown",
-                    changes={"address": request_context.client_address.get()},
-                )
+    """OAuth2 client credentials: an API key's id and secret for an access token.
+    Attempts are throttled per key and per address, as sign-ins are."""
+    limits = {f"client:{client_id}": deps.security.throttle.account_limit}
+    async with ThrottledAttempt(deps, limits | _address_limit(deps)) as attempt:
+        now = deps.clock.now()
+        async with deps.unit_of_work() as uow:
+            key = await uow.api_keys.by_public_id(client_id)
+            account = await uow.service_accounts.get(key.service_account_id) if key else None
+            valid = (
+                key is not None
+                and secrets_match(client_secret, key.secret_digest)
+                and key.active
+                and account is not None
+                and not account.disabled
             )
+            if not valid or key is None or account is None:
+                uow.audit.append(
+                    audit_event(
+                        deps,
+                        actor=None,
+                        action="auth.client_credentials_failed",
+                        entity_type="api_key",
+                        entity_id=key.id if key else "unknown",
+                        changes={"address": request_context.client_address.get()},
+                    )
+                )
+                await uow.commit()
+                raise Unauthenticated("invalid client credentials")
+            key.last_used_at = now
+            uow.api_keys.save(key)
             await uow.commit()
-            raise Unauthenticated("invalid client credentials")
-        key.last_used_at = now
-        uow.api_keys.save(key)
-        await uow.commit()
+        await attempt.succeeded(forget=f"client:{client_id}")
     actor = account.as_actor()
     return SignedIn(actor=actor, access=deps.tokens.issue(actor, now=now, credential_id=key.id))

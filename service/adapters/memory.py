@@ -382,16 +382,41 @@ class InMemorySignInAttempts:
         ]
         return max(ends, default=None)
 
-    async def count_failure(self, key: str, *, now: datetime, window_start: datetime) -> int:
+    async def begin(
+        self,
+        key: str,
+        *,
+        now: datetime,
+        window_start: datetime,
+        limit: int,
+        hold_until: datetime,
+    ) -> int | None:
         failures, started, until = self._store.sign_in_failures.get(key, (0, now, None))
+        if until is not None and until > now:
+            return None
         if started < window_start:
             failures, started = 0, now
-        self._store.sign_in_failures[key] = (failures + 1, started, until)
-        return failures + 1
+        failures += 1
+        self._store.sign_in_failures[key] = (
+            failures,
+            started,
+            hold_until if failures >= limit else until,
+        )
+        return failures
 
     async def lock(self, key: str, *, until: datetime) -> None:
-        failures, started, _ = self._store.sign_in_failures[key]
-        self._store.sign_in_failures[key] = (failures, started, until)
+        if key in self._store.sign_in_failures:
+            failures, started, _ = self._store.sign_in_failures[key]
+            self._store.sign_in_failures[key] = (failures, started, until)
+
+    async def release(self, key: str, *, unlock: bool) -> None:
+        if key in self._store.sign_in_failures:
+            failures, started, until = self._store.sign_in_failures[key]
+            self._store.sign_in_failures[key] = (
+                max(failures - 1, 0),
+                started,
+                None if unlock else until,
+            )
 
     async def clear(self, key: str) -> None:
         self._store.sign_in_failures.pop(key, None)

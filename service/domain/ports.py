@@ -430,28 +430,40 @@ class RefreshTokenRepository(Protocol):
         """Stage revoking every token of a family not revoked yet."""
 
 
-@dataclass(frozen=True, slots=True)
-class FailureCount:
-    failures: int
-    window_started_at: datetime
-
-
 class SignInAttempts(Protocol):
-    """Counters of failed sign-ins per key (an account, an address). Written at once,
-    outside any unit of work: a refused sign-in must still count."""
+    """Counters of sign-in attempts per key (an account, a client, an address). An
+    attempt is counted before its secret is checked, in one atomic statement, so that
+    concurrent attempts, in any number of processes, cannot pass a limit together; an
+    attempt that succeeds takes its count back. Written at once, outside any unit of
+    work: a refused attempt must still count."""
+
+    async def begin(
+        self,
+        key: str,
+        *,
+        now: datetime,
+        window_start: datetime,
+        limit: int,
+        hold_until: datetime,
+    ) -> int | None:
+        """Count an attempt (the count restarts if it began before `window_start`) and
+        return its number in the window; None, counting nothing, if the key is locked.
+        The attempt numbered `limit` or more locks the key until `hold_until` while it
+        is checked, so that no other attempt is checked beside it."""
+        ...
+
+    async def lock(self, key: str, *, until: datetime) -> None:
+        """Lock the key until `until` (after a failed attempt at or past its limit)."""
+
+    async def release(self, key: str, *, unlock: bool) -> None:
+        """Take back a successful attempt's count, and the hold it took if `unlock`."""
+
+    async def clear(self, key: str) -> None:
+        """Forget the key's attempts (an account signed in)."""
 
     async def locked_until(self, keys: list[str], *, now: datetime) -> datetime | None:
         """The latest end of a lock on any of the keys, if one is in force."""
         ...
-
-    async def count_failure(self, key: str, *, now: datetime, window_start: datetime) -> int:
-        """Add a failure (restarting the count if it began before `window_start`) and
-        return the failures in the current window."""
-        ...
-
-    async def lock(self, key: str, *, until: datetime) -> None: ...
-
-    async def clear(self, key: str) -> None: ...
 
 
 class SecretGenerator(Protocol):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
+
 from service import accounts
 from tests.api.conftest import PASSWORD, Api
 
@@ -159,6 +162,85 @@ async def test_repeated_failures_pause_sign_in_even_with_the_right_password(api:
             "/api/v1/auth/token", data={"username": "bystander", "password": PASSWORD}
         )
     ).status_code == 200
+
+
+async def test_concurrent_wrong_passwords_cannot_pass_the_limit_together(api: Api) -> None:
+    await api.user("investigator", username="raced")
+    limit = api.deps.security.throttle.account_limit
+    attempts = await asyncio.gather(
+        *(
+            api.client.post(
+                "/api/v1/auth/token", data={"username": "raced", "password": f"guess-{n:04}"}
+            )
+            for n in range(3 * limit)
+        )
+    )
+    # Only `limit` passwords were checked; the others were refused before any check.
+    assert Counter(a.status_code for a in attempts) == {401: limit, 429: 2 * limit}
+    right = await api.client.post(
+        "/api/v1/auth/token", data={"username": "raced", "password": PASSWORD}
+    )
+    assert right.status_code == 429
+
+
+async def test_a_successful_sign_in_gives_back_its_count(api: Api) -> None:
+    """Attempts are counted before the check: those that succeed must not add up to a
+    pause, for the account or for an office behind one address."""
+    await api.user("investigator", username="daily")
+    for _ in range(api.deps.security.throttle.address_limit + 1):
+        await sign_in(api, "daily")
+    for _ in range(api.deps.security.throttle.account_limit - 1):
+        wrong = await api.client.post(
+            "/api/v1/auth/token", data={"username": "daily", "password": "not-it-at-all"}
+        )
+        assert wrong.status_code == 401
+    await sign_in(api, "daily")  # the last failure allowed, then the right one: counts cleared
+    for _ in range(api.deps.security.throttle.account_limit - 1):
+        await api.client.post(
+            "/api/v1/auth/token", data={"username": "daily", "password": "not-it-at-all"}
+        )
+    await sign_in(api, "daily")
+
+
+async def test_wrong_client_secrets_are_throttled_like_passwords(api: Api) -> None:
+    client_id, secret = await integration(api, "recoveries:read")
+    limit = api.deps.security.throttle.account_limit
+    answers = []
+    for n in range(limit + 7):
+        answers.append(
+            (
+                await api.client.post(
+                    "/api/v1/auth/token",
+                    data={
+                        "grant_type": "client_credentials",
+                        "client_id": client_id,
+                        "client_secret": f"wrong-secret-{n}",
+                    },
+                )
+            ).status_code
+        )
+    assert answers == [401] * limit + [429] * 7
+    paused = await api.client.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    )
+    assert paused.status_code == 429 and int(paused.headers["retry-after"]) > 0
+    # Concurrent guesses against another key fare no better.
+    other_id, _ = await integration(api, "traces:read")
+    raced = await asyncio.gather(
+        *(
+            api.client.post(
+                "/api/v1/auth/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": other_id,
+                    "client_secret": f"wrong-secret-{n}",
+                },
+            )
+            for n in range(3 * limit)
+        )
+    )
+    assert Counter(a.status_code for a in raced) == {401: limit, 429: 2 * limit}
 
 
 async def test_an_unknown_account_is_paused_the_same_way(api: Api) -> None:

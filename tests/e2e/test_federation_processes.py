@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from tests.databases import sqlite_url
-from tests.e2e.test_serve_process import TRACEDESK, free_port, run
+from tests.e2e.servers import TRACEDESK, free_port, run
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "a federation password"

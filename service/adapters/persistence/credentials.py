@@ -183,26 +183,38 @@ def _refresh(row: Row) -> RefreshToken:
     )
 
 
-def _count_failure(dialect: str) -> Statement:
+def _begin(dialect: str) -> Statement:
     t = tables.sign_in_failures
     now = sa.bindparam("now", type_=UtcDateTime())
+    hold = sa.bindparam("hold_until", type_=UtcDateTime())
     restart = t.c.window_started_at < sa.bindparam("window_start", type_=UtcDateTime())
+    counted = sa.case((restart, 1), else_=t.c.failures + 1)
     insert: Any = (postgresql.insert if dialect == POSTGRES else sqlite.insert)(t)
     statement: Statement = (
-        insert.values(key=sa.bindparam("failure_key"), failures=1, window_started_at=now)
+        insert.values(
+            key=sa.bindparam("attempt_key"),
+            failures=1,
+            window_started_at=now,
+            locked_until=sa.bindparam("first_lock", type_=UtcDateTime()),
+        )
         .on_conflict_do_update(
             index_elements=[t.c.key],
             set_={
-                "failures": sa.case((restart, 1), else_=t.c.failures + 1),
+                "failures": counted,
                 "window_started_at": sa.case((restart, now), else_=t.c.window_started_at),
+                "locked_until": sa.case(
+                    (counted >= sa.bindparam("limit"), hold), else_=t.c.locked_until
+                ),
             },
+            # A locked key counts nothing: the statement changes no row, returns none.
+            where=sa.or_(t.c.locked_until.is_(None), t.c.locked_until <= now),
         )
         .returning(t.c.failures)
     )
     return statement
 
 
-_COUNT_FAILURE = Query(_count_failure)
+_BEGIN = Query(_begin)
 _LOCKED_UNTIL = Query(
     lambda dialect: sa.select(
         sa.func.max(tables.sign_in_failures.c.locked_until).label("until")
@@ -214,15 +226,33 @@ _LOCKED_UNTIL = Query(
 _LOCK = Query(
     lambda _: (
         sa.update(tables.sign_in_failures)
-        .where(tables.sign_in_failures.c.key == sa.bindparam("failure_key"))
+        .where(tables.sign_in_failures.c.key == sa.bindparam("attempt_key"))
         .values(locked_until=sa.bindparam("until", type_=UtcDateTime()))
         .returning(tables.sign_in_failures.c.key)
     )
 )
+
+
+def _release(unlock: bool) -> Query:
+    t = tables.sign_in_failures
+    values: dict[str, Any] = {"failures": sa.case((t.c.failures > 0, t.c.failures - 1), else_=0)}
+    if unlock:
+        values["locked_until"] = None
+    return Query(
+        lambda _: (
+            sa.update(t)
+            .where(t.c.key == sa.bindparam("attempt_key"))
+            .values(**values)
+            .returning(t.c.key)
+        )
+    )
+
+
+_RELEASE = {unlock: _release(unlock) for unlock in (False, True)}
 _CLEAR = Query(
     lambda _: (
         sa.delete(tables.sign_in_failures)
-        .where(tables.sign_in_failures.c.key == sa.bindparam("failure_key"))
+        .where(tables.sign_in_failures.c.key == sa.bindparam("attempt_key"))
         .returning(tables.sign_in_failures.c.key)
     )
 )
@@ -236,6 +266,26 @@ class SqlSignInAttempts:
     def __init__(self, connect: Connect) -> None:
         self._connect = connect
 
+    async def begin(
+        self,
+        key: str,
+        *,
+        now: datetime,
+        window_start: datetime,
+        limit: int,
+        hold_until: datetime,
+    ) -> int | None:
+        rows = await (await self._connect()).fetch(
+            _BEGIN,
+            attempt_key=key,
+            now=now,
+            window_start=window_start,
+            limit=limit,
+            hold_until=hold_until,
+            first_lock=hold_until if limit <= 1 else None,
+        )
+        return int(rows[0]["failures"]) if rows else None
+
     async def locked_until(self, keys: list[str], *, now: datetime) -> datetime | None:
         rows = await (await self._connect()).fetch(_LOCKED_UNTIL, keys=keys, now=now)
         until: datetime | None = rows[0]["until"] if rows else None
@@ -243,14 +293,11 @@ class SqlSignInAttempts:
             until = UtcDateTime().process_result_value(until, sqlite.dialect())
         return until
 
-    async def count_failure(self, key: str, *, now: datetime, window_start: datetime) -> int:
-        rows = await (await self._connect()).fetch(
-            _COUNT_FAILURE, failure_key=key, now=now, window_start=window_start
-        )
-        return int(rows[0]["failures"])
-
     async def lock(self, key: str, *, until: datetime) -> None:
-        await (await self._connect()).fetch(_LOCK, failure_key=key, until=until)
+        await (await self._connect()).fetch(_LOCK, attempt_key=key, until=until)
+
+    async def release(self, key: str, *, unlock: bool) -> None:
+        await (await self._connect()).fetch(_RELEASE[unlock], attempt_key=key)
 
     async def clear(self, key: str) -> None:
-        await (await self._connect()).fetch(_CLEAR, failure_key=key)
+        await (await self._connect()).fetch(_CLEAR, attempt_key=key)
