@@ -13,6 +13,7 @@ tells nothing. A new identifier fails the test until it is one or the other.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import Enum
@@ -631,3 +632,81 @@ async def _arrange(api: Api) -> Fixture:
 @pytest.mark.parametrize("role", list(Role))
 def test_every_role_has_some_permission(role: Role) -> None:
     assert any(_actor(role).may(action) for action in Action)
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The paths of every text in a JSON document."""
+    if isinstance(value, str):
+        return [path]
+    if isinstance(value, dict):
+        return [p for key, item in value.items() for p in _leaves(item, (*path, key))]
+    if isinstance(value, list):
+        return [p for index, item in enumerate(value) for p in _leaves(item, (*path, index))]
+    return []
+
+
+def _replaced(document: Any, path: tuple[Any, ...], text: str) -> Any:
+    if not path:
+        return text
+    copy = dict(document) if isinstance(document, dict) else list(document)
+    copy[path[0]] = _replaced(document[path[0]], path[1:], text)
+    return copy
+
+
+UNSTORABLE = ["A\x00B", "A\ud800B"]
+
+
+async def test_text_no_database_can_store_is_refused_with_where_it_is(api: Api) -> None:
+    """NUL and lone surrogates, in every query parameter of every route and in every
+    text of every body: a 422 naming the value, never a 500 (PostgreSQL stores neither)."""
+    document = (await api.client.get("/openapi.json")).json()
+    fixture = await _arrange(api)
+    tokens = {role: await api.user(role.value, username=f"text.{role.value}") for role in Role}
+    tried = 0
+    for method, path, operation in operations(document):
+        if (method, path) in PUBLIC:
+            continue
+        action = Action(operation["x-tracedesk-action"])
+        role = next((r for r in Role if _actor(r).may(action)), None)
+        token = tokens[role] if role else fixture.peer_token
+        example = REQUESTS[(method, path)]
+        queries = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+        for name in queries:
+            request = await example.build(fixture, Target.OWN, role)
+            params = {**request.get("params", {}), name: "A\x00B"}
+            answer = await _sender(api, method)({**request, "params": params}, token)
+            assert answer.status_code == 422, (method, path, name, answer.text)
+            assert {"parameter": name} in [
+                {"parameter": e.get("parameter")} for e in answer.json()["errors"]
+            ], (method, path, name, answer.text)
+            tried += 1
+        body = (await example.build(fixture, Target.OWN, role)).get("json")
+        for leaf in _leaves(body):
+            for text in UNSTORABLE:
+                request = await example.build(fixture, Target.OWN, role)
+                content = json.dumps(_replaced(request["json"], leaf, text)).encode()
+                headers = {**request.get("headers", {}), "Authorization": token}
+                headers["Content-Type"] = "application/json"
+                answer = await api.client.request(
+                    method, request["url"], content=content, headers=headers
+                )
+                pointer = "#/" + "/".join(str(p) for p in leaf)
+                assert answer.status_code == 422, (method, path, leaf, answer.text)
+                assert pointer in [e.get("pointer") for e in answer.json()["errors"]], (
+                    method,
+                    path,
+                    leaf,
+                    answer.text,
+                )
+                tried += 1
+    assert tried > 100
+
+    for name in ("username", "password"):
+        form = {"username": "someone", "password": "a password"} | {name: "A\x00B"}
+        answer = await api.client.post("/api/v1/auth/token", data=form)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["errors"][0]["pointer"] == f"#/{name}"
+    for url in ("/api/v1/registries/test%00registry/search?serial=A1", "/problems/not%00found"):
+        answer = await api.client.get(url, headers={"Authorization": tokens[Role.INVESTIGATOR]})
+        assert answer.status_code == 404, (url, answer.text)
+        assert answer.json()["type"] == "/problems/not-found"

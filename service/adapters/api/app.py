@@ -9,7 +9,7 @@ from importlib.metadata import version
 
 from fastapi import FastAPI
 
-from service.adapters.api.middleware import BodySizeLimit, RequestContext
+from service.adapters.api.middleware import BodySizeLimit, RequestContext, StorableText
 from service.adapters.api.problems import install_problem_handlers
 from service.adapters.api.routes import (
     audit,
@@ -129,6 +129,7 @@ def create_app(
         app.include_router(module.router)
     # Added last, runs first: every response, even a refused one, carries the request id.
     # (Starlette's own body limit answers 413 in plain text, not as a problem.)
+    app.add_middleware(StorableText)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContext)
     return app

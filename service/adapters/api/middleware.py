@@ -3,16 +3,20 @@ BaseHTTPMiddleware wrapper would cost more than the work it does."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
+import unicodedata
 import uuid
-from typing import Final
+from collections.abc import Iterator
+from typing import Any, Final
+from urllib.parse import parse_qsl
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import request_context
-from service.adapters.api.problems import problem_bytes
+from service.adapters.api.problems import json_pointer, problem_bytes
 
 REQUEST_ID_HEADER: Final = "x-request-id"
 _ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -136,3 +140,141 @@ class BodySizeLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+# Characters no database stores in text: NUL (PostgreSQL refuses it in text and JSON) and
+# halves of UTF-16 surrogate pairs (they have no UTF-8 form). A JSON body can only carry
+# them escaped, so a body without such an escape is let through unparsed.
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+_FORM = b"application/x-www-form-urlencoded"
+
+
+class StorableText:
+    """Refuses text that cannot be stored before any of it reaches a use case, naming
+    where it is: in a query parameter, any control character (422); in the path (404:
+    nothing has such a name); in a JSON or form body, NUL or a lone surrogate (422)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if _unprintable(scope["path"]):
+            await _send_problem(send, 404, problem_bytes("not-found", instance=scope["path"]))
+            return
+        errors = [
+            {"parameter": name, "detail": _refusal(value)}
+            for name, value in parse_qsl(
+                scope["query_string"].decode("latin-1"), keep_blank_values=True
+            )
+            if _unprintable(value)
+        ]
+        if not errors and scope["method"] in ("POST", "PUT", "PATCH"):
+            body, receive = await _buffered(receive)
+            errors = _body_errors(body, _content_type(scope))
+        if errors:
+            document = problem_bytes(
+                "validation-error",
+                instance=scope["path"],
+                request_id=scope.get("state", {}).get("request_id"),
+                errors=errors,
+            )
+            await _send_problem(send, 422, document)
+            return
+        await self.app(scope, receive, send)
+
+
+def _unprintable(text: str) -> bool:
+    return not text.isprintable() and any(
+        unicodedata.category(char) in ("Cc", "Cs") for char in text
+    )
+
+
+def _unstorable(text: str) -> bool:
+    return "\x00" in text or any(0xD800 <= ord(char) <= 0xDFFF for char in text)
+
+
+def _refusal(text: str) -> str:
+    char = next(c for c in text if unicodedata.category(c) in ("Cc", "Cs"))
+    return f"must not contain control characters or lone surrogates (U+{ord(char):04X})"
+
+
+def _content_type(scope: Scope) -> bytes:
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return bytes(value).split(b";", 1)[0].strip().lower()
+    return b""
+
+
+async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
+    """The whole body (BodySizeLimit bounds it), and a receive that hands it over again."""
+    chunks: list[bytes] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return b"", receive
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if replayed:
+            return await receive()
+        replayed = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return body, replay
+
+
+def _body_errors(body: bytes, content_type: bytes) -> list[dict[str, str]]:
+    if content_type == _FORM:
+        fields = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
+        return [
+            {"pointer": json_pointer(name), "detail": _refusal(value)}
+            for name, value in fields
+            if _unstorable(value)
+        ]
+    if not _UNSTORABLE_ESCAPE.search(body):
+        return []
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return []  # not JSON after all: the application says so
+    return [
+        {"pointer": json_pointer(path), "detail": _refusal(text)}
+        for path, text in _texts(document, "")
+        if _unstorable(text)
+    ]
+
+
+def _texts(value: Any, path: str) -> Iterator[tuple[str, str]]:
+    """Every text in a JSON document, keys included, with its dotted path."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else str(key)
+            yield inner, str(key)
+            yield from _texts(item, inner)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _texts(item, f"{path}.{index}" if path else str(index))
+
+
+async def _send_problem(send: Send, status: int, body: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
