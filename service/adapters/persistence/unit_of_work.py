@@ -8,8 +8,12 @@ from functools import cached_property
 from types import TracebackType
 from typing import Self
 
+import asyncpg
+import sqlalchemy.exc
+
 from service.adapters.persistence.accounts import SqlAgencyRepository, SqlUserRepository
 from service.adapters.persistence.audit_log import SqlAuditLog
+from service.adapters.persistence.conflicts import lost_race
 from service.adapters.persistence.credentials import (
     SqlApiKeyRepository,
     SqlRefreshTokenRepository,
@@ -129,5 +133,12 @@ class SqlUnitOfWork:
 
     async def commit(self) -> None:
         staged, self._staged = self._staged, []
-        if staged:
+        if not staged:
+            return
+        try:
             await self._database.apply(staged, self._connect)
+        except (asyncpg.UniqueViolationError, sqlalchemy.exc.IntegrityError) as error:
+            conflict = lost_race(error)
+            if conflict is None:
+                raise
+            raise conflict from error
