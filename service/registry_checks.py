@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -22,7 +23,7 @@ from service.domain.outbox import REGISTRY_CHECK, HandlingFailed, OutboxMessage
 from service.domain.ports import UnitOfWork
 from service.domain.recovery import Recovery
 from service.domain.registry import FirearmRegistry, RegistryMatch, RegistryUnavailable
-from service.domain.registry_hits import RegistryHit, reconcile
+from service.domain.registry_hits import RegistryCheck, RegistryHit, check_states, reconcile
 from service.network_linking import network_link_message
 from service.recovery_access import recovery_for
 
@@ -42,9 +43,14 @@ def registry_check_messages(deps: Dependencies, recovery: Recovery) -> list[Outb
                 "version": recovery.version,
             },
             created_at=now,
+            subject=checks_subject(recovery.id),
         )
         for name in deps.registries
     ]
+
+
+def checks_subject(recovery_id: UUID) -> str:
+    return f"recovery:{recovery_id}"
 
 
 class RegistryCheckHandler:
@@ -163,10 +169,19 @@ async def current_alerts(*, deps: Dependencies, recovery: Recovery) -> list[Regi
     return [hit for hit in hits if hit.alerting]
 
 
-async def registry_hits(
-    *, deps: Dependencies, actor: Actor, recovery_id: UUID
-) -> tuple[Recovery, list[RegistryHit]]:
-    """A recovery's registry hits, current and cleared, for those who may see it."""
+@dataclass(frozen=True, slots=True)
+class RegistryFindings:
+    """What the registries said about a recovery, and how far their checks have got."""
+
+    hits: list[RegistryHit]  # current and cleared
+    checks: list[RegistryCheck]  # one per configured registry
+
+
+async def registry_hits(*, deps: Dependencies, actor: Actor, recovery_id: UUID) -> RegistryFindings:
+    """A recovery's registry hits and the state of its checks, for those who may see it."""
     async with deps.unit_of_work() as uow:
-        recovery = await recovery_for(uow, actor, Action.RECOVERY_READ, recovery_id)
-        return recovery, await uow.registry_hits.for_recoveries([recovery_id])
+        await recovery_for(uow, actor, Action.RECOVERY_READ, recovery_id)
+        hits = await uow.registry_hits.for_recoveries([recovery_id])
+        asked = await uow.outbox.about(checks_subject(recovery_id))
+    checks = [entry for entry in asked if entry.message.topic == REGISTRY_CHECK]
+    return RegistryFindings(hits, check_states(deps.registries, checks))

@@ -632,6 +632,11 @@ class InMemoryOutbox:
 
         self._staged.append(again)
 
+    async def about(self, subject: str) -> list[OutboxEntry]:
+        found = [q for q in self._store.outbox.values() if q.message.subject == subject]
+        found.sort(key=lambda q: (q.message.created_at, q.message.id))
+        return [q.entry() for q in found]
+
     async def by_key(self, ordering_key: str) -> list[OutboxEntry]:
         keyed = [q for q in self._store.outbox.values() if q.message.ordering_key == ordering_key]
         keyed.sort(key=lambda q: (q.message.created_at, q.message.id))

@@ -31,6 +31,8 @@ class OutboxMessage:
     # Messages with the same key are handled one at a time, in the order they were
     # written (the steps of one trace request must reach the peer in order).
     ordering_key: str | None = None
+    # What the work is about (`recovery:<id>`), to tell how that record's work is going.
+    subject: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -245,6 +245,11 @@ class Outbox(Protocol):
         """Every message of one ordering key, in order, whatever its state."""
         ...
 
+    async def about(self, subject: str) -> list[OutboxEntry]:
+        """Every message about one subject (`recovery:<id>`), oldest first, whatever
+        its state."""
+        ...
+
     async def entry(self, message_id: UUID) -> OutboxEntry | None: ...
 
     def requeue(self, message_id: UUID, *, at: datetime) -> None:

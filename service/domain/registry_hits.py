@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
 from service.domain.matching import MatchKind
+from service.domain.outbox import OutboxEntry
 from service.domain.registry import ALERTING, RegistryMatch, RegistryStatus
 
 
@@ -114,3 +116,60 @@ def describe_record(match: RegistryMatch) -> dict[str, Any]:
         "recorded_on": record.recorded_on.isoformat() if record.recorded_on else None,
         "details": dict(record.details),
     }
+
+
+class CheckState(StrEnum):
+    """Where a recovery's check against one registry stands, so that no hits is never
+    read as "checked, clean" before the check has run."""
+
+    PENDING = "pending"  # asked for, not run yet
+    CHECKED = "checked"  # the latest check asked for has run
+    RETRYING = "retrying"  # the registry did not answer; tried again at `next_attempt_at`
+    FAILED = "failed"  # given up after the last attempt: an operator must requeue it
+    NOT_CHECKED = "not_checked"  # never asked for (the registry was configured later)
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryCheck:
+    registry: str
+    state: CheckState
+    # The last check that ran: when, and which version of the recovery it saw (a newer
+    # one may be pending).
+    checked_at: datetime | None
+    checked_version: int | None
+    next_attempt_at: datetime | None
+
+
+def check_states(registries: Iterable[str], checks: Iterable[OutboxEntry]) -> list[RegistryCheck]:
+    """The state of each registry's checks of one recovery, from the check messages
+    asked for it (oldest first)."""
+    by_registry: dict[str, list[OutboxEntry]] = {}
+    for entry in checks:
+        by_registry.setdefault(entry.message.payload["registry"], []).append(entry)
+    states = []
+    for registry in sorted(set(registries)):
+        asked = by_registry.get(registry, [])
+        ran = [e for e in asked if e.done_at is not None]
+        last_ran = ran[-1] if ran else None
+        latest = asked[-1] if asked else None
+        next_attempt = None
+        if latest is None:
+            state = CheckState.NOT_CHECKED
+        elif latest.done_at is not None:
+            state = CheckState.CHECKED
+        elif latest.failed_at is not None:
+            state = CheckState.FAILED
+        elif latest.message.attempts:
+            state, next_attempt = CheckState.RETRYING, latest.available_at
+        else:
+            state = CheckState.PENDING
+        states.append(
+            RegistryCheck(
+                registry=registry,
+                state=state,
+                checked_at=last_ran.done_at if last_ran else None,
+                checked_version=last_ran.message.payload["version"] if last_ran else None,
+                next_attempt_at=next_attempt,
+            )
+        )
+    return states

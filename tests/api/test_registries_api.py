@@ -18,15 +18,28 @@ async def test_a_recovery_is_checked_in_the_background_and_its_hits_shown(api: A
     recovery = (await api.record(investigator)).json()
     path = f"/api/v1/recoveries/{recovery['id']}/registry-hits"
     before = await api.client.get(path, headers={"Authorization": investigator})
+    # Not run yet: no hits is not "clean", and says so.
     assert before.json() == {
         "recovery_id": recovery["id"],
+        "checked": False,
         "alert": False,
+        "checks": [
+            {
+                "registry": "test-registry",
+                "state": "pending",
+                "checked_at": None,
+                "checked_version": None,
+                "next_attempt_at": None,
+            }
+        ],
         "hits": [],
         "cleared": [],
     }
     await drain(api)
     after = (await api.client.get(path, headers={"Authorization": investigator})).json()
-    assert after["alert"] is True
+    assert after["checked"] is True and after["alert"] is True
+    (check,) = after["checks"]
+    assert (check["state"], check["checked_version"]) == ("checked", 1) and check["checked_at"]
     (hit,) = after["hits"]
     assert (hit["registry"], hit["reference"], hit["status"], hit["match_kind"]) == (
         "test-registry",
@@ -51,9 +64,13 @@ async def test_a_recovery_is_checked_in_the_background_and_its_hits_shown(api: A
         headers={"Authorization": investigator, "If-Match": '"v1"'},
     )
     assert corrected.status_code == 200
+    waiting = (await api.client.get(path, headers={"Authorization": investigator})).json()
+    assert waiting["checked"] is False
+    assert [(c["state"], c["checked_version"]) for c in waiting["checks"]] == [("pending", 1)]
     await drain(api)
     after = (await api.client.get(path, headers={"Authorization": investigator})).json()
     assert after["alert"] is False and after["hits"] == []
+    assert [(c["state"], c["checked_version"]) for c in after["checks"]] == [("checked", 2)]
     assert [h["reference"] for h in after["cleared"]] == ["T-1"]
     shown = await api.client.get(
         f"/api/v1/recoveries/{recovery['id']}", headers={"Authorization": investigator}

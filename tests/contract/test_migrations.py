@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
@@ -15,10 +17,11 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.adapters.persistence import tables
 from service.adapters.persistence.database import Database, migration_engine
 from service.adapters.persistence.schema import _alembic_config, status, upgrade
 from service.adapters.persistence.tables import metadata
-from tests.databases import sqlite_url
+from tests.databases import fresh_postgres_database, sqlite_url
 
 
 def _schema_differences(connection: Connection) -> list[Any]:
@@ -149,3 +152,40 @@ def _plain(kind: str, name: str) -> Any:
     if kind in ("JSON", "JSONB"):
         return "{}"
     return "x"
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+async def test_checks_asked_for_before_0013_say_which_recovery_they_are_about(
+    dialect: str, tmp_path: Path
+) -> None:
+    async with AsyncExitStack() as stack:
+        if dialect == "sqlite":
+            url = sqlite_url(tmp_path)
+        else:
+            url = await stack.enter_async_context(fresh_postgres_database())
+        engine = migration_engine(url)
+        stack.push_async_callback(engine.dispose)
+        async with engine.begin() as connection:
+            await connection.run_sync(lambda c: command.upgrade(_alembic_config(c), "0012"))
+            for topic in ("registry.check", "network.link"):
+                await connection.execute(
+                    tables.outbox.insert().values(
+                        id=uuid4(),
+                        topic=topic,
+                        payload={"recovery_id": str(RECOVERY), "registry": "iarms", "version": 1},
+                        created_at=datetime(2026, 11, 1, tzinfo=UTC),
+                        available_at=datetime(2026, 11, 1, tzinfo=UTC),
+                        attempts=0,
+                    )
+                )
+        assert (await upgrade(url)).is_current
+        async with engine.connect() as connection:
+            subjects = await connection.execute(
+                sa.select(tables.outbox.c.topic, tables.outbox.c.subject).order_by(
+                    tables.outbox.c.topic
+                )
+            )
+            assert subjects.all() == [
+                ("network.link", None),
+                ("registry.check", f"recovery:{RECOVERY}"),
+            ]

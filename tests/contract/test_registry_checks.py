@@ -107,8 +107,15 @@ async def registry_backlog(uow: UnitOfWork) -> list[OutboxBacklog]:
 
 
 async def hit_table(deps: Dependencies, recovery_id: UUID) -> list[tuple[str, str, str, bool]]:
-    _, hits = await registry_hits(deps=deps, actor=INVESTIGATOR, recovery_id=recovery_id)
+    hits = (await registry_hits(deps=deps, actor=INVESTIGATOR, recovery_id=recovery_id)).hits
     return sorted((h.registry, h.reference, h.match_kind.value, h.cleared_at is None) for h in hits)
+
+
+async def check_table(
+    deps: Dependencies, recovery_id: UUID
+) -> list[tuple[str, str, int | None, datetime | None]]:
+    checks = (await registry_hits(deps=deps, actor=INVESTIGATOR, recovery_id=recovery_id)).checks
+    return [(c.registry, c.state.value, c.checked_version, c.next_attempt_at) for c in checks]
 
 
 async def test_a_recorded_recovery_is_checked_against_every_registry(deps: Dependencies) -> None:
@@ -125,7 +132,7 @@ async def test_a_recorded_recovery_is_checked_against_every_registry(deps: Depen
         ("national", "IA-7", "exact", True),
         ("national", "IA-8", "edit", True),
     ]
-    _, hits = await registry_hits(deps=deps, actor=INVESTIGATOR, recovery_id=recovered.id)
+    hits = (await registry_hits(deps=deps, actor=INVESTIGATOR, recovery_id=recovered.id)).hits
     stolen = next(h for h in hits if h.reference == "IA-7")
     assert stolen.alerting and stolen.record["country"] == "DE"
     assert await worker(deps).run_once() == 0
@@ -178,6 +185,10 @@ async def test_a_registry_that_is_down_is_retried_later_and_nothing_is_lost(
     async with deps.unit_of_work() as uow:
         (backlog,) = await registry_backlog(uow)
     assert backlog.waiting == 1 and backlog.failed == 0
+    assert await check_table(deps, recovered.id) == [
+        ("iarms", "retrying", None, clock.moment + timedelta(seconds=2)),
+        ("national", "checked", 1, None),
+    ]
     assert await worker(deps).run_once() == 0  # not due yet: backing off
 
     iarms_registry.down = False
@@ -190,13 +201,17 @@ async def test_a_registry_that_stays_down_fails_visibly(deps: Dependencies, cloc
     iarms_registry = deps.registries["iarms"]
     assert isinstance(iarms_registry, Switchable)
     iarms_registry.down = True
-    await record_recovery(deps=deps, actor=INVESTIGATOR, command=command("ABC 123"))
+    recovered = await record_recovery(deps=deps, actor=INVESTIGATOR, command=command("ABC 123"))
     for _ in range(3):
         await worker(deps).run_once()
         clock.moment += timedelta(hours=1)
     async with deps.unit_of_work() as uow:
         (backlog,) = await registry_backlog(uow)
     assert (backlog.waiting, backlog.failed) == (0, 1)
+    assert await check_table(deps, recovered.id) == [
+        ("iarms", "failed", None, None),
+        ("national", "checked", 1, None),
+    ]
 
 
 async def test_a_lease_that_expires_lets_another_worker_finish(

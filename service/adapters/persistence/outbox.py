@@ -96,7 +96,16 @@ def _backlog(_: str) -> Statement:
     )
 
 
+def _about(_: str) -> Statement:
+    return (
+        sa.select(_O)
+        .where(_O.c.subject == sa.bindparam("subject", type_=sa.String()))
+        .order_by(_O.c.created_at, _O.c.id)
+    )
+
+
 _CLAIM = Query(_claim)
+_ABOUT = Query(_about)
 _TROUBLES = Query(_troubles)
 _BY_KEY = Query(_by_key)
 _ENTRY = Query(lambda _: sa.select(_O).where(_O.c.id == sa.bindparam("id", type_=sa.Uuid())))
@@ -126,6 +135,7 @@ class SqlOutbox:
                             "done_at": None,
                             "failed_at": None,
                             "ordering_key": message.ordering_key,
+                            "subject": message.subject,
                         }
                     ],
                 )
@@ -188,6 +198,10 @@ class SqlOutbox:
         rows = await (await self._connect()).fetch(_BY_KEY, key=ordering_key)
         return [_entry(row) for row in rows]
 
+    async def about(self, subject: str) -> list[OutboxEntry]:
+        rows = await (await self._connect()).fetch(_ABOUT, subject=subject)
+        return [_entry(row) for row in rows]
+
     async def entry(self, message_id: UUID) -> OutboxEntry | None:
         rows = await (await self._connect()).fetch(_ENTRY, id=message_id)
         return _entry(rows[0]) if rows else None
@@ -231,6 +245,7 @@ def _message(row: Row) -> OutboxMessage:
         attempts=row["attempts"],
         last_error=row["last_error"],
         ordering_key=row["ordering_key"],
+        subject=row["subject"],
     )
 
 

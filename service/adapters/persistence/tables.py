@@ -457,17 +457,21 @@ class OutboxRow(SQLModel, table=True):
             sqlite_where=sa.text("done_at IS NULL AND failed_at IS NULL"),
             postgresql_where=sa.text("done_at IS NULL AND failed_at IS NULL"),
         ),
+        # Done messages too: a trace request's delivery state reads all of its own.
         sa.Index(
             "ix_outbox_ordering",
             "ordering_key",
             "created_at",
             "id",
-            sqlite_where=sa.text(
-                "ordering_key IS NOT NULL AND done_at IS NULL AND failed_at IS NULL"
-            ),
-            postgresql_where=sa.text(
-                "ordering_key IS NOT NULL AND done_at IS NULL AND failed_at IS NULL"
-            ),
+            sqlite_where=sa.text("ordering_key IS NOT NULL"),
+            postgresql_where=sa.text("ordering_key IS NOT NULL"),
+        ),
+        sa.Index(
+            "ix_outbox_subject",
+            "subject",
+            "created_at",
+            sqlite_where=sa.text("subject IS NOT NULL"),
+            postgresql_where=sa.text("subject IS NOT NULL"),
         ),
     )
 
@@ -475,6 +479,7 @@ class OutboxRow(SQLModel, table=True):
     topic: str = Field(max_length=64)
     # Messages with the same key are handled one after the other, in the order written.
     ordering_key: str | None = Field(default=None, max_length=64)
+    subject: str | None = Field(default=None, max_length=64)
     payload: dict[str, Any] = Field(sa_type=json_document())
     created_at: datetime = Field(sa_type=UtcDateTime)
     available_at: datetime = Field(sa_type=UtcDateTime)

@@ -13,7 +13,7 @@ from service.adapters.api.dependencies import CurrentActor, Deps, action
 from service.adapters.api.problems import problem_responses
 from service.adapters.exchange import RegistrySearchAnswer, registry_answer
 from service.domain.access import Action
-from service.domain.registry_hits import RegistryHit
+from service.domain.registry_hits import CheckState, RegistryHit
 from service.registry_checks import registry_hits
 from service.registry_search import search_registry
 
@@ -68,9 +68,27 @@ class RegistryHitOut(BaseModel):
     )
 
 
+class RegistryCheckOut(BaseModel):
+    registry: str
+    state: CheckState = Field(
+        description="pending (asked for, not run yet), checked (the latest check asked "
+        "for has run), retrying (the registry did not answer; see next_attempt_at), "
+        "failed (given up; an operator requeues it), not_checked (never asked for: the "
+        "registry was configured after the recovery was last changed)"
+    )
+    checked_at: datetime | None = Field(description="When the last check that ran, ran")
+    checked_version: int | None = Field(description="The recovery's version it checked")
+    next_attempt_at: datetime | None = Field(description="When a retrying check runs again")
+
+
 class RegistryHitsOut(BaseModel):
     recovery_id: UUID
+    checked: bool = Field(
+        description="Whether every configured registry has run the latest check asked "
+        "for; until then no hits does not mean clean"
+    )
     alert: bool = Field(description="Whether any current hit is an alert")
+    checks: list[RegistryCheckOut] = Field(description="One per configured registry")
     hits: list[RegistryHitOut] = Field(description="Current hits, most trustworthy first")
     cleared: list[RegistryHitOut]
 
@@ -81,13 +99,26 @@ class RegistryHitsOut(BaseModel):
     openapi_extra=action(Action.RECOVERY_READ),
 )
 async def hits_of_recovery(recovery_id: UUID, deps: Deps, actor: CurrentActor) -> RegistryHitsOut:
-    """What the configured registries said about this recovery's items. Checks run in
-    the background after every recording or correction."""
-    _, hits = await registry_hits(deps=deps, actor=actor, recovery_id=recovery_id)
+    """What the configured registries said about this recovery's items, and how far
+    each registry's check has got: checks run in the background after every recording
+    or correction, so right after one they are `pending`."""
+    findings = await registry_hits(deps=deps, actor=actor, recovery_id=recovery_id)
+    hits = findings.hits
     current = sorted((h for h in hits if h.cleared_at is None), key=lambda h: -h.confidence)
     return RegistryHitsOut(
         recovery_id=recovery_id,
+        checked=all(c.state is CheckState.CHECKED for c in findings.checks),
         alert=any(h.alerting for h in current),
+        checks=[
+            RegistryCheckOut(
+                registry=c.registry,
+                state=c.state,
+                checked_at=c.checked_at,
+                checked_version=c.checked_version,
+                next_attempt_at=c.next_attempt_at,
+            )
+            for c in findings.checks
+        ],
         hits=[_out(h) for h in current],
         cleared=[_out(h) for h in hits if h.cleared_at is not None],
     )
