@@ -234,8 +234,18 @@ class TraceRequest:
         return None
 
     def overdue(self, now: datetime) -> bool:
+        """A step is owed now, and its time has passed. An answer that came late is no
+        longer overdue (nothing is owed): `answered_late` says so instead."""
         due = self.due_at
         return due is not None and now > due
+
+    @property
+    def answered_late(self) -> bool | None:
+        """Whether the first answer (a response or a refusal) came after it was due;
+        None until there is an answer with a due time to compare."""
+        if self.first_response_at is None or self.respond_by is None:
+            return None
+        return self.first_response_at > self.respond_by
 
     @property
     def waiting_on(self) -> Side | None:

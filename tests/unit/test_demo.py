@@ -26,12 +26,14 @@ async def test_the_demo_loads_once_with_a_user_per_role_and_trace_requests() -> 
     assert roles == set(Role)
     people = {user.username: user.as_actor() for user in store.users.values()}
 
-    async def box(username: str, which: Box) -> list[TraceRequest]:
+    async def box(
+        username: str, which: Box, request_filter: TraceRequestFilter | None = None
+    ) -> list[TraceRequest]:
         page = await list_trace_requests(
             deps=deps,
             actor=people[username],
             box=which,
-            request_filter=TraceRequestFilter(),
+            request_filter=request_filter or TraceRequestFilter(),
             after=None,
             limit=50,
         )
@@ -49,3 +51,7 @@ async def test_the_demo_loads_once_with_a_user_per_role_and_trace_requests() -> 
     }
     answered = next(r for r in outbox if r.status is TraceStatus.RESPONDED)
     assert answered.time_to_crime_days and answered.time_to_crime_days > 3000
+    # The tour: overdue is what is owed past its time; Hamburg's answer owes nothing.
+    assert answered.answered_late is False and not answered.overdue(deps.clock.now())
+    overdue = await box("inv.paris", Box.OUTBOX, TraceRequestFilter(overdue=True))
+    assert [r.id for r in overdue] == [urgent.id]

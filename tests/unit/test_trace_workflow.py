@@ -186,6 +186,26 @@ def test_submitting_sets_due_times_by_priority(
     assert request.overdue(NOW + acknowledge + timedelta(seconds=1))
 
 
+@pytest.mark.parametrize(("answered_after_days", "late"), [(29, False), (31, True)])
+def test_an_answer_is_never_overdue_but_says_whether_it_came_late(
+    answered_after_days: int, late: bool
+) -> None:
+    request = acknowledged()
+    assert request.answered_late is None
+    answered = later(RESPONDER, days=answered_after_days)
+    assert request.overdue(answered.at) is late  # owed, and late, until the answer
+    request.respond(
+        answered,
+        expected_version=3,
+        response_id=new_id(),
+        outcome="not_traced",
+        chain_of_custody=[],
+        notes=None,
+    )
+    assert request.answered_late is late
+    assert not request.overdue(answered.at + timedelta(days=100))
+
+
 def test_the_answer_clock_stops_while_the_responder_waits_for_information() -> None:
     request = acknowledged()
     respond_by = request.respond_by

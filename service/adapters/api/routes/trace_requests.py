@@ -98,7 +98,13 @@ async def list_requests(
         Query(description="outbox: what your agency asked; inbox: what it is asked"),
     ],
     status: Annotated[list[TraceStatus] | None, Query(description="any of these")] = None,
-    overdue: bool | None = None,
+    overdue: Annotated[
+        bool | None,
+        Query(
+            description="true: requests owing a step whose due time has passed (an answer "
+            "that came late is not overdue any more: see `answered_late`); false: the rest"
+        ),
+    ] = None,
     priority: Priority | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

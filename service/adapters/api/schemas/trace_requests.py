@@ -192,7 +192,14 @@ class TraceRequestSummary(BaseModel):
     acknowledge_by: datetime | None
     respond_by: datetime | None
     due_at: datetime | None = Field(description="When the step owed next is due")
-    overdue: bool
+    overdue: bool = Field(
+        description="A step is owed now and its due time has passed (for either side: "
+        "the requester sees what its addressee owes it)"
+    )
+    answered_late: bool | None = Field(
+        description="The first answer came after `respond_by`; null before an answer. "
+        "An answered request is no longer overdue, whenever the answer came"
+    )
     waiting_on: Side | None
     outcome: Outcome | None
     time_to_crime_days: int | None
@@ -346,6 +353,7 @@ def _summary_fields(
         "respond_by": request.respond_by,
         "due_at": request.due_at,
         "overdue": request.overdue(now),
+        "answered_late": request.answered_late,
         "waiting_on": request.waiting_on,
         "outcome": request.outcome,
         "time_to_crime_days": request.time_to_crime_days,
