@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any, Final
 from uuid import UUID
 
-from service.domain.custody import CustodyEvent, PartyRole
+from service.domain.custody import CustodyEvent, Party, PartyRole
 from service.domain.errors import InvalidValue, ValidationCollector
 from service.domain.matching import MatchKind, SerialMatch
 from service.domain.recovery import Recovery
@@ -70,8 +70,10 @@ SAME_WEAPON_RULE: Final = ("same-weapon", 1)
 SAME_CASE_RULE: Final = ("same-case", 1)
 REGISTRY_HIT_RULE: Final = ("registry-hit", 1)
 # Version 2: retail purchasers are persons (same-person), no longer parties.
-SAME_SOURCE_RULE: Final = ("same-source", 2)
-SAME_PERSON_RULE: Final = ("same-person", 1)
+# Version 3 (same-source) and 2 (same-person): a party named with its licence or document
+# in one event of a chain and by name only in another is one node.
+SAME_SOURCE_RULE: Final = ("same-source", 3)
+SAME_PERSON_RULE: Final = ("same-person", 2)
 SAME_PLACE_RULE: Final = ("same-place", 1)
 # Every rule, as `rules_in_force` names them to tell when they changed.
 RULES: Final = (
@@ -422,8 +424,7 @@ def same_person_links(
             country=possessor.nationality or recovery.location.country,
         )
         links.append(_person_link(recovery, ref, identity, {"role": "possessor"}))
-    for event, evidence in _named_in(chains, persons=True):
-        party = event.party
+    for party, evidence in _named_in(chains, persons=True):
         ref, identity = person_ref(
             party.name,
             document=(party.country, party.licence) if party.licence else None,
@@ -450,23 +451,36 @@ def _person_link(
 
 def _named_in(
     chains: Iterable[tuple[UUID, Sequence[CustodyEvent]]], *, persons: bool
-) -> Iterator[tuple[CustodyEvent, dict[str, Any]]]:
-    """The events of answered chains (request id, chain) whose party is a person
-    (retail purchasers), or is not (businesses, government holders), each with the
-    evidence of where it was named."""
+) -> Iterator[tuple[Party, dict[str, Any]]]:
+    """The parties of answered chains (request id, chain) that are persons (retail
+    purchasers), or are not (businesses, government holders), each with the evidence of
+    where it was named.
+
+    A party named with its licence (or a person with their document) in one event and by
+    name only in another event of the same chain is one party: the name-only mention
+    takes the licence, unless the name stands for several licences there."""
     for request_id, chain in chains:
+        licences: dict[tuple[str, str], set[str]] = {}
+        for event in chain:
+            if event.party.licence:
+                named = (event.party.country, _folded(event.party.name))
+                licences.setdefault(named, set()).add(event.party.licence)
         for position, event in enumerate(chain):
-            if (event.party.role is PartyRole.RETAIL_PURCHASER) is persons:
-                yield (
-                    event,
-                    {
-                        "trace_request_id": str(request_id),
-                        "event": event.kind.value,
-                        "date": event.date.isoformat(),
-                        "role": event.party.role.value,
-                        "position": position,
-                    },
-                )
+            party = event.party
+            if (party.role is PartyRole.RETAIL_PURCHASER) is not persons:
+                continue
+            evidence = {
+                "trace_request_id": str(request_id),
+                "event": event.kind.value,
+                "date": event.date.isoformat(),
+                "role": party.role.value,
+                "position": position,
+            }
+            known = licences.get((party.country, _folded(party.name)), set())
+            if not party.licence and len(known) == 1:
+                party = replace(party, licence=next(iter(known)))
+                evidence["licence_named_elsewhere_in_chain"] = True
+            yield party, evidence
 
 
 def registry_hit_links(recovery: Recovery, hits: Iterable[RegistryHit]) -> list[ProposedLink]:
@@ -507,8 +521,7 @@ def same_source_links(
     same dealer or importer meet at that party. Retail purchasers are persons
     (`same_person_links`)."""
     links = []
-    for event, evidence in _named_in(chains, persons=False):
-        party = event.party
+    for party, evidence in _named_in(chains, persons=False):
         links.append(
             ProposedLink(
                 kind=LinkKind.SAME_SOURCE,

@@ -194,6 +194,34 @@ def test_retail_purchasers_are_persons_not_parties() -> None:
     assert [link.target.ref.kind for link in sources] == [NodeKind.PARTY]
 
 
+def test_a_party_named_with_and_without_its_licence_in_one_chain_is_one_node() -> None:
+    made = CustodyEvent(
+        CustodyEventKind.MANUFACTURE,
+        date(2015, 1, 5),
+        Party("Glock GmbH", PartyRole.MANUFACTURER, "AT", licence="AT-WG-1963"),
+    )
+    sold = CustodyEvent(
+        CustodyEventKind.EXPORT, date(2015, 2, 1), Party("GLOCK  GmbH", PartyRole.EXPORTER, "AT")
+    )
+    bought = sale_to("Jean Dupont", PartyRole.RETAIL_PURCHASER, licence="12AB34567")
+    again = sale_to("Jean DUPONT", PartyRole.RETAIL_PURCHASER)
+    chain = [made, sold, bought, again]
+    sources = same_source_links(recovery(), [(new_id(), chain)])
+    assert {link.target.ref for link in sources} == {party_ref("Glock GmbH", "AT", "AT-WG-1963")}
+    assert [link.confidence for link in sources] == [1.0, 1.0]
+    assert sources[1].evidence["licence_named_elsewhere_in_chain"] is True
+    persons = same_person_links(recovery(), [(new_id(), chain)])
+    assert len({link.target.ref for link in persons}) == 1
+
+    # A name that stands for two licences in the chain cannot be told apart: it stays a
+    # name, and so does a name in another chain (another request, another answer).
+    branch = replace(made, party=replace(made.party, licence="AT-WG-2001"))
+    ambiguous = same_source_links(recovery(), [(new_id(), [made, branch, sold])])
+    assert len({link.target.ref for link in ambiguous}) == 3
+    apart = same_source_links(recovery(), [(new_id(), [made]), (new_id(), [sold])])
+    assert len({link.target.ref for link in apart}) == 2
+
+
 def test_an_unreviewed_link_found_again_takes_the_rules_new_finding() -> None:
     me, weaker, older, decided = (new_id() for _ in range(4))
     weak = made(LinkStatus.PROPOSED, me, weaker)  # confidence 0.9, version 1
