@@ -20,6 +20,7 @@ from service.adapters.persistence.writes import AppendAudit, InsertRows
 from service.audit_trail import verify_audit_trail
 from service.dependencies import Dependencies
 from service.domain.access import Role
+from service.domain.errors import Conflict
 from service.domain.recovery import Recovery
 from service.recoveries import RecordRecovery, record_recovery
 from tests.builders import actor, dependencies_for_tests, firearm, location
@@ -109,7 +110,9 @@ async def test_a_change_the_database_refuses_fails_alone(
 
     assert max(statements) > 1  # the refused change was in a batch, written again alone
     refused = [o for o in outcomes if isinstance(o, BaseException)]
-    assert len(refused) == 1 and isinstance(refused[0], asyncpg.UniqueViolationError)
+    # Told as a lost race (409), with the driver's refusal as its cause.
+    assert len(refused) == 1 and isinstance(refused[0], Conflict)
+    assert isinstance(refused[0].__cause__, asyncpg.UniqueViolationError)
     for recovery in outcomes:
         if isinstance(recovery, Recovery):
             assert await stored(deps, recovery.id) is not None

@@ -18,6 +18,7 @@ from service.domain.errors import Conflict
 # What each table's unique keys name, for the caller.
 _TAKEN: Final = {
     "agencies": "an agency with this name or id exists already",
+    "recoveries": "a recovery with this id exists already",
     "users": "the username is taken",
     "service_accounts": "the agency has a service account of this name already",
     "api_keys": "an API key with this id exists already",
