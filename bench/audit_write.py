@@ -38,9 +38,8 @@ from bench.support import (
     recreate_database,
     sqlalchemy_url,
 )
-from bench.unaudited_app import WithoutAudit
+from bench.unaudited_app import without_audit
 from service.adapters.bootstrap import build_dependencies, open_database
-from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.adapters.settings import Settings
 from service.domain.geography import LocationReport
 from service.domain.items import FirearmReport
@@ -60,14 +59,14 @@ async def append_cost(writes: int) -> dict[str, tuple[float, float, float]]:
     assert user is not None
     actor = user.as_actor()
     variants = {
-        "with audit event": deps.unit_of_work,
-        "without audit event": lambda: WithoutAudit(SqlUnitOfWork(database)),
+        "with audit event": deps,
+        "without audit event": dataclasses.replace(deps, side_effects=without_audit),
     }
     timings: dict[str, list[float]] = {name: [] for name in variants}
     cpu: dict[str, float] = dict.fromkeys(variants, 0.0)
     for round_ in range(2):
         for i in range(writes):
-            for name, unit_of_work in variants.items():
+            for name, variant in variants.items():
                 command = RecordRecovery(
                     f"AUDIT-{round_}-{i}",
                     datetime(2026, 11, 1, tzinfo=UTC),
@@ -75,7 +74,6 @@ async def append_cost(writes: int) -> dict[str, tuple[float, float, float]]:
                     Circumstances.CRIME_SCENE,
                     [FirearmReport(make="Glock", serial=f"AU {round_}{i:06d}")],
                 )
-                variant = dataclasses.replace(deps, unit_of_work=unit_of_work)
                 started, started_cpu = time.perf_counter(), time.thread_time()
                 await record_recovery(deps=variant, actor=actor, command=command)
                 if round_:

@@ -58,6 +58,7 @@ from service.domain.outbox import NETWORK_LINK
 from service.domain.recovery import Circumstances
 from service.network_linking import link_recovery
 from service.recoveries import RecordRecovery, record_recovery
+from service.side_effects import write_side_effects
 
 DATABASE = "tracedesk_bench_networks"
 AGENCIES = 20
@@ -326,20 +327,28 @@ def _summary(times: list[float]) -> dict[str, float]:
     return {"p50_ms": round(percentile(times, 0.5), 2), "p99_ms": round(percentile(times, 0.99), 2)}
 
 
-class _WithoutLinking:
-    """A unit of work that drops network-link messages: recording without linking."""
+class _NoLinking:
+    """A command's unit of work as its handlers see it, except that network-link
+    messages go nowhere: recording without linking."""
 
     def __init__(self, inner: Any) -> None:
         self._inner = inner
+        add = inner.outbox.add
+        self.outbox = _Outbox(
+            lambda message: None if message.topic == NETWORK_LINK else add(message)
+        )
 
-    async def __aenter__(self) -> Any:
-        uow = await self._inner.__aenter__()
-        add = uow.outbox.add
-        uow.outbox.add = lambda message: None if message.topic == NETWORK_LINK else add(message)
-        return uow
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
 
-    async def __aexit__(self, *exc: Any) -> None:
-        await self._inner.__aexit__(*exc)
+
+class _Outbox:
+    def __init__(self, add: Any) -> None:
+        self.add = add
+
+
+async def _without_linking(deps: Dependencies, uow: Any, events: Any) -> None:
+    await write_side_effects(deps, _NoLinking(uow), events)
 
 
 async def _linking(deps: Dependencies, samples: int) -> dict[str, Any]:
@@ -347,7 +356,7 @@ async def _linking(deps: Dependencies, samples: int) -> dict[str, Any]:
     linking of each recovery recorded (serials repeat, so most join a network)."""
     agency = await _first_agency(deps)
     actor = Actor(agency, ActorKind.USER, agency, frozenset({Role.INVESTIGATOR}))
-    plain = dataclasses.replace(deps, unit_of_work=lambda: _WithoutLinking(deps.unit_of_work()))
+    plain = dataclasses.replace(deps, side_effects=_without_linking)
     with_link, without, recorded = [], [], []
     for n in range(samples):
         for target, chosen in ((with_link, deps), (without, plain)):

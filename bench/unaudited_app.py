@@ -1,7 +1,7 @@
 """tracedesk with its audit trail removed, for bench/audit_write.py only.
 
 The comparison the audit target is measured against: the same application, writes and
-all, whose unit of work drops the audit events. Served with:
+all, whose side effects leave out the audit events. Served with:
     uvicorn --factory bench.unaudited_app:create
 It exists only here; nothing in tracedesk can switch its audit trail off.
 """
@@ -9,18 +9,20 @@ It exists only here; nothing in tracedesk can switch its audit trail off.
 from __future__ import annotations
 
 import dataclasses
-from types import TracebackType
-from typing import Any, Self
+from collections.abc import Sequence
+from typing import Any
 
 from fastapi import FastAPI
 
 from service.adapters.api.app import create_app
 from service.adapters.bootstrap import build_dependencies
 from service.adapters.persistence.database import Database
-from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.adapters.settings import Settings
 from service.dependencies import Dependencies
 from service.domain.audit import AuditEvent
+from service.domain.events import DomainEvent
+from service.domain.ports import UnitOfWork
+from service.side_effects import write_side_effects
 
 
 class _NoAudit:
@@ -28,35 +30,25 @@ class _NoAudit:
         pass
 
 
-class WithoutAudit:
-    """A unit of work exactly like tracedesk's, except that audit events go nowhere."""
+class _WithoutAudit:
+    """A command's unit of work as its handlers see it, except that audit events go
+    nowhere."""
 
-    def __init__(self, inner: SqlUnitOfWork) -> None:
+    def __init__(self, inner: UnitOfWork) -> None:
         self._inner = inner
         self.audit = _NoAudit()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
-    async def __aenter__(self) -> Self:
-        await self._inner.__aenter__()
-        return self
 
-    async def __aexit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        await self._inner.__aexit__(kind, error, trace)
-
-    async def commit(self) -> None:
-        await self._inner.commit()
+async def without_audit(deps: Dependencies, uow: UnitOfWork, events: Sequence[DomainEvent]) -> None:
+    """tracedesk's side effects, but for the audit events."""
+    await write_side_effects(deps, _WithoutAudit(uow), events)  # type: ignore[arg-type]
 
 
 def unaudited(database: Database, settings: Settings) -> Dependencies:
-    deps = build_dependencies(database, settings)
-    return dataclasses.replace(deps, unit_of_work=lambda: WithoutAudit(SqlUnitOfWork(database)))
+    return dataclasses.replace(build_dependencies(database, settings), side_effects=without_audit)
 
 
 def create() -> FastAPI:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from uuid import UUID
 
 import structlog
 
 from service import request_context
-from service.auditing import audit_event
 from service.dependencies import Dependencies
 from service.domain.access import Actor
 from service.domain.errors import Conflict, NotFound, Unauthenticated
+from service.domain.events import (
+    ClientCredentialsRefused,
+    RefreshTokenReused,
+    RefreshTokensRevoked,
+    SignInAttempted,
+)
 from service.domain.identity import (
     API_KEY_PREFIX,
     Agency,
@@ -52,6 +56,7 @@ async def register_agency(
         kind=kind,
         now=deps.clock.now(),
         peer=peer,
+        by=actor,
     )
     async with deps.unit_of_work() as uow:
         if await uow.agencies.by_name(agency.name) is not None:
@@ -59,21 +64,6 @@ async def register_agency(
         if await uow.agencies.get(agency.id) is not None:
             raise Conflict(f"an agency with id {agency.id} exists already")
         uow.agencies.add(agency)
-        uow.audit.append(
-            audit_event(
-                deps,
-                actor=actor,
-                action="agency.created",
-                entity_type="agency",
-                entity_id=agency.id,
-                changes={
-                    "name": agency.name,
-                    "country": agency.country,
-                    "kind": agency.kind,
-                    "peer": agency.peer,
-                },
-            )
-        )
         await uow.commit()
     return agency
 
@@ -97,6 +87,7 @@ async def register_user(
         roles=roles,
         password_hash=await deps.passwords.hash(password),
         now=deps.clock.now(),
+        by=actor,
     )
     async with deps.unit_of_work() as uow:
         if await uow.agencies.get(agency_id) is None:
@@ -104,21 +95,6 @@ async def register_user(
         if await uow.users.by_username(user.username) is not None:
             raise Conflict(f"the username {user.username!r} is taken")
         uow.users.add(user)
-        uow.audit.append(
-            audit_event(
-                deps,
-                actor=actor,
-                action="user.created",
-                entity_type="user",
-                entity_id=user.id,
-                changes={
-                    "agency_id": user.agency_id,
-                    "username": user.username,
-                    "display_name": user.display_name,
-                    "roles": user.roles,
-                },
-            )
-        )
         await uow.commit()
     return user
 
@@ -147,20 +123,22 @@ async def sign_in(*, deps: Dependencies, username: str, password: str) -> Signed
         password_ok = await deps.passwords.verify(user.password_hash if user else None, password)
         if user is None or not password_ok or user.disabled:
             log.info("sign-in refused", known_user=user is not None)
-            await _record_sign_in(deps, login, user, succeeded=False)
+            async with deps.unit_of_work() as uow:
+                uow.record(SignInAttempted(login, user, succeeded=False, address=_address()))
+                await uow.commit()
             raise Unauthenticated("invalid username or password")
         await attempt.succeeded(forget=f"account:{login}")
     now = deps.clock.now()
     async with deps.unit_of_work() as uow:
         refresh = _new_refresh_token(deps, uow, user.id, family_id=deps.ids.new_id())
-        _append_sign_in(deps, uow, login, user, succeeded=True)
+        uow.record(SignInAttempted(login, user, succeeded=True, address=_address()))
         await uow.commit()
     actor = user.as_actor()
     return SignedIn(actor=actor, access=deps.tokens.issue(actor, now=now), refresh=refresh)
 
 
 def _address_limit(deps: Dependencies) -> dict[str, int]:
-    address = request_context.client_address.get()
+    address = _address()
     return {f"address:{address}": deps.security.throttle.address_limit} if address else {}
 
 
@@ -180,34 +158,8 @@ def _new_refresh_token(deps: Dependencies, uow: UnitOfWork, user_id: UUID, famil
     return secret
 
 
-async def _record_sign_in(
-    deps: Dependencies, login: str, user: User | None, *, succeeded: bool
-) -> None:
-    async with deps.unit_of_work() as uow:
-        _append_sign_in(deps, uow, login, user, succeeded=succeeded)
-        await uow.commit()
-
-
-def _append_sign_in(
-    deps: Dependencies, uow: UnitOfWork, login: str, user: User | None, *, succeeded: bool
-) -> None:
-    # A name that matches no account may be a password typed in the wrong field: only a
-    # fingerprint of it is kept, enough to see repeated attempts with the same text.
-    attempted = (
-        {"username": login}
-        if user is not None
-        else {"username_fingerprint": hashlib.sha256(login.encode()).hexdigest()[:16]}
-    )
-    uow.audit.append(
-        audit_event(
-            deps,
-            actor=user.as_actor() if user is not None and succeeded else None,
-            action="auth.login_succeeded" if succeeded else "auth.login_failed",
-            entity_type="user",
-            entity_id=user.id if user is not None else "unknown",
-            changes={**attempted, "address": request_context.client_address.get()},
-        )
-    )
+def _address() -> str | None:
+    return request_context.client_address.get()
 
 
 async def refresh_access(*, deps: Dependencies, refresh_token: str) -> SignedIn:
@@ -222,16 +174,7 @@ async def refresh_access(*, deps: Dependencies, refresh_token: str) -> SignedIn:
             raise Unauthenticated("refresh token unknown, revoked or expired")
         if token.used_at is not None:
             uow.refresh_tokens.revoke_family(token.family_id, at=now)
-            uow.audit.append(
-                audit_event(
-                    deps,
-                    actor=None,
-                    action="auth.refresh_token_reused",
-                    entity_type="user",
-                    entity_id=token.user_id,
-                    changes={"family_revoked": token.family_id},
-                )
-            )
+            uow.record(RefreshTokenReused(token.user_id, token.family_id))
             await uow.commit()
             raise Unauthenticated("refresh token already used")
         user = await uow.users.get(token.user_id)
@@ -253,16 +196,7 @@ async def revoke_refresh(*, deps: Dependencies, refresh_token: str) -> None:
         if token is None or token.revoked_at is not None:
             return
         uow.refresh_tokens.revoke_family(token.family_id, at=now)
-        uow.audit.append(
-            audit_event(
-                deps,
-                actor=None,
-                action="auth.refresh_token_revoked",
-                entity_type="user",
-                entity_id=token.user_id,
-                changes={"family_revoked": token.family_id},
-            )
-        )
+        uow.record(RefreshTokensRevoked(token.user_id, token.family_id))
         await uow.commit()
 
 
@@ -284,19 +218,8 @@ async def disable_user(
         user = await uow.users.get(user_id)
         if user is None:
             raise NotFound("user", str(user_id))
-        user.disable(deps.clock.now())
+        user.disable(deps.clock.now(), by=actor, reason=reason)
         uow.users.save(user)
-        uow.audit.append(
-            audit_event(
-                deps,
-                actor=actor,
-                action="user.disabled",
-                entity_type="user",
-                entity_id=user.id,
-                changes={"disabled": {"before": False, "after": True}},
-                reason=reason,
-            )
-        )
         await uow.commit()
     deps.actors.forget(user_id)
     return user
@@ -316,6 +239,7 @@ async def register_service_account(
         name=name,
         scopes=scopes,
         now=deps.clock.now(),
+        by=actor,
     )
     async with deps.unit_of_work() as uow:
         if await uow.agencies.get(agency_id) is None:
@@ -323,16 +247,6 @@ async def register_service_account(
         if await uow.service_accounts.by_name(agency_id, account.name) is not None:
             raise Conflict(f"the agency has a service account named {account.name!r}")
         uow.service_accounts.add(account)
-        uow.audit.append(
-            audit_event(
-                deps,
-                actor=actor,
-                action="service_account.created",
-                entity_type="service_account",
-                entity_id=account.id,
-                changes={"agency_id": agency_id, "name": account.name, "scopes": account.scopes},
-            )
-        )
         await uow.commit()
     return account
 
@@ -356,25 +270,15 @@ async def issue_api_key(
         account = await uow.service_accounts.get(service_account_id)
         if account is None:
             raise NotFound("service account", str(service_account_id))
-        key = ApiKey(
-            id=deps.ids.new_id(),
+        key = ApiKey.issue(
+            key_id=deps.ids.new_id(),
             service_account_id=account.id,
             public_id=API_KEY_PREFIX + deps.secrets.public_id(),
             secret_digest=secret_digest(secret),
-            created_at=deps.clock.now(),
-            created_by=actor.id if actor else None,
+            now=deps.clock.now(),
+            by=actor,
         )
         uow.api_keys.add(key)
-        uow.audit.append(
-            audit_event(
-                deps,
-                actor=actor,
-                action="api_key.created",
-                entity_type="api_key",
-                entity_id=key.id,
-                changes={"service_account_id": account.id, "public_id": key.public_id},
-            )
-        )
         await uow.commit()
     return IssuedKey(key=key, secret=secret)
 
@@ -387,20 +291,9 @@ async def revoke_api_key(
         key = await uow.api_keys.by_public_id(public_id)
         if key is None:
             raise NotFound("api key", public_id)
-        if key.revoked_at is None:
-            key.revoked_at = deps.clock.now()
+        if key.active:
+            key.revoke(deps.clock.now(), by=actor, reason=reason)
             uow.api_keys.save(key)
-            uow.audit.append(
-                audit_event(
-                    deps,
-                    actor=actor,
-                    action="api_key.revoked",
-                    entity_type="api_key",
-                    entity_id=key.id,
-                    changes={"public_id": key.public_id},
-                    reason=reason,
-                )
-            )
             await uow.commit()
     deps.actors.forget(key.service_account_id)
     return key
@@ -425,16 +318,7 @@ async def exchange_client_credentials(
                 and not account.disabled
             )
             if not valid or key is None or account is None:
-                uow.audit.append(
-                    audit_event(
-                        deps,
-                        actor=None,
-                        action="auth.client_credentials_failed",
-                        entity_type="api_key",
-                        entity_id=key.id if key else "unknown",
-                        changes={"address": request_context.client_address.get()},
-                    )
-                )
+                uow.record(ClientCredentialsRefused(key.id if key else None, _address()))
                 await uow.commit()
                 raise Unauthenticated("invalid client credentials")
             key.last_used_at = now

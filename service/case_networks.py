@@ -15,10 +15,10 @@ from datetime import datetime
 from typing import Final
 from uuid import UUID
 
-from service.auditing import audit_event
 from service.dependencies import Dependencies
 from service.domain.access import Action, Actor, authorize
 from service.domain.errors import Conflict, InvalidValue, NotFound, ValidationFailed
+from service.domain.events import LinkDecided, LinkMade
 from service.domain.networks import (
     Link,
     LinkKind,
@@ -29,7 +29,6 @@ from service.domain.networks import (
     recovery_ref,
 )
 from service.domain.ports import UnitOfWork
-from service.network_linking import relink_message
 from service.recovery_access import recovery_for
 
 MAX_DEPTH: Final = 3
@@ -225,23 +224,7 @@ async def decide_on_link(
             raise NotFound("link", str(link_id))  # not theirs to judge, nor to know of
         decided = link.decided(decision, by=actor.id, at=deps.clock.now(), reason=reason)
         uow.networks.update_link(decided)
-        uow.outbox.add(relink_message(deps, link_id))
-        uow.audit.append(
-            audit_event(
-                deps,
-                actor=actor,
-                action=f"network_link.{decision.value}",
-                entity_type="network_link",
-                entity_id=link_id,
-                changes={
-                    "kind": link.kind,
-                    "status": {"before": link.status, "after": decided.status},
-                    "source_id": link.source_id,
-                    "target_id": link.target_id,
-                },
-                reason=reason,
-            )
-        )
+        uow.record(LinkDecided(link, decided, actor, reason))
         await uow.commit()
     return decided
 
@@ -420,22 +403,6 @@ async def make_link(*, deps: Dependencies, actor: Actor, command: MakeLink) -> L
             decided_at=now,
         )
         uow.networks.add_link(link)
-        uow.outbox.add(relink_message(deps, link.id))
-        uow.audit.append(
-            audit_event(
-                deps,
-                actor=actor,
-                action="network_link.made",
-                entity_type="network_link",
-                entity_id=link.id,
-                changes={
-                    "kind": kind,
-                    "from_recovery_id": command.from_recovery,
-                    "to_recovery_id": command.to_recovery,
-                    "confidence": str(command.confidence),
-                    "evidence": evidence,
-                },
-            )
-        )
+        uow.record(LinkMade(link, command.from_recovery, command.to_recovery, actor))
         await uow.commit()
     return link

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Protocol
 
+from service.domain.events import DomainEvent
 from service.domain.federation import TraceChannel
 from service.domain.identity import SecurityPolicy
 from service.domain.ports import (
@@ -22,9 +25,20 @@ from service.domain.registry import FirearmRegistry
 from service.domain.trace_workflow import DEFAULT_DUE_POLICY, DuePolicy
 
 
+class SideEffects(Protocol):
+    """Stages in a unit of work, before it writes, what its events call for."""
+
+    async def __call__(
+        self, deps: Dependencies, uow: UnitOfWork, events: Sequence[DomainEvent]
+    ) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Dependencies:
-    unit_of_work: Callable[[], UnitOfWork]
+    # A unit of work of the storage, as it is: reads, and writes without side effects.
+    storage: Callable[[], UnitOfWork]
+    # What the events of a command call for (the handler tables of service.side_effects).
+    side_effects: SideEffects
     clock: Clock
     ids: IdGenerator
     catalogue: ReferenceCatalogue
@@ -41,3 +55,8 @@ class Dependencies:
     shared_registries: frozenset[str] = frozenset()
     # Carries trace requests to agencies hosted on other instances (None: no peers).
     trace_channel: TraceChannel | None = None
+
+    def unit_of_work(self) -> UnitOfWork:
+        """A unit of work that, at commit, writes with the change what its events call
+        for (audit events, outbox messages), staged by these dependencies' handlers."""
+        return self.storage().reacting_with(partial(self.side_effects, self))

@@ -19,10 +19,10 @@ from uuid import UUID
 
 import structlog
 
-from service.auditing import audit_event
 from service.dependencies import Dependencies
 from service.domain.custody import CustodyEvent
 from service.domain.errors import Conflict
+from service.domain.events import RecoveryLinked
 from service.domain.matching import SerialMatch, SerialQuery, rank
 from service.domain.networks import (
     REGISTRY_HIT_RULE,
@@ -134,16 +134,7 @@ async def link_recovery(deps: Dependencies, uow: UnitOfWork, recovery_id: UUID) 
     changes = await linker.apply(recovery, found)
     _recount_later(deps, uow, linker)
     if changes:
-        uow.audit.append(
-            audit_event(
-                deps,
-                actor=None,
-                action="network.linked",
-                entity_type="recovery",
-                entity_id=recovery.id,
-                changes=changes,
-            )
-        )
+        uow.record(RecoveryLinked(recovery.id, changes))
 
 
 async def settle_link(deps: Dependencies, uow: UnitOfWork, link_id: UUID) -> None:

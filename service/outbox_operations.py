@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from service.auditing import audit_event
 from service.dependencies import Dependencies
 from service.domain.errors import Conflict, NotFound
+from service.domain.events import OutboxMessageRequeued
 from service.domain.outbox import OutboxEntry
 
 
@@ -26,19 +26,10 @@ async def requeue_failed(*, deps: Dependencies, message_id: UUID, reason: str) -
         if entry.failed_at is None:
             raise Conflict("only a message set aside as failed is sent again by hand")
         uow.outbox.requeue(message_id, at=deps.clock.now())
-        uow.audit.append(
-            audit_event(
-                deps,
-                actor=None,
-                action="outbox.requeued",
-                entity_type="outbox_message",
-                entity_id=message_id,
-                changes={
-                    "topic": entry.message.topic,
-                    "attempts": entry.message.attempts,
-                    "last_error": entry.message.last_error,
-                },
-                reason=reason,
+        message = entry.message
+        uow.record(
+            OutboxMessageRequeued(
+                message_id, message.topic, message.attempts, message.last_error, reason
             )
         )
         await uow.commit()

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from service.auditing import audit_event
 from service.dependencies import Dependencies
 from service.domain.access import Action, Actor, authorize
 from service.domain.geography import LocationReport
@@ -16,33 +14,9 @@ from service.domain.items import ItemReport
 from service.domain.persons import PersonReport
 from service.domain.ports import RecoveryCursor, RecoveryFilter, RecoveryPage
 from service.domain.recovery import Circumstances, Recovery, RecoveryCorrection
-from service.network_linking import network_link_message
 from service.recovery_access import recovery_for
-from service.registry_checks import registry_check_messages
 
 MAX_PAGE_SIZE = 200
-
-
-def evidence_as_recorded(recovery: Recovery) -> dict[str, Any]:
-    """What was entered, as the audit trail keeps it: raw values, not derived ones."""
-    return {
-        "agency_id": recovery.agency_id,
-        "case_reference": recovery.case_reference,
-        "recovered_at": recovery.recovered_at,
-        "location": recovery.location,
-        "circumstances": recovery.circumstances,
-        "possessor": recovery.possessor,
-        # The report's fields as they are: recorded_value turns them into JSON, nested
-        # values included, so a deep copy by asdict would be done twice.
-        "items": [
-            {"id": item.id, "kind": item.kind, **_fields_of(item.report())}
-            for item in recovery.items
-        ],
-    }
-
-
-def _fields_of(report: Any) -> dict[str, Any]:
-    return {f.name: getattr(report, f.name) for f in fields(report)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +35,7 @@ async def record_recovery(*, deps: Dependencies, actor: Actor, command: RecordRe
     recovery = Recovery.record(
         recovery_id=deps.ids.new_id(),
         agency_id=actor.agency_id,
-        recorded_by=actor.id,
+        by=actor,
         now=deps.clock.now(),
         case_reference=command.case_reference,
         recovered_at=command.recovered_at,
@@ -74,19 +48,6 @@ async def record_recovery(*, deps: Dependencies, actor: Actor, command: RecordRe
     )
     async with deps.unit_of_work() as uow:
         uow.recoveries.add(recovery)
-        for check in registry_check_messages(deps, recovery):
-            uow.outbox.add(check)
-        uow.outbox.add(network_link_message(deps, recovery.id))
-        uow.audit.append(
-            audit_event(
-                deps,
-                actor=actor,
-                action="recovery.recorded",
-                entity_type="recovery",
-                entity_id=recovery.id,
-                changes={"recorded": evidence_as_recorded(recovery)},
-            )
-        )
         await uow.commit()
     return recovery
 
@@ -115,32 +76,12 @@ async def correct_recovery(
             reason=reason,
             expected_version=expected_version,
             now=deps.clock.now(),
-            by=actor.id,
+            by=actor,
             new_id=deps.ids.new_id,
             catalogue=deps.catalogue,
         )
         if recorded is not None:
             uow.recoveries.save(recovery)
-            for check in registry_check_messages(deps, recovery):
-                uow.outbox.add(check)
-            uow.outbox.add(network_link_message(deps, recovery.id))
-            uow.audit.append(
-                audit_event(
-                    deps,
-                    actor=actor,
-                    action="recovery.corrected",
-                    entity_type="recovery",
-                    entity_id=recovery.id,
-                    changes={
-                        "version": recorded.version,
-                        "fields": {
-                            c.field: {"before": c.before, "after": c.after}
-                            for c in recorded.changes
-                        },
-                    },
-                    reason=reason,
-                )
-            )
             await uow.commit()
     return recovery
 

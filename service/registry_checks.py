@@ -10,40 +10,36 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 from uuid import UUID
 
 import structlog
 
-from service.auditing import audit_event
 from service.dependencies import Dependencies
 from service.domain.access import Action, Actor
+from service.domain.events import RegistryHitsChanged
 from service.domain.matching import SerialQuery
 from service.domain.outbox import REGISTRY_CHECK, HandlingFailed, OutboxMessage
 from service.domain.ports import UnitOfWork
 from service.domain.recovery import Recovery
 from service.domain.registry import FirearmRegistry, RegistryMatch, RegistryUnavailable
 from service.domain.registry_hits import RegistryCheck, RegistryHit, check_states, reconcile
-from service.network_linking import network_link_message
 from service.recovery_access import recovery_for
 
 log = structlog.get_logger("tracedesk.registries")
 
 
-def registry_check_messages(deps: Dependencies, recovery: Recovery) -> list[OutboxMessage]:
-    """One check per configured registry, for the recovery as it now is."""
+def registry_check_messages(
+    deps: Dependencies, recovery_id: UUID, version: int
+) -> list[OutboxMessage]:
+    """One check per configured registry, for the recovery at `version`."""
     now = deps.clock.now()
     return [
         OutboxMessage(
             id=deps.ids.new_id(),
             topic=REGISTRY_CHECK,
-            payload={
-                "recovery_id": str(recovery.id),
-                "registry": name,
-                "version": recovery.version,
-            },
+            payload={"recovery_id": str(recovery_id), "registry": name, "version": version},
             created_at=now,
-            subject=checks_subject(recovery.id),
+            subject=checks_subject(recovery_id),
         )
         for name in deps.registries
     ]
@@ -119,22 +115,14 @@ class RegistryCheckHandler:
             uow.registry_hits.add(hit)
         for hit in (*outcome.updated, *outcome.cleared):
             uow.registry_hits.update(hit)
-        # A hit found or cleared links or unlinks the recovery and the registry's record.
-        uow.outbox.add(network_link_message(deps, recovery.id))
-        uow.audit.append(
-            audit_event(
-                deps,
-                actor=None,
-                action="registry_hits.changed",
-                entity_type="recovery",
-                entity_id=recovery.id,
-                changes={
-                    "registry": registry,
-                    "recovery_version": recovery.version,
-                    "found": [_summary(h) for h in outcome.found],
-                    "updated": [_summary(h) for h in outcome.updated],
-                    "cleared": [_summary(h) for h in outcome.cleared],
-                },
+        uow.record(
+            RegistryHitsChanged(
+                recovery_id=recovery.id,
+                recovery_version=recovery.version,
+                registry=registry,
+                found=outcome.found,
+                updated=outcome.updated,
+                cleared=outcome.cleared,
             )
         )
 
@@ -150,16 +138,6 @@ async def _search(registry: FirearmRegistry, recovery: Recovery) -> dict[UUID, l
             found += await registry.search(query)
         matches[item.id] = found
     return matches
-
-
-def _summary(hit: RegistryHit) -> dict[str, Any]:
-    return {
-        "item_id": hit.item_id,
-        "reference": hit.reference,
-        "status": hit.status,
-        "match_kind": hit.match_kind,
-        "confidence": str(hit.confidence),
-    }
 
 
 async def current_alerts(*, deps: Dependencies, recovery: Recovery) -> list[RegistryHit]:

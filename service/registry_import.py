@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from service.auditing import audit_event
 from service.dependencies import Dependencies
 from service.domain.access import Actor
+from service.domain.events import RegistryImported
 from service.domain.registry import RegistryImport, RegistryRecord
 
 # Records per transaction: a large file is imported in steps; a step that fails leaves
@@ -44,20 +44,6 @@ async def import_registry(
             await uow.commit()
     outcome = RegistryImport(added=added, changed=changed, unchanged=unchanged)
     async with deps.unit_of_work() as uow:
-        uow.audit.append(
-            audit_event(
-                deps,
-                actor=actor,
-                action="registry.imported",
-                entity_type="registry",
-                entity_id=registry,
-                changes={
-                    "source": source,
-                    "added": added,
-                    "changed": changed,
-                    "unchanged": unchanged,
-                },
-            )
-        )
+        uow.record(RegistryImported(registry, source, outcome, actor))
         await uow.commit()
     return outcome

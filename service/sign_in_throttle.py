@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from types import TracebackType
 
-from service.auditing import audit_event
 from service.dependencies import Dependencies
 from service.domain.errors import TooManyAttempts
+from service.domain.events import SignInPaused
 
 
 class ThrottledAttempt:
@@ -84,16 +84,7 @@ class ThrottledAttempt:
                 if lock is None:
                     continue
                 await uow.sign_in_attempts.lock(key, until=now + lock)
-                uow.audit.append(
-                    audit_event(
-                        deps,
-                        actor=None,
-                        action="auth.sign_in_paused",
-                        entity_type="sign_in_key",
-                        entity_id=key_reference(key),
-                        changes={"failures": number, "paused_seconds": int(lock.total_seconds())},
-                    )
-                )
+                uow.record(SignInPaused(key_reference(key), number, int(lock.total_seconds())))
             await uow.commit()
 
 

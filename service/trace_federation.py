@@ -7,7 +7,6 @@ Both sides record in their audit trail what they sent and what they received.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,11 +14,10 @@ from uuid import UUID
 
 import structlog
 
-from service.auditing import audit_event
 from service.dependencies import Dependencies
 from service.domain.access import Action, Actor, authorize
-from service.domain.audit import AuditEvent
 from service.domain.errors import Conflict, Forbidden, InvalidValue, NotFound, ValidationFailed
+from service.domain.events import TraceExchangeSent
 from service.domain.federation import (
     MESSAGE_STEP,
     DeliveryFailed,
@@ -27,8 +25,8 @@ from service.domain.federation import (
     TraceChannel,
     TraceExchange,
     apply_exchange,
-    counterpart,
     exchange_of,
+    mark_received,
     message_exchange,
     receipt,
     received_request,
@@ -36,64 +34,12 @@ from service.domain.federation import (
 )
 from service.domain.identity import Agency
 from service.domain.outbox import TRACE_DELIVERY, HandlingFailed, OutboxMessage
-from service.domain.ports import UnitOfWork
+from service.domain.ports import EventSource, UnitOfWork
 from service.domain.trace_request import TraceRequest, TraceResponse
 from service.domain.trace_thread import TraceMessage
 from service.domain.trace_workflow import STEPS, TraceAction, TraceStatus
-from service.network_linking import network_link_message
-from service.trace_events import (
-    as_requested,
-    response_event,
-    thread_message_event,
-    transition_event,
-)
 
 log = structlog.get_logger("tracedesk.federation")
-
-
-async def send_steps(
-    deps: Dependencies, uow: UnitOfWork, request: TraceRequest, versions: Sequence[int]
-) -> bool:
-    """Stage, with the change itself, the delivery of steps taken here to the other
-    agency's instance when it is hosted elsewhere (a draft's making never travels).
-    Whether they travel."""
-    travel = False
-    for version in versions:
-        transition = next(t for t in request.transitions if t.version == version)
-        if transition.action is TraceAction.CREATE:
-            continue
-        if await _hosted_elsewhere(uow, counterpart(request, transition.by_agency_id)):
-            _deliver_later(deps, uow, request, {"version": version})
-            travel = True
-    return travel
-
-
-async def send_thread_message(
-    deps: Dependencies, uow: UnitOfWork, request: TraceRequest, message: TraceMessage
-) -> None:
-    """Stage the delivery of a thread message written here, when the other agency is
-    hosted elsewhere; it travels in order with the request's steps."""
-    if await _hosted_elsewhere(uow, counterpart(request, message.author_agency_id)):
-        _deliver_later(deps, uow, request, {"thread_message_id": str(message.id)})
-
-
-async def _hosted_elsewhere(uow: UnitOfWork, agency_id: UUID) -> bool:
-    agency = await uow.agencies.get(agency_id)
-    return agency is not None and agency.peer is not None
-
-
-def _deliver_later(
-    deps: Dependencies, uow: UnitOfWork, request: TraceRequest, what: dict[str, object]
-) -> None:
-    uow.outbox.add(
-        OutboxMessage(
-            id=deps.ids.new_id(),
-            topic=TRACE_DELIVERY,
-            payload={"request_id": str(request.id), **what},
-            created_at=deps.clock.now(),
-            ordering_key=str(request.id),
-        )
-    )
 
 
 class TraceDeliveryHandler:
@@ -140,20 +86,14 @@ class TraceDeliveryHandler:
                 reason=failed.reason,
             )
             return HandlingFailed(f"{failed.peer}: {failed.reason}", permanent=not failed.retry)
-        uow.audit.append(
-            audit_event(
-                self._deps,
-                actor=None,
-                action="trace_exchange.sent",
-                entity_type="trace_request",
-                entity_id=request.id,
-                changes={
-                    "message_id": exchange.message_id,
-                    "peer": recipient.peer,
-                    "step": exchange.action or MESSAGE_STEP,
-                    "version": exchange.version,
-                    "recipient_agency_id": exchange.recipient_agency_id,
-                },
+        uow.record(
+            TraceExchangeSent(
+                request_id=request.id,
+                message_id=exchange.message_id,
+                peer=recipient.peer,
+                step=exchange.action or MESSAGE_STEP,
+                version=exchange.version,
+                recipient_agency_id=exchange.recipient_agency_id,
             )
         )
         return None
@@ -190,20 +130,17 @@ async def receive_trace_exchange(
         taken = await uow.received_exchanges.get(exchange.message_id)
         if taken is not None:
             return _duplicate(taken, exchange, peer)
+        changed: EventSource
         if exchange.action is TraceAction.SUBMIT:
-            request, events = await _received_submission(deps, uow, actor, exchange)
+            request, changed = await _received_submission(uow, exchange)
         elif exchange.action is None:
-            request, events = await _received_thread_message(deps, uow, actor, exchange)
+            request, changed = await _received_thread_message(uow, exchange)
         else:
-            request, events = await _received_step(deps, uow, actor, exchange)
+            request, changed = await _received_step(uow, exchange)
+        mark_received(changed.events, by=actor, peer=peer, message_id=exchange.message_id)
         uow.received_exchanges.add(
             receipt(exchange, peer=peer, now=deps.clock.now(), status=request.status)
         )
-        received = {"peer": peer, "message_id": str(exchange.message_id)}
-        for event in events:
-            uow.audit.append(
-                dataclasses.replace(event, changes={**(event.changes or {}), "received": received})
-            )
         await uow.commit()
     return Receipt(request.id, request.status, duplicate=False)
 
@@ -241,21 +178,13 @@ def _duplicate(received: ReceivedExchange, exchange: TraceExchange, peer: str) -
 
 
 async def _received_submission(
-    deps: Dependencies, uow: UnitOfWork, actor: Actor, exchange: TraceExchange
-) -> tuple[TraceRequest, list[AuditEvent]]:
+    uow: UnitOfWork, exchange: TraceExchange
+) -> tuple[TraceRequest, TraceRequest]:
     if await uow.trace_requests.get(exchange.request_id) is not None:
         raise Conflict(f"trace request {exchange.request_id} exists already")
     request = received_request(exchange)
     uow.trace_requests.add(request)
-    created = audit_event(
-        deps,
-        actor=actor,
-        action="trace_request.created",
-        entity_type="trace_request",
-        entity_id=request.id,
-        changes={"recorded": as_requested(request)},
-    )
-    return request, [created, transition_event(deps, actor, request, request.transitions[-1])]
+    return request, request
 
 
 async def _exchanged_request(uow: UnitOfWork, exchange: TraceExchange) -> TraceRequest:
@@ -268,16 +197,15 @@ async def _exchanged_request(uow: UnitOfWork, exchange: TraceExchange) -> TraceR
 
 
 async def _received_step(
-    deps: Dependencies, uow: UnitOfWork, actor: Actor, exchange: TraceExchange
-) -> tuple[TraceRequest, list[AuditEvent]]:
+    uow: UnitOfWork, exchange: TraceExchange
+) -> tuple[TraceRequest, TraceRequest]:
     request = await _exchanged_request(uow, exchange)
     step = apply_exchange(request, exchange)
     uow.trace_requests.save(request)
-    if isinstance(step, TraceResponse):
-        if step.chain_of_custody:  # links the requester's recovery to its parties
-            uow.outbox.add(network_link_message(deps, request.item.recovery_id))
-        return request, [response_event(deps, actor, request, step)]
-    if step.action in (TraceAction.REQUEST_INFO, TraceAction.PROVIDE_INFO):
+    if not isinstance(step, TraceResponse) and step.action in (
+        TraceAction.REQUEST_INFO,
+        TraceAction.PROVIDE_INFO,
+    ):
         uow.trace_thread.add(
             TraceMessage.write(
                 message_id=exchange.message_id,
@@ -289,16 +217,16 @@ async def _received_step(
                 now=exchange.at,
             )
         )
-    return request, [transition_event(deps, actor, request, step)]
+    return request, request
 
 
 async def _received_thread_message(
-    deps: Dependencies, uow: UnitOfWork, actor: Actor, exchange: TraceExchange
-) -> tuple[TraceRequest, list[AuditEvent]]:
+    uow: UnitOfWork, exchange: TraceExchange
+) -> tuple[TraceRequest, TraceMessage]:
     request = await _exchanged_request(uow, exchange)
     written = received_thread_message(request, exchange)
     uow.trace_thread.add(written)
-    return request, [thread_message_event(deps, actor, written)]
+    return request, written
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,13 @@ from uuid import UUID
 
 from service.auditing import audit_event
 from service.dependencies import Dependencies
-from service.domain.access import Action, Actor, authorize, authorize_on_trace
-from service.domain.audit import AuditEvent
+from service.domain.access import (
+    Action,
+    Actor,
+    authorize,
+    authorize_on_trace,
+    step_permission,
+)
 from service.domain.custody import CustodyEventReport
 from service.domain.errors import Forbidden, InvalidValue, ValidationFailed
 from service.domain.ports import (
@@ -33,14 +38,6 @@ from service.domain.trace_request import (
 )
 from service.domain.trace_thread import AttachmentReport, TraceMessage
 from service.domain.trace_workflow import STEPS, Side, TraceAction, allowed_actions
-from service.network_linking import network_link_message
-from service.trace_events import (
-    as_requested,
-    response_event,
-    thread_message_event,
-    transition_event,
-)
-from service.trace_federation import send_steps, send_thread_message
 from service.trace_request_access import stored_trace_request
 
 MAX_PAGE_SIZE = 200
@@ -116,18 +113,6 @@ TraceCommand = (
     | Close
 )
 
-# The permission each workflow action needs, besides standing on the step's side.
-_PERMISSION: dict[TraceAction, Action] = {
-    TraceAction.SUBMIT: Action.TRACE_REQUEST,
-    TraceAction.PROVIDE_INFO: Action.TRACE_REQUEST,
-    TraceAction.WITHDRAW: Action.TRACE_REQUEST,
-    TraceAction.ACKNOWLEDGE: Action.TRACE_RESPOND,
-    TraceAction.REQUEST_INFO: Action.TRACE_RESPOND,
-    TraceAction.RESPOND: Action.TRACE_RESPOND,
-    TraceAction.DECLINE: Action.TRACE_RESPOND,
-    TraceAction.CLOSE: Action.TRACE_CLOSE,
-}
-
 
 def actions_for(actor: Actor, request: TraceRequest) -> list[TraceAction]:
     """The workflow actions this actor may take on the request now."""
@@ -135,7 +120,7 @@ def actions_for(actor: Actor, request: TraceRequest) -> list[TraceAction]:
     return [
         action
         for action in allowed_actions(request.status)
-        if STEPS[action].side in sides and actor.may(_PERMISSION[action])
+        if STEPS[action].side in sides and actor.may(step_permission(action))
     ]
 
 
@@ -143,8 +128,7 @@ async def request_trace(*, deps: Dependencies, actor: Actor, command: RequestTra
     """Draft a trace request about an item of one of the agency's recoveries (and submit
     it at once when asked). The item is copied as it is now."""
     authorize(actor, Action.TRACE_REQUEST)
-    now = deps.clock.now()
-    stamp = Stamp(by=actor.id, agency_id=actor.agency_id, at=now)
+    stamp = Stamp.of(actor, deps.clock.now())
     async with deps.unit_of_work() as uow:
         item = await _item_to_trace(uow, actor, command)
         if await uow.agencies.get(command.addressee_agency_id) is None:
@@ -159,23 +143,9 @@ async def request_trace(*, deps: Dependencies, actor: Actor, command: RequestTra
             priority=command.priority,
             actor=stamp,
         )
-        events = [
-            audit_event(
-                deps,
-                actor=actor,
-                action="trace_request.created",
-                entity_type="trace_request",
-                entity_id=request.id,
-                changes={"recorded": as_requested(request)},
-            )
-        ]
         if command.submit:
-            transition = request.submit(stamp, expected_version=1, policy=deps.due_policy)
-            events.append(transition_event(deps, actor, request, transition))
+            request.submit(stamp, expected_version=1, policy=deps.due_policy)
         uow.trace_requests.add(request)
-        for event in events:
-            uow.audit.append(event)
-        await send_steps(deps, uow, request, [t.version for t in request.transitions])
         await uow.commit()
     return request
 
@@ -223,90 +193,73 @@ async def act_on_trace_request(
     command: TraceCommand,
 ) -> TraceRequest:
     """Take one workflow action on a request read at `expected_version`."""
-    action = command.action
-    permission = _PERMISSION[action]
+    permission = step_permission(command.action)
     authorize(actor, permission)
-    now = deps.clock.now()
-    stamp = Stamp(by=actor.id, agency_id=actor.agency_id, at=now)
+    stamp = Stamp.of(actor, deps.clock.now())
     async with deps.unit_of_work() as uow:
         request = await stored_trace_request(uow, request_id)
         authorize_on_trace(
             actor,
             permission,
             agency_sides=request.side_of,
-            side=STEPS[action].side,
+            side=STEPS[command.action].side,
             resource_id=request_id,
         )
-        event, message = _apply(deps, actor, stamp, request, expected_version, command)
+        message = _apply(deps, stamp, request, expected_version, command)
         uow.trace_requests.save(request)
         if message is not None:
             uow.trace_thread.add(message)
-        uow.audit.append(event)
-        travels = await send_steps(deps, uow, request, [request.version])
-        if isinstance(command, Respond) and not travels:
-            # Answered here for a requester here: the chain of custody links the recovery
-            # to its parties (a requester elsewhere links it when the answer arrives).
-            uow.outbox.add(network_link_message(deps, request.item.recovery_id))
         await uow.commit()
     return request
 
 
 def _apply(
     deps: Dependencies,
-    actor: Actor,
     stamp: Stamp,
     request: TraceRequest,
     version: int,
     command: TraceCommand,
-) -> tuple[AuditEvent, TraceMessage | None]:
-    """Apply a command; the audit event it makes and, for the exchange of information,
-    the message that carries it into the thread."""
-    message: TraceMessage | None = None
-    if isinstance(command, Respond | Decline):
-        if isinstance(command, Respond):
-            response = request.respond(
-                stamp,
-                expected_version=version,
-                response_id=deps.ids.new_id(),
-                outcome=command.outcome,
-                chain_of_custody=command.chain_of_custody,
-                notes=command.notes,
-            )
-        else:
-            response = request.decline(
-                stamp,
-                expected_version=version,
-                response_id=deps.ids.new_id(),
-                reason=command.reason,
-            )
-        return response_event(deps, actor, request, response), None
-    if isinstance(command, Submit):
-        transition = request.submit(stamp, expected_version=version, policy=deps.due_policy)
-    elif isinstance(command, Acknowledge):
-        transition = request.acknowledge(stamp, expected_version=version)
-    elif isinstance(command, RequestInformation):
-        transition = request.request_info(
-            stamp, expected_version=version, question=command.question
+) -> TraceMessage | None:
+    """Apply a command; for the exchange of information, the message that carries it
+    into the thread."""
+    if isinstance(command, Respond):
+        request.respond(
+            stamp,
+            expected_version=version,
+            response_id=deps.ids.new_id(),
+            outcome=command.outcome,
+            chain_of_custody=command.chain_of_custody,
+            notes=command.notes,
         )
-        message = _message(deps, actor, request, Side.RESPONDER, command.question)
+    elif isinstance(command, Decline):
+        request.decline(
+            stamp, expected_version=version, response_id=deps.ids.new_id(), reason=command.reason
+        )
+    elif isinstance(command, Submit):
+        request.submit(stamp, expected_version=version, policy=deps.due_policy)
+    elif isinstance(command, Acknowledge):
+        request.acknowledge(stamp, expected_version=version)
+    elif isinstance(command, RequestInformation):
+        request.request_info(stamp, expected_version=version, question=command.question)
+        return _message(deps, stamp, request, Side.RESPONDER, command.question)
     elif isinstance(command, ProvideInformation):
-        transition = request.provide_info(stamp, expected_version=version, answer=command.answer)
-        message = _message(deps, actor, request, Side.REQUESTER, command.answer)
+        request.provide_info(stamp, expected_version=version, answer=command.answer)
+        return _message(deps, stamp, request, Side.REQUESTER, command.answer)
     elif isinstance(command, Withdraw):
-        transition = request.withdraw(stamp, expected_version=version, reason=command.reason)
+        request.withdraw(stamp, expected_version=version, reason=command.reason)
     else:
-        transition = request.close(stamp, expected_version=version)
-    return transition_event(deps, actor, request, transition), message
+        request.close(stamp, expected_version=version)
+    return None
 
 
 def _message(
-    deps: Dependencies, actor: Actor, request: TraceRequest, side: Side, body: str
+    deps: Dependencies, stamp: Stamp, request: TraceRequest, side: Side, body: str
 ) -> TraceMessage:
     return TraceMessage.write(
         message_id=deps.ids.new_id(),
         request_id=request.id,
-        author_id=actor.id,
-        author_agency_id=actor.agency_id,
+        author_id=stamp.by,
+        author_agency_id=stamp.agency_id,
         side=side,
         body=body,
         now=request.updated_at,
@@ -372,19 +325,19 @@ async def post_message(
             if Side.REQUESTER in sides and actor.acts_for(Side.REQUESTER)
             else Side.RESPONDER
         )
-        message = TraceMessage.write(
+        message = TraceMessage.post(
             message_id=deps.ids.new_id(),
             request_id=request.id,
             author_id=actor.id,
             author_agency_id=actor.agency_id,
+            recipient_agency_id=request.counterpart(actor.agency_id),
             side=side,
             body=body,
             attachments=attachments,
             now=deps.clock.now(),
+            by=actor,
         )
         uow.trace_thread.add(message)
-        uow.audit.append(thread_message_event(deps, actor, message))
-        await send_thread_message(deps, uow, request, message)
         await uow.commit()
     return message
 

@@ -21,6 +21,7 @@ from service.domain.identity import SecurityPolicy
 from service.domain.items import FirearmReport, ItemReport
 from service.domain.recovery import Circumstances, Recovery
 from service.domain.reference import ReferenceCatalogue
+from service.side_effects import write_side_effects
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 AGENCY_A = UUID("00000000-0000-7000-8000-00000000000a")
@@ -76,7 +77,7 @@ def recovery(
     return Recovery.record(
         recovery_id=new_id(),
         agency_id=agency,
-        recorded_by=new_id(),
+        by=actor(agency=agency),
         now=NOW,
         case_reference=case_reference,
         recovered_at=recovered_at,
@@ -100,7 +101,8 @@ def dependencies_for_tests(
     from service.adapters.clock import SystemClock
 
     return Dependencies(
-        unit_of_work=unit_of_work,
+        storage=unit_of_work,
+        side_effects=write_side_effects,
         clock=clock or SystemClock(),
         ids=SequentialIds(),
         catalogue=catalogue or packaged_catalogue(),

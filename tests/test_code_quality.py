@@ -62,3 +62,46 @@ def test_the_domain_imports_no_framework_or_driver() -> None:
                 if module in forbidden:
                     offenders.append(f"{path.relative_to(ROOT)}: {stripped}")
     assert offenders == []
+
+
+def test_every_domain_event_has_its_handlers() -> None:
+    """An event with no reaction would fail at commit: each has a line in its table."""
+    import service.domain.events as events
+    from service.side_effects import TABLE
+
+    declared = {
+        kind
+        for kind in vars(events).values()
+        if isinstance(kind, type) and issubclass(kind, events.DomainEvent)
+    } - {events.DomainEvent}
+    assert declared == set(TABLE), declared ^ set(TABLE)
+
+
+def test_audit_events_are_built_by_handlers_and_audited_reads_only() -> None:
+    """Commands record domain events; their audit events are built by the handler
+    tables. Only sensitive reads, which change nothing, build theirs, for the read
+    recorder."""
+    import ast
+
+    service = ROOT / "service"
+    for path in service.rglob("*.py"):
+        if path.is_relative_to(service / "side_effects") or path.name == "auditing.py":
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        recorded = {
+            id(argument)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "record"
+            and isinstance(node.func.value, ast.Attribute)
+            and node.func.value.attr == "reads"
+            for argument in node.args
+        }
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "audit_event"
+            ):
+                assert id(node) in recorded, f"{path}:{node.lineno} builds an audit event"

@@ -36,6 +36,7 @@ from service.domain.identity import SecurityPolicy
 from service.network_linking import NetworkLinkHandler
 from service.outbox_worker import OutboxHandler, OutboxWorker
 from service.registry_checks import RegistryCheckHandler
+from service.side_effects import write_side_effects
 from service.trace_federation import TraceDeliveryHandler
 
 DEVELOPMENT_KEY_ID = "development"
@@ -99,7 +100,8 @@ def build_dependencies(database: Database, settings: Settings) -> Dependencies:
     return Dependencies(
         actors=SqlActorDirectory(database),
         reads=DirectReadRecorder(unit_of_work),
-        unit_of_work=unit_of_work,
+        storage=unit_of_work,
+        side_effects=write_side_effects,
         clock=SystemClock(),
         ids=UuidV7Generator(),
         catalogue=catalogue,
@@ -138,7 +140,7 @@ def settle_for_serving() -> None:
 def batch_read_records(deps: Dependencies) -> tuple[Dependencies, BatchingReadRecorder]:
     """For a long-running server: record reads in batches. Start the returned recorder,
     stop it at shutdown (which writes what is waiting)."""
-    recorder = BatchingReadRecorder(deps.unit_of_work)
+    recorder = BatchingReadRecorder(deps.storage)
     return dataclasses.replace(deps, reads=recorder), recorder
 
 

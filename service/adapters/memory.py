@@ -12,12 +12,13 @@ from collections import Counter
 from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 from uuid import UUID
 
 from service.domain.access import Actor, ActorKind
 from service.domain.audit import GENESIS_HASH, AuditEvent, ChainedEvent, chain_hash
 from service.domain.errors import Conflict, StaleVersion
+from service.domain.events import DomainEvent
 from service.domain.federation import ReceivedExchange
 from service.domain.identity import Agency, ApiKey, RefreshToken, ServiceAccount, User
 from service.domain.items import Item
@@ -28,10 +29,12 @@ from service.domain.ports import (
     AuditFilter,
     Box,
     CandidateBatch,
+    EventSource,
     MessageCursor,
     MessagePage,
     NetworkSummary,
     OutboxBacklog,
+    Reaction,
     RecoveryCursor,
     RecoveryFilter,
     RecoveryPage,
@@ -76,9 +79,17 @@ class InMemoryStore:
         self.network_rules: str | None = None
 
 
+_Aggregate = TypeVar("_Aggregate", bound=EventSource)
+
+
 def _detached(recovery: Recovery) -> Recovery:
-    clone = copy.deepcopy(recovery)
-    clone.events = []
+    return _kept(recovery)
+
+
+def _kept(aggregate: _Aggregate) -> _Aggregate:
+    """A copy to keep or hand out: what happened to the original stays with it."""
+    clone = copy.deepcopy(aggregate)
+    clone.events.clear()
     return clone
 
 
@@ -306,9 +317,12 @@ class InMemoryAuditLog:
 
 
 class InMemoryServiceAccountRepository:
-    def __init__(self, store: InMemoryStore, staged: list[Callable[[], None]]) -> None:
+    def __init__(
+        self, store: InMemoryStore, staged: list[Callable[[], None]], seen: list[EventSource]
+    ) -> None:
         self._store = store
         self._staged = staged
+        self._seen = seen
 
     async def get(self, account_id: UUID) -> ServiceAccount | None:
         return copy.deepcopy(self._store.service_accounts.get(account_id))
@@ -324,14 +338,18 @@ class InMemoryServiceAccountRepository:
         )
 
     def add(self, account: ServiceAccount) -> None:
-        kept = copy.deepcopy(account)
+        kept = _kept(account)
         self._staged.append(lambda: self._store.service_accounts.__setitem__(kept.id, kept))
+        self._seen.append(account)
 
 
 class InMemoryApiKeyRepository:
-    def __init__(self, store: InMemoryStore, staged: list[Callable[[], None]]) -> None:
+    def __init__(
+        self, store: InMemoryStore, staged: list[Callable[[], None]], seen: list[EventSource]
+    ) -> None:
         self._store = store
         self._staged = staged
+        self._seen = seen
 
     async def by_public_id(self, public_id: str) -> ApiKey | None:
         return copy.deepcopy(self._store.api_keys.get(public_id))
@@ -340,8 +358,9 @@ class InMemoryApiKeyRepository:
         self.save(key)
 
     def save(self, key: ApiKey) -> None:
-        kept = copy.deepcopy(key)
+        kept = _kept(key)
         self._staged.append(lambda: self._store.api_keys.__setitem__(kept.public_id, kept))
+        self._seen.append(key)
 
 
 class InMemoryRefreshTokenRepository:
@@ -876,6 +895,9 @@ class InMemoryUnitOfWork:
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
         self.committed = False
+        self._seen: list[EventSource] = []
+        self._recorded: list[DomainEvent] = []
+        self._reaction: Reaction | None = None
 
     async def __aenter__(self) -> Self:
         self.recoveries = InMemoryRecoveryRepository(self._store)
@@ -885,8 +907,10 @@ class InMemoryUnitOfWork:
         self.users = InMemoryUserRepository(self._store)
         self.audit = InMemoryAuditLog(self._store)
         self._staged_changes: list[Callable[[], None]] = []
-        self.service_accounts = InMemoryServiceAccountRepository(self._store, self._staged_changes)
-        self.api_keys = InMemoryApiKeyRepository(self._store, self._staged_changes)
+        self.service_accounts = InMemoryServiceAccountRepository(
+            self._store, self._staged_changes, self._seen
+        )
+        self.api_keys = InMemoryApiKeyRepository(self._store, self._staged_changes, self._seen)
         self.refresh_tokens = InMemoryRefreshTokenRepository(self._store, self._staged_changes)
         self.sign_in_attempts = InMemorySignInAttempts(self._store)
         self.trace_requests = InMemoryTraceRequestRepository(self._store)
@@ -914,8 +938,41 @@ class InMemoryUnitOfWork:
         self.trace_requests.staged_changed.clear()
         self.trace_thread.staged.clear()
         self.registry_records.staged.clear()
+        self._seen.clear()
+        self._recorded.clear()
+
+    def record(self, *events: DomainEvent) -> None:
+        self._recorded.extend(events)
+
+    def reacting_with(self, reaction: Reaction) -> Self:
+        self._reaction = reaction
+        return self
+
+    def _take_events(self) -> list[DomainEvent]:
+        """The events of the aggregates added or saved, then those recorded, once."""
+        seen: list[EventSource] = [
+            *self.recoveries.staged_new,
+            *(recovery for _, recovery in self.recoveries.staged_changed.values()),
+            *self.agencies.staged,
+            *self.users.staged.values(),
+            *self._seen,
+            *self.trace_requests.staged_new,
+            *(request for _, request in self.trace_requests.staged_changed.values()),
+            *self.trace_thread.staged,
+        ]
+        events: list[DomainEvent] = []
+        for aggregate in seen:
+            events += aggregate.events
+            aggregate.events.clear()
+        events += self._recorded
+        self._seen.clear()
+        self._recorded.clear()
+        return events
 
     async def commit(self) -> None:
+        events = self._take_events()
+        if events and self._reaction is not None:
+            await self._reaction(self, events)
         for loaded_version, recovery in self.recoveries.staged_changed.values():
             current = self._store.recoveries[recovery.id].version
             if current != loaded_version:

@@ -14,7 +14,7 @@ from typing import Final
 from uuid import UUID
 
 from service.domain.errors import Forbidden, NotFound
-from service.domain.trace_workflow import Side
+from service.domain.trace_workflow import Side, TraceAction
 
 
 class Role(StrEnum):
@@ -153,6 +153,25 @@ _SCOPE_ACTIONS: Final[dict[Scope, frozenset[Action]]] = {
     Scope.REGISTRIES_SEARCH: frozenset({Action.REGISTRY_SEARCH}),
     Scope.FEDERATION_EXCHANGE: frozenset({Action.FEDERATION_EXCHANGE}),
 }
+
+# The permission each step of the trace workflow needs, besides standing on its side.
+_STEP_PERMISSIONS: Final[dict[TraceAction, Action]] = {
+    TraceAction.CREATE: Action.TRACE_REQUEST,
+    TraceAction.SUBMIT: Action.TRACE_REQUEST,
+    TraceAction.PROVIDE_INFO: Action.TRACE_REQUEST,
+    TraceAction.WITHDRAW: Action.TRACE_REQUEST,
+    TraceAction.ACKNOWLEDGE: Action.TRACE_RESPOND,
+    TraceAction.REQUEST_INFO: Action.TRACE_RESPOND,
+    TraceAction.RESPOND: Action.TRACE_RESPOND,
+    TraceAction.DECLINE: Action.TRACE_RESPOND,
+    TraceAction.CLOSE: Action.TRACE_CLOSE,
+}
+
+
+def step_permission(step: TraceAction) -> Action:
+    """The permission a step of the trace workflow needs (the API's routes name it too)."""
+    return _STEP_PERMISSIONS[step]
+
 
 # Who acts for each side of a trace request, within the agency that stands on that side.
 # A supervisor acts for both; an investigator never sees the inbox, a tracing officer

@@ -14,13 +14,22 @@ changes nothing; the messages of one request travel in the order they were writt
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Final, Protocol
 from uuid import UUID
 
+from service.domain.access import Actor
 from service.domain.custody import CustodyEvent, CustodyEventReport, PartyReport
 from service.domain.errors import DomainError, InvalidValue, ValidationFailed
+from service.domain.events import (
+    DomainEvent,
+    Receipt,
+    ThreadMessagePosted,
+    TraceRequestCreated,
+    TraceStepTaken,
+)
 from service.domain.trace_request import (
     Stamp,
     TracedItem,
@@ -31,7 +40,6 @@ from service.domain.trace_request import (
 from service.domain.trace_thread import AttachmentReport, TraceMessage
 from service.domain.trace_workflow import (
     STEPS,
-    DuePolicy,
     Priority,
     Side,
     TraceAction,
@@ -110,7 +118,7 @@ def exchange_of(request: TraceRequest, *, version: int, message_id: UUID) -> Tra
     if transition is None or transition.action not in TRAVELLING:
         raise ValueError(f"trace request {request.id} has no step at version {version} to send")
     sender = transition.by_agency_id
-    recipient = counterpart(request, sender)
+    recipient = request.counterpart(sender)
     return TraceExchange(
         message_id=message_id,
         request_id=request.id,
@@ -135,7 +143,7 @@ def message_exchange(
         request_id=request.id,
         action=None,
         sender_agency_id=message.author_agency_id,
-        recipient_agency_id=counterpart(request, message.author_agency_id),
+        recipient_agency_id=request.counterpart(message.author_agency_id),
         by=message.author_id,
         at=message.posted_at,
         version=request.version,
@@ -157,28 +165,32 @@ def received_thread_message(request: TraceRequest, exchange: TraceExchange) -> T
     if written is None:
         raise ValidationFailed.of(InvalidValue("thread_message", "the message is missing"))
     sender = exchange.sender_agency_id
-    if not request.side_of(sender) or exchange.recipient_agency_id != counterpart(request, sender):
+    if not request.side_of(sender) or exchange.recipient_agency_id != request.counterpart(sender):
         raise ValidationFailed.of(
             InvalidValue("sender_agency_id", "does not write on this request's thread")
         )
     request.check_thread_open()
-    return TraceMessage.write(
+    return TraceMessage.post(
         message_id=written.id,
         request_id=request.id,
         author_id=exchange.by,
         author_agency_id=sender,
+        recipient_agency_id=exchange.recipient_agency_id,
         side=Side.REQUESTER if sender == request.requester_agency_id else Side.RESPONDER,
         body=written.body,
         attachments=written.attachments,
         now=exchange.at,
+        by=None,
     )
 
 
-def counterpart(request: TraceRequest, agency_id: UUID) -> UUID:
-    """The other agency of a request, seen from one of its two."""
-    if agency_id == request.requester_agency_id:
-        return request.addressee_agency_id
-    return request.requester_agency_id
+def mark_received(events: list[DomainEvent], *, by: Actor, peer: str, message_id: UUID) -> None:
+    """What a peer's message just made happen here: recorded as done by the peer's
+    integration (`by`), saying which peer and which message brought it."""
+    receipt = Receipt(peer, message_id)
+    for position, event in enumerate(events):
+        if isinstance(event, TraceRequestCreated | TraceStepTaken | ThreadMessagePosted):
+            events[position] = dataclasses.replace(event, actor=by, received=receipt)
 
 
 def _submitted(request: TraceRequest) -> SubmittedRequest:
@@ -238,17 +250,15 @@ def received_request(exchange: TraceExchange) -> TraceRequest:
         priority=asked.priority.value,
         actor=Stamp(by=asked.created_by, agency_id=asked.requester_agency_id, at=asked.created_at),
     )
-    request.submit(_stamp(exchange), expected_version=1, policy=_AS_ASKED)
-    request.acknowledge_by, request.respond_by = asked.acknowledge_by, asked.respond_by
+    # The deadlines are those the request was sent with: the receiver's own policy does
+    # not apply to another instance's request.
+    request.submit_due(
+        _stamp(exchange),
+        expected_version=1,
+        acknowledge_by=asked.acknowledge_by,
+        respond_by=asked.respond_by,
+    )
     return request
-
-
-# The deadlines are those the request was sent with (set once submitted); the receiver's
-# own policy does not apply to another instance's request. These are overwritten.
-_AS_ASKED: Final = DuePolicy(
-    acknowledge_within={p: timedelta(seconds=1) for p in Priority},
-    respond_within={p: timedelta(seconds=1) for p in Priority},
-)
 
 
 def apply_exchange(request: TraceRequest, exchange: TraceExchange) -> Transition | TraceResponse:
@@ -262,7 +272,7 @@ def apply_exchange(request: TraceRequest, exchange: TraceExchange) -> Transition
     if exchange.action is TraceAction.SUBMIT:
         raise ValidationFailed.of(InvalidValue("action", "this request was already submitted"))
     if side not in request.side_of(exchange.sender_agency_id) or (
-        exchange.recipient_agency_id != counterpart(request, exchange.sender_agency_id)
+        exchange.recipient_agency_id != request.counterpart(exchange.sender_agency_id)
     ):
         raise ValidationFailed.of(
             InvalidValue("sender_agency_id", "does not take this step on this request")

@@ -14,6 +14,15 @@ from uuid import UUID
 from service.domain.access import Actor, ActorKind, Role, Scope
 from service.domain.choices import choose
 from service.domain.errors import InvalidValue, ValidationCollector
+from service.domain.events import (
+    AgencyRegistered,
+    ApiKeyIssued,
+    ApiKeyRevoked,
+    DomainEvent,
+    ServiceAccountRegistered,
+    UserDisabled,
+    UserRegistered,
+)
 from service.domain.geography import check_country
 from service.domain.text import check_text
 
@@ -45,6 +54,7 @@ class Agency:
     # The tracedesk instance the agency works on, when it is not this one: requests to
     # it travel there (see federation).
     peer: str | None = None
+    events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def register(
@@ -56,7 +66,9 @@ class Agency:
         kind: str,
         now: datetime,
         peer: str | None = None,
+        by: Actor | None = None,
     ) -> Agency:
+        """A new agency; `by` None: an operator at the console."""
         problems = ValidationCollector()
         if peer is not None and not PEER_NAME.fullmatch(peer):
             problems.add(InvalidValue("peer", "a peer's configured name: letters, digits, - and _"))
@@ -73,7 +85,7 @@ class Agency:
         except InvalidValue as error:
             problems.add(error)
         problems.raise_if_any()
-        return cls(
+        agency = cls(
             id=agency_id,
             name=name.strip(),
             country=country,
@@ -81,10 +93,8 @@ class Agency:
             created_at=now,
             peer=peer,
         )
-
-    @property
-    def is_remote(self) -> bool:
-        return self.peer is not None
+        agency.events.append(AgencyRegistered(agency, by))
+        return agency
 
 
 def normalize_username(username: str) -> str:
@@ -103,6 +113,7 @@ class User:
     created_at: datetime
     updated_at: datetime
     changed: set[str] = field(default_factory=set, compare=False, repr=False)
+    events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def register(
@@ -115,6 +126,7 @@ class User:
         roles: list[str],
         password_hash: str,
         now: datetime,
+        by: Actor | None = None,
     ) -> User:
         problems = ValidationCollector()
         login = normalize_username(username)
@@ -138,7 +150,7 @@ class User:
         if not roles:
             problems.add(InvalidValue("roles", "a user needs at least one role"))
         problems.raise_if_any()
-        return cls(
+        user = cls(
             id=user_id,
             agency_id=agency_id,
             username=login,
@@ -149,14 +161,17 @@ class User:
             created_at=now,
             updated_at=now,
         )
+        user.events.append(UserRegistered(user, by))
+        return user
 
     def as_actor(self) -> Actor:
         return Actor(id=self.id, kind=ActorKind.USER, agency_id=self.agency_id, roles=self.roles)
 
-    def disable(self, now: datetime) -> None:
+    def disable(self, now: datetime, *, by: Actor | None, reason: str | None) -> None:
         self.disabled = True
         self.updated_at = now
         self.changed.add("disabled")
+        self.events.append(UserDisabled(self.id, by, reason))
 
 
 def check_new_password(password: str) -> None:
@@ -178,10 +193,18 @@ class ServiceAccount:
     scopes: frozenset[Scope]
     disabled: bool
     created_at: datetime
+    events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def register(
-        cls, *, account_id: UUID, agency_id: UUID, name: str, scopes: list[str], now: datetime
+        cls,
+        *,
+        account_id: UUID,
+        agency_id: UUID,
+        name: str,
+        scopes: list[str],
+        now: datetime,
+        by: Actor | None = None,
     ) -> ServiceAccount:
         problems = ValidationCollector()
         try:
@@ -197,7 +220,7 @@ class ServiceAccount:
         if not scopes:
             problems.add(InvalidValue("scopes", "a service account needs at least one scope"))
         problems.raise_if_any()
-        return cls(
+        account = cls(
             id=account_id,
             agency_id=agency_id,
             name=name,
@@ -205,6 +228,8 @@ class ServiceAccount:
             disabled=False,
             created_at=now,
         )
+        account.events.append(ServiceAccountRegistered(account, by))
+        return account
 
     def as_actor(self) -> Actor:
         return Actor(
@@ -238,10 +263,39 @@ class ApiKey:
     created_by: UUID | None
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
+
+    @classmethod
+    def issue(
+        cls,
+        *,
+        key_id: UUID,
+        service_account_id: UUID,
+        public_id: str,
+        secret_digest: str,
+        now: datetime,
+        by: Actor | None,
+    ) -> ApiKey:
+        key = cls(
+            id=key_id,
+            service_account_id=service_account_id,
+            public_id=public_id,
+            secret_digest=secret_digest,
+            created_at=now,
+            created_by=by.id if by else None,
+        )
+        key.events.append(ApiKeyIssued(key, by))
+        return key
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
+
+    def revoke(self, now: datetime, *, by: Actor | None, reason: str | None) -> None:
+        """Revoke the key; revoking it again changes nothing."""
+        if self.revoked_at is None:
+            self.revoked_at = now
+            self.events.append(ApiKeyRevoked(self, by, reason))
 
 
 @dataclass

@@ -4,7 +4,7 @@ of the same contract."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -14,6 +14,7 @@ from uuid import UUID
 
 from service.domain.access import Actor, ActorKind
 from service.domain.audit import AuditEvent, ChainedEvent
+from service.domain.events import DomainEvent
 from service.domain.federation import ReceivedExchange
 from service.domain.identity import Agency, ApiKey, RefreshToken, ServiceAccount, User
 from service.domain.items import ItemKind
@@ -573,6 +574,18 @@ class ReadRecorder(Protocol):
     async def record(self, event: AuditEvent) -> None: ...
 
 
+class EventSource(Protocol):
+    """An aggregate that records what happened to it, for the unit of work to collect."""
+
+    @property
+    def events(self) -> list[DomainEvent]: ...
+
+
+# What a unit of work calls at commit with the events it collected: it stages in the unit
+# of work what they call for, to be written with the change.
+Reaction = Callable[["UnitOfWork", Sequence[DomainEvent]], Awaitable[None]]
+
+
 class UnitOfWork(Protocol):
     # Read-only properties, so each adapter may expose its own repository classes.
     @property
@@ -636,5 +649,14 @@ class UnitOfWork(Protocol):
     ) -> None:
         """Discard whatever was staged and not committed."""
 
+    def record(self, *events: DomainEvent) -> None:
+        """Events that belong to no aggregate (a refused sign-in, a registry's answer),
+        handled at commit after those of the aggregates added or saved."""
+
+    def reacting_with(self, reaction: Reaction) -> Self:
+        """Have `reaction` stage, at commit, what the collected events call for."""
+        ...
+
     async def commit(self) -> None:
-        """Write everything staged, atomically, or nothing."""
+        """Hand the events of the aggregates added or saved, and those recorded, to the
+        reaction; then write everything staged, atomically, or nothing."""

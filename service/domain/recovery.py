@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any, Final
 from uuid import UUID
 
+from service.domain.access import Actor
 from service.domain.choices import choose
 from service.domain.errors import (
     InvalidValue,
@@ -107,7 +108,7 @@ class Recovery:
         *,
         recovery_id: UUID,
         agency_id: UUID,
-        recorded_by: UUID,
+        by: Actor,
         now: datetime,
         case_reference: str,
         recovered_at: datetime,
@@ -145,15 +146,32 @@ class Recovery:
             items=tuple(built),
             version=1,
             recorded_at=now,
-            recorded_by=recorded_by,
+            recorded_by=by.id,
             updated_at=now,
             reference_version=catalogue.version,
             possessor=held_by,
         )
         recovery.events.append(
-            RecoveryRecorded(recovery_id=recovery_id, agency_id=agency_id, at=now, by=recorded_by)
+            RecoveryRecorded(recovery_id, recovery.version, recovery.as_recorded(), by)
         )
         return recovery
+
+    def as_recorded(self) -> dict[str, Any]:
+        """What was entered, as the audit trail keeps it: raw values, not derived ones."""
+        return {
+            "agency_id": self.agency_id,
+            "case_reference": self.case_reference,
+            "recovered_at": self.recovered_at,
+            "location": self.location,
+            "circumstances": self.circumstances,
+            "possessor": self.possessor,
+            # The report's fields as they are: the audit trail turns them into JSON,
+            # nested values included, so a deep copy here would be done twice.
+            "items": [
+                {"id": item.id, "kind": item.kind, **_fields_of(item.report())}
+                for item in self.items
+            ],
+        }
 
     def correct(
         self,
@@ -162,7 +180,7 @@ class Recovery:
         reason: str,
         expected_version: int,
         now: datetime,
-        by: UUID,
+        by: Actor,
         new_id: Callable[[], UUID],
         catalogue: ReferenceCatalogue,
     ) -> Correction | None:
@@ -215,7 +233,7 @@ class Recovery:
         record = Correction(
             version=self.version + 1,
             corrected_at=now,
-            corrected_by=by,
+            corrected_by=by.id,
             reason=reason,
             changes=tuple(changes),
         )
@@ -226,17 +244,7 @@ class Recovery:
         self.updated_at = now
         self.reference_version = catalogue.version
         self.corrections = (*self.corrections, record)
-        self.events.append(
-            RecoveryCorrected(
-                recovery_id=self.id,
-                agency_id=self.agency_id,
-                version=record.version,
-                changes=record.changes,
-                reason=reason,
-                at=now,
-                by=by,
-            )
-        )
+        self.events.append(RecoveryCorrected(self.id, record.version, record.changes, reason, by))
         return record
 
     def _corrected_items(
@@ -344,3 +352,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, UUID):
         return str(value)
     return value
+
+
+def _fields_of(report: Any) -> dict[str, Any]:
+    return {f.name: getattr(report, f.name) for f in dataclasses.fields(report)}

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any, Final
 from uuid import UUID
 
+from service.domain.access import Actor
 from service.domain.choices import choose
 from service.domain.custody import CustodyEvent, CustodyEventReport, read_chain, time_to_crime
 from service.domain.errors import (
@@ -23,6 +24,7 @@ from service.domain.errors import (
     ValidationCollector,
     ValidationFailed,
 )
+from service.domain.events import DomainEvent, TraceRequestCreated, TraceStepTaken
 from service.domain.items import Item
 from service.domain.recovery import Recovery
 from service.domain.text import check_text
@@ -136,11 +138,17 @@ class TraceResponse:
 
 @dataclass(frozen=True, slots=True)
 class Stamp:
-    """Who acted, for which agency, and when: what every entry of a history records."""
+    """Who acted, for which agency, and when: what every entry of a history records.
+    `actor` is who this instance records as acting (None for a step taken elsewhere)."""
 
     by: UUID
     agency_id: UUID
     at: datetime
+    actor: Actor | None = None
+
+    @classmethod
+    def of(cls, actor: Actor, at: datetime) -> Stamp:
+        return cls(by=actor.id, agency_id=actor.agency_id, at=at, actor=actor)
 
 
 @dataclass
@@ -171,6 +179,7 @@ class TraceRequest:
     responses: tuple[TraceResponse, ...] = ()
     # Whether `transitions` and `responses` were loaded (a list shows requests without).
     history_loaded: bool = field(default=True, compare=False)
+    events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
 
     @classmethod
     def create(
@@ -195,7 +204,7 @@ class TraceRequest:
         except InvalidValue as error:
             problems.add(error)
         problems.raise_if_any()
-        return cls(
+        request = cls(
             id=request_id,
             requester_agency_id=requester_agency_id,
             addressee_agency_id=addressee_agency_id,
@@ -221,6 +230,19 @@ class TraceRequest:
                 ),
             ),
         )
+        request.events.append(TraceRequestCreated(request.id, request.as_requested(), actor.actor))
+        return request
+
+    def as_requested(self) -> dict[str, Any]:
+        """What was asked (ITI paragraph 17), as the audit trail keeps it."""
+        return {
+            "requester_agency_id": self.requester_agency_id,
+            "addressee_agency_id": self.addressee_agency_id,
+            "item": self.item,
+            "legal_justification": self.legal_justification,
+            "intended_use": self.intended_use,
+            "priority": self.priority,
+        }
 
     # --- what both sides see -------------------------------------------------------
 
@@ -255,6 +277,12 @@ class TraceRequest:
             return Side.REQUESTER
         return None
 
+    def counterpart(self, agency_id: UUID) -> UUID:
+        """The other agency of the request, seen from one of its two."""
+        if agency_id == self.requester_agency_id:
+            return self.addressee_agency_id
+        return self.requester_agency_id
+
     def side_of(self, agency_id: UUID) -> frozenset[Side]:
         """The sides an agency stands on (both when it asks itself)."""
         sides = set()
@@ -276,21 +304,37 @@ class TraceRequest:
     # --- the workflow --------------------------------------------------------------
 
     def submit(self, actor: Stamp, *, expected_version: int, policy: DuePolicy) -> Transition:
+        """Send the request; the policy sets when it is due, by its priority."""
+        return self.submit_due(
+            actor,
+            expected_version=expected_version,
+            acknowledge_by=actor.at + policy.acknowledge_within[self.priority],
+            respond_by=actor.at + policy.respond_within[self.priority],
+        )
+
+    def submit_due(
+        self,
+        actor: Stamp,
+        *,
+        expected_version: int,
+        acknowledge_by: datetime | None,
+        respond_by: datetime | None,
+    ) -> Transition:
+        """Send the request, due when given (as another instance's policy set it)."""
         transition = self._advance(TraceAction.SUBMIT, actor, expected_version, None)
         self.submitted_at = actor.at
-        self.acknowledge_by = actor.at + policy.acknowledge_within[self.priority]
-        self.respond_by = actor.at + policy.respond_within[self.priority]
-        return transition
+        self.acknowledge_by, self.respond_by = acknowledge_by, respond_by
+        return self._taken(transition, actor)
 
     def acknowledge(self, actor: Stamp, *, expected_version: int) -> Transition:
         transition = self._advance(TraceAction.ACKNOWLEDGE, actor, expected_version, None)
         self.acknowledged_at = actor.at
-        return transition
+        return self._taken(transition, actor)
 
     def request_info(self, actor: Stamp, *, expected_version: int, question: str) -> Transition:
         transition = self._advance(TraceAction.REQUEST_INFO, actor, expected_version, question)
         self.info_requested_at = actor.at
-        return transition
+        return self._taken(transition, actor)
 
     def provide_info(self, actor: Stamp, *, expected_version: int, answer: str) -> Transition:
         transition = self._advance(TraceAction.PROVIDE_INFO, actor, expected_version, answer)
@@ -298,7 +342,7 @@ class TraceRequest:
             # The responder was waiting on the requester: that time is not theirs.
             self.respond_by += actor.at - self.info_requested_at
         self.info_requested_at = None
-        return transition
+        return self._taken(transition, actor)
 
     def respond(
         self,
@@ -316,8 +360,9 @@ class TraceRequest:
         self._check_version(expected_version)
         step_for(TraceAction.RESPOND, self.status)
         response = self._validated_response(actor, response_id, outcome, chain_of_custody, notes)
-        self._advance(TraceAction.RESPOND, actor, expected_version, None)
+        transition = self._advance(TraceAction.RESPOND, actor, expected_version, None)
         self._answered(response)
+        self._taken(transition, actor, response)
         return response
 
     def decline(
@@ -325,7 +370,7 @@ class TraceRequest:
     ) -> TraceResponse:
         """Refuse or restrict the answer (ITI: confidentiality, national security, an
         ongoing investigation), saying why."""
-        self._advance(TraceAction.DECLINE, actor, expected_version, reason)
+        transition = self._advance(TraceAction.DECLINE, actor, expected_version, reason)
         response = TraceResponse(
             id=response_id,
             number=len(self.responses) + 1,
@@ -340,17 +385,37 @@ class TraceRequest:
         )
         self._answered(response)
         self.ended_at = actor.at
+        self._taken(transition, actor, response)
         return response
 
     def withdraw(self, actor: Stamp, *, expected_version: int, reason: str) -> Transition:
         transition = self._advance(TraceAction.WITHDRAW, actor, expected_version, reason)
         self.ended_at = actor.at
         self.info_requested_at = None
-        return transition
+        return self._taken(transition, actor)
 
     def close(self, actor: Stamp, *, expected_version: int) -> Transition:
         transition = self._advance(TraceAction.CLOSE, actor, expected_version, None)
         self.ended_at = actor.at
+        return self._taken(transition, actor)
+
+    def _taken(
+        self, transition: Transition, actor: Stamp, response: TraceResponse | None = None
+    ) -> Transition:
+        """Record the step once the request is as it leaves it."""
+        self.events.append(
+            TraceStepTaken(
+                request_id=self.id,
+                recovery_id=self.item.recovery_id,
+                requester_agency_id=self.requester_agency_id,
+                addressee_agency_id=self.addressee_agency_id,
+                transition=transition,
+                acknowledge_by=self.acknowledge_by,
+                respond_by=self.respond_by,
+                response=response,
+                actor=actor.actor,
+            )
+        )
         return transition
 
     def _advance(

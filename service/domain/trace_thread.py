@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Final
 from uuid import UUID
 
+from service.domain.access import Actor
 from service.domain.errors import InvalidValue, ValidationCollector
+from service.domain.events import DomainEvent, ThreadMessagePosted
 from service.domain.text import check_text
 from service.domain.trace_workflow import Side
 
@@ -52,6 +54,37 @@ class TraceMessage:
     body: str
     attachments: tuple[Attachment, ...]
     posted_at: datetime
+    events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
+
+    @classmethod
+    def post(
+        cls,
+        *,
+        message_id: UUID,
+        request_id: UUID,
+        author_agency_id: UUID,
+        recipient_agency_id: UUID,
+        side: Side,
+        body: str,
+        attachments: Sequence[AttachmentReport] = (),
+        now: datetime,
+        author_id: UUID,
+        by: Actor | None,
+    ) -> TraceMessage:
+        """A message written on the thread for the other side (a step's question or
+        answer is `write`n with the step, which records it)."""
+        message = cls.write(
+            message_id=message_id,
+            request_id=request_id,
+            author_id=author_id,
+            author_agency_id=author_agency_id,
+            side=side,
+            body=body,
+            attachments=attachments,
+            now=now,
+        )
+        message.events.append(ThreadMessagePosted(message, recipient_agency_id, by))
+        return message
 
     @classmethod
     def write(

@@ -19,6 +19,7 @@ from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.dependencies import Dependencies
 from service.domain.access import Actor, ActorKind, Scope
 from service.domain.errors import Conflict
+from service.domain.ports import Reaction
 from service.trace_federation import receive_trace_exchange
 from tests.api.exchanges import submission
 from tests.builders import dependencies_for_tests, new_id
@@ -48,6 +49,10 @@ class _CommitTogether:
     ) -> None:
         await self._inner.__aexit__(exc_type, exc, traceback)
 
+    def reacting_with(self, reaction: Reaction) -> Self:
+        self._inner.reacting_with(reaction)
+        return self
+
     async def commit(self) -> None:
         await self._barrier.wait()
         await self._inner.commit()
@@ -57,7 +62,7 @@ def racing(database: Database) -> Dependencies:
     barrier = asyncio.Barrier(2)
     deps = dependencies_for_tests(lambda: SqlUnitOfWork(database))
     return dataclasses.replace(
-        deps, unit_of_work=lambda: _CommitTogether(SqlUnitOfWork(database), barrier)
+        deps, storage=lambda: _CommitTogether(SqlUnitOfWork(database), barrier)
     )
 
 

@@ -25,7 +25,7 @@ from service.domain.persons import PersonReport
 from service.domain.ports import RecoveryCursor, RecoveryFilter, UnitOfWork
 from service.domain.recovery import Recovery, RecoveryCorrection
 from service.domain.reference import ReferenceCatalogue
-from tests.builders import AGENCY_A, AGENCY_B, NOW, firearm, new_id, recovery
+from tests.builders import AGENCY_A, AGENCY_B, NOW, actor, firearm, new_id, recovery
 
 Factory = Callable[[], UnitOfWork]
 
@@ -59,7 +59,7 @@ async def correct_stored(
             reason="checked in the lab",
             expected_version=version,
             now=NOW,
-            by=new_id(),
+            by=actor(),
             new_id=new_id,
             catalogue=catalogue,
         )
@@ -186,7 +186,7 @@ async def test_the_later_of_two_concurrent_corrections_is_stale(
                 reason="conflict test",
                 expected_version=1,
                 now=NOW,
-                by=new_id(),
+                by=actor(),
                 new_id=new_id,
                 catalogue=catalogue,
             )

@@ -10,7 +10,7 @@ from service.domain.errors import ValidationFailed
 from service.domain.persons import PersonReport
 from service.domain.recovery import RecoveryCorrection
 from service.domain.reference import ReferenceCatalogue
-from tests.builders import NOW, new_id, recovery
+from tests.builders import NOW, actor, new_id, recovery
 
 
 def test_a_possessor_is_kept_exactly_as_entered() -> None:
@@ -54,7 +54,7 @@ def test_a_possessor_is_replaced_or_removed_and_the_history_keeps_who_it_was(
             reason="Identity confirmed",
             expected_version=version,
             now=NOW,
-            by=new_id(),
+            by=actor(),
             new_id=new_id,
             catalogue=catalogue,
         )

@@ -18,7 +18,7 @@ from service.domain.items import (
 )
 from service.domain.recovery import RecoveryCorrection
 from service.domain.reference import ReferenceCatalogue
-from tests.builders import NOW, firearm, location, new_id, recovery
+from tests.builders import NOW, actor, firearm, location, new_id, recovery
 
 
 def problems_of(error: pytest.ExceptionInfo[ValidationFailed]) -> dict[str, str]:
@@ -36,9 +36,16 @@ def test_a_recorded_firearm_keeps_raw_text_and_derives_canonical_values() -> Non
     assert item.serial.normalized == "ABC123"
     assert item.serial_state is SerialState.LEGIBLE
     assert recorded.version == 1
-    assert recorded.events == [
-        RecoveryRecorded(recorded.id, recorded.agency_id, NOW, recorded.recorded_by)
-    ]
+    (event,) = recorded.events
+    assert isinstance(event, RecoveryRecorded)
+    assert (event.recovery_id, event.version, event.actor.id) == (
+        recorded.id,
+        1,
+        recorded.recorded_by,
+    )
+    # The raw text as entered, never what was derived from it.
+    assert event.evidence["items"][0]["serial"] == "abc 123"
+    assert event.evidence["items"][0]["make"] == "GLOCK GmbH"
 
 
 def test_unresolved_make_is_kept_raw_and_not_guessed() -> None:
@@ -147,7 +154,7 @@ def test_a_correction_keeps_the_raw_value_it_replaces(catalogue: ReferenceCatalo
         reason="Re-read under magnification",
         expected_version=1,
         now=NOW,
-        by=new_id(),
+        by=actor(),
         new_id=new_id,
         catalogue=catalogue,
     )
@@ -172,7 +179,7 @@ def test_a_correction_against_an_old_version_is_stale(catalogue: ReferenceCatalo
             reason="r",
             expected_version=0,
             now=NOW,
-            by=new_id(),
+            by=actor(),
             new_id=new_id,
             catalogue=catalogue,
         )
@@ -185,7 +192,7 @@ def test_a_correction_that_changes_nothing_records_nothing(catalogue: ReferenceC
         reason="retry",
         expected_version=1,
         now=NOW,
-        by=new_id(),
+        by=actor(),
         new_id=new_id,
         catalogue=catalogue,
     )
@@ -203,7 +210,7 @@ def test_an_invalid_correction_changes_nothing(catalogue: ReferenceCatalogue) ->
             reason="",
             expected_version=1,
             now=NOW,
-            by=new_id(),
+            by=actor(),
             new_id=new_id,
             catalogue=catalogue,
         )

@@ -55,6 +55,7 @@ class SqlAgencyRepository:
             "peer": agency.peer,
         }
         self._stage([InsertRows(tables.agencies, [values])])
+        self._stage.saw(agency)
 
 
 def _agency(row: Row) -> Agency:
@@ -83,6 +84,7 @@ class SqlUserRepository:
 
     def add(self, user: User) -> None:
         self._stage([InsertRows(tables.users, [_user_values(user)])])
+        self._stage.saw(user)
 
     def save(self, user: User) -> None:
         values = _user_values(user)
@@ -91,6 +93,7 @@ class SqlUserRepository:
             changed["updated_at"] = user.updated_at
             self._stage([UpdateRow(tables.users, key={"id": user.id}, values=changed)])
         user.changed.clear()
+        self._stage.saw(user)
 
 
 def _user_values(user: User) -> dict[str, Any]:

@@ -63,6 +63,7 @@ class SqlServiceAccountRepository:
             "created_at": account.created_at,
         }
         self._stage([InsertRows(tables.service_accounts, [values])])
+        self._stage.saw(account)
 
 
 def _account(row: Row) -> ServiceAccount:
@@ -97,6 +98,7 @@ class SqlApiKeyRepository:
             "revoked_at": key.revoked_at,
         }
         self._stage([InsertRows(tables.api_keys, [values])])
+        self._stage.saw(key)
 
     def save(self, key: ApiKey) -> None:
         self._stage(
@@ -108,6 +110,7 @@ class SqlApiKeyRepository:
                 )
             ]
         )
+        self._stage.saw(key)
 
 
 def _key(row: Row) -> ApiKey:

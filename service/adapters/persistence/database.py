@@ -28,6 +28,7 @@ from service.adapters.persistence.writes import (
     SqliteWriter,
     insert_only,
 )
+from service.domain.ports import EventSource
 
 if TYPE_CHECKING:
     from service.adapters.persistence.writes import Driver
@@ -54,7 +55,14 @@ class SqlConnection(Protocol):
 # How repositories reach storage: a connection (taken on first use) and a place to stage
 # row operations until the unit of work commits.
 Connect = Callable[[], Awaitable[SqlConnection]]
-Stage = Callable[[list[RowOperation]], None]
+
+
+class Stage(Protocol):
+    def __call__(self, operations: list[RowOperation]) -> None:
+        """Row operations to apply at commit."""
+
+    def saw(self, aggregate: EventSource) -> None:
+        """An aggregate added or saved: its events are collected at commit."""
 
 
 class Database(Protocol):

@@ -198,12 +198,14 @@ class SqlRecoveryRepository:
 
     def add(self, recovery: Recovery) -> None:
         self._stage(new_recovery_operations(recovery))
+        self._stage.saw(recovery)
 
     def save(self, recovery: Recovery) -> None:
         loaded = self._loaded.get(recovery.id)
         if loaded is None:
             raise LookupError("save() is for recoveries loaded through this repository")
         self._stage(corrected_recovery_operations(loaded, recovery))
+        self._stage.saw(recovery)
 
     async def page(
         self,

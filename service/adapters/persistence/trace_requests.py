@@ -156,12 +156,14 @@ class SqlTraceRequestRepository:
 
     def add(self, request: TraceRequest) -> None:
         self._stage(new_request_operations(request))
+        self._stage.saw(request)
 
     def save(self, request: TraceRequest) -> None:
         loaded = self._loaded.get(request.id)
         if loaded is None:
             raise LookupError("save() is for requests loaded through this repository")
         self._stage(changed_request_operations(loaded, request))
+        self._stage.saw(request)
 
     async def page(
         self,
@@ -256,6 +258,7 @@ class SqlTraceThread:
 
     def add(self, message: TraceMessage) -> None:
         self._stage([InsertRows(tables.trace_messages, [message_values(message)])])
+        self._stage.saw(message)
 
     async def get(self, message_id: UUID) -> TraceMessage | None:
         rows = await (await self._connect()).fetch(_THREAD_MESSAGE, id=message_id)

@@ -30,6 +30,39 @@ from service.adapters.persistence.registry import SqlRegistryRecords
 from service.adapters.persistence.serial_index import SqlSerialIndex
 from service.adapters.persistence.trace_requests import SqlTraceRequestRepository, SqlTraceThread
 from service.adapters.persistence.writes import RowOperation
+from service.domain.events import DomainEvent
+from service.domain.ports import EventSource, Reaction
+
+
+class _Staging:
+    """What a unit of work will write, and the aggregates whose events it will collect."""
+
+    def __init__(self) -> None:
+        self.operations: list[RowOperation] = []
+        self.seen: list[EventSource] = []
+        self.recorded: list[DomainEvent] = []
+
+    def __call__(self, operations: list[RowOperation]) -> None:
+        self.operations.extend(operations)
+
+    def saw(self, aggregate: EventSource) -> None:
+        self.seen.append(aggregate)
+
+    def events(self) -> list[DomainEvent]:
+        """The events of the aggregates seen, then those recorded, each taken once."""
+        events: list[DomainEvent] = []
+        for aggregate in self.seen:
+            events += aggregate.events
+            aggregate.events.clear()
+        events += self.recorded
+        self.seen.clear()
+        self.recorded.clear()
+        return events
+
+    def clear(self) -> None:
+        self.operations.clear()
+        self.seen.clear()
+        self.recorded.clear()
 
 
 class SqlUnitOfWork:
@@ -37,7 +70,8 @@ class SqlUnitOfWork:
         self._database = database
         self._exit = AsyncExitStack()
         self._connection: SqlConnection | None = None
-        self._staged: list[RowOperation] = []
+        self._stage = _Staging()
+        self._reaction: Reaction | None = None
 
     async def _connect(self) -> SqlConnection:
         # Taken from the pool on first use only: a unit of work that fails validation
@@ -45,9 +79,6 @@ class SqlUnitOfWork:
         if self._connection is None:
             self._connection = await self._exit.enter_async_context(self._database.connection())
         return self._connection
-
-    def _stage(self, operations: list[RowOperation]) -> None:
-        self._staged.extend(operations)
 
     # Repositories are made when first used: most units of work touch one or two.
     @cached_property
@@ -127,12 +158,22 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._staged.clear()
+        self._stage.clear()
         self._connection = None
         await self._exit.aclose()
 
+    def record(self, *events: DomainEvent) -> None:
+        self._stage.recorded.extend(events)
+
+    def reacting_with(self, reaction: Reaction) -> Self:
+        self._reaction = reaction
+        return self
+
     async def commit(self) -> None:
-        staged, self._staged = self._staged, []
+        events = self._stage.events()
+        if events and self._reaction is not None:
+            await self._reaction(self, events)
+        staged, self._stage.operations = self._stage.operations, []
         if not staged:
             return
         try:
