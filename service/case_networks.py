@@ -71,7 +71,11 @@ def visible_nodes(actor: Actor, nodes: Mapping[UUID, Node], links: Iterable[Link
     """The agency's own nodes, and the shared ones (registry records, parties of chains
     of custody) linked directly to one of them: a shared node reached only through
     another agency's evidence would tell about that evidence."""
-    own = {node_id for node_id, node in nodes.items() if node.agency_id == actor.agency_id}
+    own = {
+        node_id
+        for node_id, node in nodes.items()
+        if actor.reaches(Action.NETWORK_READ, node.agency_id)
+    }
     shared = {
         end
         for link in links
@@ -220,7 +224,7 @@ async def decide_on_link(
         if link is None:
             raise NotFound("link", str(link_id))
         ends = await uow.networks.nodes_by_id([link.source_id, link.target_id])
-        if not any(n.agency_id == actor.agency_id for n in ends.values()):
+        if not any(actor.reaches(Action.NETWORK_DECIDE, n.agency_id) for n in ends.values()):
             raise NotFound("link", str(link_id))  # not theirs to judge, nor to know of
         decided = link.decided(decision, by=actor.id, at=deps.clock.now(), reason=reason)
         uow.networks.update_link(decided)
@@ -372,7 +376,7 @@ async def make_link(*, deps: Dependencies, actor: Actor, command: MakeLink) -> L
             ("from_recovery_id", "to_recovery_id"), recovery_ids, strict=True
         ):
             recovery = await uow.recoveries.get(recovery_id)
-            if recovery is None or recovery.agency_id != actor.agency_id:
+            if recovery is None or not actor.reaches(Action.NETWORK_DECIDE, recovery.agency_id):
                 raise ValidationFailed.of(
                     InvalidValue(field_name, "is not a recovery of your agency")
                 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from service.dependencies import Dependencies
-from service.domain.access import Action, Actor, Role, authorize
+from service.domain.access import Action, Actor, authorize
 from service.domain.ports import UnresolvedValue
 
 
@@ -14,7 +14,7 @@ async def unresolved_reference_values(*, deps: Dependencies, actor: Actor) -> li
     Administrators keep the table for the whole instance and see every agency's counts
     (spellings and counts only, no case data); supervisors see their own agency's."""
     authorize(actor, Action.REFERENCE_REPORT)
-    scope = None if Role.ADMIN in actor.roles else actor.agency_id
+    scope = None if actor.across_agencies(Action.REFERENCE_REPORT) else actor.agency_id
     async with deps.unit_of_work() as uow:
         stored = await uow.reference_usage.unresolved(agency_id=scope)
     resolvers = {

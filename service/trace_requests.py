@@ -152,7 +152,7 @@ async def request_trace(*, deps: Dependencies, actor: Actor, command: RequestTra
 
 async def _item_to_trace(uow: UnitOfWork, actor: Actor, command: RequestTrace) -> TracedItem:
     recovery = await uow.recoveries.get(command.recovery_id)
-    if recovery is None or recovery.agency_id != actor.agency_id:
+    if recovery is None or not actor.reaches(Action.TRACE_REQUEST, recovery.agency_id):
         # The same answer for another agency's recovery as for none: nothing leaks.
         raise ValidationFailed.of(InvalidValue("recovery_id", "is not a recovery of your agency"))
     try:

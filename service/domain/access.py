@@ -134,6 +134,9 @@ _ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
 # The actions a role takes on every agency's records, not only on its own agency's.
 _ACROSS_AGENCIES: Final[dict[Role, frozenset[Action]]] = {
     Role.SYSTEM_AUDITOR: frozenset({Action.AUDIT_READ, Action.RECOVERY_HISTORY}),
+    # Administrators keep the reference table for the whole instance: they see which
+    # spellings every agency used (counts only, no case data).
+    Role.ADMIN: frozenset({Action.REFERENCE_REPORT}),
 }
 
 _SCOPE_ACTIONS: Final[dict[Scope, frozenset[Action]]] = {
@@ -208,8 +211,11 @@ class Actor:
             return False
         return any(action in _ACROSS_AGENCIES.get(role, frozenset()) for role in self.roles)
 
-    def reaches(self, action: Action, agency_id: UUID) -> bool:
-        """Whether the action may touch records of `agency_id`."""
+    def reaches(self, action: Action, agency_id: UUID | None) -> bool:
+        """Whether the action may touch records of `agency_id` (None: records of no
+        agency, such as shared network nodes, which only rules reach)."""
+        if agency_id is None:
+            return False
         return agency_id == self.agency_id or self.across_agencies(action)
 
     def acts_for(self, side: Side) -> bool:

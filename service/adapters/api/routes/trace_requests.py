@@ -28,10 +28,10 @@ from service.adapters.api.schemas.trace_requests import (
     trace_request_summary,
 )
 from service.dependencies import Dependencies
-from service.domain.access import Action, Actor
+from service.domain.access import Action, Actor, step_permission
 from service.domain.ports import Box, MessageCursor, TraceRequestCursor, TraceRequestFilter
 from service.domain.trace_request import TraceRequest
-from service.domain.trace_workflow import Priority, TraceStatus
+from service.domain.trace_workflow import Priority, TraceAction, TraceStatus
 from service.trace_federation import delivery_state
 from service.trace_requests import (
     Acknowledge,
@@ -153,14 +153,15 @@ async def read_trace_request(
 
 
 def _workflow_route(
-    path: str, performed: Action, summary: str
+    path: str, step: TraceAction, summary: str
 ) -> Callable[
     [Callable[..., Awaitable[TraceRequestPublic]]], Callable[..., Awaitable[TraceRequestPublic]]
 ]:
+    """A step's route, declaring the permission the access policy names for the step."""
     return router.post(
         f"/{{request_id}}/{path}",
         responses=_ACTION_PROBLEMS,
-        openapi_extra=action(performed),
+        openapi_extra=action(step_permission(step)),
         summary=summary,
     )
 
@@ -179,7 +180,7 @@ async def _act(
     return _public(deps, actor, request, response)
 
 
-@_workflow_route("submit", Action.TRACE_REQUEST, "Submit a draft")
+@_workflow_route("submit", TraceAction.SUBMIT, "Submit a draft")
 async def submit(
     request_id: UUID, deps: Deps, actor: CurrentActor, version: RequiredVersion, response: Response
 ) -> TraceRequestPublic:
@@ -187,14 +188,14 @@ async def submit(
     return await _act(deps, actor, request_id, version, Submit(), response)
 
 
-@_workflow_route("acknowledge", Action.TRACE_RESPOND, "Acknowledge receipt")
+@_workflow_route("acknowledge", TraceAction.ACKNOWLEDGE, "Acknowledge receipt")
 async def acknowledge(
     request_id: UUID, deps: Deps, actor: CurrentActor, version: RequiredVersion, response: Response
 ) -> TraceRequestPublic:
     return await _act(deps, actor, request_id, version, Acknowledge(), response)
 
 
-@_workflow_route("request-info", Action.TRACE_RESPOND, "Ask the requester for information")
+@_workflow_route("request-info", TraceAction.REQUEST_INFO, "Ask the requester for information")
 async def request_info(
     request_id: UUID,
     body: QuestionIn,
@@ -208,7 +209,7 @@ async def request_info(
     return await _act(deps, actor, request_id, version, command, response)
 
 
-@_workflow_route("provide-info", Action.TRACE_REQUEST, "Answer the responder's question")
+@_workflow_route("provide-info", TraceAction.PROVIDE_INFO, "Answer the responder's question")
 async def provide_info(
     request_id: UUID,
     body: AnswerIn,
@@ -221,7 +222,7 @@ async def provide_info(
     return await _act(deps, actor, request_id, version, command, response)
 
 
-@_workflow_route("respond", Action.TRACE_RESPOND, "Answer, or add a supplementary answer")
+@_workflow_route("respond", TraceAction.RESPOND, "Answer, or add a supplementary answer")
 async def respond(
     request_id: UUID,
     body: ResponseIn,
@@ -236,7 +237,7 @@ async def respond(
     return await _act(deps, actor, request_id, version, command, response)
 
 
-@_workflow_route("decline", Action.TRACE_RESPOND, "Decline to answer, with the reason")
+@_workflow_route("decline", TraceAction.DECLINE, "Decline to answer, with the reason")
 async def decline(
     request_id: UUID,
     body: ReasonIn,
@@ -248,7 +249,7 @@ async def decline(
     return await _act(deps, actor, request_id, version, Decline(body.reason), response)
 
 
-@_workflow_route("withdraw", Action.TRACE_REQUEST, "Withdraw the request, with the reason")
+@_workflow_route("withdraw", TraceAction.WITHDRAW, "Withdraw the request, with the reason")
 async def withdraw(
     request_id: UUID,
     body: ReasonIn,
@@ -260,7 +261,7 @@ async def withdraw(
     return await _act(deps, actor, request_id, version, Withdraw(body.reason), response)
 
 
-@_workflow_route("close", Action.TRACE_CLOSE, "Close an answered request")
+@_workflow_route("close", TraceAction.CLOSE, "Close an answered request")
 async def close(
     request_id: UUID, deps: Deps, actor: CurrentActor, version: RequiredVersion, response: Response
 ) -> TraceRequestPublic:
