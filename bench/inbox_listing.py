@@ -50,7 +50,7 @@ from service.domain.access import Actor, ActorKind, Role
 from service.domain.custody import CustodyEventReport, PartyReport
 from service.domain.geography import LocationReport
 from service.domain.items import FirearmReport
-from service.domain.ports import Box, TraceRequestCursor, TraceRequestFilter
+from service.domain.ports.tracing import Box, TraceRequestCursor, TraceRequestFilter
 from service.domain.recovery import Circumstances
 from service.domain.trace_request import Stamp, TracedItem, TraceRequest
 from service.domain.trace_workflow import DEFAULT_DUE_POLICY, TraceStatus

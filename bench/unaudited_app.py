@@ -21,7 +21,7 @@ from service.adapters.settings import Settings
 from service.dependencies import Dependencies
 from service.domain.audit import AuditEvent
 from service.domain.events import DomainEvent
-from service.domain.ports import UnitOfWork
+from service.domain.ports.unit_of_work import UnitOfWork
 from service.side_effects import write_side_effects
 
 

@@ -29,7 +29,8 @@ from service.domain.identity import (
     secret_digest,
     secrets_match,
 )
-from service.domain.ports import IssuedToken, UnitOfWork
+from service.domain.ports.identity import IssuedToken
+from service.domain.ports.unit_of_work import UnitOfWork
 from service.sign_in_throttle import ThrottledAttempt
 
 log = structlog.get_logger("tracedesk.accounts")

@@ -8,7 +8,8 @@ from uuid import UUID
 from service.dependencies import Dependencies
 from service.domain.access import Action, Actor, authorize
 from service.domain.audit import ChainVerifier, Verification
-from service.domain.ports import AuditFilter, StoredAuditEvent, UnitOfWork
+from service.domain.ports.audit import AuditFilter, StoredAuditEvent
+from service.domain.ports.unit_of_work import UnitOfWork
 from service.recovery_access import recovery_for
 
 PAGE = 1000

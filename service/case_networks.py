@@ -28,7 +28,7 @@ from service.domain.networks import (
     link_key,
     recovery_ref,
 )
-from service.domain.ports import UnitOfWork
+from service.domain.ports.unit_of_work import UnitOfWork
 from service.recovery_access import recovery_for
 
 MAX_DEPTH: Final = 3

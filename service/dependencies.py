@@ -8,20 +8,19 @@ from functools import partial
 from typing import Protocol
 
 from service.domain.events import DomainEvent
-from service.domain.federation import TraceChannel
 from service.domain.identity import SecurityPolicy
-from service.domain.ports import (
+from service.domain.ports.audit import ReadRecorder
+from service.domain.ports.clock import Clock, IdGenerator
+from service.domain.ports.identity import (
     ActorDirectory,
-    Clock,
-    IdGenerator,
     PasswordHasher,
-    ReadRecorder,
     SecretGenerator,
     TokenService,
-    UnitOfWork,
 )
+from service.domain.ports.registries import FirearmRegistry
+from service.domain.ports.tracing import TraceChannel
+from service.domain.ports.unit_of_work import UnitOfWork
 from service.domain.reference import ReferenceCatalogue
-from service.domain.registry import FirearmRegistry
 from service.domain.trace_workflow import DEFAULT_DUE_POLICY, DuePolicy
 
 

@@ -53,7 +53,8 @@ from service.domain.networks import (
     surviving_network,
 )
 from service.domain.outbox import NETWORK_LINK, HandlingFailed, OutboxMessage
-from service.domain.ports import NetworkGraph, UnitOfWork
+from service.domain.ports.networks import NetworkGraph
+from service.domain.ports.unit_of_work import UnitOfWork
 from service.domain.recovery import Recovery
 
 log = structlog.get_logger("tracedesk.networks")

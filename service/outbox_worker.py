@@ -14,7 +14,7 @@ import structlog
 
 from service.dependencies import Dependencies
 from service.domain.outbox import HandlingFailed, OutboxMessage, RetryPolicy
-from service.domain.ports import UnitOfWork
+from service.domain.ports.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("tracedesk.outbox")
 

@@ -12,7 +12,7 @@ from service.domain.access import Action, Actor, authorize
 from service.domain.geography import LocationReport
 from service.domain.items import ItemReport
 from service.domain.persons import PersonReport
-from service.domain.ports import RecoveryCursor, RecoveryFilter, RecoveryPage
+from service.domain.ports.recoveries import RecoveryCursor, RecoveryFilter, RecoveryPage
 from service.domain.recovery import Circumstances, Recovery, RecoveryCorrection
 from service.recovery_access import recovery_for
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from service.domain.access import Action, Actor, authorize
 from service.domain.errors import NotFound
-from service.domain.ports import UnitOfWork
+from service.domain.ports.unit_of_work import UnitOfWork
 from service.domain.recovery import Recovery
 
 

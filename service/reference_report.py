@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from service.dependencies import Dependencies
 from service.domain.access import Action, Actor, authorize
-from service.domain.ports import UnresolvedValue
+from service.domain.ports.recoveries import UnresolvedValue
 
 
 async def unresolved_reference_values(*, deps: Dependencies, actor: Actor) -> list[UnresolvedValue]:

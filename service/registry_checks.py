@@ -19,9 +19,10 @@ from service.domain.access import Action, Actor
 from service.domain.events import RegistryHitsChanged
 from service.domain.matching import SerialQuery
 from service.domain.outbox import REGISTRY_CHECK, HandlingFailed, OutboxMessage
-from service.domain.ports import UnitOfWork
+from service.domain.ports.registries import FirearmRegistry
+from service.domain.ports.unit_of_work import UnitOfWork
 from service.domain.recovery import Recovery
-from service.domain.registry import FirearmRegistry, RegistryMatch, RegistryUnavailable
+from service.domain.registry import RegistryMatch, RegistryUnavailable
 from service.domain.registry_hits import RegistryCheck, RegistryHit, check_states, reconcile
 from service.recovery_access import recovery_for
 

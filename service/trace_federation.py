@@ -22,7 +22,6 @@ from service.domain.federation import (
     MESSAGE_STEP,
     DeliveryFailed,
     ReceivedExchange,
-    TraceChannel,
     TraceExchange,
     apply_exchange,
     exchange_of,
@@ -34,7 +33,8 @@ from service.domain.federation import (
 )
 from service.domain.identity import Agency
 from service.domain.outbox import TRACE_DELIVERY, HandlingFailed, OutboxMessage
-from service.domain.ports import EventSource, UnitOfWork
+from service.domain.ports.tracing import TraceChannel
+from service.domain.ports.unit_of_work import EventSource, UnitOfWork
 from service.domain.trace_request import TraceRequest, TraceResponse
 from service.domain.trace_thread import TraceMessage
 from service.domain.trace_workflow import STEPS, TraceAction, TraceStatus

@@ -6,7 +6,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from service.domain.errors import NotFound
-from service.domain.ports import UnitOfWork
+from service.domain.ports.unit_of_work import UnitOfWork
 from service.domain.trace_request import TraceRequest
 
 

@@ -22,15 +22,15 @@ from service.domain.access import (
 )
 from service.domain.custody import CustodyEventReport
 from service.domain.errors import Forbidden, InvalidValue, ValidationFailed
-from service.domain.ports import (
+from service.domain.ports.tracing import (
     Box,
     MessageCursor,
     MessagePage,
     TraceRequestCursor,
     TraceRequestFilter,
     TraceRequestPage,
-    UnitOfWork,
 )
+from service.domain.ports.unit_of_work import UnitOfWork
 from service.domain.trace_request import (
     Stamp,
     TracedItem,

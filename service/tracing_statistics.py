@@ -8,7 +8,7 @@ from typing import Final
 from service.dependencies import Dependencies
 from service.domain.access import Action, Actor, authorize
 from service.domain.errors import InvalidValue, ValidationFailed
-from service.domain.ports import Box
+from service.domain.ports.tracing import Box
 from service.domain.trace_statistics import Period, TracingFigures, tracing_figures
 
 # A bound on one question's work; a longer history is asked for in several spans.

@@ -11,7 +11,7 @@ from service.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from service.adapters.persistence.database import Database
 from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.adapters.reference_catalogue import packaged_catalogue
-from service.domain.ports import UnitOfWork
+from service.domain.ports.unit_of_work import UnitOfWork
 from service.domain.reference import ReferenceCatalogue
 from tests.databases import (
     dispose_maintenance,

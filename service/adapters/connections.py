@@ -43,8 +43,8 @@ from service.adapters.persistence.registry import SqlRegistry
 from service.adapters.registries.http import HttpRegistry
 from service.adapters.registries.memory import FileRegistry
 from service.domain.identity import PEER_NAME
+from service.domain.ports.registries import FirearmRegistry
 from service.domain.reference import ReferenceCatalogue
-from service.domain.registry import FirearmRegistry
 
 ADAPTERS: Final = ("memory", "sql", "http")
 

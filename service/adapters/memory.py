@@ -25,26 +25,26 @@ from service.domain.items import Item
 from service.domain.matching import SerialQuery, StoredIdentifier, match_kind
 from service.domain.networks import Link, LinkKind, NetworkState, Node, NodeRef
 from service.domain.outbox import OutboxEntry, OutboxMessage
-from service.domain.ports import (
-    AuditFilter,
-    Box,
+from service.domain.ports.audit import AuditFilter, StoredAuditEvent
+from service.domain.ports.background import OutboxBacklog
+from service.domain.ports.identity import TokenSubject
+from service.domain.ports.networks import NetworkSummary
+from service.domain.ports.recoveries import (
     CandidateBatch,
-    EventSource,
-    MessageCursor,
-    MessagePage,
-    NetworkSummary,
-    OutboxBacklog,
-    Reaction,
     RecoveryCursor,
     RecoveryFilter,
     RecoveryPage,
-    StoredAuditEvent,
-    TokenSubject,
+    UnresolvedValue,
+)
+from service.domain.ports.tracing import (
+    Box,
+    MessageCursor,
+    MessagePage,
     TraceRequestCursor,
     TraceRequestFilter,
     TraceRequestPage,
-    UnresolvedValue,
 )
+from service.domain.ports.unit_of_work import EventSource, Reaction
 from service.domain.recovery import Recovery
 from service.domain.registry import RegistryRecord
 from service.domain.registry_hits import RegistryHit

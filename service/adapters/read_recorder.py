@@ -14,7 +14,7 @@ from collections.abc import Callable
 import structlog
 
 from service.domain.audit import AuditEvent
-from service.domain.ports import UnitOfWork
+from service.domain.ports.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("tracedesk.audit")
 

@@ -19,7 +19,7 @@ from jose import JWTError, jwt
 
 from service.domain.access import Actor, ActorKind
 from service.domain.errors import Unauthenticated
-from service.domain.ports import IssuedToken, TokenSubject
+from service.domain.ports.identity import IssuedToken, TokenSubject
 
 ISSUER: Final = "tracedesk"
 AUDIENCE: Final = "tracedesk-api"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final, Protocol
+from typing import Final
 from uuid import UUID
 
 from service.domain.access import Actor
@@ -325,15 +325,6 @@ class DeliveryFailed(DomainError):
 
     def __post_init__(self) -> None:
         super().__init__(f"delivery to {self.peer} failed: {self.reason}")
-
-
-class TraceChannel(Protocol):
-    """Carries exchange messages to the tracedesk instance named `peer`."""
-
-    async def deliver(self, peer: str, exchange: TraceExchange) -> None:
-        """Returns once the peer has taken the message (or already had it); raises
-        DeliveryFailed otherwise."""
-        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-from typing import Final, Protocol, TypeVar
+from typing import Final, TypeVar
 
 from service.domain.choices import choose
 from service.domain.errors import DomainError, InvalidValue, ValidationCollector
@@ -169,18 +169,6 @@ def registry_matches(
         found.values(),
         key=lambda m: (-m.confidence, list(MatchKind).index(m.kind), m.record.reference),
     )
-
-
-class FirearmRegistry(Protocol):
-    """A registry tracedesk can search: in memory, in its own database, or a peer."""
-
-    @property
-    def name(self) -> str: ...
-
-    async def search(self, query: SerialQuery) -> list[RegistryMatch]:
-        """Records that may be the queried weapon, with how they match; raises
-        RegistryUnavailable when the registry cannot answer now."""
-        ...
 
 
 def _text(problems: ValidationCollector, value: str | None, name: str, length: int) -> None:

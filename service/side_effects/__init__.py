@@ -8,7 +8,7 @@ from typing import Final
 
 from service.dependencies import Dependencies
 from service.domain.events import DomainEvent
-from service.domain.ports import UnitOfWork
+from service.domain.ports.unit_of_work import UnitOfWork
 from service.side_effects import identity, networks, operations, recoveries, registries, tracing
 from service.side_effects.effects import Effects, HandlerTable, react
 

@@ -17,7 +17,7 @@ from service.dependencies import Dependencies
 from service.domain.access import Actor
 from service.domain.events import DomainEvent, Receipt
 from service.domain.outbox import OutboxMessage
-from service.domain.ports import UnitOfWork
+from service.domain.ports.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from service.adapters.persistence.actors import (
 from service.adapters.persistence.database import Database, asyncpg_dsn
 from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.domain.access import ActorKind
-from service.domain.ports import TokenSubject
+from service.domain.ports.identity import TokenSubject
 from tests.builders import dependencies_for_tests
 from tests.databases import AGENCIES, reset, terminate_sessions
 

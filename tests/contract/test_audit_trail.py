@@ -21,7 +21,8 @@ from service.audit_trail import verify_audit_trail
 from service.dependencies import Dependencies
 from service.domain.access import Role
 from service.domain.audit import Break
-from service.domain.ports import UnitOfWork
+from service.domain.ports.audit import AuditFilter
+from service.domain.ports.unit_of_work import UnitOfWork
 from service.domain.recovery import RecoveryCorrection
 from service.recoveries import RecordRecovery, correct_recovery, record_recovery
 from tests.builders import actor, dependencies_for_tests, firearm, location
@@ -58,9 +59,7 @@ async def test_every_change_is_chained_and_verifies(unit_of_work: Callable[[], U
     async with unit_of_work() as uow:
         assert (await uow.audit.head())[0] == 6
         recorded = await uow.audit.events(
-            __import__("service.domain.ports", fromlist=["AuditFilter"]).AuditFilter(
-                action="recovery.corrected"
-            ),
+            AuditFilter(action="recovery.corrected"),
             after_seq=None,
             limit=10,
         )

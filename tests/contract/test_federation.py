@@ -35,7 +35,7 @@ from service.dependencies import Dependencies
 from service.domain.audit import AuditEvent
 from service.domain.errors import Conflict
 from service.domain.federation import exchange_of
-from service.domain.ports import AuditFilter
+from service.domain.ports.audit import AuditFilter
 from service.outbox_operations import outbox_troubles, requeue_failed
 from tests.api.conftest import PASSWORD, fast_dependencies, recovery_body
 from tests.api.test_trace_requests_api import CHAIN

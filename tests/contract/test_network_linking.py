@@ -28,7 +28,7 @@ from service.domain.networks import (
     rules_in_force,
 )
 from service.domain.persons import PersonReport
-from service.domain.ports import UnitOfWork
+from service.domain.ports.unit_of_work import UnitOfWork
 from service.domain.recovery import Recovery, RecoveryCorrection
 from service.network_linking import (
     ORDERING_KEY,

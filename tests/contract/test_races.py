@@ -19,7 +19,7 @@ from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.dependencies import Dependencies
 from service.domain.access import Actor, ActorKind, Scope
 from service.domain.errors import Conflict
-from service.domain.ports import Reaction
+from service.domain.ports.unit_of_work import Reaction
 from service.trace_federation import receive_trace_exchange
 from tests.api.exchanges import submission
 from tests.builders import dependencies_for_tests, new_id

@@ -22,7 +22,8 @@ from service.domain.items import (
     SerialState,
 )
 from service.domain.persons import PersonReport
-from service.domain.ports import RecoveryCursor, RecoveryFilter, UnitOfWork
+from service.domain.ports.recoveries import RecoveryCursor, RecoveryFilter
+from service.domain.ports.unit_of_work import UnitOfWork
 from service.domain.recovery import Recovery, RecoveryCorrection
 from service.domain.reference import ReferenceCatalogue
 from tests.builders import AGENCY_A, AGENCY_B, NOW, actor, firearm, new_id, recovery

@@ -25,9 +25,9 @@ from service.adapters.registry_files import read_registry_file
 from service.adapters.settings import Settings
 from service.domain.errors import InvalidValue, ValidationFailed
 from service.domain.matching import MatchKind, SerialQuery
+from service.domain.ports.registries import FirearmRegistry
 from service.domain.reference import ReferenceCatalogue
 from service.domain.registry import (
-    FirearmRegistry,
     RegistryRecord,
     RegistryRecordReport,
     RegistryStatus,

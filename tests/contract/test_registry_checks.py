@@ -16,7 +16,9 @@ from service.dependencies import Dependencies
 from service.domain.access import Role
 from service.domain.matching import SerialQuery
 from service.domain.outbox import RetryPolicy
-from service.domain.ports import AuditFilter, OutboxBacklog, UnitOfWork
+from service.domain.ports.audit import AuditFilter
+from service.domain.ports.background import OutboxBacklog
+from service.domain.ports.unit_of_work import UnitOfWork
 from service.domain.recovery import RecoveryCorrection
 from service.domain.reference import ReferenceCatalogue
 from service.domain.registry import (

@@ -13,13 +13,8 @@ from service.adapters.persistence.database import Database, migration_engine
 from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.domain.custody import CustodyEventReport, PartyReport
 from service.domain.errors import StaleVersion
-from service.domain.ports import (
-    Box,
-    MessageCursor,
-    TraceRequestCursor,
-    TraceRequestFilter,
-    UnitOfWork,
-)
+from service.domain.ports.tracing import Box, MessageCursor, TraceRequestCursor, TraceRequestFilter
+from service.domain.ports.unit_of_work import UnitOfWork
 from service.domain.recovery import Recovery
 from service.domain.trace_request import Stamp, TracedItem, TraceRequest
 from service.domain.trace_thread import AttachmentReport, TraceMessage

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from service.adapters.persistence.actors import RememberingActorDirectory
 from service.domain.access import Actor, ActorKind, Role
-from service.domain.ports import TokenSubject
+from service.domain.ports.identity import TokenSubject
 from tests.builders import AGENCY_A, new_id
 
 

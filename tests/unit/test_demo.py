@@ -5,7 +5,7 @@ from __future__ import annotations
 from service.adapters.demo import seed_demo
 from service.adapters.memory import InMemoryActorDirectory, InMemoryStore, InMemoryUnitOfWork
 from service.domain.access import Role
-from service.domain.ports import Box, TraceRequestFilter
+from service.domain.ports.tracing import Box, TraceRequestFilter
 from service.domain.trace_request import TraceRequest
 from service.domain.trace_workflow import TraceStatus
 from service.trace_requests import list_trace_requests

@@ -36,7 +36,8 @@ from service.domain.federation import DeliveryFailed, ExchangedThreadMessage, Tr
 from service.domain.items import FirearmReport
 from service.domain.networks import LinkKind, LinkStatus
 from service.domain.persons import PersonReport
-from service.domain.ports import AuditFilter, Box, TraceRequestFilter
+from service.domain.ports.audit import AuditFilter
+from service.domain.ports.tracing import Box, TraceRequestFilter
 from service.domain.recovery import RecoveryCorrection
 from service.domain.registry import RegistryRecord, RegistryRecordReport
 from service.domain.trace_workflow import TraceAction

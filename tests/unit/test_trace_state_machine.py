@@ -25,7 +25,8 @@ from service.domain.errors import (
     ValidationFailed,
 )
 from service.domain.identity import Agency
-from service.domain.ports import AuditFilter, Box, TraceRequestFilter
+from service.domain.ports.audit import AuditFilter
+from service.domain.ports.tracing import Box, TraceRequestFilter
 from service.domain.recovery import Recovery
 from service.domain.trace_workflow import DEFAULT_DUE_POLICY, Priority, Side, TraceStatus
 from service.recoveries import record_recovery

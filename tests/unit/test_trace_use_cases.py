@@ -19,7 +19,8 @@ from service.domain.errors import (
     ValidationFailed,
 )
 from service.domain.identity import Agency
-from service.domain.ports import AuditFilter, Box, TraceRequestFilter
+from service.domain.ports.audit import AuditFilter
+from service.domain.ports.tracing import Box, TraceRequestFilter
 from service.domain.recovery import Recovery, RecoveryCorrection
 from service.domain.trace_statistics import Period
 from service.domain.trace_workflow import Side, TraceStatus

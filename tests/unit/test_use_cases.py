@@ -11,7 +11,7 @@ from service.domain.access import Role
 from service.domain.errors import Forbidden, NotFound, StaleVersion, ValidationFailed
 from service.domain.items import Firearm
 from service.domain.matching import MatchKind
-from service.domain.ports import RecoveryFilter
+from service.domain.ports.recoveries import RecoveryFilter
 from service.domain.recovery import Circumstances, RecoveryCorrection
 from service.domain.reference import ReferenceCatalogue
 from service.recoveries import (

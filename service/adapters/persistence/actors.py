@@ -23,7 +23,7 @@ from service.adapters.persistence import tables
 from service.adapters.persistence.database import Database
 from service.adapters.persistence.sql import Query
 from service.domain.access import Actor, ActorKind, Role, Scope
-from service.domain.ports import ActorDirectory, TokenSubject
+from service.domain.ports.identity import ActorDirectory, TokenSubject
 
 ACTOR_CHANGED_CHANNEL: Final = "tracedesk_actor_changed"
 log = structlog.get_logger("tracedesk.actors")

@@ -16,7 +16,7 @@ from service.adapters.persistence.sql import Query, QueryShapes, Statement
 from service.adapters.persistence.types import UtcDateTime
 from service.adapters.persistence.writes import AppendAudit
 from service.domain.audit import AuditEvent, ChainedEvent
-from service.domain.ports import AuditFilter, StoredAuditEvent
+from service.domain.ports.audit import AuditFilter, StoredAuditEvent
 
 _SEARCHABLE = (
     "action",

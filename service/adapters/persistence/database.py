@@ -28,7 +28,7 @@ from service.adapters.persistence.writes import (
     SqliteWriter,
     insert_only,
 )
-from service.domain.ports import EventSource
+from service.domain.ports.unit_of_work import EventSource
 
 if TYPE_CHECKING:
     from service.adapters.persistence.writes import Driver

@@ -24,7 +24,7 @@ from service.domain.networks import (
     NodeKind,
     NodeRef,
 )
-from service.domain.ports import NetworkSummary
+from service.domain.ports.networks import NetworkSummary
 
 _N, _L, _W = tables.network_nodes, tables.network_links, tables.networks
 

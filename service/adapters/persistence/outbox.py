@@ -17,7 +17,7 @@ from service.adapters.persistence.types import UtcDateTime
 from service.adapters.persistence.writes import InsertRows, UpdateRow
 from service.domain.matching import MatchKind
 from service.domain.outbox import OutboxEntry, OutboxMessage
-from service.domain.ports import OutboxBacklog
+from service.domain.ports.background import OutboxBacklog
 from service.domain.registry import RegistryStatus
 from service.domain.registry_hits import RegistryHit
 

@@ -20,7 +20,7 @@ from service.adapters.persistence.recovery_rows import (
 )
 from service.adapters.persistence.sql import Query, QueryShapes, Statement, one_of
 from service.adapters.persistence.types import UtcDateTime
-from service.domain.ports import RecoveryCursor, RecoveryFilter, RecoveryPage
+from service.domain.ports.recoveries import RecoveryCursor, RecoveryFilter, RecoveryPage
 from service.domain.recovery import Recovery
 
 _R, _I, _X = "r_", "i_", "x_"

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from service.adapters.persistence import tables
 from service.adapters.persistence.database import Connect
 from service.adapters.persistence.sql import QueryShapes, Statement
-from service.domain.ports import UnresolvedValue
+from service.domain.ports.recoveries import UnresolvedValue
 
 
 def _unresolved(_: str, per_agency: bool) -> Statement:

@@ -17,7 +17,7 @@ from service.adapters.persistence.recovery_rows import identifier_from_row
 from service.adapters.persistence.sql import QueryShapes, Statement, one_of
 from service.domain.items import IdentifierRole, ItemKind
 from service.domain.matching import SerialQuery, StoredIdentifier
-from service.domain.ports import CandidateBatch
+from service.domain.ports.recoveries import CandidateBatch
 from service.domain.reference import Resolution
 
 

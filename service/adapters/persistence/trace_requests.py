@@ -21,7 +21,7 @@ from service.adapters.persistence.trace_rows import (
 )
 from service.adapters.persistence.types import UtcDateTime
 from service.adapters.persistence.writes import InsertRows
-from service.domain.ports import (
+from service.domain.ports.tracing import (
     Box,
     MessageCursor,
     MessagePage,

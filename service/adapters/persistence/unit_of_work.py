@@ -31,7 +31,7 @@ from service.adapters.persistence.serial_index import SqlSerialIndex
 from service.adapters.persistence.trace_requests import SqlTraceRequestRepository, SqlTraceThread
 from service.adapters.persistence.writes import RowOperation
 from service.domain.events import DomainEvent
-from service.domain.ports import EventSource, Reaction
+from service.domain.ports.unit_of_work import EventSource, Reaction
 
 
 class _Staging:

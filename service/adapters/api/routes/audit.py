@@ -19,7 +19,7 @@ from service.adapters.api.schemas.audit import (
 )
 from service.audit_trail import audit_events, audit_head, recovery_history, verify_audit_trail
 from service.domain.access import Action
-from service.domain.ports import AuditFilter
+from service.domain.ports.audit import AuditFilter
 
 router = APIRouter(tags=["audit"])
 

@@ -23,7 +23,7 @@ from service.adapters.api.schemas.recoveries import (
 from service.domain.access import Action
 from service.domain.errors import FieldProblem, ValidationFailed
 from service.domain.items import ItemKind
-from service.domain.ports import RecoveryCursor, RecoveryFilter
+from service.domain.ports.recoveries import RecoveryCursor, RecoveryFilter
 from service.recoveries import (
     correct_recovery,
     get_recovery,

@@ -11,7 +11,7 @@ from service.adapters.api.dependencies import CurrentActor, Deps, action
 from service.adapters.api.problems import ProblemError, problem_responses
 from service.adapters.api.schemas.trace_requests import TracingStatisticsOut, figures_out
 from service.domain.access import Action
-from service.domain.ports import Box
+from service.domain.ports.tracing import Box
 from service.domain.trace_statistics import Period
 from service.tracing_statistics import tracing_statistics
 

@@ -29,7 +29,7 @@ from service.adapters.api.schemas.trace_requests import (
 )
 from service.dependencies import Dependencies
 from service.domain.access import Action, Actor, step_permission
-from service.domain.ports import Box, MessageCursor, TraceRequestCursor, TraceRequestFilter
+from service.domain.ports.tracing import Box, MessageCursor, TraceRequestCursor, TraceRequestFilter
 from service.domain.trace_request import TraceRequest
 from service.domain.trace_workflow import Priority, TraceAction, TraceStatus
 from service.trace_federation import delivery_state

@@ -9,7 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from service.domain.audit import Verification
-from service.domain.ports import StoredAuditEvent
+from service.domain.ports.audit import StoredAuditEvent
 
 
 class AuditEventPublic(BaseModel):

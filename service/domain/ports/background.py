@@ -1,0 +1,62 @@
+"""The transactional outbox: work recorded with the change that calls for it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+from uuid import UUID
+
+from service.domain.outbox import OutboxEntry, OutboxMessage
+
+
+class Outbox(Protocol):
+    def add(self, message: OutboxMessage) -> None:
+        """Stage a message; it exists once the unit of work commits, with its change."""
+
+    async def claim(
+        self, *, topics: Sequence[str], now: datetime, lease: timedelta, limit: int
+    ) -> list[OutboxMessage]:
+        """Lease up to `limit` due messages of these topics, oldest first, for `lease`.
+        Written at once: two workers never hold the same message."""
+        ...
+
+    def done(self, message_id: UUID, *, at: datetime) -> None: ...
+
+    def retry(
+        self, message: OutboxMessage, *, error: str, at: datetime, not_before: datetime
+    ) -> None:
+        """Stage a failed attempt: the message is due again at `not_before`."""
+
+    def give_up(self, message: OutboxMessage, *, error: str, at: datetime) -> None:
+        """Stage a message set aside after its last attempt (kept, never deleted)."""
+
+    async def backlog(self) -> list[OutboxBacklog]: ...
+
+    async def troubles(self, *, limit: int) -> list[OutboxEntry]:
+        """Messages not done that failed at least once, most recently failed first."""
+        ...
+
+    async def by_key(self, ordering_key: str) -> list[OutboxEntry]:
+        """Every message of one ordering key, in order, whatever its state."""
+        ...
+
+    async def about(self, subject: str) -> list[OutboxEntry]:
+        """Every message about one subject (`recovery:<id>`), oldest first, whatever
+        its state."""
+        ...
+
+    async def entry(self, message_id: UUID) -> OutboxEntry | None: ...
+
+    def requeue(self, message_id: UUID, *, at: datetime) -> None:
+        """Stage a message set aside as failed to be tried again from `at`, its count of
+        attempts started afresh (the last error is kept until the next attempt)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxBacklog:
+    topic: str
+    waiting: int
+    failed: int
+    oldest_waiting: datetime | None

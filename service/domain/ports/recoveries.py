@@ -1,0 +1,101 @@
+"""Storing recoveries, finding their serials, and reporting unresolved spellings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from service.domain.items import ItemKind
+from service.domain.matching import SerialQuery, StoredIdentifier
+from service.domain.recovery import Recovery
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryFilter:
+    """Filters of the recovery list; all given filters must hold."""
+
+    case_reference: str | None = None
+    country: str | None = None
+    recovered_from: datetime | None = None
+    recovered_to: datetime | None = None
+    make: str | None = None
+    calibre: str | None = None
+    item_kind: ItemKind | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryCursor:
+    """Position after which the next page starts: newest recovery first, id breaks ties."""
+
+    recovered_at: datetime
+    recovery_id: UUID
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryPage:
+    recoveries: list[Recovery]
+    next_cursor: RecoveryCursor | None
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateBatch:
+    candidates: list[StoredIdentifier]
+    # More candidates existed than the cap allowed: a value that matches too much (a
+    # serial "0000") is reported as truncated instead of flooding the investigator.
+    truncated: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UnresolvedValue:
+    field: str
+    raw: str
+    count: int
+
+
+class RecoveryRepository(Protocol):
+    async def get(self, recovery_id: UUID) -> Recovery | None: ...
+
+    def add(self, recovery: Recovery) -> None:
+        """Stage a new recovery; written when the unit of work commits."""
+
+    def save(self, recovery: Recovery) -> None:
+        """Stage a corrected recovery loaded from this repository; the write fails with
+        StaleVersion if someone else changed it since it was loaded."""
+
+    async def page(
+        self,
+        *,
+        agency_id: UUID,
+        recovery_filter: RecoveryFilter,
+        after: RecoveryCursor | None,
+        limit: int,
+    ) -> RecoveryPage: ...
+
+    async def ids_after(self, after: UUID | None, *, limit: int) -> list[UUID]:
+        """Every recovery's id, of every agency, in id order: for a rebuild."""
+        ...
+
+    async def get_many(self, recovery_ids: Sequence[UUID]) -> list[Recovery]:
+        """Several recoveries at once, without their correction history; missing ids
+        are left out."""
+        ...
+
+
+class SerialIndex(Protocol):
+    async def candidates(
+        self, query: SerialQuery, *, agency_id: UUID | None, cap: int
+    ) -> CandidateBatch:
+        """Stored readings of the agency (None: of every agency, for linking) that may
+        match: a superset of the matches, found through the query's keys; the domain
+        decides which really match."""
+        ...
+
+
+class ReferenceUsage(Protocol):
+    async def unresolved(self, *, agency_id: UUID | None) -> list[UnresolvedValue]:
+        """Raw makes and calibres stored without a canonical value, with their counts.
+        None means every agency."""
+        ...

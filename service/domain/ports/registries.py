@@ -1,0 +1,47 @@
+"""Registries to search, the records held here, and the hits of recoveries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+from uuid import UUID
+
+from service.domain.matching import SerialQuery
+from service.domain.registry import RegistryMatch, RegistryRecord
+from service.domain.registry_hits import RegistryHit
+
+
+class RegistryRecords(Protocol):
+    """A registry kept in tracedesk's own database, as its imports write it."""
+
+    async def fingerprints(self, registry: str) -> dict[str, str]:
+        """Reference -> fingerprint of every record of the registry."""
+        ...
+
+    def add(self, record: RegistryRecord) -> None: ...
+
+    def replace(self, record: RegistryRecord) -> None:
+        """Stage a record that changed since the last import (same reference)."""
+
+
+class RegistryHits(Protocol):
+    async def for_recoveries(self, recovery_ids: Sequence[UUID]) -> list[RegistryHit]:
+        """Every hit of these recoveries, cleared ones included, oldest first."""
+        ...
+
+    def add(self, hit: RegistryHit) -> None: ...
+
+    def update(self, hit: RegistryHit) -> None:
+        """Stage a hit's new status, match, confidence, version or clearing."""
+
+
+class FirearmRegistry(Protocol):
+    """A registry tracedesk can search: in memory, in its own database, or a peer."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def search(self, query: SerialQuery) -> list[RegistryMatch]:
+        """Records that may be the queried weapon, with how they match; raises
+        RegistryUnavailable when the registry cannot answer now."""
+        ...
