@@ -241,13 +241,12 @@ async def test_a_rebuild_changes_nothing_and_a_rejection_survives_it(
     assert (await network_of(deps, ids[0]))[1] == 3 and (await network_of(deps, ids[1]))[1] == 2
 
 
-def with_agencies(unit_of_work: Callable[[], UnitOfWork]) -> Dependencies:
+async def with_agencies(unit_of_work: Callable[[], UnitOfWork]) -> Dependencies:
     if isinstance(unit_of_work(), InMemoryUnitOfWork):  # agencies come with SQL's reset
-        store = unit_of_work()._store  # noqa: SLF001 - arranging the fake's agencies
-        for agency in (AGENCY_A, AGENCY_B):
-            store.agencies[agency] = Agency(
-                agency, f"Agency {agency}", "FR", AgencyKind.POLICE, NOW
-            )
+        async with unit_of_work() as uow:
+            for agency in (AGENCY_A, AGENCY_B):
+                uow.agencies.add(Agency(agency, f"Agency {agency}", "FR", AgencyKind.POLICE, NOW))
+            await uow.commit()
     return deps_for(unit_of_work)
 
 
@@ -286,7 +285,7 @@ async def traced(deps: Dependencies, recovery: Recovery, chain: list[CustodyEven
 async def test_two_traces_naming_the_same_dealer_meet_at_that_party(
     unit_of_work: Callable[[], UnitOfWork],
 ) -> None:
-    deps = with_agencies(unit_of_work)
+    deps = await with_agencies(unit_of_work)
     dealer = PartyReport("Armurerie Centrale", "dealer", "FR", "FR-ARM-0042")
     recovered = []
     for serial, case in (("PP 1", "C-1"), ("QQ 2", "C-2")):
@@ -305,7 +304,7 @@ async def test_two_traces_naming_the_same_dealer_meet_at_that_party(
 async def test_a_possessor_met_by_two_agencies_and_named_as_a_purchaser_is_one_person(
     unit_of_work: Callable[[], UnitOfWork],
 ) -> None:
-    deps = with_agencies(unit_of_work)
+    deps = await with_agencies(unit_of_work)
     document = {"document_number": "12AB34567", "document_country": "FR"}
     paris = await record_recovery(
         deps=deps,
