@@ -116,7 +116,8 @@ async def sign_in(*, deps: Dependencies, username: str, password: str) -> Signed
     for a time that doubles with each further failure."""
     login = normalize_username(username)
     policy = deps.security.throttle
-    limits = {f"account:{login}": policy.account_limit} | _address_limit(deps)
+    # The address first: while it is paused, no counter is made for each name it tries.
+    limits = _address_limit(deps) | {f"account:{login}": policy.account_limit}
     async with ThrottledAttempt(deps, limits) as attempt:
         async with deps.unit_of_work() as uow:
             user = await uow.users.by_username(login)
@@ -173,7 +174,7 @@ async def refresh_access(*, deps: Dependencies, refresh_token: str) -> SignedIn:
         token = await uow.refresh_tokens.by_digest(secret_digest(refresh_token))
         if token is None or token.revoked_at is not None or token.expires_at <= now:
             raise Unauthenticated("refresh token unknown, revoked or expired")
-        if token.used_at is not None:
+        if token.used_at is not None or not await uow.refresh_tokens.use(token.id, at=now):
             uow.refresh_tokens.revoke_family(token.family_id, at=now)
             uow.record(RefreshTokenReused(token.user_id, token.family_id))
             await uow.commit()
@@ -181,8 +182,6 @@ async def refresh_access(*, deps: Dependencies, refresh_token: str) -> SignedIn:
         user = await uow.users.get(token.user_id)
         if user is None or user.disabled:
             raise Unauthenticated("account unknown or disabled")
-        token.used_at = now
-        uow.refresh_tokens.save(token)
         replacement = _new_refresh_token(deps, uow, user.id, token.family_id)
         await uow.commit()
     actor = user.as_actor()
@@ -305,8 +304,8 @@ async def exchange_client_credentials(
 ) -> SignedIn:
     """OAuth2 client credentials: an API key's id and secret for an access token.
     Attempts are throttled per key and per address, as sign-ins are."""
-    limits = {f"client:{client_id}": deps.security.throttle.account_limit}
-    async with ThrottledAttempt(deps, limits | _address_limit(deps)) as attempt:
+    limits = _address_limit(deps) | {f"client:{client_id}": deps.security.throttle.account_limit}
+    async with ThrottledAttempt(deps, limits) as attempt:
         now = deps.clock.now()
         async with deps.unit_of_work() as uow:
             key = await uow.api_keys.by_public_id(client_id)

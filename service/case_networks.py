@@ -215,9 +215,11 @@ async def decide_on_link(
     link_id: UUID,
     decision: LinkStatus,
     reason: str | None,
-) -> Link:
+) -> DecidedLink:
     """Confirm or reject a link that touches the agency's evidence. A rejected link stays
-    rejected whatever its rule finds later; the networks follow (through the outbox)."""
+    rejected whatever its rule finds later; the networks follow (through the outbox). A
+    person's decision on a link to another agency's evidence is theirs: another agency
+    cannot overrule it (it asks them)."""
     authorize(actor, Action.NETWORK_DECIDE)
     async with deps.unit_of_work() as uow:
         link = await uow.networks.link(link_id)
@@ -226,11 +228,26 @@ async def decide_on_link(
         ends = await uow.networks.nodes_by_id([link.source_id, link.target_id])
         if not any(actor.reaches(Action.NETWORK_DECIDE, n.agency_id) for n in ends.values()):
             raise NotFound("link", str(link_id))  # not theirs to judge, nor to know of
+        if link.decided_by is not None:
+            decider = await uow.users.get(link.decided_by)
+            if decider is None or not actor.reaches(Action.NETWORK_DECIDE, decider.agency_id):
+                raise Conflict("another agency decided on this link; ask them to change it")
         decided = link.decided(decision, by=actor.id, at=deps.clock.now(), reason=reason)
         uow.networks.update_link(decided)
         uow.record(LinkDecided(link, decided, actor, reason))
         await uow.commit()
-    return decided
+    visible = visible_nodes(actor, ends, [decided])
+    return DecidedLink(
+        decided, {node_id: n.agency_id for node_id, n in ends.items() if node_id not in visible}
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DecidedLink:
+    """A link as decided, and its ends the decider may not see (with their agency)."""
+
+    link: Link
+    hidden_of: dict[UUID, UUID | None]
 
 
 # A chain longer than this says little to an investigator; the bounds keep the walk of

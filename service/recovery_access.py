@@ -14,9 +14,11 @@ from service.domain.recovery import Recovery
 async def recovery_for(
     uow: UnitOfWork, actor: Actor, action: Action, recovery_id: UUID
 ) -> Recovery:
-    # The role is decided before the lookup, so that no answer depends on what is stored.
+    # The role is decided before the lookup, and the lookup is of the actor's agency's
+    # recoveries only: no answer, nor its time, depends on another agency's records.
     authorize(actor, action)
-    recovery = await uow.recoveries.get(recovery_id)
-    if recovery is None or not actor.reaches(action, recovery.agency_id):
+    agency = None if actor.across_agencies(action) else actor.agency_id
+    recovery = await uow.recoveries.get(recovery_id, of_agency=agency)
+    if recovery is None:
         raise NotFound("recovery", str(recovery_id))
     return recovery

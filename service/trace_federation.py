@@ -16,7 +16,16 @@ import structlog
 
 from service.dependencies import Dependencies
 from service.domain.access import Action, Actor, authorize
-from service.domain.errors import Conflict, Forbidden, InvalidValue, NotFound, ValidationFailed
+from service.domain.errors import (
+    IDENTIFIER_IN_USE,
+    Conflict,
+    Forbidden,
+    IllegalTransition,
+    InvalidValue,
+    NotFound,
+    StaleVersion,
+    ValidationFailed,
+)
 from service.domain.events import TraceExchangeSent
 from service.domain.federation import (
     MESSAGE_STEP,
@@ -127,6 +136,20 @@ async def receive_trace_exchange(
     authorize(actor, Action.FEDERATION_EXCHANGE)
     async with deps.unit_of_work() as uow:
         peer = await _calling_peer(uow, actor, exchange)
+    try:
+        return await _take(deps, actor, exchange, peer)
+    except (Conflict, StaleVersion, IllegalTransition):
+        # A copy of the same message delivered at the same moment (a peer retrying) may
+        # have been taken meanwhile: then this one is a duplicate, not a refusal.
+        async with deps.unit_of_work() as uow:
+            taken = await uow.received_exchanges.get(exchange.message_id)
+        if taken is None:
+            raise
+        return _duplicate(taken, exchange, peer)
+
+
+async def _take(deps: Dependencies, actor: Actor, exchange: TraceExchange, peer: str) -> Receipt:
+    async with deps.unit_of_work() as uow:
         taken = await uow.received_exchanges.get(exchange.message_id)
         if taken is not None:
             return _duplicate(taken, exchange, peer)
@@ -172,7 +195,7 @@ def _duplicate(received: ReceivedExchange, exchange: TraceExchange, peer: str) -
     any other request, nor about what became of this one since."""
     step = exchange.action.value if exchange.action else MESSAGE_STEP
     if (received.peer, received.request_id, received.step) != (peer, exchange.request_id, step):
-        raise Conflict(f"message {exchange.message_id} was received before with other content")
+        raise Conflict(IDENTIFIER_IN_USE)
     log.info("trace exchange received again", message_id=str(exchange.message_id))
     return Receipt(received.request_id, received.status_after, duplicate=True)
 
@@ -181,7 +204,7 @@ async def _received_submission(
     uow: UnitOfWork, exchange: TraceExchange
 ) -> tuple[TraceRequest, TraceRequest]:
     if await uow.trace_requests.get(exchange.request_id) is not None:
-        raise Conflict(f"trace request {exchange.request_id} exists already")
+        raise Conflict(IDENTIFIER_IN_USE)
     request = received_request(exchange)
     uow.trace_requests.add(request)
     return request, request
@@ -190,8 +213,10 @@ async def _received_submission(
 async def _exchanged_request(uow: UnitOfWork, exchange: TraceExchange) -> TraceRequest:
     """The request a received step is about. To a peer, a request that none of its
     agencies stands on does not exist, exactly as one that does not."""
-    request = await uow.trace_requests.get(exchange.request_id)
-    if request is None or not request.side_of(exchange.sender_agency_id):
+    request = await uow.trace_requests.get(
+        exchange.request_id, visible_to=exchange.sender_agency_id
+    )
+    if request is None:
         raise NotFound("trace request", str(exchange.request_id))
     return request
 

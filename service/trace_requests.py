@@ -197,7 +197,7 @@ async def act_on_trace_request(
     authorize(actor, permission)
     stamp = Stamp.of(actor, deps.clock.now())
     async with deps.unit_of_work() as uow:
-        request = await stored_trace_request(uow, request_id)
+        request = await stored_trace_request(uow, request_id, visible_to=actor.agency_id)
         authorize_on_trace(
             actor,
             permission,
@@ -359,7 +359,7 @@ async def read_messages(
 
 async def _visible(uow: UnitOfWork, actor: Actor, action: Action, request_id: UUID) -> TraceRequest:
     authorize(actor, action)
-    request = await stored_trace_request(uow, request_id)
+    request = await stored_trace_request(uow, request_id, visible_to=actor.agency_id)
     authorize_on_trace(
         actor, action, agency_sides=request.side_of, side=None, resource_id=request_id
     )

@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import sys
+import unicodedata
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -47,6 +48,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(arguments, "run"):
         parser.print_help()
         return 2
+    for name, value in vars(arguments).items():
+        refusal = _unreadable(value) if isinstance(value, str) else None
+        if refusal is not None:
+            print(f"tracedesk: --{name.replace('_', '-')}: {refusal}", file=sys.stderr)
+            return 2
     try:
         settings = Settings()
     except pydantic.ValidationError as invalid:
@@ -279,7 +285,9 @@ def _serve(arguments: argparse.Namespace, settings: Settings) -> int:
         "log_config": None,
         "access_log": False,
         "server_header": False,
-        "proxy_headers": False,
+        # The client's address is the proxy's unless the operator names the proxies.
+        "proxy_headers": settings.forwarded_allow_ips is not None,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
     }
     if processes == 1:
         uvicorn.run(create_app(settings), **options)
@@ -330,13 +338,34 @@ def _agency_line(agency: Agency) -> dict[str, Any]:
     return line
 
 
+def _unreadable(text: str) -> str | None:
+    """Why text typed on the command line cannot be taken as it is: bytes that are not
+    UTF-8 (Python keeps them as lone surrogates) or control characters."""
+    if text.isprintable():
+        return None
+    for char in text:
+        if 0xDC80 <= ord(char) <= 0xDCFF:
+            return "not UTF-8 text"
+        if unicodedata.category(char) in ("Cc", "Cs"):
+            return f"must not contain control characters (U+{ord(char):04X})"
+    return None
+
+
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
-        return sys.stdin.readline().rstrip("\n")
-    first = getpass.getpass("password: ")
-    if getpass.getpass("again: ") != first:
-        raise CommandFailed("the passwords differ")
-    return first
+        raw = sys.stdin.buffer.readline().rstrip(b"\r\n")
+        try:
+            password = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CommandFailed("the password on standard input is not UTF-8 text") from None
+    else:
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise CommandFailed("the passwords differ")
+    refusal = _unreadable(password)
+    if refusal is not None:
+        raise CommandFailed(f"the password {refusal}")
+    return password
 
 
 async def _agency_id(deps: Dependencies, reference: str) -> UUID:

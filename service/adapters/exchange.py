@@ -12,8 +12,9 @@ from datetime import date
 from typing import Any, Final, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from service.adapters.moments import Moment
 from service.domain.custody import CustodyEventReport, PartyReport
 from service.domain.federation import (
     MESSAGE_STEP,
@@ -106,7 +107,7 @@ class TracedItemMessage(Message):
 
     recovery_id: UUID
     item_id: UUID
-    recovered_at: AwareDatetime
+    recovered_at: Moment
     recovery_country: str = Field(min_length=2, max_length=2)
     circumstances: str = Field(max_length=32)
     description: dict[str, Any]
@@ -119,10 +120,10 @@ class SubmittedRequestMessage(Message):
     legal_justification: str = Field(max_length=4000)
     intended_use: str = Field(max_length=2000)
     priority: Priority
-    created_at: AwareDatetime
+    created_at: Moment
     created_by: UUID
-    acknowledge_by: AwareDatetime | None = None
-    respond_by: AwareDatetime | None = None
+    acknowledge_by: Moment | None = None
+    respond_by: Moment | None = None
 
 
 class PartyMessage(Message):
@@ -169,7 +170,7 @@ class TraceExchangeMessage(Message):
     sender_agency_id: UUID
     recipient_agency_id: UUID
     by: UUID = Field(description="Who took the step, on the sending instance")
-    at: AwareDatetime
+    at: Moment
     version: int = Field(ge=1, description="The sender's version once the step was taken")
     reason: str | None = Field(default=None, max_length=4000)
     request: SubmittedRequestMessage | None = None

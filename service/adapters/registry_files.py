@@ -41,12 +41,16 @@ class RegistryFile:
 
 
 def read_registry_file(path: Path, *, registry: str, catalogue: ReferenceCatalogue) -> RegistryFile:
-    text = path.read_text(encoding="utf-8-sig")
+    # Bytes that are not UTF-8 are kept apart (as lone surrogates), so that only the
+    # lines holding them are refused, each with its number.
+    text = path.read_bytes().decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
     rows = _csv_rows(text) if path.suffix.lower() == ".csv" else _ndjson_rows(text)
     result = RegistryFile()
     seen: dict[str, int] = {}
     for line, row in rows:
         result.lines += 1
+        if not isinstance(row, FieldProblem) and _not_utf8(row):
+            row = FieldProblem("", "not UTF-8 text")
         if isinstance(row, FieldProblem):
             result.problems.append(LineProblem(line, row.field, row.detail))
             continue
@@ -65,6 +69,16 @@ def read_registry_file(path: Path, *, registry: str, catalogue: ReferenceCatalog
         seen[record.reference] = line
         result.records.append(record)
     return result
+
+
+def _not_utf8(value: Any) -> bool:
+    if isinstance(value, str):
+        return any(0xDC80 <= ord(char) <= 0xDCFF for char in value)
+    if isinstance(value, dict):
+        return any(_not_utf8(k) or _not_utf8(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_not_utf8(v) for v in value)
+    return False
 
 
 class _Unreadable(Exception):

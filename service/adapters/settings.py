@@ -61,6 +61,13 @@ class Settings(BaseSettings):
         "secret, 127.0.0.1 without one.",
     )
     port: int = 8000
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="Addresses of the reverse proxies in front, comma-separated, whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed. Without it every client behind "
+        "a proxy has the proxy's address: the audit trail records that address, and the "
+        "sign-in pause by address counts them all as one.",
+    )
 
     jwt_algorithm: Literal["HS256", "RS256", "ES256"] = "HS256"
     jwt_secret: SecretStr | None = Field(

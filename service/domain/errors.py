@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Final
 
 
 def join_path(prefix: str, field: str) -> str:
@@ -113,6 +114,11 @@ class Unauthenticated(DomainError):
 
     def __post_init__(self) -> None:
         super().__init__(self.reason)
+
+
+# Identifiers a caller chose (a peer names its requests, messages and answers) that are
+# taken: one answer for every one of them, which says no more than that one is.
+IDENTIFIER_IN_USE: Final = "an identifier in the request is already in use"
 
 
 @dataclass

@@ -15,14 +15,16 @@ changes nothing; the messages of one request travel in the order they were writt
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 from uuid import UUID
 
 from service.domain.access import Actor
+from service.domain.choices import choose
 from service.domain.custody import CustodyEvent, CustodyEventReport, PartyReport
-from service.domain.errors import DomainError, InvalidValue, ValidationFailed
+from service.domain.errors import DomainError, InvalidValue, ValidationCollector, ValidationFailed
 from service.domain.events import (
     DomainEvent,
     Receipt,
@@ -30,6 +32,9 @@ from service.domain.events import (
     TraceRequestCreated,
     TraceStepTaken,
 )
+from service.domain.geography import check_country
+from service.domain.recovery import Circumstances
+from service.domain.text import check_text
 from service.domain.trace_request import (
     Stamp,
     TracedItem,
@@ -184,6 +189,58 @@ def received_thread_message(request: TraceRequest, exchange: TraceExchange) -> T
     )
 
 
+# How much of a received item's description is taken: what `describe` makes is flat,
+# with a list or object of markings at most one level down.
+MAX_DESCRIPTION_FIELDS: Final = 60
+MAX_DESCRIPTION_DEPTH: Final = 3
+MAX_DESCRIPTION_TEXT: Final = 2000
+
+
+def check_received_item(item: TracedItem) -> None:
+    """A peer's description of the item it asks about is evidence as any other: its
+    circumstances and country are known values, and every text in it is printable and
+    bounded (the description is otherwise the peer's to shape)."""
+    problems = ValidationCollector()
+    path = "request.item"
+    try:
+        choose(Circumstances, item.circumstances, f"{path}.circumstances")
+    except InvalidValue as error:
+        problems.add(error)
+    try:
+        check_country(item.recovery_country, f"{path}.recovery_country")
+    except InvalidValue as error:
+        problems.add(error)
+    fields = 0
+
+    def walk(value: Any, at: str, depth: int) -> None:
+        nonlocal fields
+        fields += 1
+        if depth > MAX_DESCRIPTION_DEPTH or fields > MAX_DESCRIPTION_FIELDS:
+            problems.add(InvalidValue(at, "the description is too large or too deep"))
+            return
+        if isinstance(value, str):
+            try:
+                check_text(value, at, max_length=MAX_DESCRIPTION_TEXT, required=False)
+            except InvalidValue as error:
+                problems.add(error)
+        elif isinstance(value, Mapping):
+            for key, inner in value.items():
+                try:
+                    check_text(str(key), at, max_length=64)
+                except InvalidValue as error:
+                    problems.add(error)
+                    continue
+                walk(inner, f"{at}.{key}", depth + 1)
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                walk(inner, f"{at}.{index}", depth + 1)
+        elif value is not None and not isinstance(value, bool | int | float):
+            problems.add(InvalidValue(at, "must be text, a number, true, false or null"))
+
+    walk(item.description, f"{path}.description", 0)
+    problems.raise_if_any()
+
+
 def mark_received(events: list[DomainEvent], *, by: Actor, peer: str, message_id: UUID) -> None:
     """What a peer's message just made happen here: recorded as done by the peer's
     integration (`by`), saying which peer and which message brought it."""
@@ -240,6 +297,7 @@ def received_request(exchange: TraceExchange) -> TraceRequest:
         raise ValidationFailed.of(
             InvalidValue("request", "is not from the sender to the recipient")
         )
+    check_received_item(asked.item)
     request = TraceRequest.create(
         request_id=exchange.request_id,
         requester_agency_id=asked.requester_agency_id,

@@ -30,6 +30,7 @@ from service.domain.items import (
     build_item,
     corrected_report,
 )
+from service.domain.moments import as_utc
 from service.domain.persons import Person, PersonReport
 from service.domain.reference import ReferenceCatalogue
 from service.domain.text import check_text
@@ -37,7 +38,6 @@ from service.domain.text import check_text
 # Clocks of the recording devices are not perfect; a recovery a few minutes "in the
 # future" is a clock difference, one hours ahead is a mistake.
 MAX_CLOCK_SKEW: Final = timedelta(minutes=5)
-EARLIEST_RECOVERY: Final = datetime(1900, 1, 1, tzinfo=UTC)
 MAX_ITEMS: Final = 500
 
 
@@ -282,13 +282,9 @@ class Recovery:
 
 def recovery_time(value: datetime, *, now: datetime) -> datetime:
     """A recovery time in UTC; it must carry its zone and cannot lie in the future."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidValue("recovered_at", "must include a time zone offset, for example Z")
-    utc = value.astimezone(UTC)
+    utc = as_utc(value, "recovered_at")
     if utc > now + MAX_CLOCK_SKEW:
         raise InvalidValue("recovered_at", "lies in the future")
-    if utc < EARLIEST_RECOVERY:
-        raise InvalidValue("recovered_at", "lies before 1900")
     return utc
 
 

@@ -288,8 +288,9 @@ class TraceRequest:
         sides = set()
         if agency_id == self.requester_agency_id:
             sides.add(Side.REQUESTER)
-        if agency_id == self.addressee_agency_id and self.status is not TraceStatus.DRAFT:
-            sides.add(Side.RESPONDER)  # a draft is not sent yet: the addressee can't see it
+        if agency_id == self.addressee_agency_id and self.submitted_at is not None:
+            # Never sent (a draft, or a draft withdrawn): the addressee cannot see it.
+            sides.add(Side.RESPONDER)
         return frozenset(sides)
 
     def check_thread_open(self) -> None:

@@ -18,7 +18,7 @@ from service.domain.events import (
     TraceStepTaken,
 )
 from service.domain.outbox import TRACE_DELIVERY, OutboxMessage
-from service.domain.trace_workflow import TraceAction
+from service.domain.trace_workflow import TraceAction, TraceStatus
 from service.network_linking import network_link_message
 from service.side_effects.effects import Effects, HandlerTable
 
@@ -74,9 +74,12 @@ async def audit_step(effects: Effects, event: TraceStepTaken) -> None:
 
 
 async def deliver_step(effects: Effects, event: TraceStepTaken) -> None:
-    """A step taken here travels to the other agency's instance (a draft's making never
-    does: it is not a step of the exchange)."""
-    sender = event.transition.by_agency_id
+    """A step taken here travels to the other agency's instance, once the request was
+    sent: a draft, and its withdrawal, stay here."""
+    transition = event.transition
+    if transition.from_status is TraceStatus.DRAFT and transition.action is not TraceAction.SUBMIT:
+        return
+    sender = transition.by_agency_id
     if await _hosted_elsewhere(effects, _other(event, sender)):
         _deliver_later(effects, event.request_id, {"version": event.transition.version})
 

@@ -144,7 +144,13 @@ async def test_the_other_agencys_decision_on_a_shared_link_stays_with_it(api: Ap
         headers={"Authorization": hamburg},
     )
     assert confirmed.status_code == 200, confirmed.text
-    decided_by = confirmed.json()["decided_by"]
+    # Even to the decider, a link to another agency's node shows only what is allowed.
+    assert set(confirmed.json()) >= SHOWN_OF_HIDDEN_LINK
+    assert confirmed.json()["decision_reason"] is None
+    async with api.deps.unit_of_work() as uow:
+        decider = await uow.users.by_username("investigator.b")
+    assert decider is not None
+    decided_by = str(decider.id)
     await drain(api)
 
     urls = [f"/api/v1/recoveries/{here['id']}/network?depth={depth}" for depth in (1, 2, 3)]

@@ -94,13 +94,20 @@ RACES: dict[str, Race] = {
 }
 
 
+TAKEN = {
+    "username": "the username is taken",
+    "agency name": "an agency with this name or id exists already",
+    "service account name": "the agency has a service account of this name already",
+}
+
+
 @pytest.mark.parametrize("race", list(RACES))
 async def test_two_registrations_of_one_name_give_one_and_a_conflict(
     database: Database, race: str
 ) -> None:
     deps = racing(database)
     conflict = await one_wins(RACES[race](deps, 1), RACES[race](deps, 2))
-    assert "stored at the same moment by another request" in str(conflict)
+    assert str(conflict) == TAKEN[race]
 
 
 async def test_one_message_delivered_twice_at_once_is_taken_once(database: Database) -> None:
@@ -117,7 +124,10 @@ async def test_one_message_delivered_twice_at_once_is_taken_once(database: Datab
     taken = [
         receive_trace_exchange(deps=racers, actor=integration, exchange=exchange) for _ in "ab"
     ]
-    await one_wins(*taken)
+    receipts = await asyncio.gather(*taken)
+    # The copy that lost the race is told it was a duplicate, not refused: a peer would
+    # set a refused message aside.
+    assert sorted(r.duplicate for r in receipts) == [False, True]
     async with deps.unit_of_work() as uow:
         stored = await uow.trace_requests.get(exchange.request_id)
     assert stored is not None and stored.version == 2

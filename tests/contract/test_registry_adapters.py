@@ -211,6 +211,32 @@ async def test_files_are_read_line_by_line_and_bad_lines_reported(
     assert [(p.line, p.field) for p in read.problems] == [(3, "serial")]
 
 
+async def test_a_line_that_is_not_utf8_is_refused_alone(
+    tmp_path: Path, catalogue: ReferenceCatalogue
+) -> None:
+    for suffix, lines in [
+        (
+            "ndjson",
+            [
+                b'{"reference": "IA-1", "status": "stolen", "serial": "BX 1"}',
+                b'{"reference": "IA-2", "status": "stolen", "serial": "BX \xff2"}',
+                b'{"reference": "IA-3", "status": "lost", "serial": "BX 3"}',
+            ],
+        ),
+        (
+            "csv",
+            [b"reference,status,serial", b"N-1,stolen,AB 1", b"N-2,stolen,A\xffB", b"N-3,lost,C 3"],
+        ),
+    ]:
+        path = tmp_path / f"mixed.{suffix}"
+        path.write_bytes(b"\n".join(lines) + b"\n")
+        read = read_registry_file(path, registry=NAME, catalogue=catalogue)
+        assert len(read.records) == 2, suffix
+        assert [(p.line, p.detail) for p in read.problems] == [
+            (2 if suffix == "ndjson" else 3, "not UTF-8 text")
+        ]
+
+
 async def test_importing_the_same_records_twice_changes_nothing(
     database: Database, catalogue: ReferenceCatalogue
 ) -> None:

@@ -15,6 +15,7 @@ import pytest
 
 from tests.databases import create_postgres_database, drop_postgres_database, sqlite_url
 from tests.e2e.servers import (
+    TRACEDESK,
     free_port,
     run,
     server_processes,
@@ -194,3 +195,34 @@ def test_several_processes_serve_one_port_and_one_database(
             assert read.status_code == 200
     lines = log_path.read_text().splitlines()
     assert sum("Application shutdown complete" in line for line in lines) == 2
+
+
+def test_bytes_that_are_not_utf8_on_the_command_line_are_named_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACEDESK_")}
+    env["TRACEDESK_DATABASE_URL"] = sqlite_url(tmp_path)
+    assert run(env, "db", "upgrade").returncode == 0
+    refused = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+        [*TRACEDESK, "admin", "create-agency", "--name", b"Par\xffis", "--country", "FR"],
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
+    assert refused.returncode == 2
+    assert refused.stderr.decode() == "tracedesk: --name: not UTF-8 text\n"
+    created = run(env, "admin", "create-agency", "--name", "Paris", "--country", "FR")
+    assert created.returncode == 0, created.stderr
+    user = subprocess.run(  # noqa: S603
+        [
+            *TRACEDESK,
+            *("admin", "create-user", "--agency", "Paris", "--username", "u.one"),
+            *("--display-name", "U", "--role", "investigator", "--password-stdin"),
+        ],
+        env=env,
+        input=b"a long password \xff here\n",
+        capture_output=True,
+        timeout=60,
+    )
+    assert user.returncode == 2
+    assert b"not UTF-8" in user.stderr and b"Traceback" not in user.stderr

@@ -124,9 +124,11 @@ def sides(who: Actor, model: Expected) -> set[Side]:
     found = set()
     if who.agency_id == AGENCY_A and who.roles & SIDE_ROLES[Side.REQUESTER]:
         found.add(Side.REQUESTER)
+    # The addressee stands on its side once the request was sent: a draft, even one
+    # withdrawn, never reaches it.
     if (
         who.agency_id == AGENCY_B
-        and model.status is not _S.DRAFT
+        and model.submitted_at is not None
         and who.roles & SIDE_ROLES[Side.RESPONDER]
     ):
         found.add(Side.RESPONDER)

@@ -9,6 +9,8 @@ from datetime import datetime
 from uuid import UUID
 
 from service.adapters.api.problems import ProblemError
+from service.domain.errors import InvalidValue
+from service.domain.moments import as_utc
 
 
 def encode_cursor(moment: datetime, identifier: UUID) -> str:
@@ -21,9 +23,7 @@ def decode_cursor(text: str) -> tuple[datetime, UUID]:
     try:
         padded = text + "=" * (-len(text) % 4)
         moment_text, identifier = json.loads(base64.urlsafe_b64decode(padded))
-        moment = datetime.fromisoformat(moment_text)
-        if moment.tzinfo is None:
-            raise ValueError("naive")
+        moment = as_utc(datetime.fromisoformat(moment_text), "cursor")
         return moment, UUID(identifier)
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError):
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, InvalidValue):
         raise ProblemError.invalid_parameter("cursor", "not a cursor this service issued") from None

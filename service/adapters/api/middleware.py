@@ -239,6 +239,18 @@ def _body_errors(body: bytes, content_type: bytes) -> list[dict[str, str]]:
             for name, value in fields
             if _unstorable(value)
         ]
+    # A body without a type is read as JSON too (as FastAPI does).
+    if content_type not in (b"", b"application/json") and not content_type.endswith(b"+json"):
+        return []  # other bodies (multipart forms, files) are checked where they are read
+    if not body.isascii() or b"\x00" in body:
+        # JSON between systems is UTF-8 (RFC 8259): raw bytes that are not (UTF-16 or
+        # UTF-32, or halves of surrogate pairs) are refused whole, not guessed at.
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            return [{"pointer": "#", "detail": f"the body is not UTF-8 ({error.reason})"}]
+        if "\x00" in text:
+            return [{"pointer": "#", "detail": "the body holds a NUL byte"}]
     if not _UNSTORABLE_ESCAPE.search(body):
         return []
     try:

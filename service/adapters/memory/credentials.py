@@ -61,14 +61,25 @@ class InMemoryRefreshTokenRepository:
 
     async def by_digest(self, digest: str) -> RefreshToken | None:
         found = self._store.refresh_tokens.get(digest)
-        return dataclasses.replace(found) if found else None
+        if found is None:
+            return None
+        revoked = [
+            t.revoked_at
+            for t in self._store.refresh_tokens.values()
+            if t.family_id == found.family_id and t.revoked_at is not None
+        ]
+        return dataclasses.replace(found, revoked_at=found.revoked_at or min(revoked, default=None))
 
     def add(self, token: RefreshToken) -> None:
-        self.save(token)
-
-    def save(self, token: RefreshToken) -> None:
         copy = dataclasses.replace(token)
         self._staging.write(lambda: self._store.refresh_tokens.__setitem__(copy.digest, copy))
+
+    async def use(self, token_id: UUID, *, at: datetime) -> bool:
+        for token in self._store.refresh_tokens.values():
+            if token.id == token_id and token.used_at is None:
+                token.used_at = at
+                return True
+        return False
 
     def revoke_family(self, family_id: UUID, *, at: datetime) -> None:
         def revoke() -> None:

@@ -28,9 +28,9 @@ class InMemoryRecoveryRepository:
         self._staging = staging
         self._loaded_versions: dict[UUID, int] = {}
 
-    async def get(self, recovery_id: UUID) -> Recovery | None:
+    async def get(self, recovery_id: UUID, *, of_agency: UUID | None = None) -> Recovery | None:
         found = self._store.recoveries.get(recovery_id)
-        if found is None:
+        if found is None or of_agency not in (None, found.agency_id):
             return None
         self._loaded_versions[recovery_id] = found.version
         return kept(found)

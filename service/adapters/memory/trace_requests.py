@@ -20,7 +20,6 @@ from service.domain.ports.tracing import (
 from service.domain.trace_request import TraceRequest
 from service.domain.trace_statistics import TraceFacts
 from service.domain.trace_thread import TraceMessage
-from service.domain.trace_workflow import TraceStatus
 
 
 class InMemoryTraceRequestRepository:
@@ -35,9 +34,9 @@ class InMemoryTraceRequestRepository:
         ]
         return [r.id for r in sorted(found, key=lambda r: (r.created_at, r.id))]
 
-    async def get(self, request_id: UUID) -> TraceRequest | None:
+    async def get(self, request_id: UUID, *, visible_to: UUID | None = None) -> TraceRequest | None:
         found = self._store.trace_requests.get(request_id)
-        if found is None:
+        if found is None or (visible_to is not None and not found.side_of(visible_to)):
             return None
         self._loaded_versions[request_id] = found.version
         return kept(found)
@@ -121,7 +120,7 @@ def _facts(request: TraceRequest) -> TraceFacts:
 def _in_box(request: TraceRequest, agency_id: UUID, box: Box) -> bool:
     if box is Box.OUTBOX:
         return request.requester_agency_id == agency_id
-    return request.addressee_agency_id == agency_id and request.status is not TraceStatus.DRAFT
+    return request.addressee_agency_id == agency_id and request.submitted_at is not None
 
 
 class InMemoryTraceThread:

@@ -13,19 +13,16 @@ from typing import Final
 import asyncpg
 import sqlalchemy.exc
 
-from service.domain.errors import Conflict
+from service.domain.errors import IDENTIFIER_IN_USE, Conflict
 
 # What each table's unique keys name, for the caller.
 _TAKEN: Final = {
     "agencies": "an agency with this name or id exists already",
-    "recoveries": "a recovery with this id exists already",
     "users": "the username is taken",
     "service_accounts": "the agency has a service account of this name already",
-    "api_keys": "an API key with this id exists already",
-    "trace_requests": "a trace request with this id exists already",
-    "received_exchanges": "this message was received already",
     "network_links": "a link of this kind between these recoveries exists already",
 }
+
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (\w+)\.")
 
 
@@ -42,5 +39,4 @@ def lost_race(error: BaseException) -> Conflict | None:
         table = found.group(1)
     else:
         return None
-    taken = _TAKEN.get(table or "", "a record with the same key exists already")
-    return Conflict(f"{taken} (stored at the same moment by another request)")
+    return Conflict(_TAKEN.get(table or "", IDENTIFIER_IN_USE))

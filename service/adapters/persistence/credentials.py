@@ -33,9 +33,31 @@ _KEY_BY_PUBLIC_ID = Query(
         tables.api_keys.c.public_id == sa.bindparam("public_id")
     )
 )
-_REFRESH_BY_DIGEST = Query(
-    lambda _: sa.select(tables.refresh_tokens).where(
-        tables.refresh_tokens.c.digest == sa.bindparam("digest")
+
+
+def _refresh_by_digest(_: str) -> Statement:
+    token, family = tables.refresh_tokens, tables.refresh_tokens.alias("family")
+    family_revoked = (
+        sa.select(sa.func.min(family.c.revoked_at))
+        .where(family.c.family_id == token.c.family_id)
+        .scalar_subquery()
+    )
+    columns = [c for c in token.c if c.name != "revoked_at"]
+    return sa.select(
+        *columns, sa.func.coalesce(token.c.revoked_at, family_revoked).label("revoked_at")
+    ).where(token.c.digest == sa.bindparam("digest"))
+
+
+_REFRESH_BY_DIGEST = Query(_refresh_by_digest)
+_USE_REFRESH = Query(
+    lambda _: (
+        sa.update(tables.refresh_tokens)
+        .where(
+            tables.refresh_tokens.c.id == sa.bindparam("token_id", type_=sa.Uuid()),
+            tables.refresh_tokens.c.used_at.is_(None),
+        )
+        .values(used_at=sa.bindparam("at", type_=UtcDateTime()))
+        .returning(tables.refresh_tokens.c.id)
     )
 )
 
@@ -148,16 +170,8 @@ class SqlRefreshTokenRepository:
         }
         self._stage([InsertRows(tables.refresh_tokens, [values])])
 
-    def save(self, token: RefreshToken) -> None:
-        self._stage(
-            [
-                UpdateRow(
-                    tables.refresh_tokens,
-                    key={"id": token.id},
-                    values={"used_at": token.used_at, "revoked_at": token.revoked_at},
-                )
-            ]
-        )
+    async def use(self, token_id: UUID, *, at: datetime) -> bool:
+        return bool(await (await self._connect()).fetch(_USE_REFRESH, token_id=token_id, at=at))
 
     def revoke_family(self, family_id: UUID, *, at: datetime) -> None:
         self._stage(

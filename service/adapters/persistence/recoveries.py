@@ -57,9 +57,12 @@ def _assemble(rows: Sequence[Row]) -> list[tuple[Row, list[tuple[Row, dict[str, 
     return [(recovery, list(items.values())) for recovery, items in recoveries.values()]
 
 
-def _recovery_by_id(_: str) -> Statement:
+def _recovery_by_id(_: str, of_agency: bool) -> Statement:
     recoveries = tables.recoveries
-    one = sa.select(recoveries).where(recoveries.c.id == sa.bindparam("id")).subquery("r")
+    wanted = [recoveries.c.id == sa.bindparam("id")]
+    if of_agency:
+        wanted.append(recoveries.c.agency_id == sa.bindparam("agency_id"))
+    one = sa.select(recoveries).where(*wanted).subquery("r")
     return _with_items(one).order_by(
         sa.literal_column(_I + "position"), sa.literal_column(_X + "role")
     )
@@ -87,7 +90,7 @@ def _recoveries_by_ids(dialect: str) -> Statement:
     )
 
 
-_RECOVERY = Query(_recovery_by_id)
+_RECOVERY = QueryShapes(_recovery_by_id)
 _RECOVERIES = Query(_recoveries_by_ids)
 _IDS_AFTER = Query(
     lambda _: (
@@ -168,9 +171,12 @@ class SqlRecoveryRepository:
         self._stage = stage
         self._loaded: dict[UUID, Recovery] = {}
 
-    async def get(self, recovery_id: UUID) -> Recovery | None:
+    async def get(self, recovery_id: UUID, *, of_agency: UUID | None = None) -> Recovery | None:
         connection = await self._connect()
-        rows = await connection.fetch(_RECOVERY, id=recovery_id)
+        if of_agency is None:
+            rows = await connection.fetch(_RECOVERY[False], id=recovery_id)
+        else:
+            rows = await connection.fetch(_RECOVERY[True], id=recovery_id, agency_id=of_agency)
         if not rows:
             return None
         ((recovery_row, items),) = _assemble(rows)

@@ -37,8 +37,17 @@ from service.domain.trace_workflow import Outcome, Priority, TraceStatus
 _T = tables.trace_requests
 
 
-def _by_id(_: str) -> Statement:
-    return sa.select(_T).where(_T.c.id == sa.bindparam("id"))
+def _by_id(_: str, visible_to: bool) -> Statement:
+    wanted = [_T.c.id == sa.bindparam("id")]
+    if visible_to:
+        agency = sa.bindparam("agency_id", type_=sa.Uuid())
+        wanted.append(
+            sa.or_(
+                _T.c.requester_agency_id == agency,
+                sa.and_(_T.c.addressee_agency_id == agency, _T.c.submitted_at.is_not(None)),
+            )
+        )
+    return sa.select(_T).where(*wanted)
 
 
 def _history(table: sa.Table, order: str) -> Query:
@@ -56,7 +65,7 @@ def _history(table: sa.Table, order: str) -> Query:
     )
 
 
-_REQUEST = Query(_by_id)
+_REQUEST = QueryShapes(_by_id)
 _FOR_RECOVERY = Query(
     lambda _: (
         sa.select(tables.trace_requests.c.id)
@@ -78,8 +87,8 @@ def _owner(box: Box) -> sa.ColumnElement[Any]:
 def _page(dialect: str, shape: tuple[Box, frozenset[str]]) -> Statement:
     box, present = shape
     conditions: list[sa.ColumnElement[bool]] = [_owner(box) == sa.bindparam("agency_id")]
-    if box is Box.INBOX:
-        conditions.append(_T.c.status != TraceStatus.DRAFT.value)
+    if box is Box.INBOX:  # what was never sent is not in the addressee's inbox
+        conditions.append(_T.c.submitted_at.is_not(None))
     if "statuses" in present:
         conditions.append(one_of(_T.c.status, "statuses", dialect))
     if "priority" in present:
@@ -139,9 +148,12 @@ class SqlTraceRequestRepository:
         rows = await (await self._connect()).fetch(_FOR_RECOVERY, recovery_id=recovery_id)
         return [row["id"] for row in rows]
 
-    async def get(self, request_id: UUID) -> TraceRequest | None:
+    async def get(self, request_id: UUID, *, visible_to: UUID | None = None) -> TraceRequest | None:
         connection = await self._connect()
-        rows = await connection.fetch(_REQUEST, id=request_id)
+        if visible_to is None:
+            rows = await connection.fetch(_REQUEST[False], id=request_id)
+        else:
+            rows = await connection.fetch(_REQUEST[True], id=request_id, agency_id=visible_to)
         if not rows:
             return None
         header = rows[0]

@@ -50,12 +50,17 @@ class ApiKeyRepository(Protocol):
 
 
 class RefreshTokenRepository(Protocol):
-    async def by_digest(self, digest: str) -> RefreshToken | None: ...
+    async def by_digest(self, digest: str) -> RefreshToken | None:
+        """The token, revoked if any token of its family was (a family is revoked
+        whole, including tokens issued while it was being revoked)."""
+        ...
 
     def add(self, token: RefreshToken) -> None: ...
 
-    def save(self, token: RefreshToken) -> None:
-        """Stage its use or revocation."""
+    async def use(self, token_id: UUID, *, at: datetime) -> bool:
+        """Mark the token used, at once, if it was not used yet; whether this call used
+        it (of two presenting it together, exactly one does)."""
+        ...
 
     def revoke_family(self, family_id: UUID, *, at: datetime) -> None:
         """Stage revoking every token of a family not revoked yet."""

@@ -56,7 +56,10 @@ class UnresolvedValue:
 
 
 class RecoveryRepository(Protocol):
-    async def get(self, recovery_id: UUID) -> Recovery | None: ...
+    async def get(self, recovery_id: UUID, *, of_agency: UUID | None = None) -> Recovery | None:
+        """The recovery with its correction history; with `of_agency`, only if it is
+        that agency's (another agency's is found exactly as fast as none)."""
+        ...
 
     def add(self, recovery: Recovery) -> None:
         """Stage a new recovery; written when the unit of work commits."""

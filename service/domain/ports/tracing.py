@@ -50,8 +50,9 @@ class TraceRequestRepository(Protocol):
         """The requests made about a recovery's items, oldest first."""
         ...
 
-    async def get(self, request_id: UUID) -> TraceRequest | None:
-        """The request with its whole history."""
+    async def get(self, request_id: UUID, *, visible_to: UUID | None = None) -> TraceRequest | None:
+        """The request with its whole history; with `visible_to`, only if that agency
+        stands on one of its sides (another's is found exactly as fast as none)."""
         ...
 
     def add(self, request: TraceRequest) -> None:

@@ -7,10 +7,11 @@ a short-lived access token; the key itself is never sent with every request.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from service.accounts import (
     SignedIn,
@@ -38,15 +39,25 @@ class TokenResponse(BaseModel):
 Grant = Literal["password", "refresh_token", "client_credentials"]
 
 
+def _printable(value: str) -> str:
+    # Forms come urlencoded (checked before routing) or as multipart: the same rule.
+    if not value.isprintable() and any(unicodedata.category(c) in ("Cc", "Cs") for c in value):
+        raise ValueError("must not contain control characters or lone surrogates")
+    return value
+
+
+FormText = Annotated[str, AfterValidator(_printable)]
+
+
 @router.post("/token", responses=problem_responses(400, 401, 422, 429))
 async def token(
     deps: Deps,
     grant_type: Annotated[Grant, Form()] = "password",
-    username: Annotated[str | None, Form(max_length=64)] = None,
-    password: Annotated[str | None, Form(max_length=1024)] = None,
-    refresh_token: Annotated[str | None, Form(max_length=200)] = None,
-    client_id: Annotated[str | None, Form(max_length=64)] = None,
-    client_secret: Annotated[str | None, Form(max_length=200)] = None,
+    username: Annotated[FormText | None, Form(max_length=64)] = None,
+    password: Annotated[FormText | None, Form(max_length=1024)] = None,
+    refresh_token: Annotated[FormText | None, Form(max_length=200)] = None,
+    client_id: Annotated[FormText | None, Form(max_length=64)] = None,
+    client_secret: Annotated[FormText | None, Form(max_length=200)] = None,
 ) -> TokenResponse:
     """Get an access token: `password` (username, password), `refresh_token`
     (refresh_token), or `client_credentials` (an API key: client_id, client_secret)."""
@@ -96,7 +107,7 @@ class Revoked(BaseModel):
 
 
 @router.post("/revoke", responses=problem_responses(422))
-async def revoke(deps: Deps, token: Annotated[str, Form(max_length=200)]) -> Revoked:
+async def revoke(deps: Deps, token: Annotated[FormText, Form(max_length=200)]) -> Revoked:
     """Sign out: revoke a refresh token and every token issued from the same sign-in.
     Answers the same whether or not the token was known (RFC 7009)."""
     await revoke_refresh(deps=deps, refresh_token=token)

@@ -201,26 +201,26 @@ async def create_link(body: LinkCreate, deps: Deps, actor: CurrentActor) -> Link
 
 @router.post(
     "/api/v1/network-links/{link_id}/confirm",
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 409, 422),
     openapi_extra=action(Action.NETWORK_DECIDE),
 )
 async def confirm_link(
     link_id: UUID, deps: Deps, actor: CurrentActor, decision: Decision | None = None
 ) -> LinkOut:
     """Agree with a link a rule made (or take back a rejection)."""
-    link = await decide_on_link(
+    decided = await decide_on_link(
         deps=deps,
         actor=actor,
         link_id=link_id,
         decision=LinkStatus.CONFIRMED,
         reason=decision.reason if decision else None,
     )
-    return link_out(link, {})
+    return link_out(decided.link, decided.hidden_of)
 
 
 @router.post(
     "/api/v1/network-links/{link_id}/reject",
-    responses=problem_responses(401, 403, 404, 422),
+    responses=problem_responses(401, 403, 404, 409, 422),
     openapi_extra=action(Action.NETWORK_DECIDE),
 )
 async def reject_link(
@@ -228,11 +228,11 @@ async def reject_link(
 ) -> LinkOut:
     """Disagree with a link, saying why. It stays rejected when its rule fires again,
     and the network it held together splits if nothing else joins it."""
-    link = await decide_on_link(
+    decided = await decide_on_link(
         deps=deps,
         actor=actor,
         link_id=link_id,
         decision=LinkStatus.REJECTED,
         reason=decision.reason,
     )
-    return link_out(link, {})
+    return link_out(decided.link, decided.hidden_of)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
@@ -10,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from service.adapters.api.cursors import decode_cursor, encode_cursor
 from service.adapters.api.dependencies import CurrentActor, Deps, RequiredVersion, action, etag
-from service.adapters.api.problems import ProblemError, problem_responses
+from service.adapters.api.problems import problem_responses
 from service.adapters.api.schemas.recoveries import (
     RecoveryCreate,
     RecoveryPage,
@@ -20,6 +19,7 @@ from service.adapters.api.schemas.recoveries import (
     recovery_public,
     recovery_summary,
 )
+from service.adapters.moments import Moment
 from service.domain.access import Action
 from service.domain.errors import FieldProblem, ValidationFailed
 from service.domain.items import ItemKind
@@ -137,8 +137,8 @@ async def list_agency_recoveries(
     actor: CurrentActor,
     case_reference: Annotated[str | None, Query(max_length=64)] = None,
     country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
-    recovered_from: Annotated[datetime | None, Query(description="inclusive")] = None,
-    recovered_to: Annotated[datetime | None, Query(description="exclusive")] = None,
+    recovered_from: Annotated[Moment | None, Query(description="inclusive")] = None,
+    recovered_to: Annotated[Moment | None, Query(description="exclusive")] = None,
     make: Annotated[str | None, Query(max_length=64, description="any spelling")] = None,
     calibre: Annotated[str | None, Query(max_length=64, description="any spelling")] = None,
     item_kind: ItemKind | None = None,
@@ -147,9 +147,6 @@ async def list_agency_recoveries(
 ) -> RecoveryPage:
     """Your agency's recoveries, newest first. Make and calibre filters accept any
     spelling the reference table knows, and match raw text otherwise."""
-    for name, moment in (("recovered_from", recovered_from), ("recovered_to", recovered_to)):
-        if moment is not None and moment.tzinfo is None:
-            raise ProblemError.invalid_parameter(name, "must include a time zone offset")
     catalogue = deps.catalogue
     page = await list_recoveries(
         deps=deps,

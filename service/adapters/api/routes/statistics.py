@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from service.adapters.api.dependencies import CurrentActor, Deps, action
-from service.adapters.api.problems import ProblemError, problem_responses
+from service.adapters.api.problems import problem_responses
 from service.adapters.api.schemas.trace_requests import TracingStatisticsOut, figures_out
+from service.adapters.moments import Moment
 from service.domain.access import Action
 from service.domain.ports.tracing import Box
 from service.domain.trace_statistics import Period
@@ -31,19 +32,16 @@ async def tracing(
         Query(description="outbox: how the agencies you asked answered; inbox: how you did"),
     ] = "outbox",
     submitted_from: Annotated[
-        datetime | None, Query(alias="from", description="inclusive; default a year ago")
+        Moment | None, Query(alias="from", description="inclusive; default a year ago")
     ] = None,
     submitted_to: Annotated[
-        datetime | None, Query(alias="to", description="exclusive; default now")
+        Moment | None, Query(alias="to", description="exclusive; default now")
     ] = None,
     period: Period = Period.MONTH,
 ) -> TracingStatisticsOut:
     """Per responding agency and period of submission: answers by outcome, median and
     90th percentile hours to acknowledge and to answer, the share answered on time, and
     the time-to-crime bands of traced weapons."""
-    for name, moment in (("from", submitted_from), ("to", submitted_to)):
-        if moment is not None and moment.tzinfo is None:
-            raise ProblemError.invalid_parameter(name, "must include a time zone offset")
     until = submitted_to or deps.clock.now()
     since = submitted_from or until - timedelta(days=365)
     figures = await tracing_statistics(
