@@ -14,11 +14,12 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from service.adapters.persistence import tables
 from service.adapters.persistence.database import Connect, Row
 from service.adapters.persistence.recovery_rows import identifier_from_row
-from service.adapters.persistence.sql import QueryShapes, Statement, one_of
+from service.adapters.persistence.sql import POSTGRES, Query, QueryShapes, Statement, one_of
 from service.domain.identifiers import reversed_key
 from service.domain.items import IdentifierRole, ItemKind
 from service.domain.matching import SerialQuery, StoredIdentifier
@@ -37,28 +38,20 @@ def _candidates(dialect: str, shape: frozenset[str]) -> Statement:
     ident, deletions = tables.item_identifiers, tables.identifier_deletions
     spellings = tables.identifier_transliterations
     lookups: list[sa.Select[Any]] = []
-
-    def tagged(table: sa.FromClause, priority: int) -> sa.Select[Any]:
-        return sa.select(
-            table.c.item_id, table.c.role, sa.literal(priority).label("priority"), _WITHIN
-        )
-
     if "keys" in shape:
         # Equal normalized reading (exact, normalized, transliterated from the query's
-        # side) or one character shorter (edit).
-        lookups.append(
-            tagged(ident, _NORMALIZED).where(one_of(ident.c.normalized, "keys", dialect))
-        )
-        lookups.append(
-            tagged(spellings, _SPELLING).where(one_of(spellings.c.transliterated, "keys", dialect))
-        )
+        # side), equal spelling (transliterated from the reading's side).
+        lookups.append(_keyed(ident, ident.c.normalized, "keys", _NORMALIZED, dialect))
+        lookups.append(_keyed(spellings, spellings.c.transliterated, "keys", _SPELLING, dialect))
     if "skeleton" in shape:
-        lookups.append(tagged(ident, _SKELETON).where(ident.c.skeleton == sa.bindparam("skeleton")))
+        lookups.append(
+            _tagged(ident, _SKELETON).where(ident.c.skeleton == sa.bindparam("skeleton"))
+        )
     if "edit_keys" in shape:
         # One character longer, or one substitution or swap away (edit).
-        lookups.append(tagged(deletions, _EDIT).where(one_of(deletions.c.variant, "keys", dialect)))
+        lookups.append(_keyed(deletions, deletions.c.variant, "keys", _EDIT, dialect))
     if "anchors" in shape:
-        lookups.append(tagged(ident, _ANCHOR).where(one_of(ident.c.anchor, "anchors", dialect)))
+        lookups.append(_keyed(ident, ident.c.anchor, "anchors", _ANCHOR, dialect))
     lookups += _pattern_lookups(dialect, shape)
     hits = sa.union_all(*lookups).subquery("hits")
     best = (
@@ -71,7 +64,60 @@ def _candidates(dialect: str, shape: frozenset[str]) -> Statement:
         .group_by(hits.c.item_id, hits.c.role)
         .subquery("best")
     )
-    items, recoveries = tables.recovery_items, tables.recoveries
+    return _described(best, shape, dialect)
+
+
+def _tagged(table: sa.FromClause, priority: int) -> sa.Select[Any]:
+    return sa.select(table.c.item_id, table.c.role, _priority(priority), _within())
+
+
+def _priority(priority: int) -> sa.Label[int]:
+    return sa.literal(priority).label("priority")
+
+
+def _within() -> sa.Label[int]:
+    return sa.literal(0).label("beyond")
+
+
+def _keyed(
+    table: sa.Table, column: sa.Column[str], name: str, priority: int, dialect: str
+) -> sa.Select[Any]:
+    """Readings whose `column` equals one of the keys bound as `name`.
+
+    On PostgreSQL each key is its own parameterized lookup, at most `limit` readings
+    (a key shared by more says the answer is cut): the planner then has one equality on
+    an indexed column to serve, and serves it from the index even before the table has
+    statistics, where `= ANY(...)` over a freshly loaded small table ran as a sequential
+    scan."""
+    if dialect != POSTGRES:
+        return _tagged(table, priority).where(one_of(column, name, dialect))
+    keys = _unnested(name)
+    found = (
+        sa.select(table.c.item_id, table.c.role)
+        .where(column == keys.c.key)
+        .limit(_LIMIT)
+        .lateral(f"{table.name}_found")
+    )
+    return sa.select(found.c.item_id, found.c.role, _priority(priority), _within()).select_from(
+        keys.join(found, sa.true())
+    )
+
+
+def _unnested(name: str) -> sa.TableValuedAlias:
+    array = sa.bindparam(name, type_=postgresql.ARRAY(sa.String()))
+    return sa.func.unnest(array).table_valued("key").render_derived(name=f"{name}_each")
+
+
+_LIMIT = sa.bindparam("limit", type_=sa.Integer())
+
+
+def _described(best: sa.Subquery, shape: frozenset[str], dialect: str) -> Statement:
+    """Each found reading with its item and recovery, the agency's only, capped.
+
+    On PostgreSQL, each reading is read by its primary key in a lateral lookup: without
+    statistics, the planner otherwise guessed the agency filter kept a few rows and
+    scanned the whole table for them."""
+    ident, items, recoveries = tables.item_identifiers, tables.recovery_items, tables.recoveries
     matched = sa.and_(ident.c.item_id == best.c.item_id, ident.c.role == best.c.role)
     visible: sa.ColumnElement[bool] = sa.true()
     if "agency_id" in shape:
@@ -79,57 +125,57 @@ def _candidates(dialect: str, shape: frozenset[str]) -> Statement:
         if "start" in shape or "end" in shape:
             # The entry past a range's bound says the answer was cut, whoever it is.
             visible = sa.or_(visible, best.c.beyond == 1)
-    return (
-        sa.select(
-            ident.c.item_id,
-            ident.c.role,
-            ident.c.recovery_id,
-            ident.c.agency_id,
-            ident.c.raw,
-            ident.c.normalized,
-            ident.c.skeleton,
-            items.c.kind,
-            items.c.make_raw,
-            items.c.make_canonical,
-            items.c.model,
-            items.c.calibre_raw,
-            items.c.calibre_canonical,
-            recoveries.c.recovered_at,
-            recoveries.c.case_reference,
-            best.c.beyond,
-        )
-        .select_from(
-            best.join(ident, matched)
-            .join(items, items.c.id == ident.c.item_id)
-            .join(recoveries, recoveries.c.id == ident.c.recovery_id)
-        )
-        .where(visible)
-        .order_by(best.c.priority, ident.c.item_id, ident.c.role)
-        .limit(sa.bindparam("limit", type_=sa.Integer()))
+    columns = [
+        ident.c.item_id,
+        ident.c.role,
+        ident.c.recovery_id,
+        ident.c.agency_id,
+        ident.c.raw,
+        ident.c.normalized,
+        ident.c.skeleton,
+        items.c.kind,
+        items.c.make_raw,
+        items.c.make_canonical,
+        items.c.model,
+        items.c.calibre_raw,
+        items.c.calibre_canonical,
+        recoveries.c.recovered_at,
+        recoveries.c.case_reference,
+    ]
+    joined = ident.join(items, items.c.id == ident.c.item_id).join(
+        recoveries, recoveries.c.id == ident.c.recovery_id
     )
-
-
-_WITHIN = sa.literal(0).label("beyond")
+    if dialect != POSTGRES:
+        return (
+            sa.select(*columns, best.c.beyond)
+            .select_from(best.join(joined, matched))
+            .where(visible)
+            .order_by(best.c.priority, ident.c.item_id, ident.c.role)
+            .limit(_LIMIT)
+        )
+    reading = sa.select(*columns).select_from(joined).where(matched, visible).limit(1)
+    found = reading.lateral("reading")
+    return (
+        sa.select(*found.c, best.c.beyond)
+        .select_from(best.join(found, sa.true()))
+        .order_by(best.c.priority, found.c.item_id, found.c.role)
+        .limit(_LIMIT)
+    )
 
 
 def _pattern_lookups(dialect: str, shape: frozenset[str]) -> list[sa.Select[Any]]:
     """The complete readings a pattern may fit, through the one lookup the domain chose
     (`PatternLookup`); each keeps only readings LIKE the pattern before any join."""
-    ident, deletions = tables.item_identifiers, tables.identifier_deletions
+    ident = tables.item_identifiers
     fits = ident.c.normalized.like(sa.bindparam("like"), escape="\\")
     pattern = sa.literal(_PATTERN).label("priority")
     if "pattern_keys" in shape:
-        found = sa.select(ident.c.item_id, ident.c.role, pattern, _WITHIN).join_from(
-            deletions,
-            ident,
-            sa.and_(ident.c.item_id == deletions.c.item_id, ident.c.role == deletions.c.role),
-        )
-        return [found.where(one_of(deletions.c.variant, "pattern_keys", dialect), fits)]
+        return [_by_deletion_keys(dialect, fits, pattern)]
     if "run" in shape:
         # Trigrams of the run, read backwards on the reversed key (where equality never
         # looks), then the whole pattern.
         within = ident.c.reversed.like(sa.bindparam("run"), escape="\\")
-        return [sa.select(ident.c.item_id, ident.c.role, pattern, _WITHIN).where(within, fits)]
+        return [sa.select(ident.c.item_id, ident.c.role, pattern, _within()).where(within, fits)]
     for side, key in (("start", ident.c.normalized), ("end", ident.c.reversed)):
         if side not in shape:
             continue
@@ -160,6 +206,33 @@ def _pattern_lookups(dialect: str, shape: frozenset[str]) -> list[sa.Select[Any]
             ).where(sa.or_(scanned.c.normalized.like(sa.bindparam("like"), escape="\\"), beyond))
         ]
     return []
+
+
+def _by_deletion_keys(
+    dialect: str, fits: sa.ColumnElement[bool], pattern: sa.Label[int]
+) -> sa.Select[Any]:
+    """Complete readings with a one-deletion variant among the pattern's keys, that fit
+    the pattern (checked on each reading, read by its primary key)."""
+    ident, deletions = tables.item_identifiers, tables.identifier_deletions
+    same = sa.and_(ident.c.item_id == deletions.c.item_id, ident.c.role == deletions.c.role)
+    if dialect != POSTGRES:
+        return (
+            sa.select(ident.c.item_id, ident.c.role, pattern, _within())
+            .join_from(deletions, ident, same)
+            .where(one_of(deletions.c.variant, "pattern_keys", dialect), fits)
+        )
+    variants = _keyed(deletions, deletions.c.variant, "pattern_keys", _PATTERN, dialect).subquery(
+        "variants"
+    )
+    fitting = (
+        sa.select(ident.c.item_id, ident.c.role)
+        .where(ident.c.item_id == variants.c.item_id, ident.c.role == variants.c.role, fits)
+        .limit(1)
+        .lateral("fitting")
+    )
+    return sa.select(fitting.c.item_id, fitting.c.role, pattern, _within()).select_from(
+        variants.join(fitting, sa.true())
+    )
 
 
 _CANDIDATES = QueryShapes(_candidates)
@@ -218,6 +291,22 @@ _SHAPE_ONLY = frozenset({"edit_keys", "start", "end"})
 _NOT_SHAPE = frozenset({"start_to", "end_to", "scan", "scan_limit", "like"})
 
 
+def candidate_statement(
+    query: SerialQuery, *, agency_id: UUID | None, cap: int
+) -> tuple[Query, dict[str, Any]] | None:
+    """The one statement that finds a query's candidates, and its parameters (None when
+    the query has no key to look up). The benchmark runs and explains it as is."""
+    parameters = candidate_parameters(query)
+    if not parameters:
+        return None
+    if agency_id is not None:
+        parameters["agency_id"] = agency_id
+    shape = frozenset(parameters) - _NOT_SHAPE
+    for name in _SHAPE_ONLY:
+        parameters.pop(name, None)
+    return _CANDIDATES[shape], parameters | {"limit": cap + 1}
+
+
 class SqlSerialIndex:
     def __init__(self, connect: Connect) -> None:
         self._connect = connect
@@ -225,16 +314,11 @@ class SqlSerialIndex:
     async def candidates(
         self, query: SerialQuery, *, agency_id: UUID | None, cap: int
     ) -> CandidateBatch:
-        parameters = candidate_parameters(query)
-        if not parameters:
+        statement = candidate_statement(query, agency_id=agency_id, cap=cap)
+        if statement is None:
             return CandidateBatch(candidates=[], truncated=False)
-        if agency_id is not None:
-            parameters["agency_id"] = agency_id
-        shape = frozenset(parameters) - _NOT_SHAPE
-        for name in _SHAPE_ONLY:
-            parameters.pop(name, None)
         connection = await self._connect()
-        rows = await connection.fetch(_CANDIDATES[shape], limit=cap + 1, **parameters)
+        rows = await connection.fetch(statement[0], **statement[1])
         # The entry past a pattern's bound is a sign that the range went on, not a
         # candidate (it may be another agency's).
         cut = any(row["beyond"] for row in rows)
