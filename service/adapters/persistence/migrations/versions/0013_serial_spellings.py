@@ -121,6 +121,8 @@ def upgrade() -> None:
             ["reversed"],
             postgresql_using="gin",
             postgresql_ops={"reversed": "gin_trgm_ops"},
+            # Searches never read a pending list of new rows (see the model).
+            postgresql_with={"fastupdate": "off"},
         )
         # The planner knows the new column and table from the start.
         op.execute("ANALYZE item_identifiers, identifier_transliterations, identifier_deletions")
