@@ -36,8 +36,10 @@ MAX_RAW_LENGTH: Final = 64
 MIN_LEGIBLE: Final = 3
 # Runs of this length are trigrams: a pattern's runs of three or more are found by them.
 TRIGRAM: Final = 3
-# A stored partial reading without a trigram is anchored by its known start or end,
-# which is then at most this long.
+# A stored partial reading is anchored by at most this many characters of its longest
+# run: in a register of dense numeric serials a trigram is shared by thousands.
+MAX_RUN_ANCHOR: Final = 6
+# Without a run of three, it is anchored by its known start or end, then at most this long.
 MAX_END_ANCHOR: Final = TRIGRAM - 1
 # One edit on a very short serial ("1234" -> "1284") is as likely chance as a misreading.
 MIN_LENGTH_FOR_EDIT_MATCH: Final = 4
@@ -175,33 +177,42 @@ def known_end(normalized: str) -> str:
 
 
 def pattern_anchor(normalized: str) -> str | None:
-    """The index key of a partial reading: the first trigram of its longest legible run
-    or, when no run is that long, its known start (`10*`) or end (`*46`), the longer
-    (the start on a tie).
+    """The index key of a partial reading: the end of its longest legible run (three to
+    MAX_RUN_ANCHOR characters) or, when no run is that long, its known end (`*46`) or
+    start (`10*`), the longer (the end on a tie).
 
-    Any serial the pattern matches contains the trigram, or starts or ends so, so
-    candidates for a partial reading are found by plain equality on `anchor_keys` of
-    the reading searched for. None when the reading shows fewer than MIN_LEGIBLE
-    characters, or they are neither in a run of three nor at an end (`?A?B?C?`).
+    Any serial the pattern matches contains the run, or starts or ends so, so candidates
+    for a partial reading are found by plain equality on `anchor_keys` of the reading
+    searched for. Ends, not beginnings: serials share their beginnings (maker codes,
+    production runs), so `M70 2361?5` filed under `M70` would be a candidate for every
+    Zastava serial searched; under `702361` it is one for almost none. None when the
+    reading shows fewer than MIN_LEGIBLE characters, or they are neither in a run of
+    three nor at an end (`?A?B?C?`).
     """
     if legible_count(normalized) < MIN_LEGIBLE:
         return None
     runs = legible_runs(normalized)
-    longest = max(runs, key=len, default="")
+    longest = max(reversed(runs), key=len, default="")
     if len(longest) >= TRIGRAM:
-        return longest[:TRIGRAM]
+        return longest[-MAX_RUN_ANCHOR:]
     start, end = known_start(normalized), known_end(normalized)
     if not start and not end:
         return None
-    return start + UNKNOWN_RUN if len(start) >= len(end) else UNKNOWN_RUN + end
+    return UNKNOWN_RUN + end if len(end) >= len(start) else start + UNKNOWN_RUN
 
 
 def anchor_keys(normalized: str) -> frozenset[str]:
     """Every anchor a partial reading fitting this one (or sharing its fragments) may be
-    filed under: its legible trigrams, and its known start and end up to MAX_END_ANCHOR
-    characters, as `pattern_anchor` writes them."""
+    filed under: the stretches of three to MAX_RUN_ANCHOR characters of its legible runs,
+    and its known start and end up to MAX_END_ANCHOR characters, as `pattern_anchor`
+    writes them."""
     start, end = known_start(normalized), known_end(normalized)
-    keys = set(legible_trigrams(normalized))
+    keys = {
+        run[i : i + length]
+        for run in legible_runs(normalized)
+        for length in range(TRIGRAM, MAX_RUN_ANCHOR + 1)
+        for i in range(len(run) - length + 1)
+    }
     keys.update(start[:n] + UNKNOWN_RUN for n in range(1, min(len(start), MAX_END_ANCHOR) + 1))
     keys.update(UNKNOWN_RUN + end[-n:] for n in range(1, min(len(end), MAX_END_ANCHOR) + 1))
     return frozenset(keys)
@@ -211,18 +222,6 @@ def reversed_key(normalized: str) -> str:
     """The normalized reading backwards: a known end becomes a prefix of this key, so a
     pattern's end is a range on a B-tree like its start."""
     return normalized[::-1]
-
-
-def trigrams(text: str) -> frozenset[str]:
-    return frozenset(text[i : i + TRIGRAM] for i in range(len(text) - TRIGRAM + 1))
-
-
-def legible_trigrams(normalized: str) -> frozenset[str]:
-    """Every trigram that lies wholly inside a legible run of a reading."""
-    found: set[str] = set()
-    for run in legible_runs(normalized):
-        found |= trigrams(run)
-    return frozenset(found)
 
 
 def one_deletion_variants(normalized: str) -> frozenset[str]:

@@ -162,8 +162,8 @@ async def _recorded(database: Database, catalogue: ReferenceCatalogue, serials: 
         ("AK471234", "AK47*", "pattern"),  # the known start, on the normalized key
         ("X123456Y", "*23456*", "pattern"),  # a run's trigrams
         ("Q1A2B3C", "*A?B?C*", "pattern"),  # nothing to narrow by: a bounded scan
-        ("10?46", "10746", "pattern"),  # a stored partial reading, anchored by its start
-        ("A?C?46", "AXCY46", "pattern"),  # ...or by its end
+        ("10?46", "10746", "pattern"),  # a stored partial reading, anchored by its end
+        ("AB?C?6", "ABXCY6", "pattern"),  # ...or by its start
     ],
 )
 async def test_each_lookup_finds_the_readings_it_is_for(

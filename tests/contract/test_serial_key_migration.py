@@ -122,11 +122,14 @@ def _rows_as_0012_wrote_them() -> dict[sa.Table, list[dict[str, Any]]]:
         tables.registry_records: [
             {**record, "reference": "R-1", "serial": "Ж-1234", "normalized": "Ж1234"},
             {**record, "reference": "R-2", "serial": "77?31", "normalized": "77?31"},
+            {**record, "reference": "R-3", "serial": "BER12?4", "normalized": "BER12?4"},
         ],
         tables.registry_keys: [
             {"key": key, "registry_name": "iarms", "reference": "R-1"}
             for key in ["e:Ж1234", "s:Ж1234", *(f"e:{v}" for v in one_deletion_variants("Ж1234"))]
-        ],
+        ]
+        # Before 0013 a partial reading was filed under its first trigram.
+        + [{"key": "a:BER", "registry_name": "iarms", "reference": "R-3"}],
     }
 
 
@@ -143,6 +146,14 @@ async def test_readings_stored_before_0013_get_the_new_keys(url: str) -> None:
             spelled = set(
                 (await connection.execute(sa.select(tables.identifier_transliterations))).all()
             )
+            partial_keys = {
+                row.key
+                for row in await connection.execute(
+                    sa.select(tables.registry_keys).where(
+                        tables.registry_keys.c.reference.in_(["R-2", "R-3"])
+                    )
+                )
+            }
             variants = {
                 row.variant
                 for row in await connection.execute(
@@ -155,12 +166,13 @@ async def test_readings_stored_before_0013_get_the_new_keys(url: str) -> None:
         await engine.dispose()
     assert keys == {
         CYRILLIC: ("5379ЖБ", None),
-        PARTIAL: ("64?01", "10*"),
+        PARTIAL: ("64?01", "*46"),
         LATIN: ("284KXB", None),
         ANCHORED: ("321?BA", "123"),
     }
     assert spelled == {("BZH9735", CYRILLIC, "serial"), ("BJ9735", CYRILLIC, "serial")}
     assert one_deletion_variants("BZH9735") | one_deletion_variants("БЖ9735") <= variants
+    assert partial_keys == {"a:*31", "a:BER12"}  # the first trigram's key is gone
 
 
 async def test_after_0013_old_readings_are_found_by_the_new_kinds(

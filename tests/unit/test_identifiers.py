@@ -176,10 +176,12 @@ def test_a_serial_fitting_a_pattern_is_filed_under_its_anchor(pattern: str, seri
 @pytest.mark.parametrize(
     ("pattern", "anchor"),
     [
-        ("A?BCDE*", "BCD"),  # the first trigram of the longest run
-        ("AB?CD?EF", "AB*"),  # no run of three: the known start...
+        ("A?BCDE*", "BCDE"),  # the longest run
+        ("M70 2361?5", "702361"),  # its end: not the maker's prefix, which thousands share
+        ("ABC?DEF", "DEF"),  # the last of two runs as long
+        ("AB?C?6", "AB*"),  # no run of three: the known start...
         ("A?C?46", "*46"),  # ...or end, the longer
-        ("10?46", "10*"),  # the start on a tie
+        ("10?46", "*46"),  # the end on a tie
         ("?A?B?C?", None),  # three legible characters, but neither a run nor an end
         ("AB?*", None),  # fewer than three legible characters say nothing
     ],
@@ -187,11 +189,14 @@ def test_a_serial_fitting_a_pattern_is_filed_under_its_anchor(pattern: str, seri
 def test_a_partial_reading_is_anchored_by_a_trigram_else_a_known_end(
     pattern: str, anchor: str | None
 ) -> None:
-    assert pattern_anchor(pattern) == anchor
+    assert pattern_anchor(normalize(pattern)) == anchor
 
 
 def test_a_reading_shows_the_anchors_it_may_be_filed_under() -> None:
-    assert anchor_keys("10746") == {"107", "074", "746", "1*", "10*", "*6", "*46"}
+    assert anchor_keys("10746") == {
+        *("107", "074", "746", "1074", "0746", "10746"),
+        *("1*", "10*", "*6", "*46"),
+    }
     assert anchor_keys("10?46") == {"1*", "10*", "*6", "*46"}
 
 

@@ -5,8 +5,8 @@
 - `identifier_transliterations`: the Latin spellings of readings with Cyrillic or Greek
   letters that look like no Latin one; their one-deletion variants join the others in
   `identifier_deletions`, and registry records get the same keys in `registry_keys`.
-- Partial readings whose legible characters form no run of three get an anchor (their
-  known start or end).
+- Partial readings are anchored by the last trigram of their longest run, or without
+  one by their known end or start, not by a first trigram that a maker's prefix shares.
 - On PostgreSQL the trigram index moves from `normalized` to `reversed`: pg_trgm answers
   equality too, and the planner served `normalized = ANY(...)` from it on numeric serials,
   where trigrams are common (64 ms instead of 0.7 ms). The B-trees on `normalized` and
@@ -225,15 +225,20 @@ def _spell_readings(bind: sa.Connection, transliterations: sa.Table) -> None:
 
 
 def _spell_registry_records(bind: sa.Connection) -> None:
-    """Registry records are filed under the same keys: their spellings, and anchors for
-    partial readings without a run of three."""
+    """Registry records are filed under the same keys: their spellings, and the new
+    anchors of partial readings (which replace the old ones)."""
     postgres = bind.dialect.name == "postgresql"
     partial = sa.or_(records.c.normalized.contains("?"), records.c.normalized.contains("*"))
     query = sa.select(
         records.c.registry_name, records.c.reference, records.c.serial, records.c.normalized
     ).where(sa.or_(partial, _non_ascii(records.c.serial, postgres)))
+    old_anchors = sa.delete(registry_keys).where(
+        registry_keys.c.registry_name == sa.bindparam("key_registry"),
+        registry_keys.c.reference == sa.bindparam("key_reference"),
+        registry_keys.c.key.startswith("a:"),
+    )
     for batch in _batches(bind, query, records.c.registry_name, records.c.reference):
-        keys = []
+        keys, anchored = [], []
         for row in batch:
             reading = Identifier(
                 raw=row.serial, normalized=row.normalized, skeleton=skeleton(row.normalized)
@@ -242,6 +247,10 @@ def _spell_registry_records(bind: sa.Connection) -> None:
                 {"key": key, "registry_name": row.registry_name, "reference": row.reference}
                 for key in sorted(stored_keys(reading))
             ]
+            if reading.is_partial:
+                anchored.append({"key_registry": row.registry_name, "key_reference": row.reference})
+        if anchored:
+            bind.execute(old_anchors, anchored)
         _insert_new(bind, registry_keys, keys)
 
 
