@@ -3,6 +3,7 @@ request as soon as the previous answer arrived, for a fixed time. Run as its own
 so the client's cost is the same for every server measured.
 
     python bench/loadgen.py --port 8000 --path /api/v1/recoveries --token T --seconds 10
+    python bench/loadgen.py --port 8000 --get-paths paths.txt --token T   # GET, one path a line
 """
 
 from __future__ import annotations
@@ -15,7 +16,20 @@ import time
 from collections import Counter
 
 
+def get_requests(args: argparse.Namespace) -> list[bytes]:
+    with open(args.get_paths, encoding="utf-8") as lines:
+        paths = [line.strip() for line in lines if line.strip()]
+    headers = [f"Host: 127.0.0.1:{args.port}"]
+    if args.token:
+        headers.append(f"Authorization: Bearer {args.token}")
+    return [
+        ("\r\n".join([f"GET {path} HTTP/1.1", *headers]) + "\r\n\r\n").encode() for path in paths
+    ]
+
+
 def build_requests(args: argparse.Namespace, count: int) -> list[bytes]:
+    if args.get_paths:
+        return get_requests(args)
     requests = []
     for i in range(count):
         body = json.dumps(
@@ -114,7 +128,8 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--path", required=True)
+    parser.add_argument("--path", default="/api/v1/recoveries")
+    parser.add_argument("--get-paths", default="", help="a file of paths to GET, one a line")
     parser.add_argument("--token", default="")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=10.0)

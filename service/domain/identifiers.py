@@ -1,8 +1,17 @@
-"""Serial numbers and lot numbers as read from metal: raw, normalized, skeleton, partial.
+"""Serial numbers and lot numbers as read from metal: raw, normalized, skeleton,
+transliterated, partial.
 
 Identifiers are read by people from worn, painted or ground-off markings, in many
 scripts. The raw text is evidence and is never changed; everything else is derived
-from it by the pure functions below, so the same reading always yields the same keys.
+from it by the pure functions below, so the same reading always yields the same keys:
+
+- normalized: NFKC, upper case, no separators, every decimal digit as ASCII, Cyrillic
+  and Greek look-alikes as the Latin letter they look like;
+- skeleton: the normalized form with look-alike characters folded into one class each;
+- transliterations: for a reading with Cyrillic or Greek letters that look like no
+  Latin one, its Latin spellings by the recognised tables (`transliteration.py`);
+- reversed: the normalized form backwards, so a suffix is a prefix of an index key;
+- for a partial reading (`?` one unknown character, `*` a run), its anchor.
 """
 
 from __future__ import annotations
@@ -15,15 +24,23 @@ from typing import Final
 
 from service.domain.errors import InvalidValue
 from service.domain.text import check_text
+from service.domain.transliteration import latin_spellings
 
 ONE_UNKNOWN: Final = "?"
 UNKNOWN_RUN: Final = "*"
 WILDCARDS: Final = frozenset({ONE_UNKNOWN, UNKNOWN_RUN})
 
 MAX_RAW_LENGTH: Final = 64
-# A run of at least this many legible characters is needed before a partial reading
-# says anything about identity; shorter fragments would match half the register.
-MIN_LEGIBLE_RUN: Final = 3
+# A partial reading says something about identity once it shows this many legible
+# characters, together or apart (`10?46`); fewer would match half the register.
+MIN_LEGIBLE: Final = 3
+# Runs of this length are trigrams: a pattern's runs of three or more are found by them.
+TRIGRAM: Final = 3
+# A stored partial reading is anchored by at most this many characters of its longest
+# run: in a register of dense numeric serials a trigram is shared by thousands.
+MAX_RUN_ANCHOR: Final = 6
+# Without a run of three, it is anchored by its known start or end, then at most this long.
+MAX_END_ANCHOR: Final = TRIGRAM - 1
 # One edit on a very short serial ("1234" -> "1284") is as likely chance as a misreading.
 MIN_LENGTH_FOR_EDIT_MATCH: Final = 4
 
@@ -145,29 +162,66 @@ def legible_runs(normalized: str) -> list[str]:
     return [run for run in re.split(r"[?*]", normalized) if run]
 
 
+def legible_count(normalized: str) -> int:
+    return sum(1 for c in normalized if c not in WILDCARDS)
+
+
+def known_start(normalized: str) -> str:
+    """The characters before the first unknown one (the whole of a complete reading)."""
+    return re.split(r"[?*]", normalized, maxsplit=1)[0]
+
+
+def known_end(normalized: str) -> str:
+    """The characters after the last unknown one (the whole of a complete reading)."""
+    return re.split(r"[?*]", normalized)[-1]
+
+
 def pattern_anchor(normalized: str) -> str | None:
-    """The index key of a partial reading: the first trigram of its longest legible run.
+    """The index key of a partial reading: the end of its longest legible run (three to
+    MAX_RUN_ANCHOR characters) or, when no run is that long, its known end (`*46`) or
+    start (`10*`), the longer (the end on a tie).
 
-    Any serial the pattern matches contains this trigram, so candidates for a partial
-    reading are found by plain equality on it. None when no run is long enough to anchor.
+    Any serial the pattern matches contains the run, or starts or ends so, so candidates
+    for a partial reading are found by plain equality on `anchor_keys` of the reading
+    searched for. Ends, not beginnings: serials share their beginnings (maker codes,
+    production runs), so `M70 2361?5` filed under `M70` would be a candidate for every
+    Zastava serial searched; under `702361` it is one for almost none. None when the
+    reading shows fewer than MIN_LEGIBLE characters, or they are neither in a run of
+    three nor at an end (`?A?B?C?`).
     """
-    runs = legible_runs(normalized)
-    longest = max(runs, key=len, default="")
-    if len(longest) < MIN_LEGIBLE_RUN:
+    if legible_count(normalized) < MIN_LEGIBLE:
         return None
-    return longest[:MIN_LEGIBLE_RUN]
+    runs = legible_runs(normalized)
+    longest = max(reversed(runs), key=len, default="")
+    if len(longest) >= TRIGRAM:
+        return longest[-MAX_RUN_ANCHOR:]
+    start, end = known_start(normalized), known_end(normalized)
+    if not start and not end:
+        return None
+    return UNKNOWN_RUN + end if len(end) >= len(start) else start + UNKNOWN_RUN
 
 
-def trigrams(text: str) -> frozenset[str]:
-    return frozenset(text[i : i + MIN_LEGIBLE_RUN] for i in range(len(text) - MIN_LEGIBLE_RUN + 1))
+def anchor_keys(normalized: str) -> frozenset[str]:
+    """Every anchor a partial reading fitting this one (or sharing its fragments) may be
+    filed under: the stretches of three to MAX_RUN_ANCHOR characters of its legible runs,
+    and its known start and end up to MAX_END_ANCHOR characters, as `pattern_anchor`
+    writes them."""
+    start, end = known_start(normalized), known_end(normalized)
+    keys = {
+        run[i : i + length]
+        for run in legible_runs(normalized)
+        for length in range(TRIGRAM, MAX_RUN_ANCHOR + 1)
+        for i in range(len(run) - length + 1)
+    }
+    keys.update(start[:n] + UNKNOWN_RUN for n in range(1, min(len(start), MAX_END_ANCHOR) + 1))
+    keys.update(UNKNOWN_RUN + end[-n:] for n in range(1, min(len(end), MAX_END_ANCHOR) + 1))
+    return frozenset(keys)
 
 
-def legible_trigrams(normalized: str) -> frozenset[str]:
-    """Every trigram that lies wholly inside a legible run of a reading."""
-    found: set[str] = set()
-    for run in legible_runs(normalized):
-        found |= trigrams(run)
-    return frozenset(found)
+def reversed_key(normalized: str) -> str:
+    """The normalized reading backwards: a known end becomes a prefix of this key, so a
+    pattern's end is a range on a B-tree like its start."""
+    return normalized[::-1]
 
 
 def one_deletion_variants(normalized: str) -> frozenset[str]:
@@ -250,6 +304,18 @@ def patterns_overlap(a: str, b: str) -> bool:
     return False
 
 
+def transliterations(raw: str, normalized: str) -> frozenset[str]:
+    """The normalized Latin spellings of a complete reading's Cyrillic and Greek letters,
+    other than its normalized form; empty for a reading that has none to spell."""
+    found = {normalize(spelling) for spelling in latin_spellings(raw)}
+    found.discard(normalized)
+    found.discard("")
+    return frozenset(found)
+
+
+_NONE: Final[frozenset[str]] = frozenset()
+
+
 @dataclass(frozen=True, slots=True)
 class Identifier:
     """A serial or lot number: the reading as entered and the keys derived from it."""
@@ -257,11 +323,18 @@ class Identifier:
     raw: str
     normalized: str
     skeleton: str
-    # Derived from `normalized` once, because matching asks it of every candidate.
+    # Derived once, because matching asks them of every candidate.
     is_partial: bool = field(init=False, compare=False)
+    transliterations: frozenset[str] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "is_partial", is_partial(self.normalized))
+        partial = is_partial(self.normalized)
+        object.__setattr__(self, "is_partial", partial)
+        # Patterns are matched as read; only complete readings are spelled.
+        spelled = (
+            _NONE if partial or self.raw.isascii() else transliterations(self.raw, self.normalized)
+        )
+        object.__setattr__(self, "transliterations", spelled)
 
     @classmethod
     def read(cls, raw: str, *, field: str = "serial") -> Identifier:
@@ -277,13 +350,28 @@ class Identifier:
         return cls(raw=raw, normalized=normalized, skeleton=skeleton(normalized))
 
     @property
+    def spellings(self) -> frozenset[str]:
+        """Every way the reading may be typed in Latin letters: its normalized form and
+        its transliterations."""
+        return self.transliterations | {self.normalized}
+
+    @property
+    def reversed(self) -> str:
+        return reversed_key(self.normalized)
+
+    @property
     def anchor(self) -> str | None:
         """Index key for a partial reading; None for complete readings."""
         return pattern_anchor(self.normalized) if self.is_partial else None
 
     @property
     def deletion_variants(self) -> frozenset[str]:
-        """Keys for one-edit matching; empty for partial or too-short readings."""
-        if self.is_partial or len(self.normalized) < MIN_LENGTH_FOR_EDIT_MATCH:
-            return frozenset()
-        return one_deletion_variants(self.normalized)
+        """Keys for one-edit matching: the one-deletion variants of every spelling long
+        enough for an edit match; empty for partial readings."""
+        if self.is_partial:
+            return _NONE
+        found: set[str] = set()
+        for spelling in self.spellings:
+            if len(spelling) >= MIN_LENGTH_FOR_EDIT_MATCH:
+                found |= one_deletion_variants(spelling)
+        return frozenset(found)

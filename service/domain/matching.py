@@ -3,6 +3,22 @@
 The storage adapters only narrow the register down to candidates through indexed keys
 (`SerialQuery` says which); every decision about whether a candidate matches, how, and
 how much to trust it is made here, so all adapters answer alike.
+
+Match kinds, strongest first, each with the confidence it has on its own:
+
+- `exact` (0.97): the same characters as entered;
+- `normalized` (0.93): the same once case, separators, digit scripts and Cyrillic or
+  Greek look-alikes are set aside (`ВХК-482` is `BXK482`);
+- `skeleton` (0.70): the same once look-alike characters are folded (`8XK482`);
+- `transliterated` (0.62): the same once Cyrillic and Greek letters without a Latin
+  look-alike are spelled by a recognised table (`BZH9735` for `БЖ9735`; see
+  `transliteration.py`), in either direction;
+- `edit` (0.55): one character inserted, deleted, changed or two swapped, in any of
+  the readings' spellings;
+- `pattern` (0.25 to 0.60, with the share of legible characters): a partial reading
+  (`?` one unknown character, `*` a run) fits the other reading.
+
+Make, model and calibre then raise or lower the confidence.
 """
 
 from __future__ import annotations
@@ -19,16 +35,17 @@ from uuid import UUID
 
 from service.domain.errors import InvalidValue
 from service.domain.identifiers import (
-    MIN_LEGIBLE_RUN,
+    MIN_LEGIBLE,
     MIN_LENGTH_FOR_EDIT_MATCH,
-    WILDCARDS,
     Identifier,
-    legible_trigrams,
+    anchor_keys,
+    legible_count,
     pattern_matches,
     patterns_overlap,
     within_one_edit,
 )
 from service.domain.items import IdentifierRole, ItemKind
+from service.domain.pattern_lookup import PatternLookup, pattern_lookup
 from service.domain.reference import ReferenceCatalogue, Resolution, make_key
 
 
@@ -36,6 +53,7 @@ class MatchKind(StrEnum):
     EXACT = "exact"
     NORMALIZED = "normalized"
     SKELETON = "skeleton"
+    TRANSLITERATED = "transliterated"
     EDIT = "edit"
     PATTERN = "pattern"
 
@@ -48,6 +66,9 @@ _BASE_CONFIDENCE: Final = {
     MatchKind.EXACT: 0.97,
     MatchKind.NORMALIZED: 0.93,
     MatchKind.SKELETON: 0.70,
+    # Between the two on either side: the characters were read right and typed by a
+    # table, but the tables disagree on some letters and a spelling can collide.
+    MatchKind.TRANSLITERATED: 0.62,
     MatchKind.EDIT: 0.55,
 }
 _PATTERN_FLOOR: Final = 0.25
@@ -87,10 +108,9 @@ class SerialQuery:
         calibre: str | None = None,
     ) -> SerialQuery:
         identifier = Identifier.read(serial, field="serial")
-        if identifier.is_partial and not legible_trigrams(identifier.normalized):
+        if identifier.is_partial and legible_count(identifier.normalized) < MIN_LEGIBLE:
             raise InvalidValue(
-                "serial",
-                f"a pattern needs at least {MIN_LEGIBLE_RUN} consecutive legible characters",
+                "serial", f"a pattern needs at least {MIN_LEGIBLE} legible characters"
             )
         return cls(
             identifier=identifier,
@@ -100,14 +120,15 @@ class SerialQuery:
         )
 
     # The keys below are what storage looks up; each is an index equality or, for a
-    # pattern searched against complete readings, a LIKE on the normalized column.
+    # pattern searched against complete readings, the lookup `pattern_lookup` chooses.
 
     @property
     def normalized_keys(self) -> frozenset[str]:
-        """Stored normalized readings equal to one of these may match (exact to edit)."""
+        """Stored spellings (normalized readings, transliterations) or their one-deletion
+        variants equal to one of these may match (exact to edit)."""
         if self.identifier.is_partial:
             return frozenset()
-        return frozenset({self.identifier.normalized}) | self.identifier.deletion_variants
+        return self.identifier.spellings | self.identifier.deletion_variants
 
     @property
     def skeleton_key(self) -> str | None:
@@ -116,7 +137,12 @@ class SerialQuery:
     @property
     def anchor_keys(self) -> frozenset[str]:
         """Stored partial readings whose anchor is one of these may match."""
-        return legible_trigrams(self.identifier.normalized)
+        return anchor_keys(self.identifier.normalized)
+
+    @property
+    def pattern_lookup(self) -> PatternLookup | None:
+        """For a partial reading, how to find the complete readings it may fit."""
+        return pattern_lookup(self.identifier.normalized) if self.identifier.is_partial else None
 
     @property
     def lookup_keys(self) -> frozenset[str]:
@@ -148,12 +174,14 @@ _LIKE: Final = {"?": "_", "*": "%", "%": "\\%", "_": "\\_", "\\": "\\\\"}
 
 def stored_keys(identifier: Identifier) -> frozenset[str]:
     """The keys a stored reading is filed under, for `SerialQuery.lookup_keys`: its
-    normalized form and one-deletion variants (one space, so that a query and a reading
-    one edit apart share a key), its skeleton, and for a partial reading its anchor."""
+    spellings (normalized form, transliterations) and their one-deletion variants (one
+    space, so that a query and a reading one edit apart share a key), its skeleton, and
+    for a partial reading its anchor."""
     if identifier.is_partial:
         anchor = identifier.anchor
         return frozenset({f"a:{anchor}"} if anchor else ())
-    keys = {f"e:{identifier.normalized}", f"s:{identifier.skeleton}"}
+    keys = {f"e:{spelling}" for spelling in identifier.spellings}
+    keys.add(f"s:{identifier.skeleton}")
     keys.update(f"e:{variant}" for variant in identifier.deletion_variants)
     return frozenset(keys)
 
@@ -199,39 +227,46 @@ class SerialMatch:
 
 
 def match_kind(
-    query: Identifier, stored: Identifier, query_trigrams: frozenset[str] | None = None
+    query: Identifier, stored: Identifier, query_anchor_keys: frozenset[str] | None = None
 ) -> MatchKind | None:
     """How a stored reading matches the one searched for, or None if it does not.
 
-    `query_trigrams` (the query's legible trigrams) may be passed in by a caller that
+    `query_anchor_keys` (the query's `anchor_keys`) may be passed in by a caller that
     classifies many candidates against one query."""
     if query.is_partial or stored.is_partial:
-        trigrams = (
-            query_trigrams if query_trigrams is not None else legible_trigrams(query.normalized)
-        )
-        return _pattern_match(query, stored, trigrams)
+        keys = query_anchor_keys if query_anchor_keys is not None else anchor_keys(query.normalized)
+        return _pattern_match(query, stored, keys)
     if stored.raw == query.raw:
         return MatchKind.EXACT
     if stored.normalized == query.normalized:
         return MatchKind.NORMALIZED
     if stored.skeleton == query.skeleton:
         return MatchKind.SKELETON
-    if min(
-        len(query.normalized), len(stored.normalized)
-    ) >= MIN_LENGTH_FOR_EDIT_MATCH and within_one_edit(query.normalized, stored.normalized):
+    if not query.transliterations and not stored.transliterations:
+        return MatchKind.EDIT if _one_edit(query.normalized, stored.normalized) else None
+    query_spellings, stored_spellings = query.spellings, stored.spellings
+    if not query_spellings.isdisjoint(stored_spellings):
+        return MatchKind.TRANSLITERATED
+    if any(_one_edit(a, b) for a in query_spellings for b in stored_spellings):
         return MatchKind.EDIT
     return None
 
 
+def _one_edit(a: str, b: str) -> bool:
+    # One edit on a very short serial is as likely chance as a misreading.
+    return min(len(a), len(b)) >= MIN_LENGTH_FOR_EDIT_MATCH and within_one_edit(a, b)
+
+
 def _pattern_match(
-    query: Identifier, stored: Identifier, query_trigrams: frozenset[str]
+    query: Identifier, stored: Identifier, query_anchor_keys: frozenset[str]
 ) -> MatchKind | None:
     if not stored.is_partial:
         return MatchKind.PATTERN if pattern_matches(query.normalized, stored.normalized) else None
-    # A stored partial reading is only findable through a legible anchor that the query
-    # shows too; two fragments that merely could overlap say nothing about identity.
+    # A stored partial reading is only findable through an anchor (a legible trigram, its
+    # known start or end) that the query shows too; two fragments that merely could
+    # overlap say nothing about identity.
     anchor = stored.anchor
-    if anchor is None or anchor not in query_trigrams:
+    if anchor is None or anchor not in query_anchor_keys:
         return None
     if query.is_partial:
         return MatchKind.PATTERN if patterns_overlap(query.normalized, stored.normalized) else None
@@ -256,12 +291,9 @@ def confidence(
 
 
 def _pattern_base(query: Identifier, stored: Identifier) -> float:
-    def legible(identifier: Identifier) -> int:
-        return sum(1 for c in identifier.normalized if c not in WILDCARDS)
-
     partial = [i for i in (query, stored) if i.is_partial]
     complete = [i for i in (query, stored) if not i.is_partial]
-    known = min(legible(i) for i in partial)
+    known = min(legible_count(i.normalized) for i in partial)
     length = (
         len(complete[0].normalized)
         if complete
@@ -317,13 +349,13 @@ def rank(
     """Every candidate that matches, most trustworthy first."""
     matches = []
     seen: set[tuple[UUID, IdentifierRole]] = set()
-    query_trigrams = query.anchor_keys
+    query_anchor_keys = query.anchor_keys
     for candidate in candidates:
         key = (candidate.item_id, candidate.role)
         if key in seen:
             continue
         seen.add(key)
-        kind = match_kind(query.identifier, candidate.identifier, query_trigrams)
+        kind = match_kind(query.identifier, candidate.identifier, query_anchor_keys)
         if kind is not None:
             matches.append(
                 SerialMatch(candidate, kind, confidence(kind, query, candidate, catalogue))

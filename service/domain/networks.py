@@ -66,7 +66,9 @@ BY_PEOPLE: Final = frozenset({LinkKind.MANUAL, LinkKind.BALLISTIC, LinkKind.SAME
 
 # Rules and their versions: a link records the version that made it, and
 # `tracedesk networks rebuild` runs them all again after a change.
-SAME_WEAPON_RULE: Final = ("same-weapon", 1)
+# Version 2: the serial matcher also finds transliterated readings, and partial readings
+# whose legible characters form no run of three.
+SAME_WEAPON_RULE: Final = ("same-weapon", 2)
 SAME_CASE_RULE: Final = ("same-case", 1)
 REGISTRY_HIT_RULE: Final = ("registry-hit", 1)
 # Version 2: retail purchasers are persons (same-person), no longer parties.
@@ -101,7 +103,14 @@ PLACE_DECIMALS: Final = 3
 # prefix, a skeleton match on another make).
 SAME_WEAPON_THRESHOLD: Final = 0.6
 LINKED_MATCH_KINDS: Final = frozenset(
-    {MatchKind.EXACT, MatchKind.NORMALIZED, MatchKind.SKELETON, MatchKind.EDIT, MatchKind.PATTERN}
+    {
+        MatchKind.EXACT,
+        MatchKind.NORMALIZED,
+        MatchKind.SKELETON,
+        MatchKind.TRANSLITERATED,
+        MatchKind.EDIT,
+        MatchKind.PATTERN,
+    }
 )
 MAX_RATIONALE: Final = 4000
 

@@ -157,12 +157,12 @@ def registry_matches(
 ) -> list[RegistryMatch]:
     """The candidates that match, most trustworthy first (each record once)."""
     found: dict[tuple[str, str], RegistryMatch] = {}
-    trigrams = query.anchor_keys
+    query_anchor_keys = query.anchor_keys
     for record in candidates:
         key = (record.registry, record.reference)
         if key in found:
             continue
-        kind = match_kind(query.identifier, record.identifier, trigrams)
+        kind = match_kind(query.identifier, record.identifier, query_anchor_keys)
         if kind is not None:
             found[key] = RegistryMatch(record, kind, confidence(kind, query, record, catalogue))
     return sorted(

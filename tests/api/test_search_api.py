@@ -59,17 +59,17 @@ async def test_a_limit_cuts_the_list_and_says_so(api: Api) -> None:
     assert len(response.json()["matches"]) == 2 and response.json()["truncated"] is True
 
 
-async def test_a_pattern_without_a_legible_run_is_a_parameter_problem(api: Api) -> None:
+async def test_a_pattern_with_fewer_than_three_legible_characters_is_a_parameter_problem(
+    api: Api,
+) -> None:
     token = await api.user("investigator")
     response = await api.client.get(
-        "/api/v1/search/serials", params={"serial": "A?B*C"}, headers={"Authorization": token}
+        "/api/v1/search/serials", params={"serial": "A?B*"}, headers={"Authorization": token}
     )
     assert response.status_code == 422
+    assert response.json()["type"] == "/problems/validation-error"
     assert response.json()["errors"] == [
-        {
-            "parameter": "serial",
-            "detail": "a pattern needs at least 3 consecutive legible characters",
-        }
+        {"parameter": "serial", "detail": "a pattern needs at least 3 legible characters"}
     ]
 
 
@@ -94,3 +94,38 @@ async def test_unresolved_spellings_are_listed_for_supervisors(api: Api) -> None
         "/api/v1/reference/catalogue", headers={"Authorization": investigator}
     )
     assert len(catalogue.json()["makes"]) >= 150 and len(catalogue.json()["calibres"]) >= 120
+
+
+async def test_a_soviet_serial_typed_in_transliteration_is_found(api: Api) -> None:
+    token = await api.user("investigator")
+    for serial in ["БЖ 9735", "ЧЛ-7079", "BZH 9736"]:
+        assert (await api.record(token, items=[firearm(serial)])).status_code == 201
+    response = await api.client.get(
+        "/api/v1/search/serials", params={"serial": "BZH9735"}, headers={"Authorization": token}
+    )
+    assert [
+        (m["serial"], m["match_kind"], m["confidence"]) for m in response.json()["matches"]
+    ] == [
+        ("БЖ 9735", "transliterated", 0.62),
+        ("BZH 9736", "edit", 0.55),
+    ]
+    back = await api.client.get(
+        "/api/v1/search/serials", params={"serial": "чл7079"}, headers={"Authorization": token}
+    )
+    assert [(m["serial"], m["match_kind"]) for m in back.json()["matches"]] == [
+        ("ЧЛ-7079", "normalized")
+    ]
+
+
+async def test_serials_with_one_character_ground_off_are_found(api: Api) -> None:
+    token = await api.user("investigator")
+    for serial in ["10746", "ER 4465", "10766-1"]:
+        assert (await api.record(token, items=[firearm(serial)])).status_code == 201
+    for pattern, found in [("10?46", ["10746"]), ("10*46", ["10746"]), ("ER*65", ["ER 4465"])]:
+        response = await api.client.get(
+            "/api/v1/search/serials", params={"serial": pattern}, headers={"Authorization": token}
+        )
+        assert response.status_code == 200, pattern
+        assert [(m["serial"], m["match_kind"]) for m in response.json()["matches"]] == [
+            (serial, "pattern") for serial in found
+        ], pattern

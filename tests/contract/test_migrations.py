@@ -155,7 +155,7 @@ def _plain(kind: str, name: str) -> Any:
 
 
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
-async def test_checks_asked_for_before_0013_say_which_recovery_they_are_about(
+async def test_checks_asked_for_before_0014_say_which_recovery_they_are_about(
     dialect: str, tmp_path: Path
 ) -> None:
     async with AsyncExitStack() as stack:
@@ -166,7 +166,7 @@ async def test_checks_asked_for_before_0013_say_which_recovery_they_are_about(
         engine = migration_engine(url)
         stack.push_async_callback(engine.dispose)
         async with engine.begin() as connection:
-            await connection.run_sync(lambda c: command.upgrade(_alembic_config(c), "0012"))
+            await connection.run_sync(lambda c: command.upgrade(_alembic_config(c), "0013"))
             for topic in ("registry.check", "network.link"):
                 await connection.execute(
                     tables.outbox.insert().values(

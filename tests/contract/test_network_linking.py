@@ -103,7 +103,7 @@ async def test_the_same_weapon_in_two_agencies_joins_their_networks(
     async with deps.unit_of_work() as uow:
         node = (await uow.networks.nodes([recovery_ref(paris.id)]))[recovery_ref(paris.id)]
         (weapon,) = await uow.networks.links_touching([node.id], kinds=[LinkKind.SAME_WEAPON])
-    assert weapon.rule == "same-weapon" and weapon.rule_version == 1
+    assert weapon.rule == "same-weapon" and weapon.rule_version == 2
     assert weapon.evidence["match_kind"] == "normalized"
     assert weapon.evidence["other_serial"] in ("BXK 482", "ВХК-482")
 

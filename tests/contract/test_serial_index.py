@@ -1,38 +1,56 @@
 """Serial search answers the same on every storage adapter.
 
 The in-memory adapter scans everything and asks the domain; the SQL adapters narrow
-through indexes first. Random registers built from look-alike characters make every
-match kind collide, so a key the SQL lookups forget shows up as a missing match.
+through indexes first. Random registers built from look-alike characters, Cyrillic
+letters and their Latin spellings make every match kind collide, so a key the SQL
+lookups forget shows up as a missing match.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from service.adapters.memory import InMemoryStore, InMemoryUnitOfWork
+from service.adapters.persistence import serial_index
 from service.adapters.persistence.database import Database
 from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.domain.access import Role
 from service.domain.errors import InvalidValue, ValidationFailed
 from service.domain.items import FirearmReport
 from service.domain.reference import ReferenceCatalogue
+from service.domain.transliteration import Table, transliterate
 from service.recoveries import RecordRecovery, record_recovery
 from service.serial_search import search_serials
 from tests.builders import actor, dependencies_for_tests, location
 from tests.databases import reset
 
-ALPHABET = "AB80OQ15S-"
+# Look-alike classes, and Cyrillic letters with the Latin letters of their spellings
+# (Ж ZH/J, Ц TS/C, Х X/KH/H, Б B).
+ALPHABET = "AB80OQ15S-ЖЦХБZHJTC"
 complete = st.text(st.sampled_from(ALPHABET), min_size=2, max_size=8).filter(
     lambda s: s.replace("-", "")
 )
-partial = st.builds(
-    lambda head, tail, wild: head + wild + tail,
-    st.text(st.sampled_from("AB80"), min_size=3, max_size=4),
-    st.text(st.sampled_from("AB80"), max_size=3),
-    st.sampled_from(["?", "*", "??"]),
+LEGIBLE = st.sampled_from("AB80Ж")
+partial = st.one_of(
+    st.builds(  # a run of three or more
+        lambda head, tail, wild: head + wild + tail,
+        st.text(LEGIBLE, min_size=3, max_size=4),
+        st.text(LEGIBLE, max_size=3),
+        st.sampled_from(["?", "*", "??"]),
+    ),
+    st.builds(  # runs of one or two, unknown characters between and around them
+        lambda parts: "".join(parts),
+        st.lists(
+            st.one_of(st.text(LEGIBLE, min_size=1, max_size=2), st.sampled_from(["?", "*"])),
+            min_size=3,
+            max_size=6,
+        ),
+    ),
 )
 readings = st.one_of(complete, complete, complete, partial)
 LOOKALIKES = {"B": "8", "8": "B", "0": "O", "O": "Q", "Q": "0", "1": "I", "5": "S", "S": "5"}
@@ -56,11 +74,17 @@ def query_near(draw: st.DrawFn, stored: list[str]) -> str:
         base[:i] + base[i + 1 :],
         base[:i] + base[i + 1 : i + 2] + base[i] + base[i + 2 :],
         "".join(LOOKALIKES.get(c, c) for c in base),
+        transliterate(base, Table.ICAO_9303),
+        transliterate(base, Table.BGN_PCGN),
+        transliterate(base, Table.ICAO_9303)[:-1],
         base[:i] + "?" + base[i + 1 :],
+        base[:i] + "??" + base[i + 2 :],
         base[: i + 1] + "*",
         base + "*",
         "?" + base[1:],
         "*" + base[i:],
+        base[:2] + "*" + base[-2:],
+        base[:i] + "*" + base[i + 1 :],
     ]
     return draw(st.sampled_from(edits))
 
@@ -98,9 +122,75 @@ async def test_sql_search_finds_exactly_what_a_full_scan_finds(
     for query in queries:
         try:
             expected = await search_serials(deps=scan, actor=investigator, serial=query, limit=500)
-        except InvalidValue:  # a pattern without three legible characters in a row
+        except InvalidValue:  # a pattern without three legible characters
             continue
         found = await search_serials(deps=indexed, actor=investigator, serial=query, limit=500)
         assert [(m.candidate.item_id, m.kind, m.confidence) for m in found.matches] == [
             (m.candidate.item_id, m.kind, m.confidence) for m in expected.matches
         ], query
+
+
+async def _recorded(database: Database, catalogue: ReferenceCatalogue, serials: list[str]) -> Any:
+    """SQL search dependencies over one recovery holding these serials."""
+    await reset(database)
+    deps = dependencies_for_tests(lambda: SqlUnitOfWork(database), catalogue=catalogue)
+    command = RecordRecovery(
+        case_reference="LOOKUPS",
+        recovered_at=datetime(2026, 1, 1, tzinfo=UTC),
+        location=location(),
+        circumstances="crime_scene",  # type: ignore[arg-type]
+        items=[FirearmReport(serial=s, make="Glock") for s in serials],
+    )
+    await record_recovery(deps=deps, actor=actor(Role.INVESTIGATOR), command=command)
+    return deps
+
+
+@pytest.mark.parametrize(
+    ("stored", "query", "kind"),
+    [
+        # Spellings under four characters have no deletion variants: only the spellings
+        # table finds them.
+        ("Ж1", "ZH1", "transliterated"),
+        ("ЖЦ1", "JC1", "transliterated"),
+        ("JC1", "ЖЦ1", "transliterated"),  # the query's spelling, on the normalized key
+        ("БЖ9735", "BZH9735", "transliterated"),
+        ("CHL7079", "ЧЛ7079", "transliterated"),
+        ("БЖ9735", "BZH9736", "edit"),  # a deletion variant of a spelling
+        ("10746", "10?46", "pattern"),  # one unknown: a deletion key
+        ("107466", "1?7?66", "pattern"),  # two: expanded deletion keys
+        ("ER4465", "ER*65", "pattern"),  # the known end, on the reversed key
+        ("AK471234", "AK47*", "pattern"),  # the known start, on the normalized key
+        ("X123456Y", "*23456*", "pattern"),  # a run's trigrams
+        ("Q1A2B3C", "*A?B?C*", "pattern"),  # nothing to narrow by: a bounded scan
+        ("10?46", "10746", "pattern"),  # a stored partial reading, anchored by its end
+        ("AB?C?6", "ABXCY6", "pattern"),  # ...or by its start
+    ],
+)
+async def test_each_lookup_finds_the_readings_it_is_for(
+    database: Database, catalogue: ReferenceCatalogue, stored: str, query: str, kind: str
+) -> None:
+    deps = await _recorded(database, catalogue, [stored, "QQQQ"])
+    found = await search_serials(deps=deps, actor=actor(Role.INVESTIGATOR), serial=query)
+    assert [(m.candidate.identifier.raw, m.kind.value) for m in found.matches] == [(stored, kind)]
+
+
+async def test_a_range_read_to_its_bound_says_the_answer_was_cut(
+    database: Database, catalogue: ReferenceCatalogue, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ending = ["1046", "1146", "2246", "1346", "4446", "1546"]
+    deps = await _recorded(database, catalogue, ending)
+    investigator = actor(Role.INVESTIGATOR)
+    whole = await search_serials(deps=deps, actor=investigator, serial="1*46")
+    assert sorted(m.candidate.identifier.raw for m in whole.matches) == [
+        "1046",
+        "1146",
+        "1346",
+        "1546",
+    ]
+    assert whole.truncated is False
+
+    monkeypatch.setattr(serial_index, "MAX_PATTERN_SCAN", 3)
+    cut = await search_serials(deps=deps, actor=investigator, serial="1*46")
+    assert cut.truncated is True
+    # The first three entries of the range, in reversed-key order: 6401, 6411, 6422.
+    assert sorted(m.candidate.identifier.raw for m in cut.matches) == ["1046", "1146"]

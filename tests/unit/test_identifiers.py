@@ -10,7 +10,7 @@ from service.domain.errors import InvalidValue
 from service.domain.identifiers import (
     Identifier,
     _normalize_unicode,
-    legible_trigrams,
+    anchor_keys,
     normalize,
     one_deletion_variants,
     pattern_anchor,
@@ -167,15 +167,37 @@ def test_patterns_overlap_exactly_when_some_serial_fits_both(a: str, b: str) -> 
 
 
 @given(st.text(st.sampled_from("ABC12?*"), min_size=1, max_size=12), latin_serials)
-def test_a_serial_fitting_a_pattern_contains_its_anchor(pattern: str, serial: str) -> None:
-    anchor = pattern_anchor(pattern)
-    if anchor is not None and pattern_matches(pattern, serial):
-        assert anchor in legible_trigrams(serial)
+def test_a_serial_fitting_a_pattern_is_filed_under_its_anchor(pattern: str, serial: str) -> None:
+    anchor = pattern_anchor(normalize(pattern))
+    if anchor is not None and pattern_matches(normalize(pattern), serial):
+        assert anchor in anchor_keys(serial)
 
 
-def test_anchor_needs_three_consecutive_legible_characters() -> None:
-    assert pattern_anchor("AB?CD?EF") is None
-    assert pattern_anchor("A?BCDE*") == "BCD"
+@pytest.mark.parametrize(
+    ("pattern", "anchor"),
+    [
+        ("A?BCDE*", "BCDE"),  # the longest run
+        ("M70 2361?5", "702361"),  # its end: not the maker's prefix, which thousands share
+        ("ABC?DEF", "DEF"),  # the last of two runs as long
+        ("AB?C?6", "AB*"),  # no run of three: the known start...
+        ("A?C?46", "*46"),  # ...or end, the longer
+        ("10?46", "*46"),  # the end on a tie
+        ("?A?B?C?", None),  # three legible characters, but neither a run nor an end
+        ("AB?*", None),  # fewer than three legible characters say nothing
+    ],
+)
+def test_a_partial_reading_is_anchored_by_a_trigram_else_a_known_end(
+    pattern: str, anchor: str | None
+) -> None:
+    assert pattern_anchor(normalize(pattern)) == anchor
+
+
+def test_a_reading_shows_the_anchors_it_may_be_filed_under() -> None:
+    assert anchor_keys("10746") == {
+        *("107", "074", "746", "1074", "0746", "10746"),
+        *("1*", "10*", "*6", "*46"),
+    }
+    assert anchor_keys("10?46") == {"1*", "10*", "*6", "*46"}
 
 
 def _strings_over(alphabet: str, max_length: int) -> list[str]:

@@ -40,9 +40,14 @@ def read(text: str) -> Identifier:
         ("ACB123", "ABC 123", MatchKind.EDIT),  # adjacent swap
         ("ABC?23", "ABC 123", MatchKind.PATTERN),
         ("*C123", "ABC 123", MatchKind.PATTERN),
-        ("ABC 123", "AB?1?3", None),  # stored partial without a legible trigram anchor
+        ("ABC 123", "AB?1?3", MatchKind.PATTERN),  # stored partial anchored by its start
+        ("ABC 123", "?BC?2?", None),  # three legible characters, neither a run nor an end
+        ("10746", "10?46", MatchKind.PATTERN),
         ("ABC 123", "ABC1?3", MatchKind.PATTERN),
         ("ABC1*", "ABC?23", MatchKind.PATTERN),  # two partial readings that overlap
+        ("10?46", "10?46", MatchKind.PATTERN),  # the same fragments, recorded twice
+        ("10?4*", "1?746", None),  # fragments that could overlap, sharing no anchor
+        ("BZH 9735", "БЖ-9735", MatchKind.TRANSLITERATED),
         ("ABC 123", "XYZ 999", None),
         ("ACB132", "ABC123", None),  # two edits
         ("AB1", "AC1", None),  # too short for an edit match
@@ -120,24 +125,26 @@ def test_pattern_confidence_grows_with_legible_characters(catalogue: ReferenceCa
     )
 
 
-def test_a_pattern_query_needs_three_consecutive_legible_characters(
+def test_a_pattern_query_needs_three_legible_characters(
     catalogue: ReferenceCatalogue,
 ) -> None:
-    with pytest.raises(InvalidValue, match="consecutive legible"):
-        SerialQuery.parse("A?B?C*", catalogue=catalogue)
+    assert SerialQuery.parse("A?B?C*", catalogue=catalogue).identifier.is_partial
+    with pytest.raises(InvalidValue, match="at least 3 legible characters"):
+        SerialQuery.parse("A?B*", catalogue=catalogue)
 
 
 def test_ranking_orders_by_confidence_then_kind(catalogue: ReferenceCatalogue) -> None:
     query = SerialQuery.parse("ABC 123", catalogue=catalogue)
     stored = [
         candidate(s, catalogue=catalogue)
-        for s in ["ABC1?3", "ABC124", "A8C123", "abc123", "ABC 123", "QQQ999"]
+        for s in ["ABC1?3", "ABC124", "A8C123", "АБС123", "abc123", "ABC 123", "QQQ999"]
     ]
     kinds = [m.kind for m in rank(query, stored, catalogue)]
     assert kinds == [
         MatchKind.EXACT,
         MatchKind.NORMALIZED,
         MatchKind.SKELETON,
+        MatchKind.TRANSLITERATED,
         MatchKind.EDIT,
         MatchKind.PATTERN,
     ]

@@ -6,7 +6,7 @@ stored evidence must always load, even after a rule has been tightened.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -41,8 +41,7 @@ def new_recovery_operations(recovery: Recovery) -> list[RowOperation]:
         InsertRows(
             tables.recovery_items, [_item_values(recovery.id, i, p) for p, i in enumerate(items)]
         ),
-        InsertRows(tables.item_identifiers, _identifier_values(recovery, items)),
-        InsertRows(tables.identifier_deletions, _deletion_values(items)),
+        *identifier_operations(recovery, items),
         InsertRows(
             tables.recovery_corrections,
             [_correction_values(recovery.id, c) for c in recovery.corrections],
@@ -87,8 +86,7 @@ def corrected_recovery_operations(loaded: Recovery, corrected: Recovery) -> list
             ]
             added.append(item)
     operations += [
-        InsertRows(tables.item_identifiers, _identifier_values(corrected, added)),
-        InsertRows(tables.identifier_deletions, _deletion_values(added)),
+        *identifier_operations(corrected, added),
         InsertRows(
             tables.recovery_corrections,
             [
@@ -190,6 +188,22 @@ def _item_values(recovery_id: UUID, item: Item, position: int) -> dict[str, Any]
     return values
 
 
+def identifier_operations(recovery: Recovery, items: Iterable[Item]) -> list[RowOperation]:
+    """The rows of the items' readings: each with its derived keys (parents first)."""
+    items = list(items)
+    return [
+        InsertRows(tables.item_identifiers, _identifier_values(recovery, items)),
+        InsertRows(
+            tables.identifier_deletions,
+            _key_values(items, "variant", lambda reading: reading.deletion_variants),
+        ),
+        InsertRows(
+            tables.identifier_transliterations,
+            _key_values(items, "transliterated", lambda reading: reading.transliterations),
+        ),
+    ]
+
+
 def _identifier_values(recovery: Recovery, items: Iterable[Item]) -> list[dict[str, Any]]:
     return [
         {
@@ -202,18 +216,22 @@ def _identifier_values(recovery: Recovery, items: Iterable[Item]) -> list[dict[s
             "skeleton": identifier.skeleton,
             "is_partial": identifier.is_partial,
             "anchor": identifier.anchor,
+            "reversed": identifier.reversed,
         }
         for item in items
         for role, identifier in item.identifiers()
     ]
 
 
-def _deletion_values(items: Iterable[Item]) -> list[dict[str, Any]]:
+def _key_values(
+    items: Iterable[Item], column: str, keys: Callable[[Identifier], frozenset[str]]
+) -> list[dict[str, Any]]:
+    """Rows of a key table (deletion variants, transliterations): one per key."""
     return [
-        {"variant": variant, "item_id": item.id, "role": role.value}
+        {column: key, "item_id": item.id, "role": role.value}
         for item in items
         for role, identifier in item.identifiers()
-        for variant in sorted(identifier.deletion_variants)
+        for key in sorted(keys(identifier))
     ]
 
 

@@ -2,6 +2,10 @@
 
 One statement unions the lookups, each tagged with a priority (cheap, confident kinds
 first), keeps the agency's readings, and caps the result; the domain then decides.
+Each lookup names the one index meant to serve it: equality on `normalized`, `skeleton`,
+`anchor` and the key tables' primary keys; ranges on `normalized` (a known start) and
+`reversed` (a known end); trigrams on `reversed` only, so no equality can drift there.
+`bench/serial_search.py` checks on PostgreSQL that the plans use exactly these.
 """
 
 from __future__ import annotations
@@ -10,88 +14,238 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from service.adapters.persistence import tables
 from service.adapters.persistence.database import Connect, Row
 from service.adapters.persistence.recovery_rows import identifier_from_row
-from service.adapters.persistence.sql import QueryShapes, Statement, one_of
+from service.adapters.persistence.sql import POSTGRES, Query, QueryShapes, Statement, one_of
+from service.domain.identifiers import reversed_key
 from service.domain.items import IdentifierRole, ItemKind
 from service.domain.matching import SerialQuery, StoredIdentifier
+from service.domain.pattern_lookup import MAX_PATTERN_SCAN, PatternLookup, PatternSource
 from service.domain.ports.recoveries import CandidateBatch
 from service.domain.reference import Resolution
+
+# Lookups in the order their candidates are kept when there are too many: the confident
+# kinds first. A pattern's range lookup that reached its bound marks its next entry.
+_NORMALIZED, _SKELETON, _SPELLING, _EDIT, _ANCHOR, _PATTERN = range(6)
 
 
 def _candidates(dialect: str, shape: frozenset[str]) -> Statement:
     """Index lookups for the kinds of key a query has, each yielding (item, role,
-    priority), the agency's readings among them, best priority first, capped."""
+    priority, beyond), the agency's readings among them, best priority first, capped."""
     ident, deletions = tables.item_identifiers, tables.identifier_deletions
+    spellings = tables.identifier_transliterations
     lookups: list[sa.Select[Any]] = []
-
-    def tagged(table: sa.Table, priority: int) -> sa.Select[Any]:
-        return sa.select(table.c.item_id, table.c.role, sa.literal(priority).label("priority"))
-
     if "keys" in shape:
-        # Equal normalized reading (exact, normalized) or one character shorter (edit).
-        lookups.append(tagged(ident, 0).where(one_of(ident.c.normalized, "keys", dialect)))
+        # Equal normalized reading (exact, normalized, transliterated from the query's
+        # side), equal spelling (transliterated from the reading's side).
+        lookups.append(_keyed(ident, ident.c.normalized, "keys", _NORMALIZED, dialect))
+        lookups.append(_keyed(spellings, spellings.c.transliterated, "keys", _SPELLING, dialect))
     if "skeleton" in shape:
-        lookups.append(tagged(ident, 1).where(ident.c.skeleton == sa.bindparam("skeleton")))
+        lookups.append(
+            _tagged(ident, _SKELETON).where(ident.c.skeleton == sa.bindparam("skeleton"))
+        )
     if "edit_keys" in shape:
         # One character longer, or one substitution or swap away (edit).
-        lookups.append(tagged(deletions, 2).where(one_of(deletions.c.variant, "keys", dialect)))
+        lookups.append(_keyed(deletions, deletions.c.variant, "keys", _EDIT, dialect))
     if "anchors" in shape:
-        lookups.append(tagged(ident, 3).where(one_of(ident.c.anchor, "anchors", dialect)))
-    if "like" in shape:
-        conditions = [
-            sa.not_(ident.c.is_partial),
-            ident.c.normalized.like(sa.bindparam("like"), escape="\\"),
-        ]
-        if "prefix" in shape:
-            # A range on the B-tree narrows patterns with a known start on every database.
-            conditions += [
-                ident.c.normalized >= sa.bindparam("prefix"),
-                ident.c.normalized < sa.bindparam("following"),
-            ]
-        lookups.append(tagged(ident, 4).where(*conditions))
+        lookups.append(_keyed(ident, ident.c.anchor, "anchors", _ANCHOR, dialect))
+    lookups += _pattern_lookups(dialect, shape)
     hits = sa.union_all(*lookups).subquery("hits")
     best = (
-        sa.select(hits.c.item_id, hits.c.role, sa.func.min(hits.c.priority).label("priority"))
+        sa.select(
+            hits.c.item_id,
+            hits.c.role,
+            sa.func.min(hits.c.priority).label("priority"),
+            sa.func.max(hits.c.beyond).label("beyond"),
+        )
         .group_by(hits.c.item_id, hits.c.role)
         .subquery("best")
     )
-    items, recoveries = tables.recovery_items, tables.recoveries
+    return _described(best, shape, dialect)
+
+
+def _tagged(table: sa.FromClause, priority: int) -> sa.Select[Any]:
+    return sa.select(table.c.item_id, table.c.role, _priority(priority), _within())
+
+
+def _priority(priority: int) -> sa.Label[int]:
+    return sa.literal(priority).label("priority")
+
+
+def _within() -> sa.Label[int]:
+    return sa.literal(0).label("beyond")
+
+
+def _keyed(
+    table: sa.Table, column: sa.Column[str], name: str, priority: int, dialect: str
+) -> sa.Select[Any]:
+    """Readings whose `column` equals one of the keys bound as `name`.
+
+    On PostgreSQL each key is its own parameterized lookup, at most `limit` readings
+    (a key shared by more says the answer is cut): the planner then has one equality on
+    an indexed column to serve, and serves it from the index even before the table has
+    statistics, where `= ANY(...)` over a freshly loaded small table ran as a sequential
+    scan."""
+    if dialect != POSTGRES:
+        return _tagged(table, priority).where(one_of(column, name, dialect))
+    keys = _unnested(name)
+    found = (
+        sa.select(table.c.item_id, table.c.role)
+        .where(column == keys.c.key)
+        .limit(_LIMIT)
+        .lateral(f"{table.name}_found")
+    )
+    return sa.select(found.c.item_id, found.c.role, _priority(priority), _within()).select_from(
+        keys.join(found, sa.true())
+    )
+
+
+def _unnested(name: str) -> sa.TableValuedAlias:
+    array = sa.bindparam(name, type_=postgresql.ARRAY(sa.String()))
+    return sa.func.unnest(array).table_valued("key").render_derived(name=f"{name}_each")
+
+
+_LIMIT = sa.bindparam("limit", type_=sa.Integer())
+
+
+def _described(best: sa.Subquery, shape: frozenset[str], dialect: str) -> Statement:
+    """Each found reading with its item and recovery, the agency's only, capped.
+
+    On PostgreSQL, each reading is read by its primary key in a lateral lookup: without
+    statistics, the planner otherwise guessed the agency filter kept a few rows and
+    scanned the whole table for them."""
+    ident, items, recoveries = tables.item_identifiers, tables.recovery_items, tables.recoveries
     matched = sa.and_(ident.c.item_id == best.c.item_id, ident.c.role == best.c.role)
+    visible: sa.ColumnElement[bool] = sa.true()
+    if "agency_id" in shape:
+        visible = ident.c.agency_id == sa.bindparam("agency_id")
+        if "start" in shape or "end" in shape:
+            # The entry past a range's bound says the answer was cut, whoever it is.
+            visible = sa.or_(visible, best.c.beyond == 1)
+    columns = [
+        ident.c.item_id,
+        ident.c.role,
+        ident.c.recovery_id,
+        ident.c.agency_id,
+        ident.c.raw,
+        ident.c.normalized,
+        ident.c.skeleton,
+        items.c.kind,
+        items.c.make_raw,
+        items.c.make_canonical,
+        items.c.model,
+        items.c.calibre_raw,
+        items.c.calibre_canonical,
+        recoveries.c.recovered_at,
+        recoveries.c.case_reference,
+    ]
+    joined = ident.join(items, items.c.id == ident.c.item_id).join(
+        recoveries, recoveries.c.id == ident.c.recovery_id
+    )
+    if dialect != POSTGRES:
+        return (
+            sa.select(*columns, best.c.beyond)
+            .select_from(best.join(joined, matched))
+            .where(visible)
+            .order_by(best.c.priority, ident.c.item_id, ident.c.role)
+            .limit(_LIMIT)
+        )
+    reading = sa.select(*columns).select_from(joined).where(matched, visible).limit(1)
+    found = reading.lateral("reading")
     return (
-        sa.select(
-            ident.c.item_id,
-            ident.c.role,
-            ident.c.recovery_id,
-            ident.c.agency_id,
-            ident.c.raw,
-            ident.c.normalized,
-            ident.c.skeleton,
-            items.c.kind,
-            items.c.make_raw,
-            items.c.make_canonical,
-            items.c.model,
-            items.c.calibre_raw,
-            items.c.calibre_canonical,
-            recoveries.c.recovered_at,
-            recoveries.c.case_reference,
+        sa.select(*found.c, best.c.beyond)
+        .select_from(best.join(found, sa.true()))
+        .order_by(best.c.priority, found.c.item_id, found.c.role)
+        .limit(_LIMIT)
+    )
+
+
+def _pattern_lookups(dialect: str, shape: frozenset[str]) -> list[sa.Select[Any]]:
+    """The complete readings a pattern may fit, through the one lookup the domain chose
+    (`PatternLookup`); each keeps only readings LIKE the pattern before any join."""
+    ident = tables.item_identifiers
+    fits = ident.c.normalized.like(sa.bindparam("like"), escape="\\")
+    pattern = sa.literal(_PATTERN).label("priority")
+    if "pattern_keys" in shape:
+        return [_by_deletion_keys(dialect, fits, pattern)]
+    if "run" in shape:
+        # Trigrams of the run, read backwards on the reversed key (where equality never
+        # looks), then the whole pattern.
+        within = ident.c.reversed.like(sa.bindparam("run"), escape="\\")
+        return [sa.select(ident.c.item_id, ident.c.role, pattern, _within()).where(within, fits)]
+    for side, key in (("start", ident.c.normalized), ("end", ident.c.reversed)):
+        if side not in shape:
+            continue
+        conditions = []
+        if f"{side}_from" in shape:
+            conditions = [key >= sa.bindparam(f"{side}_from"), key < sa.bindparam(f"{side}_to")]
+        # Read at most `scan` entries of the range, in index order, numbered; keep those
+        # that fit, and the entry past the bound (numbered scan + 1) as a sign.
+        scanned = (
+            sa.select(
+                ident.c.item_id,
+                ident.c.role,
+                ident.c.normalized,
+                sa.func.row_number().over(order_by=key).label("n"),
+            )
+            .where(*conditions)
+            .order_by(key)
+            .limit(sa.bindparam("scan_limit", type_=sa.Integer()))
+            .subquery("scanned")
         )
-        .select_from(
-            best.join(ident, matched)
-            .join(items, items.c.id == ident.c.item_id)
-            .join(recoveries, recoveries.c.id == ident.c.recovery_id)
+        beyond = scanned.c.n > sa.bindparam("scan", type_=sa.Integer())
+        return [
+            sa.select(
+                scanned.c.item_id,
+                scanned.c.role,
+                pattern,
+                sa.case((beyond, 1), else_=0).label("beyond"),
+            ).where(sa.or_(scanned.c.normalized.like(sa.bindparam("like"), escape="\\"), beyond))
+        ]
+    return []
+
+
+def _by_deletion_keys(
+    dialect: str, fits: sa.ColumnElement[bool], pattern: sa.Label[int]
+) -> sa.Select[Any]:
+    """Complete readings with a one-deletion variant among the pattern's keys, that fit
+    the pattern (checked on each reading, read by its primary key)."""
+    ident, deletions = tables.item_identifiers, tables.identifier_deletions
+    same = sa.and_(ident.c.item_id == deletions.c.item_id, ident.c.role == deletions.c.role)
+    if dialect != POSTGRES:
+        return (
+            sa.select(ident.c.item_id, ident.c.role, pattern, _within())
+            .join_from(deletions, ident, same)
+            .where(one_of(deletions.c.variant, "pattern_keys", dialect), fits)
         )
-        .where(
-            ident.c.agency_id == sa.bindparam("agency_id") if "agency_id" in shape else sa.true()
-        )
-        .order_by(best.c.priority, ident.c.item_id, ident.c.role)
-        .limit(sa.bindparam("limit", type_=sa.Integer()))
+    variants = _keyed(deletions, deletions.c.variant, "pattern_keys", _PATTERN, dialect).subquery(
+        "variants"
+    )
+    fitting = (
+        sa.select(ident.c.item_id, ident.c.role)
+        .where(ident.c.item_id == variants.c.item_id, ident.c.role == variants.c.role, fits)
+        .limit(1)
+        .lateral("fitting")
+    )
+    return sa.select(fitting.c.item_id, fitting.c.role, pattern, _within()).select_from(
+        variants.join(fitting, sa.true())
     )
 
 
 _CANDIDATES = QueryShapes(_candidates)
+_LIKE = {"%": "\\%", "_": "\\_", "\\": "\\\\"}
+
+
+def _literal(text: str) -> str:
+    return "".join(_LIKE.get(c, c) for c in text)
+
+
+def _following(prefix: str) -> str:
+    """The least string greater than every string starting with `prefix`."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
 def candidate_parameters(query: SerialQuery) -> dict[str, Any]:
@@ -107,13 +261,50 @@ def candidate_parameters(query: SerialQuery) -> dict[str, Any]:
     anchors = sorted(query.anchor_keys)
     if anchors:
         parameters["anchors"] = anchors
-    if query.like_pattern is not None:
+    lookup = query.pattern_lookup
+    if lookup is not None:
         parameters["like"] = query.like_pattern
-        prefix = query.literal_prefix
-        if prefix:
-            parameters["prefix"] = prefix
-            parameters["following"] = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        parameters |= _pattern_parameters(lookup)
     return parameters
+
+
+def _pattern_parameters(lookup: PatternLookup) -> dict[str, Any]:
+    if lookup.source is PatternSource.DELETIONS:
+        return {"pattern_keys": list(lookup.keys)}
+    (known,) = lookup.keys
+    if lookup.source is PatternSource.TRIGRAMS:
+        return {"run": f"%{_literal(reversed_key(known))}%"}
+    side = "start" if lookup.source is PatternSource.START else "end"
+    parameters: dict[str, Any] = {
+        side: True,
+        "scan": MAX_PATTERN_SCAN,
+        "scan_limit": MAX_PATTERN_SCAN + 1,
+    }
+    if known:
+        edge = known if side == "start" else reversed_key(known)
+        parameters |= {f"{side}_from": edge, f"{side}_to": _following(edge)}
+    return parameters
+
+
+# Parameters that only shape the statement, or that every shape binds alike.
+_SHAPE_ONLY = frozenset({"edit_keys", "start", "end"})
+_NOT_SHAPE = frozenset({"start_to", "end_to", "scan", "scan_limit", "like"})
+
+
+def candidate_statement(
+    query: SerialQuery, *, agency_id: UUID | None, cap: int
+) -> tuple[Query, dict[str, Any]] | None:
+    """The one statement that finds a query's candidates, and its parameters (None when
+    the query has no key to look up). The benchmark runs and explains it as is."""
+    parameters = candidate_parameters(query)
+    if not parameters:
+        return None
+    if agency_id is not None:
+        parameters["agency_id"] = agency_id
+    shape = frozenset(parameters) - _NOT_SHAPE
+    for name in _SHAPE_ONLY:
+        parameters.pop(name, None)
+    return _CANDIDATES[shape], parameters | {"limit": cap + 1}
 
 
 class SqlSerialIndex:
@@ -123,17 +314,16 @@ class SqlSerialIndex:
     async def candidates(
         self, query: SerialQuery, *, agency_id: UUID | None, cap: int
     ) -> CandidateBatch:
-        parameters = candidate_parameters(query)
-        if not parameters:
+        statement = candidate_statement(query, agency_id=agency_id, cap=cap)
+        if statement is None:
             return CandidateBatch(candidates=[], truncated=False)
-        if agency_id is not None:
-            parameters["agency_id"] = agency_id
-        shape = frozenset(parameters) - {"following"}
-        parameters.pop("edit_keys", None)
         connection = await self._connect()
-        rows = await connection.fetch(_CANDIDATES[shape], limit=cap + 1, **parameters)
-        found = [_candidate(row) for row in rows[:cap]]
-        return CandidateBatch(candidates=found, truncated=len(rows) > cap)
+        rows = await connection.fetch(statement[0], **statement[1])
+        # The entry past a pattern's bound is a sign that the range went on, not a
+        # candidate (it may be another agency's).
+        cut = any(row["beyond"] for row in rows)
+        found = [_candidate(row) for row in rows[:cap] if not row["beyond"]]
+        return CandidateBatch(candidates=found, truncated=cut or len(rows) > cap)
 
 
 def _candidate(row: Row) -> StoredIdentifier:

@@ -28,7 +28,8 @@ async def search_by_serial(
         str,
         Query(
             max_length=64,
-            description="As read. `?` is one unreadable character, `*` a run of them.",
+            description="As read. `?` is one unreadable character, `*` a run of them; "
+            "a pattern needs at least 3 legible characters, together or apart (`10?46`).",
         ),
     ],
     make: Annotated[str | None, Query(max_length=64)] = None,
@@ -36,10 +37,19 @@ async def search_by_serial(
     calibre: Annotated[str | None, Query(max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_RESULTS)] = 50,
 ) -> SerialSearchResponse:
-    """Items of your agency whose serial or lot may be this one, however it was read:
-    `exact`, `normalized` (case, separators, scripts), `skeleton` (look-alike characters),
-    `edit` (one character inserted, deleted, changed or swapped) or `pattern`. Make,
-    model and calibre, when given, raise or lower each match's confidence."""
+    """Items of your agency whose serial or lot may be this one, however it was read.
+
+    Match kinds, strongest first, with the confidence each has on its own: `exact`
+    (0.97); `normalized` (0.93: case, separators, digit scripts, Cyrillic and Greek
+    look-alikes); `skeleton` (0.70: look-alike characters such as 0/O, 8/B);
+    `transliterated` (0.62: Cyrillic or Greek letters without a Latin look-alike
+    spelled by ICAO 9303, BGN/PCGN or a common alternative, `BZH9735` for `БЖ9735`,
+    either way); `edit` (0.55: one character inserted, deleted, changed or swapped);
+    `pattern` (0.25 to 0.60 with the share of legible characters). Make, model and
+    calibre, when given, raise or lower each match's confidence.
+
+    A pattern is looked up by its shape and the work is bounded: when a lookup stops
+    at its bound, or more items match than `limit`, `truncated` is true."""
     try:
         result = await search_serials(
             deps=deps,

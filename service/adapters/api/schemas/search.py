@@ -25,15 +25,21 @@ class SerialMatchPublic(BaseModel):
     calibre_canonical: str | None
     recovered_at: datetime
     case_reference: str
-    match_kind: MatchKind
-    confidence: float = Field(ge=0, le=1)
+    match_kind: MatchKind = Field(
+        description="How the serial matched, strongest first: exact, normalized, skeleton, "
+        "transliterated, edit, pattern"
+    )
+    confidence: float = Field(
+        ge=0, le=1, description="The kind's confidence, raised or lowered by make, model, calibre"
+    )
 
 
 class SerialSearchResponse(BaseModel):
     matches: list[SerialMatchPublic] = Field(description="Most trustworthy first")
     truncated: bool = Field(
-        description="More items matched than were returned (raise `limit`, or add make, "
-        "model or calibre)"
+        description="The answer was cut: more items matched than were returned, or a "
+        "pattern's lookup reached its bound (raise `limit`, add make, model or calibre, "
+        "or read more characters)"
     )
 
 
