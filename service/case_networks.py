@@ -19,15 +19,8 @@ from service.dependencies import Dependencies
 from service.domain.access import Action, Actor, authorize
 from service.domain.errors import Conflict, InvalidValue, NotFound, ValidationFailed
 from service.domain.events import LinkDecided, LinkMade
-from service.domain.networks import (
-    Link,
-    LinkKind,
-    LinkStatus,
-    Node,
-    link_by_person,
-    link_key,
-    recovery_ref,
-)
+from service.domain.networks.links import Link, LinkKind, LinkStatus, link_by_person, link_key
+from service.domain.networks.nodes import Node, recovery_ref
 from service.domain.ports.unit_of_work import UnitOfWork
 from service.recovery_access import recovery_for
 

@@ -24,25 +24,24 @@ from service.domain.custody import CustodyEvent
 from service.domain.errors import Conflict
 from service.domain.events import RecoveryLinked
 from service.domain.matching import SerialMatch, SerialQuery, rank
-from service.domain.networks import (
+from service.domain.networks.links import (
+    Link,
+    LinkKey,
+    LinkStatus,
+    ProposedLink,
+    link_key,
+    reconcile,
+)
+from service.domain.networks.membership import NetworkState, surviving_network
+from service.domain.networks.nodes import Node, NodeFacts, NodeRef, recovery_ref
+from service.domain.networks.rules import (
     REGISTRY_HIT_RULE,
     SAME_CASE_RULE,
     SAME_PERSON_RULE,
     SAME_PLACE_RULE,
     SAME_SOURCE_RULE,
     SAME_WEAPON_RULE,
-    Link,
-    LinkKey,
-    LinkStatus,
-    NetworkState,
-    Node,
-    NodeFacts,
-    NodeRef,
-    ProposedLink,
-    link_key,
-    reconcile,
     recovery_facts,
-    recovery_ref,
     registry_hit_links,
     rules_in_force,
     same_case_links,
@@ -50,7 +49,6 @@ from service.domain.networks import (
     same_place_links,
     same_source_links,
     same_weapon_links,
-    surviving_network,
 )
 from service.domain.outbox import NETWORK_LINK, HandlingFailed, OutboxMessage
 from service.domain.ports.networks import NetworkGraph

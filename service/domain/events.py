@@ -21,7 +21,7 @@ from uuid import UUID
 if TYPE_CHECKING:
     from service.domain.access import Actor
     from service.domain.identity import Agency, ApiKey, ServiceAccount, User
-    from service.domain.networks import Link
+    from service.domain.networks.links import Link
     from service.domain.recovery import FieldChange
     from service.domain.registry import RegistryImport
     from service.domain.registry_hits import RegistryHit

@@ -51,8 +51,6 @@ from service.domain.trace_workflow import (
     TraceStatus,
 )
 
-EXCHANGE_SCHEMA_VERSION: Final = "tracedesk.trace-exchange.v1"
-
 # How a thread message is named where steps are: on the wire and in what was received.
 MESSAGE_STEP: Final = "message"
 

@@ -68,10 +68,6 @@ class PatternLookup:
     source: PatternSource
     keys: tuple[str, ...]
 
-    @property
-    def is_range(self) -> bool:
-        return self.source in (PatternSource.START, PatternSource.END)
-
 
 def pattern_lookup(pattern: str) -> PatternLookup:
     """The lookup for a normalized partial reading (see the module's rules)."""

@@ -115,7 +115,6 @@ STEPS: Final[dict[TraceAction, Step]] = {step.action: step for step in WORKFLOW}
 THREAD_OPEN: Final = frozenset(
     {_S.SUBMITTED, _S.ACKNOWLEDGED, _S.INFO_REQUESTED, _S.RESPONDED, _S.DECLINED}
 )
-ENDED: Final = frozenset({_S.DECLINED, _S.WITHDRAWN, _S.CLOSED})
 
 
 def allowed_actions(status: TraceStatus) -> tuple[TraceAction, ...]:

@@ -27,7 +27,8 @@ from service import accounts
 from service.adapters.bootstrap import outbox_worker
 from service.dependencies import Dependencies
 from service.domain.access import Action, Actor, ActorKind, Role
-from service.domain.networks import LinkKind, recovery_ref
+from service.domain.networks.links import LinkKind
+from service.domain.networks.nodes import recovery_ref
 from service.domain.trace_workflow import Side, TraceStatus
 from service.recoveries import record_recovery
 from service.trace_requests import (

@@ -25,7 +25,7 @@ from service.adapters.api.schemas.networks import (
     path_node_out,
 )
 from service.case_networks import HiddenNode
-from service.domain.networks import Link, LinkKind, LinkStatus
+from service.domain.networks.links import Link, LinkKind, LinkStatus
 from tests.api.conftest import Api
 from tests.api.test_registries_api import drain
 from tests.builders import AGENCY_B, new_id

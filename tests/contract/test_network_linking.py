@@ -19,14 +19,10 @@ from service.dependencies import Dependencies
 from service.domain.access import Role
 from service.domain.custody import CustodyEventReport, PartyReport
 from service.domain.identity import Agency, AgencyKind
-from service.domain.networks import (
-    SAME_CASE_RULE,
-    LinkKind,
-    LinkStatus,
-    NetworkState,
-    recovery_ref,
-    rules_in_force,
-)
+from service.domain.networks.links import LinkKind, LinkStatus
+from service.domain.networks.membership import NetworkState
+from service.domain.networks.nodes import recovery_ref
+from service.domain.networks.rules import SAME_CASE_RULE, rules_in_force
 from service.domain.persons import PersonReport
 from service.domain.ports.unit_of_work import UnitOfWork
 from service.domain.recovery import Recovery, RecoveryCorrection

@@ -12,26 +12,27 @@ import pytest
 
 from service.domain.custody import CustodyEvent, CustodyEventKind, Party, PartyRole
 from service.domain.errors import ValidationFailed
-from service.domain.networks import (
+from service.domain.networks.links import (
     Link,
     LinkKind,
     LinkStatus,
+    ProposedLink,
+    link_by_person,
+    link_key,
+    reconcile,
+)
+from service.domain.networks.membership import surviving_network
+from service.domain.networks.nodes import (
     NodeFacts,
     NodeKind,
     PersonIdentity,
-    ProposedLink,
     case_ref,
-    link_by_person,
-    link_key,
     party_ref,
     person_label,
     person_ref,
     place_ref,
-    reconcile,
-    same_person_links,
-    same_source_links,
-    surviving_network,
 )
+from service.domain.networks.rules import same_person_links, same_source_links
 from service.domain.persons import PersonReport
 from tests.builders import AGENCY_A, AGENCY_B, new_id, recovery
 

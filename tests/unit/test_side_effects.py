@@ -34,7 +34,7 @@ from service.domain.custody import CustodyEventReport, PartyReport
 from service.domain.errors import TooManyAttempts, Unauthenticated
 from service.domain.federation import DeliveryFailed, ExchangedThreadMessage, TraceExchange
 from service.domain.items import FirearmReport
-from service.domain.networks import LinkKind, LinkStatus
+from service.domain.networks.links import LinkKind, LinkStatus
 from service.domain.persons import PersonReport
 from service.domain.ports.audit import AuditFilter
 from service.domain.ports.tracing import Box, TraceRequestFilter

@@ -10,7 +10,9 @@ from uuid import UUID
 from service.adapters.memory.staging import Staging
 from service.adapters.memory.store import InMemoryStore
 from service.domain.errors import Conflict
-from service.domain.networks import Link, LinkKind, NetworkState, Node, NodeRef
+from service.domain.networks.links import Link, LinkKind
+from service.domain.networks.membership import NetworkState
+from service.domain.networks.nodes import Node, NodeRef
 from service.domain.ports.networks import NetworkSummary
 
 

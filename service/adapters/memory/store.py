@@ -10,7 +10,9 @@ from uuid import UUID
 
 from service.domain.federation import ReceivedExchange
 from service.domain.identity import Agency, ApiKey, RefreshToken, ServiceAccount, User
-from service.domain.networks import Link, NetworkState, Node
+from service.domain.networks.links import Link
+from service.domain.networks.membership import NetworkState
+from service.domain.networks.nodes import Node
 from service.domain.outbox import OutboxEntry, OutboxMessage
 from service.domain.ports.audit import StoredAuditEvent
 from service.domain.ports.unit_of_work import EventSource

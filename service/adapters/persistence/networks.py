@@ -15,15 +15,9 @@ from service.adapters.persistence.database import Connect, Row, Stage
 from service.adapters.persistence.sql import Query, QueryShapes, Statement, one_of
 from service.adapters.persistence.writes import InsertRows, UpdateRow
 from service.domain.errors import Conflict
-from service.domain.networks import (
-    Link,
-    LinkKind,
-    LinkStatus,
-    NetworkState,
-    Node,
-    NodeKind,
-    NodeRef,
-)
+from service.domain.networks.links import Link, LinkKind, LinkStatus
+from service.domain.networks.membership import NetworkState
+from service.domain.networks.nodes import Node, NodeKind, NodeRef
 from service.domain.ports.networks import NetworkSummary
 
 _N, _L, _W = tables.network_nodes, tables.network_links, tables.networks

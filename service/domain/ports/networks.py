@@ -8,7 +8,9 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from service.domain.networks import Link, LinkKind, NetworkState, Node, NodeRef
+from service.domain.networks.links import Link, LinkKind
+from service.domain.networks.membership import NetworkState
+from service.domain.networks.nodes import Node, NodeRef
 
 
 class NetworkGraph(Protocol):

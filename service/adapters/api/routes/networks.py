@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from service.adapters.api.dependencies import CurrentActor, Deps, action
+from service.adapters.api.network_export import nodes_to_csv, to_csv, to_graphml, to_json
 from service.adapters.api.problems import problem_responses
 from service.adapters.api.schemas.networks import (
     AgencyShare,
@@ -22,7 +23,6 @@ from service.adapters.api.schemas.networks import (
     network_out,
     path_out,
 )
-from service.adapters.network_export import nodes_to_csv, to_csv, to_graphml, to_json
 from service.case_networks import (
     MAX_DEPTH,
     MakeLink,
@@ -33,7 +33,7 @@ from service.case_networks import (
     recovery_network,
 )
 from service.domain.access import Action
-from service.domain.networks import LinkKind, LinkStatus
+from service.domain.networks.links import LinkKind, LinkStatus
 
 router = APIRouter(tags=["networks"])
 

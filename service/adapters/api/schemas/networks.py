@@ -10,7 +10,8 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from service.case_networks import HiddenNode, NetworkView, PathView
-from service.domain.networks import Link, LinkKind, LinkStatus, Node, NodeKind
+from service.domain.networks.links import Link, LinkKind, LinkStatus
+from service.domain.networks.nodes import Node, NodeKind
 
 
 class NodeOut(BaseModel):
