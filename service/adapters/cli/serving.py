@@ -1,0 +1,126 @@
+"""Running tracedesk: the schema, the demo data, the HTTP server and the outbox worker."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from service.adapters.cli.common import CommandFailed, schema_status, with_database
+from service.adapters.logging import configure_logging
+from service.adapters.settings import Settings
+from service.dependencies import Dependencies
+
+
+def db_upgrade(_: argparse.Namespace, settings: Settings) -> int:
+    print(schema_status(settings, migrate=True).explain())
+    return 0
+
+
+def db_status(_: argparse.Namespace, settings: Settings) -> int:
+    schema = schema_status(settings, migrate=False)
+    print(schema.explain())
+    return 0 if schema.is_current else 1
+
+
+def with_demo_registries(settings: Settings) -> Settings:
+    """The demo's iARMS-like registry, unless the operator configured registries."""
+    if settings.connections_file is not None:
+        return settings
+    demo = Path(__file__).parent / "registries" / "demo" / "registries.toml"
+    return settings.model_copy(update={"connections_file": demo})
+
+
+def seed_demo(_: argparse.Namespace, settings: Settings) -> int:
+    from service.adapters.demo import seed_demo
+
+    summary = with_database(with_demo_registries(settings), seed_demo)
+    print(summary)
+    return 0
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def listening_address(settings: Settings, requested: str | None) -> str:
+    """Where to listen. With the built-in development secret anyone could forge tokens,
+    so only loopback is allowed; with a configured secret the default is all interfaces."""
+    host = (
+        requested
+        or settings.host
+        or ("127.0.0.1" if settings.uses_development_secret else "0.0.0.0")  # noqa: S104
+    )
+    if settings.uses_development_secret and not is_loopback(host):
+        raise CommandFailed(
+            f"refusing to listen on {host} with the built-in development signing secret; "
+            "set TRACEDESK_JWT_SECRET (32+ random bytes) to serve beyond this machine"
+        )
+    return host
+
+
+def serve_http(arguments: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from service.adapters.api.app import create_app
+
+    configure_logging(settings.environment, settings.log_level)
+    host = listening_address(settings, arguments.host)
+    schema = schema_status(settings, migrate=arguments.migrate)
+    if not schema.is_current:
+        raise CommandFailed(schema.explain())
+    if arguments.demo:
+        settings = with_demo_registries(settings)
+        seed_demo(arguments, settings)
+    processes = arguments.processes or settings.processes
+    options: dict[str, Any] = {
+        "host": host,
+        "port": arguments.port or settings.port,
+        "log_config": None,
+        "access_log": False,
+        "server_header": False,
+        # The client's address is the proxy's unless the operator names the proxies.
+        "proxy_headers": settings.forwarded_allow_ips is not None,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+    }
+    if processes == 1:
+        uvicorn.run(create_app(settings), **options)
+        return 0
+    # Each process builds its application from the environment (uvicorn starts them
+    # afresh), so what this command decided goes there first.
+    if settings.connections_file is not None:
+        os.environ["TRACEDESK_CONNECTIONS_FILE"] = str(settings.connections_file)
+    factory = "service.adapters.api.app:app_for_server_process"
+    uvicorn.run(factory, factory=True, workers=processes, **options)
+    return 0
+
+
+def run_worker(_: argparse.Namespace, settings: Settings) -> int:
+    from service.adapters.bootstrap import outbox_worker
+    from service.adapters.connections import close_connections
+
+    configure_logging(settings.environment, settings.log_level)
+
+    async def work(deps: Dependencies) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stop.set)
+        try:
+            await outbox_worker(deps).run(stop)
+        finally:
+            await close_connections(deps.registries, deps.trace_channel)
+
+    print("outbox worker running; stop with Ctrl-C", file=sys.stderr)
+    with_database(settings, work)
+    return 0
