@@ -52,8 +52,9 @@ from service.domain.geography import LocationReport
 from service.domain.items import FirearmReport
 from service.domain.ports.tracing import Box, TraceRequestCursor, TraceRequestFilter
 from service.domain.recovery import Circumstances
-from service.domain.trace_request import Stamp, TracedItem, TraceRequest
+from service.domain.trace_request import Stamp, TraceRequest
 from service.domain.trace_workflow import DEFAULT_DUE_POLICY, TraceStatus
+from service.domain.traced_item import TracedItem
 from service.recoveries import RecordRecovery, record_recovery
 from service.trace_requests import list_trace_requests
 

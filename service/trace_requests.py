@@ -31,13 +31,10 @@ from service.domain.ports.tracing import (
     TraceRequestPage,
 )
 from service.domain.ports.unit_of_work import UnitOfWork
-from service.domain.trace_request import (
-    Stamp,
-    TracedItem,
-    TraceRequest,
-)
+from service.domain.trace_request import Stamp, TraceRequest
 from service.domain.trace_thread import AttachmentReport, TraceMessage
 from service.domain.trace_workflow import STEPS, Side, TraceAction, allowed_actions
+from service.domain.traced_item import TracedItem
 from service.trace_request_access import stored_trace_request
 
 MAX_PAGE_SIZE = 200

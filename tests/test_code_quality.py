@@ -105,3 +105,12 @@ def test_audit_events_are_built_by_handlers_and_audited_reads_only() -> None:
                 and node.func.id == "audit_event"
             ):
                 assert id(node) in recorded, f"{path}:{node.lineno} builds an audit event"
+
+
+def test_modules_stay_small_enough_to_read_in_one_sitting() -> None:
+    too_long = {
+        str(path.relative_to(ROOT)): lines
+        for path in (ROOT / "service").rglob("*.py")
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 500
+    }
+    assert not too_long, f"split by what changes together: {too_long}"

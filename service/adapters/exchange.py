@@ -25,9 +25,9 @@ from service.domain.federation import (
     TraceExchange,
 )
 from service.domain.registry import RegistryMatch, RegistryRecordReport
-from service.domain.trace_request import TracedItem
 from service.domain.trace_thread import AttachmentReport
 from service.domain.trace_workflow import Priority, TraceAction
+from service.domain.traced_item import TracedItem
 
 REGISTRY_SEARCH_V1: Final = "tracedesk.registry-search.v1"
 TRACE_EXCHANGE_V1: Final = "tracedesk.trace-exchange.v1"

@@ -35,13 +35,7 @@ from service.domain.events import (
 from service.domain.geography import check_country
 from service.domain.recovery import Circumstances
 from service.domain.text import check_text
-from service.domain.trace_request import (
-    Stamp,
-    TracedItem,
-    TraceRequest,
-    TraceResponse,
-    Transition,
-)
+from service.domain.trace_request import Stamp, TraceRequest, TraceResponse, Transition
 from service.domain.trace_thread import AttachmentReport, TraceMessage
 from service.domain.trace_workflow import (
     STEPS,
@@ -50,6 +44,7 @@ from service.domain.trace_workflow import (
     TraceAction,
     TraceStatus,
 )
+from service.domain.traced_item import TracedItem
 
 # How a thread message is named where steps are: on the wire and in what was received.
 MESSAGE_STEP: Final = "message"

@@ -6,11 +6,9 @@ every transition, every response.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from enum import StrEnum
+from datetime import datetime
 from typing import Any, Final
 from uuid import UUID
 
@@ -25,8 +23,6 @@ from service.domain.errors import (
     ValidationFailed,
 )
 from service.domain.events import DomainEvent, TraceRequestCreated, TraceStepTaken
-from service.domain.items import Item
-from service.domain.recovery import Recovery
 from service.domain.text import check_text
 from service.domain.trace_workflow import (
     THREAD_OPEN,
@@ -39,69 +35,12 @@ from service.domain.trace_workflow import (
     allowed_actions,
     step_for,
 )
+from service.domain.traced_item import TracedItem
 
 MAX_JUSTIFICATION: Final = 4000
 MAX_INTENDED_USE: Final = 2000
 MAX_REASON: Final = 4000
 MAX_NOTES: Final = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class TracedItem:
-    """The item as the request carries it, frozen when the request was made: its
-    identifiers and markings (raw, with what was derived from them) and the facts of the
-    recovery a responder needs (when, in which country, in what circumstances)."""
-
-    recovery_id: UUID
-    item_id: UUID
-    recovered_at: datetime
-    recovery_country: str
-    circumstances: str
-    description: Mapping[str, Any]
-
-    @classmethod
-    def of(cls, recovery: Recovery, item_id: UUID) -> TracedItem:
-        item = next((i for i in recovery.items if i.id == item_id), None)
-        if item is None:
-            raise InvalidValue("item_id", "is not an item of this recovery")
-        return cls(
-            recovery_id=recovery.id,
-            item_id=item.id,
-            recovered_at=recovery.recovered_at,
-            recovery_country=recovery.location.country,
-            circumstances=recovery.circumstances.value,
-            description=describe(item),
-        )
-
-    @property
-    def recovered_on(self) -> date:
-        return self.recovered_at.astimezone(UTC).date()
-
-
-def describe(item: Item) -> dict[str, Any]:
-    """An item's identifying data as plain JSON values: every raw value entered, plus the
-    canonical make and calibre and the normalized serial or lot."""
-    description: dict[str, Any] = {"kind": item.kind.value}
-    description.update(
-        (name, value) for name, value in _plain(dataclasses.asdict(item.report())).items()
-    )
-    make, calibre = item.make, item.calibre
-    if make is not None and make.canonical:
-        key = "manufacturer_canonical" if "manufacturer" in description else "make_canonical"
-        description[key] = make.canonical
-    if calibre is not None and calibre.canonical:
-        description["calibre_canonical"] = calibre.canonical
-    for role, identifier in item.identifiers():
-        description[f"{role.value}_normalized"] = identifier.normalized
-    return {name: value for name, value in description.items() if value is not None}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items() if v is not None}
-    if isinstance(value, StrEnum):
-        return value.value
-    return value
 
 
 @dataclass(frozen=True, slots=True)

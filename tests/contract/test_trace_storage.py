@@ -16,9 +16,10 @@ from service.domain.errors import StaleVersion
 from service.domain.ports.tracing import Box, MessageCursor, TraceRequestCursor, TraceRequestFilter
 from service.domain.ports.unit_of_work import UnitOfWork
 from service.domain.recovery import Recovery
-from service.domain.trace_request import Stamp, TracedItem, TraceRequest
+from service.domain.trace_request import Stamp, TraceRequest
 from service.domain.trace_thread import AttachmentReport, TraceMessage
 from service.domain.trace_workflow import DEFAULT_DUE_POLICY, Priority, Side, TraceStatus
+from service.domain.traced_item import TracedItem
 from tests.builders import AGENCY_A, AGENCY_B, NOW, firearm, new_id, recovery
 
 Factory = Callable[[], UnitOfWork]

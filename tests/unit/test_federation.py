@@ -19,9 +19,10 @@ from service.domain.federation import (
     received_request,
     received_thread_message,
 )
-from service.domain.trace_request import Stamp, TracedItem, TraceRequest
+from service.domain.trace_request import Stamp, TraceRequest
 from service.domain.trace_thread import TraceMessage
 from service.domain.trace_workflow import DEFAULT_DUE_POLICY, Side, TraceAction, TraceStatus
+from service.domain.traced_item import TracedItem
 from tests.builders import AGENCY_A, AGENCY_B, AGENCY_C, new_id
 
 ASKED_AT = datetime(2026, 11, 20, 9, tzinfo=UTC)

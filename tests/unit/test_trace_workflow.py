@@ -9,7 +9,7 @@ import pytest
 
 from service.domain.custody import CustodyEventReport, PartyReport
 from service.domain.errors import IllegalTransition, StaleVersion, ValidationFailed
-from service.domain.trace_request import Stamp, TracedItem, TraceRequest
+from service.domain.trace_request import Stamp, TraceRequest
 from service.domain.trace_workflow import (
     DEFAULT_DUE_POLICY,
     STEPS,
@@ -23,6 +23,7 @@ from service.domain.trace_workflow import (
     allowed_actions,
     step_for,
 )
+from service.domain.traced_item import TracedItem
 from tests.builders import AGENCY_A, AGENCY_B, NOW, new_id, recovery
 
 REQUESTER = Stamp(by=new_id(), agency_id=AGENCY_A, at=NOW)

@@ -16,9 +16,10 @@ from service.adapters.persistence.database import Row
 from service.adapters.persistence.writes import InsertRows, RowOperation, UpdateRow
 from service.domain.custody import CustodyEvent, CustodyEventKind, Party, PartyRole
 from service.domain.errors import StaleVersion
-from service.domain.trace_request import TracedItem, TraceRequest, TraceResponse, Transition
+from service.domain.trace_request import TraceRequest, TraceResponse, Transition
 from service.domain.trace_thread import Attachment, TraceMessage
 from service.domain.trace_workflow import Outcome, Priority, Side, TraceAction, TraceStatus
+from service.domain.traced_item import TracedItem
 
 # Set when the request is made and never changed afterwards.
 _FIXED = frozenset(
