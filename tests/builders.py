@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -21,17 +20,13 @@ from service.domain.identity import SecurityPolicy
 from service.domain.items import FirearmReport, ItemReport
 from service.domain.recovery import Circumstances, Recovery
 from service.domain.reference import ReferenceCatalogue
+from service.recoveries import RecordRecovery
 from service.side_effects import write_side_effects
+from tests.fakes import NOW, SequentialIds, new_id
 
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 AGENCY_A = UUID("00000000-0000-7000-8000-00000000000a")
 AGENCY_B = UUID("00000000-0000-7000-8000-00000000000b")
 AGENCY_C = UUID("00000000-0000-7000-8000-00000000000c")
-_counter = itertools.count(1)
-
-
-def new_id() -> UUID:
-    return UUID(int=(0x0190_0000_0000_7000_8000 << 48) + next(_counter))
 
 
 def actor(*roles: Role, agency: UUID = AGENCY_A) -> Actor:
@@ -132,6 +127,14 @@ class _NoActorsHere:
 TEST_SECRET = "test-secret-that-is-at-least-32-bytes-long"  # noqa: S105
 
 
-class SequentialIds:
-    def new_id(self) -> UUID:
-        return new_id()
+def record_command(
+    *serials: str, case: str = "CASE-1", when: datetime | None = None
+) -> RecordRecovery:
+    """Recording a recovery of firearms with these serials (one ABC 123 by default)."""
+    return RecordRecovery(
+        case_reference=case,
+        recovered_at=when or datetime(2026, 11, 1, tzinfo=UTC),
+        location=location(),
+        circumstances=Circumstances.CRIME_SCENE,
+        items=[firearm(serial=s) for s in serials or ("ABC 123",)],
+    )

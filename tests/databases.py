@@ -31,6 +31,8 @@ from service.adapters.persistence.schema import upgrade
 from service.domain.audit import GENESIS_HASH
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+# What each database's driver raises when a foreign key refuses a row.
+FOREIGN_KEY_REFUSED = (asyncpg.ForeignKeyViolationError, sa.exc.IntegrityError)
 
 
 def postgres_required() -> bool:

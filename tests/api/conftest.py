@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 
 from service import accounts
 from service.adapters.api.app import create_app
-from service.adapters.bootstrap import build_dependencies
+from service.adapters.bootstrap import build_dependencies, outbox_worker
 from service.adapters.passwords import Argon2PasswordHasher
 from service.adapters.persistence.database import Database
 from service.adapters.settings import Settings
@@ -67,6 +67,13 @@ class Api:
         )
 
 
+async def drain(api: Api) -> None:
+    """Run the outbox until nothing is due (registry checks, then the linking they ask)."""
+    worker = outbox_worker(api.deps)
+    while await worker.run_once():
+        pass
+
+
 def recovery_body(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "case_reference": "CASE-2026-0042",
@@ -87,6 +94,36 @@ def recovery_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+# A chain of custody as a responder sends it: made, imported, sold to a person.
+CHAIN = [
+    {
+        "kind": "manufacture",
+        "date": "2018-02-01",
+        "party": {"name": "Glock GmbH", "role": "manufacturer", "country": "AT"},
+    },
+    {
+        "kind": "import",
+        "date": "2018-06-01",
+        "party": {
+            "name": "Waffen Import GmbH",
+            "role": "importer",
+            "country": "DE",
+            "licence": "WBK-9",
+        },
+    },
+    {
+        "kind": "sale",
+        "date": "2021-03-15",
+        "party": {"name": "J. Doe", "role": "retail_purchaser", "country": "DE"},
+    },
+    {
+        "kind": "reported_stolen",
+        "date": "2023-07-01",
+        "party": {"name": "J. Doe", "role": "retail_purchaser", "country": "DE"},
+    },
+]
 
 
 REGISTRY_RECORDS = (

@@ -43,8 +43,7 @@ from service.trace_requests import (
 )
 from tests.api import exchanges
 from tests.api.conftest import Api, recovery_body
-from tests.builders import AGENCY_A, AGENCY_B, AGENCY_C, new_id
-from tests.unit.test_use_cases import command
+from tests.builders import AGENCY_A, AGENCY_B, AGENCY_C, new_id, record_command
 
 # Routes anyone may call: sign-in, health, documentation of problems and of the API.
 PUBLIC = {
@@ -153,7 +152,7 @@ async def trace_request_in(
     cases by a supervisor of each side; its id and version."""
     asker = Actor(new_id(), ActorKind.USER, requester, frozenset({Role.SUPERVISOR}))
     answerer = Actor(new_id(), ActorKind.USER, addressee, frozenset({Role.SUPERVISOR}))
-    recorded = await record_recovery(deps=deps, actor=asker, command=command())
+    recorded = await record_recovery(deps=deps, actor=asker, command=record_command())
     request = await request_trace(
         deps=deps,
         actor=asker,

@@ -26,8 +26,7 @@ from service.adapters.api.schemas.networks import (
 )
 from service.case_networks import HiddenNode
 from service.domain.networks.links import Link, LinkKind, LinkStatus
-from tests.api.conftest import Api
-from tests.api.test_registries_api import drain
+from tests.api.conftest import Api, drain
 from tests.builders import AGENCY_B, new_id
 
 # model -> (fields shown of another agency's node or link, fields withheld from it)

@@ -9,8 +9,7 @@ from typing import Any
 
 import networkx
 
-from tests.api.conftest import Api
-from tests.api.test_registries_api import drain
+from tests.api.conftest import Api, drain
 
 
 async def record(api: Api, token: str, serial: str, case: str) -> dict[str, Any]:

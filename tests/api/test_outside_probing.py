@@ -11,8 +11,7 @@ from typing import Any
 
 from service import accounts
 from tests.api import exchanges
-from tests.api.conftest import PASSWORD, Api
-from tests.api.test_registries_api import drain
+from tests.api.conftest import PASSWORD, Api, drain
 
 PEER_PATH = "/api/v1/federation/trace-exchanges"
 

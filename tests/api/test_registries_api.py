@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-from service.adapters.bootstrap import outbox_worker
-from tests.api.conftest import Api
-
-
-async def drain(api: Api) -> None:
-    """Run the outbox until nothing is due (registry checks, then the linking they ask)."""
-    worker = outbox_worker(api.deps)
-    while await worker.run_once():
-        pass
+from tests.api.conftest import Api, drain
 
 
 async def test_a_recovery_is_checked_in_the_background_and_its_hits_shown(api: Api) -> None:

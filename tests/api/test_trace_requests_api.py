@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.conftest import Api
+from tests.api.conftest import CHAIN, Api
 
 POSSESSOR = "Jean Dupont"
 
@@ -75,35 +75,6 @@ class Tracing:
 @pytest.fixture
 async def tracing(api: Api) -> Tracing:
     return await Tracing(api).setup()
-
-
-CHAIN = [
-    {
-        "kind": "manufacture",
-        "date": "2018-02-01",
-        "party": {"name": "Glock GmbH", "role": "manufacturer", "country": "AT"},
-    },
-    {
-        "kind": "import",
-        "date": "2018-06-01",
-        "party": {
-            "name": "Waffen Import GmbH",
-            "role": "importer",
-            "country": "DE",
-            "licence": "WBK-9",
-        },
-    },
-    {
-        "kind": "sale",
-        "date": "2021-03-15",
-        "party": {"name": "J. Doe", "role": "retail_purchaser", "country": "DE"},
-    },
-    {
-        "kind": "reported_stolen",
-        "date": "2023-07-01",
-        "party": {"name": "J. Doe", "role": "retail_purchaser", "country": "DE"},
-    },
-]
 
 
 async def test_an_exchange_from_question_to_close(tracing: Tracing, api: Api) -> None:

@@ -21,12 +21,13 @@ from service.audit_trail import verify_audit_trail
 from service.dependencies import Dependencies
 from service.domain.access import Role
 from service.domain.audit import Break
+from service.domain.errors import ValidationFailed
 from service.domain.ports.audit import AuditFilter
 from service.domain.ports.unit_of_work import UnitOfWork
 from service.domain.recovery import RecoveryCorrection
 from service.recoveries import RecordRecovery, correct_recovery, record_recovery
 from tests.builders import actor, dependencies_for_tests, firearm, location
-from tests.databases import AGENCIES, migration_engine, reset
+from tests.databases import AGENCIES, FOREIGN_KEY_REFUSED, migration_engine, reset
 
 RECOVERED = datetime(2026, 10, 1, tzinfo=UTC)
 
@@ -73,7 +74,7 @@ async def test_every_change_is_chained_and_verifies(unit_of_work: Callable[[], U
 async def test_a_change_that_fails_records_no_event(database: Database) -> None:
     deps = dependencies_for_tests(lambda: SqlUnitOfWork(database))
     outsider = actor(Role.INVESTIGATOR, agency=uuid.uuid4())  # no such agency
-    with pytest.raises(Exception):  # noqa: PT011, B017 - the driver's foreign-key error
+    with pytest.raises(FOREIGN_KEY_REFUSED):
         await record_recovery(deps=deps, actor=outsider, command=command())
     async with SqlUnitOfWork(database) as uow:
         assert await uow.audit.head() == (0, "0" * 64)
@@ -233,7 +234,7 @@ async def test_random_commands_leave_a_chain_that_verifies_with_one_event_per_ch
             await accounts.disable_user(deps=deps, user_id=users.pop().id)
             expected += 1
         elif command_name == "fail":
-            with pytest.raises(Exception):  # noqa: PT011, B017 - a refused command
+            with pytest.raises(ValidationFailed):  # a refused command
                 await record_recovery(deps=deps, actor=investigator, command=command("A\x00"))
     result = await verify_audit_trail(deps=deps, actor=None)
     assert result.ok and result.count == expected

@@ -37,8 +37,7 @@ from service.domain.errors import Conflict
 from service.domain.federation import exchange_of
 from service.domain.ports.audit import AuditFilter
 from service.outbox_operations import outbox_troubles, requeue_failed
-from tests.api.conftest import PASSWORD, fast_dependencies, recovery_body
-from tests.api.test_trace_requests_api import CHAIN
+from tests.api.conftest import CHAIN, PASSWORD, fast_dependencies, recovery_body
 from tests.databases import AGENCIES, migrated_database, sqlite_url
 
 AGENCY_A = AGENCIES["a"][0]

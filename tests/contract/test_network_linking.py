@@ -43,11 +43,11 @@ from service.trace_requests import (
     request_trace,
 )
 from tests.builders import AGENCY_A, AGENCY_B, NOW, actor, dependencies_for_tests, location
-from tests.unit.test_use_cases import FixedClock
-from tests.unit.test_use_cases import command as located_command
+from tests.builders import record_command as located_command
+from tests.fakes import Clock
 
 
-def command(*serials: str, case: str = "CASE-1") -> RecordRecovery:
+def record_command(*serials: str, case: str = "CASE-1") -> RecordRecovery:
     """A recovery without coordinates: places are linked on in their own tests."""
     return dataclasses.replace(
         located_command(*serials, case=case), location=location(lat=None, lon=None)
@@ -59,7 +59,7 @@ INVESTIGATOR_B = actor(Role.INVESTIGATOR, agency=AGENCY_B)
 
 
 def deps_for(unit_of_work: Callable[[], UnitOfWork]) -> Dependencies:
-    return dependencies_for_tests(unit_of_work, clock=FixedClock())
+    return dependencies_for_tests(unit_of_work, clock=Clock())
 
 
 async def link_all(deps: Dependencies) -> None:
@@ -86,9 +86,11 @@ async def test_the_same_weapon_in_two_agencies_joins_their_networks(
     unit_of_work: Callable[[], UnitOfWork],
 ) -> None:
     deps = deps_for(unit_of_work)
-    paris = await record_recovery(deps=deps, actor=INVESTIGATOR_A, command=command("BXK 482"))
+    paris = await record_recovery(
+        deps=deps, actor=INVESTIGATOR_A, command=record_command("BXK 482")
+    )
     hamburg = await record_recovery(
-        deps=deps, actor=INVESTIGATOR_B, command=command("ВХК-482", case="HH-77")
+        deps=deps, actor=INVESTIGATOR_B, command=record_command("ВХК-482", case="HH-77")
     )
     await link_all(deps)
 
@@ -106,8 +108,10 @@ async def test_the_same_weapon_in_two_agencies_joins_their_networks(
 
 async def test_linking_again_changes_nothing(unit_of_work: Callable[[], UnitOfWork]) -> None:
     deps = deps_for(unit_of_work)
-    first = await record_recovery(deps=deps, actor=INVESTIGATOR_A, command=command("C 558021"))
-    await record_recovery(deps=deps, actor=INVESTIGATOR_A, command=command("C558021"))
+    first = await record_recovery(
+        deps=deps, actor=INVESTIGATOR_A, command=record_command("C 558021")
+    )
+    await record_recovery(deps=deps, actor=INVESTIGATOR_A, command=record_command("C558021"))
     await link_all(deps)
     before = await links_of(deps, first.id), await network_of(deps, first.id)
     async with deps.unit_of_work() as uow:
@@ -120,9 +124,9 @@ async def test_a_corrected_serial_retracts_the_link_and_splits_the_network(
     unit_of_work: Callable[[], UnitOfWork],
 ) -> None:
     deps = deps_for(unit_of_work)
-    kept = await record_recovery(deps=deps, actor=INVESTIGATOR_A, command=command("QX 1001"))
+    kept = await record_recovery(deps=deps, actor=INVESTIGATOR_A, command=record_command("QX 1001"))
     misread = await record_recovery(
-        deps=deps, actor=INVESTIGATOR_A, command=command("QX 1001", case="CASE-2")
+        deps=deps, actor=INVESTIGATOR_A, command=record_command("QX 1001", case="CASE-2")
     )
     await link_all(deps)
     assert (await network_of(deps, kept.id))[1] == 4
@@ -173,7 +177,8 @@ async def test_linking_does_not_depend_on_the_order_of_writes(order: list[int]) 
                 deps=deps,
                 actor=INVESTIGATOR_A,
                 command=dataclasses.replace(
-                    command(SERIALS[index], case=f"CASE-{index}"), possessor=POSSESSORS[index]
+                    record_command(SERIALS[index], case=f"CASE-{index}"),
+                    possessor=POSSESSORS[index],
                 ),
             )
             await link_all(deps)
@@ -210,7 +215,7 @@ async def test_a_rebuild_changes_nothing_and_a_rejection_survives_it(
 ) -> None:
     deps = deps_for(unit_of_work)
     recorded = [
-        await record_recovery(deps=deps, actor=INVESTIGATOR_A, command=command(s, case=c))
+        await record_recovery(deps=deps, actor=INVESTIGATOR_A, command=record_command(s, case=c))
         for s, c in (("KL 900", "C-1"), ("KL900", "C-2"), ("MN 12", "C-1"))
     ]
     await link_all(deps)
@@ -286,7 +291,7 @@ async def test_two_traces_naming_the_same_dealer_meet_at_that_party(
     recovered = []
     for serial, case in (("PP 1", "C-1"), ("QQ 2", "C-2")):
         recovery = await record_recovery(
-            deps=deps, actor=INVESTIGATOR_A, command=command(serial, case=case)
+            deps=deps, actor=INVESTIGATOR_A, command=record_command(serial, case=case)
         )
         await traced(deps, recovery, [CustodyEventReport("sale", date(2020, 5, 1), dealer)])
         recovered.append(recovery.id)
@@ -306,21 +311,21 @@ async def test_a_possessor_met_by_two_agencies_and_named_as_a_purchaser_is_one_p
         deps=deps,
         actor=INVESTIGATOR_A,
         command=dataclasses.replace(
-            command("RR 1", case="C-1"), possessor=PersonReport("Jean Dupont", **document)
+            record_command("RR 1", case="C-1"), possessor=PersonReport("Jean Dupont", **document)
         ),
     )
     hamburg = await record_recovery(
         deps=deps,
         actor=INVESTIGATOR_B,
         command=dataclasses.replace(
-            command("SS 2", case="HH-1"),
+            record_command("SS 2", case="HH-1"),
             possessor=PersonReport(
                 "DUPONT, Jean", document_number="12ab 34567", document_country="FR"
             ),
         ),
     )
     lyon = await record_recovery(
-        deps=deps, actor=INVESTIGATOR_A, command=command("TT 3", case="C-3")
+        deps=deps, actor=INVESTIGATOR_A, command=record_command("TT 3", case="C-3")
     )
     dealer = PartyReport("Armurerie Centrale", "dealer", "FR", "FR-ARM-0042")
     buyer = PartyReport("Jean Dupont", "retail_purchaser", "FR", "12AB-34567")
@@ -367,7 +372,9 @@ async def test_a_worker_starting_on_changed_rules_links_everything_again_once(
 ) -> None:
     deps = deps_for(unit_of_work)
     recorded = [
-        await record_recovery(deps=deps, actor=INVESTIGATOR_A, command=command(s, case="C-1"))
+        await record_recovery(
+            deps=deps, actor=INVESTIGATOR_A, command=record_command(s, case="C-1")
+        )
         for s in ("UV 1", "UV 1", "UV 1")
     ]
     await link_all(deps)
@@ -401,7 +408,9 @@ async def test_a_fresh_database_takes_the_rules_in_force_without_a_rebuild(
 ) -> None:
     deps = deps_for(unit_of_work)
     # Recorded before any worker ran (the demo is loaded so): waiting to be linked.
-    recorded = await record_recovery(deps=deps, actor=INVESTIGATOR_A, command=command("WX 1"))
+    recorded = await record_recovery(
+        deps=deps, actor=INVESTIGATOR_A, command=record_command("WX 1")
+    )
     assert await link_by_rules_in_force(deps) is False
     async with deps.unit_of_work() as uow:
         assert await uow.networks.rules_applied() == rules_in_force()
@@ -413,7 +422,9 @@ async def test_a_fresh_database_takes_the_rules_in_force_without_a_rebuild(
 async def test_links_made_before_rules_were_recorded_are_made_again() -> None:
     store = InMemoryStore()
     deps = deps_for(lambda: InMemoryUnitOfWork(store))
-    recorded = await record_recovery(deps=deps, actor=INVESTIGATOR_A, command=command("WX 2"))
+    recorded = await record_recovery(
+        deps=deps, actor=INVESTIGATOR_A, command=record_command("WX 2")
+    )
     await link_all(deps)
     store.network_rules = None  # a database linked by a release that did not record rules
     assert await link_by_rules_in_force(deps) is True

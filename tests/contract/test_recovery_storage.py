@@ -27,6 +27,7 @@ from service.domain.ports.unit_of_work import UnitOfWork
 from service.domain.recovery import Recovery, RecoveryCorrection
 from service.domain.reference import ReferenceCatalogue
 from tests.builders import AGENCY_A, AGENCY_B, NOW, actor, firearm, new_id, recovery
+from tests.databases import FOREIGN_KEY_REFUSED
 
 Factory = Callable[[], UnitOfWork]
 
@@ -274,7 +275,7 @@ async def test_a_failed_write_leaves_nothing_behind(database: Database) -> None:
     async with SqlUnitOfWork(database) as uow:
         uow.recoveries.add(good)
         uow.recoveries.add(orphan)
-        with pytest.raises(Exception) as failure:  # noqa: PT011 - driver-specific error type
+        with pytest.raises(FOREIGN_KEY_REFUSED) as failure:
             await uow.commit()
     assert "foreign key" in str(failure.value).lower()
     assert await load(lambda: SqlUnitOfWork(database), good.id) is None

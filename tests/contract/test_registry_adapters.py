@@ -35,8 +35,8 @@ from service.domain.registry import (
 )
 from service.registry_import import import_registry
 from tests.builders import AGENCY_A, dependencies_for_tests
-from tests.contract.test_serial_index import query_near, readings
 from tests.databases import reset
+from tests.serial_shapes import query_near, readings
 
 Load = Callable[[list[RegistryRecord]], Awaitable[FirearmRegistry]]
 NAME = "contract-registry"

@@ -30,18 +30,10 @@ from service.domain.registry import (
 from service.outbox_worker import OutboxWorker
 from service.recoveries import correct_recovery, record_recovery
 from service.registry_checks import RegistryCheckHandler, registry_hits
-from tests.builders import NOW, actor, dependencies_for_tests
-from tests.unit.test_use_cases import command
+from tests.builders import NOW, actor, dependencies_for_tests, record_command
+from tests.fakes import Clock
 
 INVESTIGATOR = actor(Role.INVESTIGATOR)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.moment = NOW
-
-    def now(self):  # noqa: ANN201 - a Clock
-        return self.moment
 
 
 class Switchable:
@@ -95,14 +87,6 @@ def worker(deps: Dependencies) -> OutboxWorker:
     )
 
 
-class _At:
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def now(self) -> datetime:
-        return self.moment
-
-
 async def registry_backlog(uow: UnitOfWork) -> list[OutboxBacklog]:
     """The backlog of registry checks (recording a recovery also asks for its linking)."""
     return [b for b in await uow.outbox.backlog() if b.topic == "registry.check"]
@@ -121,7 +105,9 @@ async def check_table(
 
 
 async def test_a_recorded_recovery_is_checked_against_every_registry(deps: Dependencies) -> None:
-    recovered = await record_recovery(deps=deps, actor=INVESTIGATOR, command=command("ABC 123"))
+    recovered = await record_recovery(
+        deps=deps, actor=INVESTIGATOR, command=record_command("ABC 123")
+    )
     assert await hit_table(deps, recovered.id) == []  # not checked yet: the outbox holds it
     async with deps.unit_of_work() as uow:
         (backlog,) = await registry_backlog(uow)
@@ -147,7 +133,9 @@ async def test_a_recorded_recovery_is_checked_against_every_registry(deps: Depen
 
 
 async def test_a_correction_clears_what_no_longer_matches(deps: Dependencies) -> None:
-    recovered = await record_recovery(deps=deps, actor=INVESTIGATOR, command=command("ABC 123"))
+    recovered = await record_recovery(
+        deps=deps, actor=INVESTIGATOR, command=record_command("ABC 123")
+    )
     await worker(deps).run_once()
     await correct_recovery(
         deps=deps,
@@ -181,7 +169,9 @@ async def test_a_registry_that_is_down_is_retried_later_and_nothing_is_lost(
     iarms_registry = deps.registries["iarms"]
     assert isinstance(iarms_registry, Switchable)
     iarms_registry.down = True
-    recovered = await record_recovery(deps=deps, actor=INVESTIGATOR, command=command("ABC 123"))
+    recovered = await record_recovery(
+        deps=deps, actor=INVESTIGATOR, command=record_command("ABC 123")
+    )
     assert await worker(deps).run_once() == 2
     assert [h[0] for h in await hit_table(deps, recovered.id)] == ["national", "national"]
     async with deps.unit_of_work() as uow:
@@ -203,7 +193,9 @@ async def test_a_registry_that_stays_down_fails_visibly(deps: Dependencies, cloc
     iarms_registry = deps.registries["iarms"]
     assert isinstance(iarms_registry, Switchable)
     iarms_registry.down = True
-    recovered = await record_recovery(deps=deps, actor=INVESTIGATOR, command=command("ABC 123"))
+    recovered = await record_recovery(
+        deps=deps, actor=INVESTIGATOR, command=record_command("ABC 123")
+    )
     for _ in range(3):
         await worker(deps).run_once()
         clock.moment += timedelta(hours=1)
@@ -219,7 +211,9 @@ async def test_a_registry_that_stays_down_fails_visibly(deps: Dependencies, cloc
 async def test_a_lease_that_expires_lets_another_worker_finish(
     deps: Dependencies, clock: Clock
 ) -> None:
-    recovered = await record_recovery(deps=deps, actor=INVESTIGATOR, command=command("ABC 123"))
+    recovered = await record_recovery(
+        deps=deps, actor=INVESTIGATOR, command=record_command("ABC 123")
+    )
     async with deps.unit_of_work() as uow:  # a worker that claims, then dies
         assert (
             len(
@@ -239,7 +233,7 @@ async def test_concurrent_workers_share_the_work_without_overlap(
     unit_of_work: Callable[[], UnitOfWork], catalogue: ReferenceCatalogue, deps: Dependencies
 ) -> None:
     for n in range(30):
-        await record_recovery(deps=deps, actor=INVESTIGATOR, command=command(f"SER {n:04d}"))
+        await record_recovery(deps=deps, actor=INVESTIGATOR, command=record_command(f"SER {n:04d}"))
 
     async def drain(w: OutboxWorker) -> int:
         total = 0
@@ -262,7 +256,7 @@ async def test_concurrent_workers_share_the_work_without_overlap(
     clock_after_leases = now + timedelta(seconds=2)
     workers = [
         OutboxWorker(
-            dataclasses.replace(deps, clock=_At(clock_after_leases)),
+            dataclasses.replace(deps, clock=Clock(clock_after_leases)),
             [RegistryCheckHandler(deps)],
             batch=7,
         )

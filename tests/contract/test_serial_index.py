@@ -23,70 +23,11 @@ from service.domain.access import Role
 from service.domain.errors import InvalidValue, ValidationFailed
 from service.domain.items import FirearmReport
 from service.domain.reference import ReferenceCatalogue
-from service.domain.transliteration import Table, transliterate
 from service.recoveries import RecordRecovery, record_recovery
 from service.serial_search import search_serials
 from tests.builders import actor, dependencies_for_tests, location
 from tests.databases import reset
-
-# Look-alike classes, and Cyrillic letters with the Latin letters of their spellings
-# (Ж ZH/J, Ц TS/C, Х X/KH/H, Б B).
-ALPHABET = "AB80OQ15S-ЖЦХБZHJTC"
-complete = st.text(st.sampled_from(ALPHABET), min_size=2, max_size=8).filter(
-    lambda s: s.replace("-", "")
-)
-LEGIBLE = st.sampled_from("AB80Ж")
-partial = st.one_of(
-    st.builds(  # a run of three or more
-        lambda head, tail, wild: head + wild + tail,
-        st.text(LEGIBLE, min_size=3, max_size=4),
-        st.text(LEGIBLE, max_size=3),
-        st.sampled_from(["?", "*", "??"]),
-    ),
-    st.builds(  # runs of one or two, unknown characters between and around them
-        lambda parts: "".join(parts),
-        st.lists(
-            st.one_of(st.text(LEGIBLE, min_size=1, max_size=2), st.sampled_from(["?", "*"])),
-            min_size=3,
-            max_size=6,
-        ),
-    ),
-)
-readings = st.one_of(complete, complete, complete, partial)
-LOOKALIKES = {"B": "8", "8": "B", "0": "O", "O": "Q", "Q": "0", "1": "I", "5": "S", "S": "5"}
-
-
-@st.composite
-def query_near(draw: st.DrawFn, stored: list[str]) -> str:
-    """A reading near a stored one: one edit, a look-alike, a separator, a wildcard."""
-    base = draw(st.sampled_from(stored))
-    if not base:
-        return base
-    i = draw(st.integers(0, len(base) - 1))
-    char = draw(st.sampled_from("AB80OQ15S"))
-    edits = [
-        base,
-        base.lower(),
-        base[:i] + "-" + base[i:],
-        base[:i] + LOOKALIKES.get(base[i], base[i]) + base[i + 1 :],
-        base[:i] + char + base[i + 1 :],
-        base[:i] + char + base[i:],
-        base[:i] + base[i + 1 :],
-        base[:i] + base[i + 1 : i + 2] + base[i] + base[i + 2 :],
-        "".join(LOOKALIKES.get(c, c) for c in base),
-        transliterate(base, Table.ICAO_9303),
-        transliterate(base, Table.BGN_PCGN),
-        transliterate(base, Table.ICAO_9303)[:-1],
-        base[:i] + "?" + base[i + 1 :],
-        base[:i] + "??" + base[i + 2 :],
-        base[: i + 1] + "*",
-        base + "*",
-        "?" + base[1:],
-        "*" + base[i:],
-        base[:2] + "*" + base[-2:],
-        base[:i] + "*" + base[i + 1 :],
-    ]
-    return draw(st.sampled_from(edits))
+from tests.serial_shapes import query_near, readings
 
 
 @settings(

@@ -25,8 +25,8 @@ from service.outbox_worker import OutboxWorker
 from service.recoveries import record_recovery
 from service.trace_federation import TraceDeliveryHandler, delivery_state
 from service.trace_requests import RequestTrace, request_trace
-from tests.builders import AGENCY_A, NOW, dependencies_for_tests, new_id
-from tests.unit.test_use_cases import FixedClock, command
+from tests.builders import AGENCY_A, NOW, dependencies_for_tests, new_id, record_command
+from tests.fakes import Clock
 
 PEER_AGENCY = UUID("00000000-0000-7000-8000-0000000000ee")
 TOKEN = {"access_token": "t0ken", "token_type": "bearer", "expires_in": 900}
@@ -85,9 +85,7 @@ class Sender:
 
     def __init__(self, trace_channel: HttpTraceChannel) -> None:
         self.store = InMemoryStore()
-        self.deps = dependencies_for_tests(
-            lambda: InMemoryUnitOfWork(self.store), clock=FixedClock()
-        )
+        self.deps = dependencies_for_tests(lambda: InMemoryUnitOfWork(self.store), clock=Clock())
         self.worker = OutboxWorker(self.deps, [TraceDeliveryHandler(self.deps, trace_channel)])
         self.store.agencies[AGENCY_A] = Agency(AGENCY_A, "Agency A", "FR", AgencyKind.POLICE, NOW)
         self.store.agencies[PEER_AGENCY] = Agency(
@@ -95,7 +93,9 @@ class Sender:
         )
 
     async def ask(self) -> UUID:
-        recovery = await record_recovery(deps=self.deps, actor=INVESTIGATOR, command=command())
+        recovery = await record_recovery(
+            deps=self.deps, actor=INVESTIGATOR, command=record_command()
+        )
         request = await request_trace(
             deps=self.deps,
             actor=INVESTIGATOR,

@@ -8,6 +8,7 @@ from service.adapters.persistence.actors import RememberingActorDirectory
 from service.domain.access import Actor, ActorKind, Role
 from service.domain.ports.identity import TokenSubject
 from tests.builders import AGENCY_A, new_id
+from tests.fakes import MonotonicClock
 
 
 class CountingSource:
@@ -23,14 +24,6 @@ class CountingSource:
 
     def forget(self, actor_id: UUID) -> None:
         pass
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def subject() -> TokenSubject:
@@ -74,7 +67,7 @@ async def test_losing_the_feed_forgets_everyone_and_stops_remembering() -> None:
 
 
 async def test_entries_expire_even_without_an_announcement() -> None:
-    source, clock = CountingSource(), Clock()
+    source, clock = CountingSource(), MonotonicClock()
     directory = RememberingActorDirectory(source, ttl_seconds=30, now=clock)
     directory.informed_of_changes(True)
     who = subject()

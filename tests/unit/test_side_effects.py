@@ -32,7 +32,7 @@ from service.dependencies import Dependencies
 from service.domain.access import Actor
 from service.domain.custody import CustodyEventReport, PartyReport
 from service.domain.errors import TooManyAttempts, Unauthenticated
-from service.domain.federation import DeliveryFailed, ExchangedThreadMessage, TraceExchange
+from service.domain.federation import ExchangedThreadMessage
 from service.domain.items import FirearmReport
 from service.domain.networks.links import LinkKind, LinkStatus
 from service.domain.persons import PersonReport
@@ -63,64 +63,18 @@ from service.trace_requests import (
     request_trace,
 )
 from tests.builders import dependencies_for_tests, location
+from tests.fakes import CountingIds, CountingSecrets, Peer, SteppingClock
 
 RECORDED = Path(__file__).with_name("side_effects.json")
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 PASSWORD = "a long enough password"
 
 
-class SteppingClock:
-    """Each reading a second later than the last: times are fixed, and distinct."""
-
-    def __init__(self) -> None:
-        self.moment = START
-
-    def now(self) -> datetime:
-        self.moment += timedelta(seconds=1)
-        return self.moment
-
-
-class CountingIds:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def new_id(self) -> UUID:
-        self.count += 1
-        return UUID(int=(0x019A_0000_0000_7000_8000 << 48) + self.count)
-
-
-class CountingSecrets:
-    def __init__(self) -> None:
-        self.count = 0
-
-    def secret(self) -> str:
-        self.count += 1
-        return f"secret-{self.count:04}-" + "s" * 32
-
-    def public_id(self) -> str:
-        self.count += 1
-        return f"{self.count:010}"
-
-
-class Peer:
-    """Berlin's instance, as this one's trace channel sees it: it takes what is sent,
-    or refuses it for good when told to."""
-
-    def __init__(self) -> None:
-        self.sent: list[TraceExchange] = []
-        self.refuse = False
-
-    async def deliver(self, peer: str, exchange: TraceExchange) -> None:
-        if self.refuse:
-            raise DeliveryFailed(peer, "401 from the peer: the key was revoked", retry=False)
-        self.sent.append(exchange)
-
-
 def _deps(store: InMemoryStore, peer: Peer) -> Dependencies:
     catalogue = packaged_catalogue()
     base = dependencies_for_tests(
         lambda: InMemoryUnitOfWork(store),
-        clock=SteppingClock(),
+        clock=SteppingClock(START),
         catalogue=catalogue,
         actors=InMemoryActorDirectory(store),
     )

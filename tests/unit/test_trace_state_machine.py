@@ -46,8 +46,16 @@ from service.trace_requests import (
     list_trace_requests,
     request_trace,
 )
-from tests.builders import AGENCY_A, AGENCY_B, NOW, actor, dependencies_for_tests, new_id
-from tests.unit.test_use_cases import command
+from tests.builders import (
+    AGENCY_A,
+    AGENCY_B,
+    NOW,
+    actor,
+    dependencies_for_tests,
+    new_id,
+    record_command,
+)
+from tests.fakes import Clock
 
 T = TypeVar("T")
 AGENCY_C = new_id()
@@ -135,14 +143,6 @@ def sides(who: Actor, model: Expected) -> set[Side]:
     return found
 
 
-class MovableClock:
-    def __init__(self) -> None:
-        self.moment = NOW
-
-    def now(self) -> datetime:
-        return self.moment
-
-
 def run(coroutine: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coroutine)
 
@@ -155,10 +155,12 @@ class TracingWorkflow(RuleBasedStateMachine):
         self.store = InMemoryStore()
         for agency_id in (AGENCY_A, AGENCY_B, AGENCY_C):
             self.store.agencies[agency_id] = Agency(agency_id, str(agency_id), "FR", "police", NOW)
-        self.clock = MovableClock()
+        self.clock = Clock()
         self.deps = dependencies_for_tests(lambda: InMemoryUnitOfWork(self.store), clock=self.clock)
         self.recovery: Recovery = run(
-            record_recovery(deps=self.deps, actor=ACTORS["investigator A"], command=command())
+            record_recovery(
+                deps=self.deps, actor=ACTORS["investigator A"], command=record_command()
+            )
         )
         self.model: dict[UUID, Expected] = {}
 

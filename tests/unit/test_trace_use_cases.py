@@ -40,23 +40,23 @@ from service.trace_requests import (
     request_trace,
 )
 from service.tracing_statistics import tracing_statistics
-from tests.builders import AGENCY_A, AGENCY_B, NOW, actor, dependencies_for_tests, new_id
-from tests.unit.test_use_cases import command
+from tests.builders import (
+    AGENCY_A,
+    AGENCY_B,
+    NOW,
+    actor,
+    dependencies_for_tests,
+    new_id,
+    record_command,
+)
+from tests.fakes import Clock
 
 AGENCY_C = new_id()
 
 
-class MovableClock:
-    def __init__(self) -> None:
-        self.moment = NOW
-
-    def now(self) -> datetime:
-        return self.moment
-
-
 @pytest.fixture
-def clock() -> MovableClock:
-    return MovableClock()
+def clock() -> Clock:
+    return Clock()
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def store() -> InMemoryStore:
 
 
 @pytest.fixture
-def deps(store: InMemoryStore, clock: MovableClock) -> Dependencies:
+def deps(store: InMemoryStore, clock: Clock) -> Dependencies:
     return dependencies_for_tests(lambda: InMemoryUnitOfWork(store), clock=clock)
 
 
@@ -82,7 +82,7 @@ OUTSIDER = actor(Role.TRACING_OFFICER, Role.SUPERVISOR, agency=AGENCY_C)
 
 
 async def recorded(deps: Dependencies) -> Recovery:
-    return await record_recovery(deps=deps, actor=INVESTIGATOR, command=command("ABC 123"))
+    return await record_recovery(deps=deps, actor=INVESTIGATOR, command=record_command("ABC 123"))
 
 
 def asking(recovery: Recovery, *, submit: bool = True, priority: str = "routine") -> RequestTrace:
@@ -283,9 +283,7 @@ async def test_views_and_inbox_lists_by_the_other_agency_are_recorded(
     assert await audited(deps, "inbox") == ["trace_requests.listed"]
 
 
-async def test_overdue_requests_are_visible_to_both_sides(
-    deps: Dependencies, clock: MovableClock
-) -> None:
+async def test_overdue_requests_are_visible_to_both_sides(deps: Dependencies, clock: Clock) -> None:
     recovery = await recorded(deps)
     urgent = await request_trace(
         deps=deps, actor=INVESTIGATOR, command=asking(recovery, priority="urgent")

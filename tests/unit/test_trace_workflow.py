@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from service.domain.custody import CustodyEventReport, PartyReport
-from service.domain.errors import IllegalTransition, StaleVersion, ValidationFailed
+from service.domain.errors import IllegalTransition, InvalidValue, StaleVersion, ValidationFailed
 from service.domain.trace_request import Stamp, TraceRequest
 from service.domain.trace_workflow import (
     DEFAULT_DUE_POLICY,
@@ -161,7 +161,7 @@ def test_creating_reports_every_missing_content_at_once() -> None:
 
 
 def test_only_an_item_of_the_recovery_can_be_traced() -> None:
-    with pytest.raises(Exception, match="not an item of this recovery"):
+    with pytest.raises(InvalidValue, match="not an item of this recovery"):
         TracedItem.of(recovery(), new_id())
 
 

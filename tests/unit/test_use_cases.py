@@ -12,10 +12,9 @@ from service.domain.errors import Forbidden, NotFound, StaleVersion, ValidationF
 from service.domain.items import Firearm
 from service.domain.matching import MatchKind
 from service.domain.ports.recoveries import RecoveryFilter
-from service.domain.recovery import Circumstances, RecoveryCorrection
+from service.domain.recovery import RecoveryCorrection
 from service.domain.reference import ReferenceCatalogue
 from service.recoveries import (
-    RecordRecovery,
     correct_recovery,
     get_recovery,
     list_recoveries,
@@ -23,12 +22,14 @@ from service.recoveries import (
 )
 from service.reference_report import unresolved_reference_values
 from service.serial_search import search_serials
-from tests.builders import AGENCY_B, NOW, actor, dependencies_for_tests, firearm, location
-
-
-class FixedClock:
-    def now(self) -> datetime:
-        return NOW
+from tests.builders import (
+    AGENCY_B,
+    actor,
+    dependencies_for_tests,
+    firearm,
+    record_command,
+)
+from tests.fakes import Clock
 
 
 @pytest.fixture
@@ -39,23 +40,13 @@ def store() -> InMemoryStore:
 @pytest.fixture
 def deps(store: InMemoryStore, catalogue: ReferenceCatalogue) -> Dependencies:
     return dependencies_for_tests(
-        lambda: InMemoryUnitOfWork(store), clock=FixedClock(), catalogue=catalogue
-    )
-
-
-def command(*serials: str, case: str = "CASE-1", when: datetime | None = None) -> RecordRecovery:
-    return RecordRecovery(
-        case_reference=case,
-        recovered_at=when or datetime(2026, 11, 1, tzinfo=UTC),
-        location=location(),
-        circumstances=Circumstances.CRIME_SCENE,
-        items=[firearm(serial=s) for s in serials or ("ABC 123",)],
+        lambda: InMemoryUnitOfWork(store), clock=Clock(), catalogue=catalogue
     )
 
 
 async def test_an_investigator_records_and_reads_back_a_recovery(deps: Dependencies) -> None:
     investigator = actor(Role.INVESTIGATOR)
-    recorded = await record_recovery(deps=deps, actor=investigator, command=command())
+    recorded = await record_recovery(deps=deps, actor=investigator, command=record_command())
     assert recorded.agency_id == investigator.agency_id
     assert await get_recovery(deps=deps, actor=investigator, recovery_id=recorded.id) == recorded
 
@@ -63,11 +54,11 @@ async def test_an_investigator_records_and_reads_back_a_recovery(deps: Dependenc
 async def test_roles_without_the_permission_are_forbidden(deps: Dependencies) -> None:
     for role in (Role.AUDITOR, Role.ADMIN, Role.TRACING_OFFICER):
         with pytest.raises(Forbidden):
-            await record_recovery(deps=deps, actor=actor(role), command=command())
+            await record_recovery(deps=deps, actor=actor(role), command=record_command())
 
 
 async def test_another_agencys_recovery_is_not_found(deps: Dependencies) -> None:
-    recorded = await record_recovery(deps=deps, actor=actor(), command=command())
+    recorded = await record_recovery(deps=deps, actor=actor(), command=record_command())
     outsider = actor(Role.SUPERVISOR, agency=AGENCY_B)
     with pytest.raises(NotFound):
         await get_recovery(deps=deps, actor=outsider, recovery_id=recorded.id)
@@ -90,13 +81,13 @@ async def test_another_agencys_recovery_is_not_found(deps: Dependencies) -> None
 
 async def test_a_rejected_recovery_stores_nothing(deps: Dependencies, store: InMemoryStore) -> None:
     with pytest.raises(ValidationFailed):
-        await record_recovery(deps=deps, actor=actor(), command=command("AB\x00C"))
+        await record_recovery(deps=deps, actor=actor(), command=record_command("AB\x00C"))
     assert store.recoveries == {}
 
 
 async def test_corrections_made_from_an_old_version_are_stale(deps: Dependencies) -> None:
     investigator = actor()
-    recorded = await record_recovery(deps=deps, actor=investigator, command=command())
+    recorded = await record_recovery(deps=deps, actor=investigator, command=record_command())
     corrected = await correct_recovery(
         deps=deps,
         actor=investigator,
@@ -122,7 +113,7 @@ async def test_corrections_made_from_an_old_version_are_stale(deps: Dependencies
 async def test_serial_search_finds_every_reading_of_a_weapon(deps: Dependencies) -> None:
     investigator = actor()
     for serial in ["ABC 123", "abc-123", "A8C123", "ABC124", "ABC1?3", "ZZZ999"]:
-        await record_recovery(deps=deps, actor=investigator, command=command(serial))
+        await record_recovery(deps=deps, actor=investigator, command=record_command(serial))
     result = await search_serials(deps=deps, actor=investigator, serial="ABC 123")
     assert [m.kind for m in result.matches] == [
         MatchKind.EXACT,
@@ -137,7 +128,7 @@ async def test_serial_search_finds_every_reading_of_a_weapon(deps: Dependencies)
 async def test_serial_search_says_when_it_cut_the_list(deps: Dependencies) -> None:
     investigator = actor()
     for _ in range(3):
-        await record_recovery(deps=deps, actor=investigator, command=command("0000"))
+        await record_recovery(deps=deps, actor=investigator, command=record_command("0000"))
     result = await search_serials(deps=deps, actor=investigator, serial="0000", limit=2)
     assert len(result.matches) == 2 and result.truncated
 
@@ -146,7 +137,7 @@ async def test_unresolved_values_are_reported_with_counts(deps: Dependencies) ->
     investigator = actor()
     for make in ["Glok", "Glok", "Glock", "Fabrica X"]:
         recovery_command = dataclasses.replace(
-            command(), items=[firearm(make=make, calibre="9mm Wonder")]
+            record_command(), items=[firearm(make=make, calibre="9mm Wonder")]
         )
         await record_recovery(deps=deps, actor=investigator, command=recovery_command)
     report = await unresolved_reference_values(deps=deps, actor=actor(Role.SUPERVISOR))
@@ -164,7 +155,9 @@ async def test_listing_pages_newest_first_without_gaps(deps: Dependencies) -> No
     ids = []
     for day in range(1, 8):
         recorded = await record_recovery(
-            deps=deps, actor=investigator, command=command(when=datetime(2026, 10, day, tzinfo=UTC))
+            deps=deps,
+            actor=investigator,
+            command=record_command(when=datetime(2026, 10, day, tzinfo=UTC)),
         )
         ids.append(recorded.id)
     seen, cursor = [], None
@@ -181,7 +174,7 @@ async def test_listing_pages_newest_first_without_gaps(deps: Dependencies) -> No
 
 async def test_a_correction_can_add_an_item_found_later(deps: Dependencies) -> None:
     investigator = actor()
-    recorded = await record_recovery(deps=deps, actor=investigator, command=command())
+    recorded = await record_recovery(deps=deps, actor=investigator, command=record_command())
     corrected = await correct_recovery(
         deps=deps,
         actor=investigator,
