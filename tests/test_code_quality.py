@@ -114,3 +114,59 @@ def test_modules_stay_small_enough_to_read_in_one_sitting() -> None:
         if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 500
     }
     assert not too_long, f"split by what changes together: {too_long}"
+
+
+def _imports(path: Path) -> set[str]:
+    import ast
+
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+    return found
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+# Adapters that put the others together (the app factory, the command line, the
+# dependency and connection builders), and the building blocks other adapters share
+# (wire formats, the peer client, settings, logging).
+COMPOSITION_ROOTS = {"bootstrap", "connections", "cli", "api.app"}
+BUILDING_BLOCKS = {
+    "exchange",
+    "moments",
+    "peers",
+    "circuit",
+    "registry_files",
+    "settings",
+    "logging",
+}
+
+
+def _adapter(module: str) -> str:
+    """The adapter a module belongs to: its package or module under service.adapters."""
+    return module.removeprefix("service.adapters.").split(".")[0]
+
+
+def test_dependencies_point_inward() -> None:
+    """The domain imports only the standard library and the domain; the application
+    layer never imports adapters; adapters import each other only through the
+    composition roots, or the building blocks they share."""
+    stdlib = sys.stdlib_module_names
+    for path in (ROOT / "service").rglob("*.py"):
+        module = _module(path)
+        for imported in _imports(path):
+            top = imported.split(".")[0]
+            if module.startswith("service.domain"):
+                assert top in stdlib or imported.startswith("service.domain"), (module, imported)
+            elif not module.startswith("service.adapters"):
+                assert not imported.startswith("service.adapters"), (module, imported)
+            elif imported.startswith("service.adapters."):
+                mine, theirs = _adapter(module), _adapter(imported)
+                root = mine in COMPOSITION_ROOTS or module.startswith("service.adapters.api.app")
+                assert mine == theirs or root or theirs in BUILDING_BLOCKS, (module, imported)

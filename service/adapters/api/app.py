@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from importlib.metadata import version
 
 from fastapi import FastAPI
@@ -36,7 +37,7 @@ from service.adapters.bootstrap import (
 from service.adapters.connections import close_connections
 from service.adapters.logging import configure_logging
 from service.adapters.persistence.database import Database
-from service.adapters.persistence.schema import status
+from service.adapters.persistence.schema import database_schema, status
 from service.adapters.settings import Settings
 from service.dependencies import Dependencies
 from service.domain.items import ItemKind
@@ -82,6 +83,7 @@ def create_app(
         )
         try:
             app.state.database = database
+            app.state.schema_status = partial(database_schema, database)
             app.state.deps = deps
             settle_for_serving()
             yield

@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
-from service.adapters.persistence.database import SqlConnection, migration_engine
+from service.adapters.persistence.database import Database, SqlConnection, migration_engine
 from service.adapters.persistence.sql import Query
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
@@ -91,6 +91,12 @@ async def status(url: str) -> SchemaStatus:
 _VERSION = Query(
     lambda _: sa.select(sa.column("version_num")).select_from(sa.table("alembic_version"))
 )
+
+
+async def database_schema(database: Database) -> SchemaStatus:
+    """The schema status of an open database, through one of its pooled connections."""
+    async with database.connection() as connection:
+        return await revision_of(connection)
 
 
 async def revision_of(connection: SqlConnection) -> SchemaStatus:

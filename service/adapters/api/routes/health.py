@@ -6,8 +6,6 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from service.adapters.api.problems import ProblemError, problem_responses
-from service.adapters.persistence.database import Database
-from service.adapters.persistence.schema import revision_of
 
 router = APIRouter(tags=["operations"])
 
@@ -30,10 +28,9 @@ async def healthz() -> Health:
 @router.get("/readyz", responses=problem_responses(503))
 async def readyz(request: Request) -> Readiness:
     """The database answers and its schema is the one this release needs."""
-    database: Database = request.app.state.database
+    # The app factory says how to ask the database: routes do not reach storage.
     try:
-        async with database.connection() as connection:
-            schema = await revision_of(connection)
+        schema = await request.app.state.schema_status()
     except Exception as error:  # noqa: BLE001 - any failure to ask the database means not ready
         raise ProblemError(
             "service-unavailable", f"database unreachable: {type(error).__name__}"
