@@ -66,6 +66,43 @@ class Api:
             "/api/v1/recoveries", json=recovery_body(**overrides), headers={"Authorization": token}
         )
 
+    async def record_firearm(self, token: str, serial: str, case: str) -> dict[str, Any]:
+        """A Glock with this serial, recovered in Paris (no coordinates: places are
+        linked on in their own test); the recovery as answered."""
+        body = {
+            "case_reference": case,
+            "location": {"description": "Paris", "country": "FR"},
+            "items": [{"kind": "firearm", "make": "Glock", "model": "17", "serial": serial}],
+        }
+        response = await self.record(token, **body)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    async def peer_agency(self, name: str, peer: str) -> UUID:
+        """An agency working on another instance, `peer`."""
+        agency = await accounts.register_agency(
+            deps=self.deps, name=name, country="NL", kind="police", peer=peer
+        )
+        return agency.id
+
+    async def integration(
+        self, agency_id: UUID, name: str, scopes: tuple[str, ...] = ("federation:exchange",)
+    ) -> dict[str, str]:
+        """A service account of the agency, signed in with a new key: its headers."""
+        account = await accounts.register_service_account(
+            deps=self.deps, agency_id=agency_id, name=name, scopes=list(scopes)
+        )
+        key = await accounts.issue_api_key(deps=self.deps, service_account_id=account.id)
+        signed_in = await self.client.post(
+            "/api/v1/auth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": key.client_id,
+                "client_secret": key.secret,
+            },
+        )
+        return {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+
 
 async def drain(api: Api) -> None:
     """Run the outbox until nothing is due (registry checks, then the linking they ask)."""

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
-from service import accounts
 from tests.api.conftest import Api
 from tests.api.exchanges import submission
 from tests.builders import AGENCY_B, new_id
@@ -13,36 +11,13 @@ from tests.builders import AGENCY_B, new_id
 PATH = "/api/v1/federation/trace-exchanges"
 
 
-async def integration(api: Api, agency_id: UUID, name: str) -> dict[str, str]:
-    account = await accounts.register_service_account(
-        deps=api.deps, agency_id=agency_id, name=name, scopes=["federation:exchange"]
-    )
-    key = await accounts.issue_api_key(deps=api.deps, service_account_id=account.id)
-    signed_in = await api.client.post(
-        "/api/v1/auth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": key.client_id,
-            "client_secret": key.secret,
-        },
-    )
-    return {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
-
-
-async def peer_agency(api: Api, name: str, peer: str) -> UUID:
-    agency = await accounts.register_agency(
-        deps=api.deps, name=name, country="NL", kind="police", peer=peer
-    )
-    return agency.id
-
-
 def fields(response: Any) -> list[str]:
     return [error["pointer"].strip("#/") for error in response.json()["errors"]]
 
 
 async def test_a_submission_lands_in_the_inbox_once(api: Api) -> None:
-    sender = await peer_agency(api, "Politie NL", "peer-nl")
-    peer = await integration(api, sender, "peer-nl")
+    sender = await api.peer_agency("Politie NL", "peer-nl")
+    peer = await api.integration(sender, "peer-nl")
     message = submission(sender)
     first = await api.client.post(PATH, json=message, headers=peer)
     assert first.status_code == 201, first.text
@@ -66,9 +41,9 @@ async def test_a_submission_lands_in_the_inbox_once(api: Api) -> None:
 
 
 async def test_a_peer_speaks_only_for_its_own_agencies_to_agencies_here(api: Api) -> None:
-    sender = await peer_agency(api, "Politie NL", "peer-nl")
-    other_peer_agency = await peer_agency(api, "Policja PL", "peer-pl")
-    peer = await integration(api, sender, "peer-nl")
+    sender = await api.peer_agency("Politie NL", "peer-nl")
+    other_peer_agency = await api.peer_agency("Policja PL", "peer-pl")
+    peer = await api.integration(sender, "peer-nl")
 
     posing = submission(other_peer_agency)
     refused = await api.client.post(PATH, json=posing, headers=peer)
@@ -80,7 +55,7 @@ async def test_a_peer_speaks_only_for_its_own_agencies_to_agencies_here(api: Api
     assert refused.status_code == 422 and "recipient_agency_id" in fields(refused)
 
     # An integration of an agency of this instance is not a peer, scope or not.
-    local = await integration(api, AGENCY_B, "local-integration")
+    local = await api.integration(AGENCY_B, "local-integration")
     refused = await api.client.post(PATH, json=submission(AGENCY_B), headers=local)
     assert refused.status_code == 403
 
@@ -93,8 +68,8 @@ async def test_a_peer_speaks_only_for_its_own_agencies_to_agencies_here(api: Api
 
 
 async def test_a_step_must_be_the_senders_and_allowed_now(api: Api) -> None:
-    sender = await peer_agency(api, "Politie NL", "peer-nl")
-    peer = await integration(api, sender, "peer-nl")
+    sender = await api.peer_agency("Politie NL", "peer-nl")
+    peer = await api.integration(sender, "peer-nl")
     message = submission(sender)
     assert (await api.client.post(PATH, json=message, headers=peer)).status_code == 201
     step = {
@@ -121,8 +96,8 @@ async def test_a_step_must_be_the_senders_and_allowed_now(api: Api) -> None:
 
 
 async def test_a_broken_message_is_refused_with_the_field_and_nothing_is_stored(api: Api) -> None:
-    sender = await peer_agency(api, "Politie NL", "peer-nl")
-    peer = await integration(api, sender, "peer-nl")
+    sender = await api.peer_agency("Politie NL", "peer-nl")
+    peer = await api.integration(sender, "peer-nl")
     without_request = submission(sender, request=None)
     refused = await api.client.post(PATH, json=without_request, headers=peer)
     assert refused.status_code == 422 and "request" in fields(refused)
@@ -139,8 +114,8 @@ async def test_a_broken_message_is_refused_with_the_field_and_nothing_is_stored(
 
 
 async def test_a_replayed_message_id_is_answered_from_what_was_stored_for_it(api: Api) -> None:
-    sender = await peer_agency(api, "Politie NL", "peer-nl")
-    peer = await integration(api, sender, "peer-nl")
+    sender = await api.peer_agency("Politie NL", "peer-nl")
+    peer = await api.integration(sender, "peer-nl")
     message = submission(sender)
     assert (await api.client.post(PATH, json=message, headers=peer)).status_code == 201
 
@@ -179,9 +154,7 @@ async def test_a_replayed_message_id_is_answered_from_what_was_stored_for_it(api
     assert local.json()["id"] not in refused.text and "current_status" not in refused.json()
 
     # Another peer using the first one's message id is refused alike.
-    other = await peer_agency(api, "Policja PL", "peer-pl")
+    other = await api.peer_agency("Policja PL", "peer-pl")
     borrowed = {**submission(other), "message_id": message["message_id"]}
-    refused = await api.client.post(
-        PATH, json=borrowed, headers=await integration(api, other, "pl")
-    )
+    refused = await api.client.post(PATH, json=borrowed, headers=await api.integration(other, "pl"))
     assert refused.status_code == 409, refused.text

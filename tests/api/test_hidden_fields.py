@@ -8,7 +8,6 @@ of these models fails the first test until someone decides which it is.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -114,22 +113,11 @@ def test_a_link_to_a_hidden_node_shows_only_its_allowed_fields() -> None:
     assert _present(node) <= SHOWN_OF_HIDDEN_PATH_NODE
 
 
-async def _record(api: Api, token: str, serial: str, case: str) -> dict[str, Any]:
-    body = {
-        "case_reference": case,
-        "location": {"description": "Paris", "country": "FR"},
-        "items": [{"kind": "firearm", "make": "Glock", "model": "17", "serial": serial}],
-    }
-    response = await api.record(token, **body)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
 async def test_the_other_agencys_decision_on_a_shared_link_stays_with_it(api: Api) -> None:
     paris = await api.user("investigator", "a")
     hamburg = await api.user("investigator", "b")
-    here = await _record(api, paris, "BXK 482", "CASE-P-1")
-    there = await _record(api, hamburg, "BXK482", "HH-2023-118342")
+    here = await api.record_firearm(paris, "BXK 482", "CASE-P-1")
+    there = await api.record_firearm(hamburg, "BXK482", "HH-2023-118342")
     await drain(api)
 
     view = await api.client.get(

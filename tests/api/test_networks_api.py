@@ -12,26 +12,14 @@ import networkx
 from tests.api.conftest import Api, drain
 
 
-async def record(api: Api, token: str, serial: str, case: str) -> dict[str, Any]:
-    body = {
-        "case_reference": case,
-        # No coordinates: places are linked on in their own test.
-        "location": {"description": "Paris", "country": "FR"},
-        "items": [{"kind": "firearm", "make": "Glock", "model": "17", "serial": serial}],
-    }
-    response = await api.record(token, **body)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
 async def test_the_same_weapon_seen_by_two_agencies_shows_only_what_each_may_see(
     api: Api,
 ) -> None:
     paris = await api.user("investigator", "a")
     hamburg = await api.user("investigator", "b")
-    here = await record(api, paris, "BXK 482", "CASE-P-1")
-    await record(api, paris, "BXK482", "CASE-P-2")
-    await record(api, hamburg, "ВХК-482", "HH-2023-118342")
+    here = await api.record_firearm(paris, "BXK 482", "CASE-P-1")
+    await api.record_firearm(paris, "BXK482", "CASE-P-2")
+    await api.record_firearm(hamburg, "ВХК-482", "HH-2023-118342")
     await drain(api)
 
     network = await api.client.get(
@@ -68,8 +56,8 @@ async def test_the_same_weapon_seen_by_two_agencies_shows_only_what_each_may_see
 
 async def test_a_rejected_link_splits_the_network_and_stays_rejected(api: Api) -> None:
     paris = await api.user("investigator", "a")
-    first = await record(api, paris, "QX 1001", "CASE-1")
-    await record(api, paris, "QX 1001", "CASE-2")
+    first = await api.record_firearm(paris, "QX 1001", "CASE-1")
+    await api.record_firearm(paris, "QX 1001", "CASE-2")
     await drain(api)
 
     def same_weapon(view: dict[str, Any]) -> dict[str, Any]:
@@ -118,10 +106,10 @@ async def test_a_path_between_two_recoveries_shows_each_link_and_hides_the_other
 ) -> None:
     paris = await api.user("investigator", "a")
     hamburg = await api.user("investigator", "b")
-    first = await record(api, paris, "BXK 482", "CASE-P-1")
-    await record(api, hamburg, "BXK482", "HH-1")  # the same pistol, then in Hamburg
-    await record(api, hamburg, "RT 5521", "HH-1")  # a second weapon in Hamburg's case
-    last = await record(api, paris, "RT-5521", "CASE-P-9")  # ... found later in Paris
+    first = await api.record_firearm(paris, "BXK 482", "CASE-P-1")
+    await api.record_firearm(hamburg, "BXK482", "HH-1")  # the same pistol, then in Hamburg
+    await api.record_firearm(hamburg, "RT 5521", "HH-1")  # a second weapon in Hamburg's case
+    last = await api.record_firearm(paris, "RT-5521", "CASE-P-9")  # ... found later in Paris
     await drain(api)
 
     path = await api.client.get(
@@ -139,7 +127,7 @@ async def test_a_path_between_two_recoveries_shows_each_link_and_hides_the_other
     assert all(n["label"] is None for n in hidden)
     assert "HH-1" not in path.text
 
-    apart = await record(api, paris, "ZZ 1", "CASE-P-10")
+    apart = await api.record_firearm(paris, "ZZ 1", "CASE-P-10")
     await drain(api)
     none = await api.client.get(
         "/api/v1/networks/path",
@@ -157,9 +145,9 @@ async def test_a_path_between_two_recoveries_shows_each_link_and_hides_the_other
 async def test_a_neighbourhood_exports_to_graphml_csv_and_json(api: Api) -> None:
     paris = await api.user("investigator", "a")
     hamburg = await api.user("investigator", "b")
-    first = await record(api, paris, "BXK 482", "CASE-P-1")
-    await record(api, paris, "BXK482", "CASE-P-2")
-    await record(api, hamburg, "BXK-482", "HH-1")
+    first = await api.record_firearm(paris, "BXK 482", "CASE-P-1")
+    await api.record_firearm(paris, "BXK482", "CASE-P-2")
+    await api.record_firearm(hamburg, "BXK-482", "HH-1")
     await drain(api)
     url = f"/api/v1/recoveries/{first['id']}/network/export"
 
@@ -201,9 +189,9 @@ async def test_a_neighbourhood_exports_to_graphml_csv_and_json(api: Api) -> None
 
 async def test_an_investigator_links_two_recoveries_with_a_ballistic_hit(api: Api) -> None:
     paris = await api.user("investigator", "a")
-    first = await record(api, paris, "AA 1", "CASE-1")
-    second = await record(api, paris, "BB 2", "CASE-2")
-    hamburg = await record(api, await api.user("investigator", "b"), "CC 3", "HH-1")
+    first = await api.record_firearm(paris, "AA 1", "CASE-1")
+    second = await api.record_firearm(paris, "BB 2", "CASE-2")
+    hamburg = await api.record_firearm(await api.user("investigator", "b"), "CC 3", "HH-1")
     await drain(api)
 
     def body(**changes: Any) -> dict[str, Any]:
@@ -330,8 +318,8 @@ async def test_a_person_two_agencies_met_is_seen_by_each_only_through_its_own_re
 
 async def test_text_that_a_spreadsheet_would_run_is_exported_inert(api: Api) -> None:
     paris = await api.user("investigator", "a")
-    first = await record(api, paris, "QX 77", '=HYPERLINK("http://x.example","open")')
-    await record(api, paris, "QX 77", "@SUM(A1)")
+    first = await api.record_firearm(paris, "QX 77", '=HYPERLINK("http://x.example","open")')
+    await api.record_firearm(paris, "QX 77", "@SUM(A1)")
     await drain(api)
     url = f"/api/v1/recoveries/{first['id']}/network/export"
     for kind in ("csv", "nodes_csv"):

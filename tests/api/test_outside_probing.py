@@ -7,31 +7,19 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from typing import Any
+from uuid import UUID
 
-from service import accounts
 from tests.api import exchanges
 from tests.api.conftest import PASSWORD, Api, drain
 
 PEER_PATH = "/api/v1/federation/trace-exchanges"
 
 
-async def _record(api: Api, token: str, serial: str, case: str) -> dict[str, Any]:
-    body = {
-        "case_reference": case,
-        "location": {"description": "Paris", "country": "FR"},
-        "items": [{"kind": "firearm", "make": "Glock", "model": "17", "serial": serial}],
-    }
-    response = await api.record(token, **body)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
 async def test_deciding_on_a_shared_link_shows_no_more_than_the_network_does(api: Api) -> None:
     paris = await api.user("investigator", "a")
     hamburg = await api.user("investigator", "b")
-    here = await _record(api, paris, "BXK 482", "CASE-P-1")
-    there = await _record(api, hamburg, "BXK482", "HH-2023-118342")
+    here = await api.record_firearm(paris, "BXK 482", "CASE-P-1")
+    there = await api.record_firearm(hamburg, "BXK482", "HH-2023-118342")
     await drain(api)
     view = await api.client.get(
         f"/api/v1/recoveries/{here['id']}/network", headers={"Authorization": paris}
@@ -62,7 +50,7 @@ async def test_a_draft_never_sent_stays_invisible_to_its_addressee_once_withdraw
 ) -> None:
     investigator = await api.user("investigator", "a")
     officer = await api.user("tracing_officer", "b")
-    recorded = await _record(api, investigator, "AB 1", "C-1")
+    recorded = await api.record_firearm(investigator, "AB 1", "C-1")
     drafted = await api.client.post(
         "/api/v1/trace-requests",
         json={
@@ -129,32 +117,20 @@ async def test_moments_outside_the_kept_years_are_refused_where_they_come_in(api
             assert answer.status_code == 422, (url, answer.text)
 
 
-async def _peer(api: Api, name: str = "Politie NL", peer: str = "peer-nl") -> tuple[Any, dict]:  # type: ignore[type-arg]
-    agency = await accounts.register_agency(
-        deps=api.deps, name=name, country="NL", kind="police", peer=peer
-    )
-    account = await accounts.register_service_account(
-        deps=api.deps, agency_id=agency.id, name=peer, scopes=["federation:exchange"]
-    )
-    key = await accounts.issue_api_key(deps=api.deps, service_account_id=account.id)
-    signed_in = await api.client.post(
-        "/api/v1/auth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": key.client_id,
-            "client_secret": key.secret,
-        },
-    )
-    return agency, {"Authorization": f"Bearer {signed_in.json()['access_token']}"}
+async def _peer(
+    api: Api, name: str = "Politie NL", peer: str = "peer-nl"
+) -> tuple[UUID, dict[str, str]]:
+    agency = await api.peer_agency(name, peer)
+    return agency, await api.integration(agency, peer)
 
 
 async def test_a_peer_cannot_store_what_no_database_holds(api: Api) -> None:
     agency, peer = await _peer(api)
-    early = exchanges.submission(agency.id, at="0001-01-01T00:00:00+05:00")
+    early = exchanges.submission(agency, at="0001-01-01T00:00:00+05:00")
     refused = await api.client.post(PEER_PATH, json=early, headers=peer)
     assert refused.status_code == 422 and refused.json()["errors"][0]["pointer"] == "#/at"
 
-    controlled = exchanges.submission(agency.id)
+    controlled = exchanges.submission(agency)
     controlled["request"]["item"]["description"]["serial"] = "NL\u001b4411"
     controlled["request"]["item"]["circumstances"] = "found on mars"
     refused = await api.client.post(PEER_PATH, json=controlled, headers=peer)
@@ -167,7 +143,7 @@ async def test_a_peer_cannot_store_what_no_database_holds(api: Api) -> None:
 
     # JSON between systems is UTF-8: other encodings, and halves of surrogate pairs
     # written as raw bytes, are refused whole.
-    text = json.dumps(exchanges.submission(agency.id, reason="NUL \u0000"))
+    text = json.dumps(exchanges.submission(agency, reason="NUL \u0000"))
     for body in (
         text.encode("utf-16"),
         text.replace("NUL", "\udca0").encode("utf-8", "surrogatepass"),
@@ -186,10 +162,10 @@ async def test_a_peer_cannot_store_what_no_database_holds(api: Api) -> None:
 
 async def test_identifiers_a_peer_chose_that_are_taken_get_one_answer(api: Api) -> None:
     agency, peer = await _peer(api)
-    mine = exchanges.submission(agency.id)
+    mine = exchanges.submission(agency)
     assert (await api.client.post(PEER_PATH, json=mine, headers=peer)).status_code == 201
     investigator = await api.user("investigator", "a")
-    recorded = await _record(api, investigator, "ZZ 7", "C-7")
+    recorded = await api.record_firearm(investigator, "ZZ 7", "C-7")
     local = await api.client.post(
         "/api/v1/trace-requests",
         json={
@@ -204,14 +180,14 @@ async def test_identifiers_a_peer_chose_that_are_taken_get_one_answer(api: Api) 
     )
     details = set()
     for taken in (
-        exchanges.submission(agency.id, request_id=local.json()["id"]),
-        exchanges.submission(agency.id, request_id=mine["request_id"]),
+        exchanges.submission(agency, request_id=local.json()["id"]),
+        exchanges.submission(agency, request_id=mine["request_id"]),
     ):
         answer = await api.client.post(PEER_PATH, json=taken, headers=peer)
         assert answer.status_code == 409, answer.text
         details.add(answer.json()["detail"])
     other, other_peer = await _peer(api, "Policja PL", "peer-pl")
-    borrowed = {**exchanges.submission(other.id), "message_id": mine["message_id"]}
+    borrowed = {**exchanges.submission(other), "message_id": mine["message_id"]}
     answer = await api.client.post(PEER_PATH, json=borrowed, headers=other_peer)
     details.add(answer.json()["detail"])
     assert details == {"an identifier in the request is already in use"}

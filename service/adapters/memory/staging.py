@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from service.domain.events import DomainEvent
-from service.domain.ports.unit_of_work import EventSource
+from service.domain.ports.unit_of_work import EventSource, take_events
 
 Change = Callable[[], None]
 
@@ -30,14 +30,8 @@ class Staging:
         self.seen.append(aggregate)
 
     def events(self) -> list[DomainEvent]:
-        """The events of the aggregates seen, then those recorded, each taken once."""
-        events: list[DomainEvent] = []
-        for aggregate in self.seen:
-            events += aggregate.events
-            aggregate.events.clear()
-        events += self.recorded
+        events = take_events(self.seen, self.recorded)
         self.seen.clear()
-        self.recorded.clear()
         return events
 
     def apply(self) -> None:

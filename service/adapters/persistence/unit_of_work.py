@@ -31,7 +31,7 @@ from service.adapters.persistence.serial_index import SqlSerialIndex
 from service.adapters.persistence.trace_requests import SqlTraceRequestRepository, SqlTraceThread
 from service.adapters.persistence.writes import RowOperation
 from service.domain.events import DomainEvent
-from service.domain.ports.unit_of_work import EventSource, Reaction
+from service.domain.ports.unit_of_work import EventSource, Reaction, take_events
 
 
 class _Staging:
@@ -49,14 +49,8 @@ class _Staging:
         self.seen.append(aggregate)
 
     def events(self) -> list[DomainEvent]:
-        """The events of the aggregates seen, then those recorded, each taken once."""
-        events: list[DomainEvent] = []
-        for aggregate in self.seen:
-            events += aggregate.events
-            aggregate.events.clear()
-        events += self.recorded
+        events = take_events(self.seen, self.recorded)
         self.seen.clear()
-        self.recorded.clear()
         return events
 
     def clear(self) -> None:

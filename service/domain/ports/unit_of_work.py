@@ -30,6 +30,18 @@ class EventSource(Protocol):
     def events(self) -> list[DomainEvent]: ...
 
 
+def take_events(seen: Sequence[EventSource], recorded: list[DomainEvent]) -> list[DomainEvent]:
+    """What a unit of work hands over at commit: the events of the aggregates it saw,
+    in the order it saw them, then those recorded with it; each taken once."""
+    events: list[DomainEvent] = []
+    for aggregate in seen:
+        events += aggregate.events
+        aggregate.events.clear()
+    events += recorded
+    recorded.clear()
+    return events
+
+
 # What a unit of work calls at commit with the events it collected: it stages in the unit
 # of work what they call for, to be written with the change.
 Reaction = Callable[["UnitOfWork", Sequence[DomainEvent]], Awaitable[None]]
