@@ -189,3 +189,23 @@ async def test_checks_asked_for_before_0014_say_which_recovery_they_are_about(
                 ("network.link", None),
                 ("registry.check", f"recovery:{RECOVERY}"),
             ]
+
+
+async def test_migrating_an_empty_database_leaves_no_table_analysed_as_empty() -> None:
+    """Statistics that say "empty" make PostgreSQL check foreign keys into a table by
+    scanning it, with a plan each connection keeps: writes then slow down as the table
+    fills. A new database must start with no statistics at all."""
+    async with fresh_postgres_database() as url:
+        assert (await upgrade(url)).is_current
+        engine = migration_engine(url)
+        try:
+            async with engine.connect() as connection:
+                analysed = await connection.execute(
+                    sa.text(
+                        "SELECT relname FROM pg_stat_user_tables "
+                        "WHERE last_analyze IS NOT NULL OR analyze_count > 0"
+                    )
+                )
+                assert analysed.scalars().all() == []
+        finally:
+            await engine.dispose()
