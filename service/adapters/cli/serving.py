@@ -32,7 +32,7 @@ def with_demo_registries(settings: Settings) -> Settings:
     """The demo's iARMS-like registry, unless the operator configured registries."""
     if settings.connections_file is not None:
         return settings
-    demo = Path(__file__).parent / "registries" / "demo" / "registries.toml"
+    demo = Path(__file__).parents[1] / "registries" / "demo" / "registries.toml"
     return settings.model_copy(update={"connections_file": demo})
 
 
