@@ -135,7 +135,7 @@ async def _reuse(database: str) -> tuple[list[UUID], list[tuple[str, str]]]:
         await connection.close()
 
 
-async def _timed(*series: list[Callable[[], Awaitable[object]]]) -> list[list[float]]:
+async def timed(*series: list[Callable[[], Awaitable[object]]]) -> list[list[float]]:
     """Latencies in ms of each series, run interleaved so that every series meets the
     same moments of the machine."""
     for calls in series:
@@ -204,7 +204,7 @@ async def measure(database: str, agencies: list[UUID], sets: dict[str, list[Quer
                 statements.append((compiled.text, compiled.arguments(found[1])))
             distinct = dict(statements)
             plans, strays = await _plans(planner, raw_planner, distinct, lookup[0])
-            raw_ms, statement_ms, search_ms = await _timed(
+            raw_ms, statement_ms, search_ms = await timed(
                 [lambda sql=sql, a=a: raw.fetch(sql, *a) for sql, a in lookup],
                 [lambda sql=sql, a=a: app.fetch(sql, *a) for sql, a in statements],
                 [
