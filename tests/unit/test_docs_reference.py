@@ -1,6 +1,6 @@
 """The reference pages of docs/ say what the code does: the configuration table is
-generated from the Settings class and current, every console command is documented, and no
-page names a setting that does not exist."""
+generated from the Settings class and current, every console command is documented, no
+page names a setting that does not exist, and every relative link leads somewhere."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from service.adapters.settings import Settings
 ROOT = Path(__file__).parents[2]
 PAGES = [
     ROOT / "README.md",
+    ROOT / "bench" / "README.md",
     ROOT / "deploy" / "README.md",
     *sorted((ROOT / "docs").glob("*.md")),
 ]
@@ -78,3 +79,28 @@ def test_every_console_command_is_documented() -> None:
     commands = list(_commands(_parser(), "tracedesk"))
     assert len(commands) > 15
     assert [command for command in commands if f"`{command}" not in page] == []
+
+
+def test_relative_links_lead_to_files_that_exist() -> None:
+    broken = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target) or target.startswith("#"):
+                continue
+            path = (page.parent / target.split("#")[0]).resolve()
+            if not path.exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+    assert broken == []
+
+
+def test_the_architecture_picture_is_a_standalone_svg_the_page_shows() -> None:
+    import xml.etree.ElementTree as ElementTree
+
+    picture = ROOT / "docs" / "architecture.svg"
+    root = ElementTree.parse(picture).getroot()  # noqa: S314 - our own file
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    text = picture.read_text(encoding="utf-8")
+    # Nothing fetched from elsewhere: no links, images, fonts or styles by URL.
+    assert re.findall(r"(?:href|src|url)\(?=?[\"']?(?:https?:)?//", text) == []
+    assert "](architecture.svg)" in (ROOT / "docs" / "architecture.md").read_text()
