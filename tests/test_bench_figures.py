@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bench import report
+from bench import conversions, report
 
 ROOT = Path(__file__).parents[1]
 MEASURED = re.compile(r"\d[\d,.]*\s?(ms|µs|requests/s|recoveries/s)\b")
@@ -73,7 +73,7 @@ def _serial_search_run() -> dict[str, Any]:
 
 
 def test_a_serial_search_run_becomes_its_tables_with_targets_met_or_missed() -> None:
-    in_process, http = report.serial_search(_serial_search_run())
+    in_process, http = conversions.serial_search(_serial_search_run())
     assert in_process["key"] == "20000 items" and http["key"] == "20000 items, HTTP"
     rendered = report.render_table(dict(in_process, measured="2026-12-01"))
     assert rendered.splitlines()[4:] == [
@@ -90,7 +90,7 @@ def test_a_serial_search_run_becomes_its_tables_with_targets_met_or_missed() -> 
 
 
 def test_a_write_run_is_checked_against_its_ratio_and_p99() -> None:
-    (table,) = report.http_write(
+    (table,) = conversions.http_write(
         {
             "processes": 1,
             "connections": 32,
@@ -116,7 +116,7 @@ def test_a_write_run_is_checked_against_its_ratio_and_p99() -> None:
 def test_recording_replaces_the_table_of_the_same_scale_and_keeps_the_others() -> None:
     figures = report.load("serial_search")
     before = [t["key"] for t in figures["tables"]]
-    tables = report.serial_search(_serial_search_run())
+    tables = conversions.serial_search(_serial_search_run())
     recorded = report.record(figures, tables, measured=date(2026, 12, 1))
     assert [t["key"] for t in recorded["tables"]] == [*before, "20000 items", "20000 items, HTTP"]
     again = report.record(recorded, tables, measured=date(2026, 12, 2), key="quiet machine")
