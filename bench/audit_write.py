@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import json
 import os
 import secrets
 import statistics
@@ -48,6 +49,7 @@ from service.recoveries import RecordRecovery, record_recovery
 
 DATABASE = "tracedesk_bench_audit"
 PASSWORD = BENCH_PASSWORD
+RATIO_MIN = 0.80  # audited throughput over unaudited
 
 
 async def append_cost(writes: int) -> dict[str, tuple[float, float, float]]:
@@ -166,14 +168,28 @@ def main() -> None:
     added = cost["with audit event"][0] - cost["without audit event"][0]
     print(f"  the audit append adds {added:.3f} ms per write at p50")
     print("\nPOST /api/v1/recoveries, 32 connections:")
-    summary = {}
+    summary, http = {}, {}
     for name, results in runs.items():
         summary[name] = statistics.median(r["per_second"] for r in results)
         p99 = statistics.median(r["p99_ms"] for r in results)
         bad = {s: n for r in results for s, n in r["statuses"].items() if s != "201"}
         print(f"  {name:10} {summary[name]:7.0f} requests/s  p99 {p99:6.1f} ms  {bad or ''}")
+        http[name] = {"per_second": summary[name], "p99_ms": p99}
     print(
-        f"audited / unaudited throughput: {summary['audited'] / summary['unaudited']:.2f} (target >= 0.80)"
+        f"audited / unaudited throughput: {summary['audited'] / summary['unaudited']:.2f} (target >= {RATIO_MIN:.2f})"
+    )
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "audit_write.json").write_text(
+        json.dumps(
+            {
+                "writes": args.writes,
+                "rounds": args.rounds,
+                "seconds": args.seconds,
+                "cost": cost,
+                "http": http,
+            },
+            indent=2,
+        )
     )
 
 

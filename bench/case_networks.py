@@ -407,6 +407,7 @@ def main() -> None:
         recreate_database(DATABASE)
         asyncio.run(load(arguments.nodes, arguments.links, random.Random(2370)))  # noqa: S311
     figures = asyncio.run(measure(arguments.samples))
+    figures |= {"nodes": arguments.nodes, "links": arguments.links, "samples": arguments.samples}
     print(json.dumps(figures, indent=2))
     checks = {
         "neighbourhood_p99_ms": figures["neighbourhood_depth3"]["p99_ms"],

@@ -403,9 +403,20 @@ def main() -> None:
         finally:
             await connection.close()
 
-    report(results, args.requests, asyncio.run(inbox_size()))
+    inbox = asyncio.run(inbox_size())
+    report(results, args.requests, inbox)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "inbox_listing.json").write_text(json.dumps(results, indent=2))
+    (RESULTS / "inbox_listing.json").write_text(
+        json.dumps(
+            {
+                "requests": args.requests,
+                "inbox": inbox,
+                "queries": args.queries,
+                "results": results,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":
