@@ -51,16 +51,33 @@ def _default_due_times() -> dict[Priority, DueTimes]:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TRACEDESK_", env_file=".env", extra="ignore")
 
-    database_url: str = "sqlite+aiosqlite:///./tracedesk.db"
-    environment: Environment = Environment.DEVELOPMENT
-    log_level: str = "INFO"
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./tracedesk.db",
+        description=(
+            "SQLAlchemy URL of the database: the SQLite file for trying tracedesk out, "
+            "`postgresql+asyncpg://user:password@host/db` in production."
+        ),
+    )
+    environment: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        description=(
+            "`production` writes one JSON object per log line; `development` writes readable lines."
+        ),
+    )
+    log_level: str = Field(
+        default="INFO",
+        description=("Lowest level logged: `DEBUG`, `INFO`, `WARNING` or `ERROR`."),
+    )
 
     host: str | None = Field(
         default=None,
         description="Address to listen on; defaults to 0.0.0.0 with a configured signing "
         "secret, 127.0.0.1 without one.",
     )
-    port: int = 8000
+    port: int = Field(
+        default=8000,
+        description=("Port to listen on (`tracedesk serve --port` overrides it)."),
+    )
     forwarded_allow_ips: str | None = Field(
         default=None,
         description="Addresses of the reverse proxies in front, comma-separated, whose "
@@ -69,20 +86,41 @@ class Settings(BaseSettings):
         "sign-in pause by address counts them all as one.",
     )
 
-    jwt_algorithm: Literal["HS256", "RS256", "ES256"] = "HS256"
+    jwt_algorithm: Literal["HS256", "RS256", "ES256"] = Field(
+        default="HS256",
+        description=(
+            "How access tokens are signed: HS256 with `TRACEDESK_JWT_SECRET`, RS256 or "
+            "ES256 with `TRACEDESK_JWT_PRIVATE_KEY_FILE`."
+        ),
+    )
     jwt_secret: SecretStr | None = Field(
         default=None, description="HS256 signing secret (at least 32 bytes)."
     )
     jwt_private_key_file: Path | None = Field(
         default=None, description="PEM private key for RS256 or ES256."
     )
-    jwt_key_id: str = "primary"
+    jwt_key_id: str = Field(
+        default="primary",
+        description=(
+            "`kid` of the signing key in each token's header; give a new key a new id, so "
+            "that keys can rotate."
+        ),
+    )
     jwt_verify_keys: list[VerificationKey] = Field(
         default_factory=list,
         description="Earlier keys still accepted for verification (JSON list), for rotation.",
     )
-    access_token_minutes: int = 15
-    refresh_token_days: int = 14
+    access_token_minutes: int = Field(
+        default=15,
+        description=("Lifetime of an access token."),
+    )
+    refresh_token_days: int = Field(
+        default=14,
+        description=(
+            "Lifetime of a refresh token. Each is single-use; a reused one revokes its "
+            "whole family."
+        ),
+    )
 
     trace_due_times: dict[Priority, DueTimes] = Field(
         default_factory=_default_due_times,
@@ -99,8 +137,8 @@ class Settings(BaseSettings):
     )
     worker: Literal["in-process", "external"] = Field(
         default="in-process",
-        description="Who runs the outbox (registry checks, deliveries to peers): the server "
-        "itself, or separate `tracedesk worker` processes.",
+        description="Who runs the outbox (registry checks, case-network linking, deliveries "
+        "to peers): the server itself, or separate `tracedesk worker` processes.",
     )
 
     processes: int = Field(
@@ -109,7 +147,10 @@ class Settings(BaseSettings):
         description="Server processes sharing the port, each with its own pool, group "
         "commit and outbox worker; one per core on a machine of its own.",
     )
-    max_body_bytes: int = 1_048_576
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        description=("Larger request bodies are refused with 413."),
+    )
     db_pool_size: int = Field(
         default=20,
         description="PostgreSQL connections per server process; requests beyond it wait.",

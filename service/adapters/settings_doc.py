@@ -28,22 +28,6 @@ DOCUMENT: Final = Path("docs") / "configuration.md"
 
 # What the settings that carry no description of their own mean. A description in the
 # Settings class wins; every setting needs one or the other.
-MEANINGS: Final = {
-    "database_url": "SQLAlchemy URL of the database: the SQLite file for trying tracedesk "
-    "out, `postgresql+asyncpg://user:password@host/db` in production.",
-    "environment": "`production` writes one JSON object per log line; `development` "
-    "writes readable lines.",
-    "log_level": "Lowest level logged: `DEBUG`, `INFO`, `WARNING` or `ERROR`.",
-    "port": "Port to listen on (`tracedesk serve --port` overrides it).",
-    "jwt_algorithm": "How access tokens are signed: HS256 with `TRACEDESK_JWT_SECRET`, "
-    "RS256 or ES256 with `TRACEDESK_JWT_PRIVATE_KEY_FILE`.",
-    "jwt_key_id": "`kid` of the signing key in each token's header; give a new key a new "
-    "id, so that keys can rotate.",
-    "access_token_minutes": "Lifetime of an access token.",
-    "refresh_token_days": "Lifetime of a refresh token. Each is single-use; a reused one "
-    "revokes its whole family.",
-    "max_body_bytes": "Larger request bodies are refused with 413.",
-}
 
 
 def variable(name: str) -> str:
@@ -101,7 +85,7 @@ def _constraints(field: FieldInfo) -> str:
 
 
 def meaning(name: str, field: FieldInfo) -> str:
-    described = field.description or MEANINGS.get(name)
+    described = field.description
     if not described:
         raise ValueError(f"setting {name} has no description: give it one in Settings")
     return described

@@ -243,3 +243,16 @@ async def test_a_json_body_sent_without_its_type_is_checked_as_json(api: Api) ->
     )
     assert answer.status_code == 422, answer.text
     assert answer.json()["errors"][0]["pointer"] == "#/case_reference"
+
+
+async def test_a_recovery_far_in_the_future_is_named_with_its_other_problems(api: Api) -> None:
+    token = await api.user("investigator")
+    answer = await api.record(
+        token,
+        recovered_at="2999-01-01T00:00:00Z",
+        location={"description": "x", "country": "XX"},
+    )
+    assert answer.status_code == 422
+    pointers = {e["pointer"]: e["detail"] for e in answer.json()["errors"]}
+    assert pointers.keys() == {"#/recovered_at", "#/location/country"}
+    assert pointers["#/recovered_at"] == "lies outside the years 1900 to 2199"

@@ -271,7 +271,9 @@ def _request_errors(
             for i, p in enumerate(path)
             if not (p in union_tags and i and isinstance(path[i - 1], int))
         ]
-        message = str(item.get("msg", "invalid"))
+        # Pydantic names its own kind of error first ("Value error, ..."): the reader needs
+        # only what is wrong.
+        message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
         if where == "body":
             located.append(
                 {"pointer": json_pointer(".".join(str(p) for p in path)), "detail": message}

@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands")
 
     serve = commands.add_parser("serve", help="run the HTTP API")
-    serve.add_argument("--host", help="address to listen on (default: see README)")
+    serve.add_argument("--host", help="address to listen on (default: see docs/configuration.md)")
     serve.add_argument("--port", type=int, help="port (default 8000)")
     serve.add_argument("--migrate", action="store_true", help="apply pending migrations first")
     serve.add_argument("--demo", action="store_true", help="load the demo data set if absent")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from service.adapters.cli.common import CommandFailed, print_json, with_database
+from service.adapters.connections import read_connections
 from service.adapters.settings import Settings
 from service.dependencies import Dependencies
 
@@ -147,18 +148,29 @@ def registry_import(arguments: argparse.Namespace, settings: Settings) -> int:
     path = Path(arguments.file)
     if not path.is_file():
         raise CommandFailed(f"no such file: {path}")
+    connections = read_connections(settings.connections_file) if settings.connections_file else None
+    kept_here = {
+        entry.name
+        for entry in (connections.registries if connections else ())
+        if entry.adapter == "sql"
+    }
+    if arguments.name not in kept_here:
+        raise CommandFailed(
+            f"no registry {arguments.name!r} is kept in this database: name it in the "
+            'connections file (TRACEDESK_CONNECTIONS_FILE) with adapter = "sql"'
+        )
 
     async def load(deps: Dependencies) -> int:
         read = read_registry_file(path, registry=arguments.name, catalogue=deps.catalogue)
         for problem in read.problems[:50]:
-            where = f".{problem.field}" if problem.field else ""
+            where = f", {problem.field}" if problem.field else ""
             print(f"line {problem.line}{where}: {problem.detail}", file=sys.stderr)
         if len(read.problems) > 50:
             print(f"... and {len(read.problems) - 50} more refused lines", file=sys.stderr)
         summary = {"lines": read.lines, "valid": len(read.records), "refused": len(read.problems)}
-        if arguments.dry_run:
+        if arguments.dry_run:  # the same exit status as the import it stands for
             print_json({**summary, "dry_run": True})
-            return 0
+            return 0 if not read.problems else 1
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         outcome = await import_registry(
             deps=deps,

@@ -7,9 +7,8 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from service.adapters.moments import Moment
 from service.domain.errors import FieldProblem, ValidationFailed
 from service.domain.geography import LocationReport
 from service.domain.identifiers import Identifier
@@ -149,7 +148,9 @@ ItemIn = Annotated[FirearmIn | AmmunitionIn | ComponentIn, Field(discriminator="
 
 class RecoveryCreate(Strict):
     case_reference: str = Field(max_length=64, examples=["CASE-2026-0042"])
-    recovered_at: Moment = Field(description="With its zone offset; stored in UTC.")
+    # The range is the domain's rule, checked with every other value of the recovery, so
+    # that a request learns all its problems at once.
+    recovered_at: AwareDatetime = Field(description="With its zone offset; stored in UTC.")
     location: LocationIn
     circumstances: Circumstances
     possessor: PersonIn | None = Field(
@@ -204,7 +205,7 @@ class RecoveryUpdate(Strict):
 
     reason: str = Field(min_length=1, max_length=2000, examples=["Serial re-read in the lab"])
     case_reference: str | None = Field(default=None, max_length=64)
-    recovered_at: Moment | None = None
+    recovered_at: AwareDatetime | None = None
     location: LocationIn | None = None
     circumstances: Circumstances | None = None
     possessor: PersonIn | None = Field(
