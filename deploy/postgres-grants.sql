@@ -7,6 +7,8 @@
 GRANT SELECT, INSERT ON agencies TO tracedesk_app;
 GRANT SELECT, INSERT, UPDATE ON recoveries, recovery_items, users TO tracedesk_app;
 GRANT SELECT, INSERT ON recovery_corrections TO tracedesk_app;
+-- Photos of markings are evidence: attached, never changed or removed.
+GRANT SELECT, INSERT ON item_photos TO tracedesk_app;
 GRANT SELECT, INSERT, DELETE ON item_identifiers, identifier_deletions, identifier_transliterations
   TO tracedesk_app;
 GRANT SELECT ON alembic_version TO tracedesk_app;
@@ -17,6 +19,8 @@ GRANT SELECT, INSERT ON audit_events TO tracedesk_app;
 GRANT SELECT, UPDATE ON audit_head TO tracedesk_app;
 -- Credentials: created, used and revoked, never deleted (revocations are kept).
 GRANT SELECT, INSERT, UPDATE ON service_accounts, api_keys, refresh_tokens TO tracedesk_app;
+-- Console sessions: started, touched and ended, never deleted.
+GRANT SELECT, INSERT, UPDATE ON console_sessions TO tracedesk_app;
 -- Failed sign-in counters are not evidence (the audit trail records each failure):
 -- they are cleared after a successful sign-in.
 GRANT SELECT, INSERT, UPDATE, DELETE ON sign_in_failures TO tracedesk_app;

@@ -108,7 +108,20 @@ class SignedIn:
 
 
 async def sign_in(*, deps: Dependencies, username: str, password: str) -> SignedIn:
-    """Exchange a username and password for an access token and a refresh token.
+    """Exchange a username and password for an access token and a refresh token."""
+    user = await signed_in_user(deps=deps, username=username, password=password)
+    now = deps.clock.now()
+    async with deps.unit_of_work() as uow:
+        refresh = _new_refresh_token(deps, uow, user.id, family_id=deps.ids.new_id())
+        uow.record(SignInAttempted(user.username, user, succeeded=True, address=_address()))
+        await uow.commit()
+    actor = user.as_actor()
+    return SignedIn(actor=actor, access=deps.tokens.issue(actor, now=now), refresh=refresh)
+
+
+async def signed_in_user(*, deps: Dependencies, username: str, password: str) -> User:
+    """The active user a username and password prove, for the API and the console alike;
+    the caller records the success with what it grants.
 
     Every failure answers the same, whatever went wrong, so the answer does not reveal
     which names exist. Attempts are counted per account and per address before the
@@ -130,13 +143,7 @@ async def sign_in(*, deps: Dependencies, username: str, password: str) -> Signed
                 await uow.commit()
             raise Unauthenticated("invalid username or password")
         await attempt.succeeded(forget=f"account:{login}")
-    now = deps.clock.now()
-    async with deps.unit_of_work() as uow:
-        refresh = _new_refresh_token(deps, uow, user.id, family_id=deps.ids.new_id())
-        uow.record(SignInAttempted(login, user, succeeded=True, address=_address()))
-        await uow.commit()
-    actor = user.as_actor()
-    return SignedIn(actor=actor, access=deps.tokens.issue(actor, now=now), refresh=refresh)
+    return user
 
 
 def _address_limit(deps: Dependencies) -> dict[str, int]:

@@ -180,6 +180,30 @@ class RefreshTokensRevoked(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class PasswordChanged(DomainEvent):
+    user_id: UUID
+    actor: Actor
+
+
+@dataclass(frozen=True, slots=True)
+class PreferencesChanged(DomainEvent):
+    user_id: UUID
+    actor: Actor
+    before: Mapping[str, str | None]
+    after: Mapping[str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleSessionEnded(DomainEvent):
+    """A person signed out of the console (`by_user`), or their session was ended
+    because they changed their password elsewhere."""
+
+    user_id: UUID
+    session_id: UUID
+    actor: Actor | None  # the person signing out; None when ended for them
+
+
+@dataclass(frozen=True, slots=True)
 class ClientCredentialsRefused(DomainEvent):
     key_id: UUID | None  # None: no key has that client id
     address: str | None

@@ -8,8 +8,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Final
 from uuid import UUID
+from zoneinfo import available_timezones
 
 from service.domain.access import Actor, ActorKind, Role, Scope
 from service.domain.choices import choose
@@ -19,6 +21,8 @@ from service.domain.events import (
     ApiKeyIssued,
     ApiKeyRevoked,
     DomainEvent,
+    PasswordChanged,
+    PreferencesChanged,
     ServiceAccountRegistered,
     UserDisabled,
     UserRegistered,
@@ -28,6 +32,14 @@ from service.domain.text import check_text
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,63}$")
 MIN_PASSWORD_LENGTH: Final = 12
+
+# The languages people work in here: INTERPOL's working languages.
+LANGUAGES: Final = ("en", "fr", "es", "ar")
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
 
 
 PEER_NAME: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -112,6 +124,11 @@ class User:
     disabled: bool
     created_at: datetime
     updated_at: datetime
+    # Chosen by the person; None: the browser's language, and UTC.
+    language: str | None = None
+    time_zone: str | None = None
+    # When they last looked at their agency's case networks, to show what grew since.
+    networks_seen_at: datetime | None = None
     changed: set[str] = field(default_factory=set, compare=False, repr=False)
     events: list[DomainEvent] = field(default_factory=list, compare=False, repr=False)
 
@@ -172,6 +189,38 @@ class User:
         self.updated_at = now
         self.changed.add("disabled")
         self.events.append(UserDisabled(self.id, by, reason))
+
+    def change_password(self, password_hash: str, now: datetime) -> None:
+        """The person chose a new password (checked with `check_new_password` first)."""
+        self.password_hash = password_hash
+        self.updated_at = now
+        self.changed.add("password_hash")
+        self.events.append(PasswordChanged(self.id, self.as_actor()))
+
+    def choose_preferences(
+        self, *, language: str | None, time_zone: str | None, now: datetime
+    ) -> None:
+        """How the person reads the service: a language of LANGUAGES and an IANA time
+        zone, either None for the default."""
+        problems = ValidationCollector()
+        if language is not None and language not in LANGUAGES:
+            problems.add(InvalidValue("language", f"must be one of {', '.join(LANGUAGES)}"))
+        if time_zone is not None and time_zone not in _time_zones():
+            problems.add(InvalidValue("time_zone", "must be an IANA time zone, e.g. Europe/Paris"))
+        problems.raise_if_any()
+        before = {"language": self.language, "time_zone": self.time_zone}
+        after = {"language": language, "time_zone": time_zone}
+        if before == after:
+            return
+        self.language, self.time_zone = language, time_zone
+        self.updated_at = now
+        self.changed |= {"language", "time_zone"}
+        self.events.append(PreferencesChanged(self.id, self.as_actor(), before, after))
+
+    def looked_at_networks(self, now: datetime) -> None:
+        """A mark for the person's own reading, not a change to audit."""
+        self.networks_seen_at = now
+        self.changed.add("networks_seen_at")
 
 
 def check_new_password(password: str) -> None:
@@ -339,3 +388,7 @@ class ThrottlePolicy:
 class SecurityPolicy:
     refresh_lifetime: timedelta = timedelta(days=14)
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+    # A console session ends after this long without a request, and after `lifetime`
+    # whatever happens: a shared terminal left signed in does not stay open for long.
+    session_idle: timedelta = timedelta(minutes=30)
+    session_lifetime: timedelta = timedelta(hours=12)

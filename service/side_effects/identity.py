@@ -10,6 +10,9 @@ from service.domain.events import (
     ApiKeyIssued,
     ApiKeyRevoked,
     ClientCredentialsRefused,
+    ConsoleSessionEnded,
+    PasswordChanged,
+    PreferencesChanged,
     RefreshTokenReused,
     RefreshTokensRevoked,
     ServiceAccountRegistered,
@@ -157,6 +160,41 @@ async def audit_refused_client(effects: Effects, event: ClientCredentialsRefused
     )
 
 
+async def audit_password_changed(effects: Effects, event: PasswordChanged) -> None:
+    # Never the hash: that the password changed is what the trail needs.
+    effects.audit(
+        actor=event.actor,
+        action="user.password_changed",
+        entity_type="user",
+        entity_id=event.user_id,
+        changes={"password": "changed", "sessions_and_tokens": "ended"},
+    )
+
+
+async def audit_preferences(effects: Effects, event: PreferencesChanged) -> None:
+    effects.audit(
+        actor=event.actor,
+        action="user.preferences_changed",
+        entity_type="user",
+        entity_id=event.user_id,
+        changes={
+            name: {"before": event.before[name], "after": event.after[name]}
+            for name in sorted(event.after)
+            if event.before[name] != event.after[name]
+        },
+    )
+
+
+async def audit_session_ended(effects: Effects, event: ConsoleSessionEnded) -> None:
+    effects.audit(
+        actor=event.actor,
+        action="auth.signed_out" if event.actor is not None else "auth.session_ended",
+        entity_type="user",
+        entity_id=event.user_id,
+        changes={"session_id": event.session_id},
+    )
+
+
 HANDLERS: HandlerTable = {
     AgencyRegistered: [audit_agency],
     UserRegistered: [audit_user],
@@ -169,4 +207,7 @@ HANDLERS: HandlerTable = {
     RefreshTokenReused: [audit_reused],
     RefreshTokensRevoked: [audit_revoked],
     ClientCredentialsRefused: [audit_refused_client],
+    PasswordChanged: [audit_password_changed],
+    PreferencesChanged: [audit_preferences],
+    ConsoleSessionEnded: [audit_session_ended],
 }

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from service import accounts
+from service import accounts, console_sessions
 from service.adapters.bootstrap import outbox_worker
 from service.adapters.memory import InMemoryActorDirectory, InMemoryStore, InMemoryUnitOfWork
 from service.adapters.reference_catalogue import packaged_catalogue
@@ -31,7 +31,7 @@ from service.case_networks import MakeLink, decide_on_link, make_link, recovery_
 from service.dependencies import Dependencies
 from service.domain.access import Actor
 from service.domain.custody import CustodyEventReport, PartyReport
-from service.domain.errors import TooManyAttempts, Unauthenticated
+from service.domain.errors import InvalidValue, TooManyAttempts, Unauthenticated
 from service.domain.federation import ExchangedThreadMessage
 from service.domain.items import FirearmReport
 from service.domain.networks.links import LinkKind, LinkStatus
@@ -349,6 +349,25 @@ async def scenario(deps: Dependencies, peer: Peer) -> None:  # noqa: PLR0915 - o
     (trouble,) = await outbox_troubles(deps=deps)
     await requeue_failed(deps=deps, message_id=trouble.message.id, reason="key renewed")
     await _work(deps)
+
+    # The console: a session, a new password that ends the others, preferences, sign-out.
+    desk = await console_sessions.start_session(deps=deps, username="inv", password=PASSWORD)
+    laptop = await console_sessions.start_session(deps=deps, username="inv", password=PASSWORD)
+    holder = await console_sessions.session_holder(deps=deps, secret=desk.secret)
+    try:
+        await console_sessions.change_password(
+            deps=deps, holder=holder, current="not it", new=PASSWORD + " 2"
+        )
+    except InvalidValue:
+        pass
+    await console_sessions.change_password(
+        deps=deps, holder=holder, current=PASSWORD, new=PASSWORD + " 2"
+    )
+    await console_sessions.choose_preferences(
+        deps=deps, holder=holder, language="fr", time_zone="Europe/Paris"
+    )
+    await console_sessions.end_session(deps=deps, secret=desk.secret)
+    await console_sessions.end_session(deps=deps, secret=laptop.secret)
 
 
 async def side_effects(store: InMemoryStore, deps: Dependencies) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Service accounts, API keys, refresh tokens and sign-in attempt counters in memory."""
+"""Service accounts, API keys, refresh tokens, console sessions and sign-in attempt
+counters in memory."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from uuid import UUID
 
 from service.adapters.memory.staging import Staging
 from service.adapters.memory.store import InMemoryStore, kept
+from service.domain.console_sessions import ConsoleSession
 from service.domain.identity import ApiKey, RefreshToken, ServiceAccount
 
 
@@ -88,6 +90,51 @@ class InMemoryRefreshTokenRepository:
                     token.revoked_at = at
 
         self._staging.write(revoke)
+
+    def revoke_user(self, user_id: UUID, *, at: datetime) -> None:
+        def revoke() -> None:
+            for token in self._store.refresh_tokens.values():
+                if token.user_id == user_id and token.revoked_at is None:
+                    token.revoked_at = at
+
+        self._staging.write(revoke)
+
+
+class InMemoryConsoleSessions:
+    def __init__(self, store: InMemoryStore, staging: Staging) -> None:
+        self._store = store
+        self._staging = staging
+
+    async def by_digest(self, digest: str) -> ConsoleSession | None:
+        found = self._store.console_sessions.get(digest)
+        return dataclasses.replace(found) if found else None
+
+    def add(self, session: ConsoleSession) -> None:
+        copy = dataclasses.replace(session)
+        self._staging.write(lambda: self._store.console_sessions.__setitem__(copy.digest, copy))
+
+    def touch(self, session_id: UUID, *, at: datetime) -> None:
+        def touch() -> None:
+            for session in self._store.console_sessions.values():
+                if session.id == session_id:
+                    session.last_seen_at = max(session.last_seen_at, at)
+
+        self._staging.write(touch)
+
+    def end(self, session_id: UUID, *, at: datetime) -> None:
+        def end() -> None:
+            for session in self._store.console_sessions.values():
+                if session.id == session_id and session.ended_at is None:
+                    session.ended_at = at
+
+        self._staging.write(end)
+
+    async def live_of_user(self, user_id: UUID) -> list[ConsoleSession]:
+        return [
+            dataclasses.replace(session)
+            for session in self._store.console_sessions.values()
+            if session.user_id == user_id and session.ended_at is None
+        ]
 
 
 class InMemorySignInAttempts:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
 
+from service.domain.console_sessions import ConsoleSession
 from service.domain.federation import ReceivedExchange
 from service.domain.identity import Agency, ApiKey, RefreshToken, ServiceAccount, User
 from service.domain.networks.links import Link
@@ -49,6 +50,7 @@ class InMemoryStore:
         self.api_keys: dict[str, ApiKey] = {}
         self.refresh_tokens: dict[str, RefreshToken] = {}
         self.sign_in_failures: dict[str, tuple[int, datetime, datetime | None]] = {}
+        self.console_sessions: dict[str, ConsoleSession] = {}
         self.trace_requests: dict[UUID, TraceRequest] = {}
         self.trace_messages: list[TraceMessage] = []
         self.registry_records: dict[tuple[str, str], RegistryRecord] = {}

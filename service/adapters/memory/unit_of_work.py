@@ -10,6 +10,7 @@ from service.adapters.memory.accounts import InMemoryAgencyRepository, InMemoryU
 from service.adapters.memory.audit_log import InMemoryAuditLog
 from service.adapters.memory.credentials import (
     InMemoryApiKeyRepository,
+    InMemoryConsoleSessions,
     InMemoryRefreshTokenRepository,
     InMemoryServiceAccountRepository,
     InMemorySignInAttempts,
@@ -47,6 +48,7 @@ class InMemoryUnitOfWork:
         self.api_keys = InMemoryApiKeyRepository(store, staging)
         self.refresh_tokens = InMemoryRefreshTokenRepository(store, staging)
         self.sign_in_attempts = InMemorySignInAttempts(store)
+        self.console_sessions = InMemoryConsoleSessions(store, staging)
         self.trace_requests = InMemoryTraceRequestRepository(store, staging)
         self.trace_thread = InMemoryTraceThread(store, staging)
         self.registry_records = InMemoryRegistryRecords(store, staging)

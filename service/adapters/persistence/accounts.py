@@ -107,6 +107,9 @@ def _user_values(user: User) -> dict[str, Any]:
         "disabled": user.disabled,
         "created_at": user.created_at,
         "updated_at": user.updated_at,
+        "language": user.language,
+        "time_zone": user.time_zone,
+        "networks_seen_at": user.networks_seen_at,
     }
 
 
@@ -121,4 +124,7 @@ def _user(row: Row) -> User:
         disabled=row["disabled"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        language=row["language"],
+        time_zone=row["time_zone"],
+        networks_seen_at=row["networks_seen_at"],
     )

@@ -1,4 +1,5 @@
-"""Service accounts, API keys, refresh tokens and sign-in failure counters in SQL."""
+"""Service accounts, API keys, refresh tokens, console sessions and sign-in failure
+counters in SQL."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from service.adapters.persistence.sql import POSTGRES, Query, Statement, one_of
 from service.adapters.persistence.types import UtcDateTime
 from service.adapters.persistence.writes import InsertRows, UpdateRow
 from service.domain.access import Scope
+from service.domain.console_sessions import ConsoleSession
 from service.domain.identity import ApiKey, RefreshToken, ServiceAccount
 
 _ACCOUNT_BY_ID = Query(
@@ -186,6 +188,19 @@ class SqlRefreshTokenRepository:
             ]
         )
 
+    def revoke_user(self, user_id: UUID, *, at: datetime) -> None:
+        self._stage(
+            [
+                UpdateRow(
+                    tables.refresh_tokens,
+                    key={"user_id": user_id},
+                    values={"revoked_at": at},
+                    still_null=("revoked_at",),
+                    single=False,
+                )
+            ]
+        )
+
 
 def _refresh(row: Row) -> RefreshToken:
     return RefreshToken(
@@ -197,6 +212,82 @@ def _refresh(row: Row) -> RefreshToken:
         expires_at=row["expires_at"],
         used_at=row["used_at"],
         revoked_at=row["revoked_at"],
+    )
+
+
+_SESSION_BY_DIGEST = Query(
+    lambda _: sa.select(tables.console_sessions).where(
+        tables.console_sessions.c.digest == sa.bindparam("digest")
+    )
+)
+_LIVE_SESSIONS_OF_USER = Query(
+    lambda _: sa.select(tables.console_sessions).where(
+        tables.console_sessions.c.user_id == sa.bindparam("user_id"),
+        tables.console_sessions.c.ended_at.is_(None),
+    )
+)
+
+
+class SqlConsoleSessions:
+    def __init__(self, connect: Connect, stage: Stage) -> None:
+        self._connect = connect
+        self._stage = stage
+
+    async def by_digest(self, digest: str) -> ConsoleSession | None:
+        rows = await (await self._connect()).fetch(_SESSION_BY_DIGEST, digest=digest)
+        return _session(rows[0]) if rows else None
+
+    def add(self, session: ConsoleSession) -> None:
+        values = {
+            "id": session.id,
+            "user_id": session.user_id,
+            "digest": session.digest,
+            "started_at": session.started_at,
+            "last_seen_at": session.last_seen_at,
+            "ended_at": session.ended_at,
+            "address": session.address,
+        }
+        self._stage([InsertRows(tables.console_sessions, [values])])
+
+    def touch(self, session_id: UUID, *, at: datetime) -> None:
+        self._stage(
+            [
+                UpdateRow(
+                    tables.console_sessions,
+                    key={"id": session_id},
+                    values={"last_seen_at": at},
+                    single=False,
+                )
+            ]
+        )
+
+    def end(self, session_id: UUID, *, at: datetime) -> None:
+        self._stage(
+            [
+                UpdateRow(
+                    tables.console_sessions,
+                    key={"id": session_id},
+                    values={"ended_at": at},
+                    still_null=("ended_at",),
+                    single=False,
+                )
+            ]
+        )
+
+    async def live_of_user(self, user_id: UUID) -> list[ConsoleSession]:
+        rows = await (await self._connect()).fetch(_LIVE_SESSIONS_OF_USER, user_id=user_id)
+        return [_session(row) for row in rows]
+
+
+def _session(row: Row) -> ConsoleSession:
+    return ConsoleSession(
+        id=row["id"],
+        user_id=row["user_id"],
+        digest=row["digest"],
+        started_at=row["started_at"],
+        last_seen_at=row["last_seen_at"],
+        ended_at=row["ended_at"],
+        address=row["address"],
     )
 
 

@@ -16,6 +16,7 @@ from service.adapters.persistence.audit_log import SqlAuditLog
 from service.adapters.persistence.conflicts import lost_race
 from service.adapters.persistence.credentials import (
     SqlApiKeyRepository,
+    SqlConsoleSessions,
     SqlRefreshTokenRepository,
     SqlServiceAccountRepository,
     SqlSignInAttempts,
@@ -114,6 +115,10 @@ class SqlUnitOfWork:
     @cached_property
     def sign_in_attempts(self) -> SqlSignInAttempts:
         return SqlSignInAttempts(self._connect)
+
+    @cached_property
+    def console_sessions(self) -> SqlConsoleSessions:
+        return SqlConsoleSessions(self._connect, self._stage)
 
     @cached_property
     def trace_requests(self) -> SqlTraceRequestRepository:

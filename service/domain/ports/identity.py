@@ -8,6 +8,7 @@ from typing import Protocol
 from uuid import UUID
 
 from service.domain.access import Actor, ActorKind
+from service.domain.console_sessions import ConsoleSession
 from service.domain.identity import Agency, ApiKey, RefreshToken, ServiceAccount, User
 
 
@@ -64,6 +65,25 @@ class RefreshTokenRepository(Protocol):
 
     def revoke_family(self, family_id: UUID, *, at: datetime) -> None:
         """Stage revoking every token of a family not revoked yet."""
+
+    def revoke_user(self, user_id: UUID, *, at: datetime) -> None:
+        """Stage revoking every token of the user not revoked yet (a new password)."""
+
+
+class ConsoleSessions(Protocol):
+    async def by_digest(self, digest: str) -> ConsoleSession | None: ...
+
+    def add(self, session: ConsoleSession) -> None: ...
+
+    def touch(self, session_id: UUID, *, at: datetime) -> None:
+        """Stage recording a use of the session."""
+
+    def end(self, session_id: UUID, *, at: datetime) -> None:
+        """Stage ending the session, if it has not ended."""
+
+    async def live_of_user(self, user_id: UUID) -> list[ConsoleSession]:
+        """The user's sessions that have not been ended (idle ones included)."""
+        ...
 
 
 class SignInAttempts(Protocol):

@@ -12,6 +12,7 @@ from service.domain.ports.background import Outbox
 from service.domain.ports.identity import (
     AgencyRepository,
     ApiKeyRepository,
+    ConsoleSessions,
     RefreshTokenRepository,
     ServiceAccountRepository,
     SignInAttempts,
@@ -78,6 +79,9 @@ class UnitOfWork(Protocol):
 
     @property
     def sign_in_attempts(self) -> SignInAttempts: ...
+
+    @property
+    def console_sessions(self) -> ConsoleSessions: ...
 
     @property
     def trace_requests(self) -> TraceRequestRepository: ...

@@ -10,6 +10,7 @@ from service.adapters.persistence.tables.audit import audit_events, audit_head
 from service.adapters.persistence.tables.identity import (
     agencies,
     api_keys,
+    console_sessions,
     refresh_tokens,
     service_accounts,
     sign_in_failures,
@@ -26,6 +27,7 @@ from service.adapters.persistence.tables.recoveries import (
     identifier_deletions,
     identifier_transliterations,
     item_identifiers,
+    item_photos,
     recoveries,
     recovery_corrections,
     recovery_items,
@@ -48,6 +50,7 @@ metadata = SQLModel.metadata
 __all__ = [
     "agencies",
     "api_keys",
+    "console_sessions",
     "refresh_tokens",
     "service_accounts",
     "sign_in_failures",
@@ -55,6 +58,7 @@ __all__ = [
     "identifier_deletions",
     "identifier_transliterations",
     "item_identifiers",
+    "item_photos",
     "recoveries",
     "recovery_corrections",
     "recovery_items",

@@ -1,4 +1,4 @@
-"""Agencies, users, service accounts and their credentials."""
+"""Agencies, users, service accounts and their credentials; console sessions."""
 
 from __future__ import annotations
 
@@ -34,6 +34,9 @@ class UserRow(SQLModel, table=True):
     disabled: bool
     created_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
+    language: str | None = Field(default=None, max_length=8)
+    time_zone: str | None = Field(default=None, max_length=64)
+    networks_seen_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class ServiceAccountRow(SQLModel, table=True):
@@ -85,9 +88,24 @@ class SignInFailureRow(SQLModel, table=True):
     locked_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
+class ConsoleSessionRow(SQLModel, table=True):
+    """A console session; the cookie holds a secret, the row only its digest."""
+
+    __tablename__ = "console_sessions"
+
+    id: UUID = Field(primary_key=True)
+    user_id: UUID = Field(foreign_key="users.id", index=True)
+    digest: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    started_at: datetime = Field(sa_type=UtcDateTime)
+    last_seen_at: datetime = Field(sa_type=UtcDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    address: str | None = Field(default=None, max_length=64)
+
+
 agencies = AgencyRow.__table__  # type: ignore[attr-defined]
 users = UserRow.__table__  # type: ignore[attr-defined]
 service_accounts = ServiceAccountRow.__table__  # type: ignore[attr-defined]
 api_keys = ApiKeyRow.__table__  # type: ignore[attr-defined]
 refresh_tokens = RefreshTokenRow.__table__  # type: ignore[attr-defined]
 sign_in_failures = SignInFailureRow.__table__  # type: ignore[attr-defined]
+console_sessions = ConsoleSessionRow.__table__  # type: ignore[attr-defined]

@@ -171,9 +171,31 @@ class RecoveryCorrectionRow(SQLModel, table=True):
     changes: list[dict[str, Any]] = Field(sa_type=json_document())
 
 
+class ItemPhotoRow(SQLModel, table=True):
+    """A photo of an item's markings; the image and its thumbnail are kept by the photo
+    store under their SHA-256."""
+
+    __tablename__ = "item_photos"
+    __table_args__ = (sa.Index("ix_item_photos_recovery", "recovery_id", "attached_at"),)
+
+    id: UUID = Field(primary_key=True)
+    recovery_id: UUID = Field(foreign_key="recoveries.id")
+    item_id: UUID = Field(foreign_key="recovery_items.id")
+    sha256: str = Field(max_length=64)
+    media_type: str = Field(max_length=16)
+    byte_size: int
+    width: int
+    height: int
+    thumbnail_sha256: str = Field(max_length=64)
+    caption: str | None = Field(default=None, max_length=200)
+    attached_at: datetime = Field(sa_type=UtcDateTime)
+    attached_by: UUID
+
+
 recoveries = RecoveryRow.__table__  # type: ignore[attr-defined]
 recovery_items = RecoveryItemRow.__table__  # type: ignore[attr-defined]
 item_identifiers = ItemIdentifierRow.__table__  # type: ignore[attr-defined]
 identifier_deletions = IdentifierDeletionRow.__table__  # type: ignore[attr-defined]
 identifier_transliterations = IdentifierTransliterationRow.__table__  # type: ignore[attr-defined]
 recovery_corrections = RecoveryCorrectionRow.__table__  # type: ignore[attr-defined]
+item_photos = ItemPhotoRow.__table__  # type: ignore[attr-defined]
