@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from argon2 import PasswordHasher
 
+from service.adapters.bootstrap import build_dependencies
 from service.adapters.passwords import Argon2PasswordHasher
+from service.adapters.persistence.database import Database
 from service.adapters.read_recorder import DirectReadRecorder
 from service.adapters.reference_catalogue import packaged_catalogue
 from service.adapters.secrets import SystemSecrets
+from service.adapters.settings import Settings
 from service.adapters.tokens import JoseTokenService, TokenKey
 from service.dependencies import Dependencies
 from service.domain.access import Actor, ActorKind, Role
@@ -125,6 +129,14 @@ class _NoActorsHere:
 
 
 TEST_SECRET = "test-secret-that-is-at-least-32-bytes-long"  # noqa: S105
+
+# Argon2id with test-sized cost: the algorithm under test is the same, minus the wait.
+FAST_HASHER = Argon2PasswordHasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
+def fast_dependencies(database: Database, settings: Settings) -> Dependencies:
+    """The application's own dependencies, with the test-sized password hasher."""
+    return dataclasses.replace(build_dependencies(database, settings), passwords=FAST_HASHER)
 
 
 def record_command(

@@ -54,6 +54,8 @@ class Action(StrEnum):
     FEDERATION_EXCHANGE = "federation.exchange"
     NETWORK_READ = "network.read"
     NETWORK_DECIDE = "network.decide"  # confirm or reject a link
+    # The agency's people and integrations: users, roles, service accounts, API keys.
+    ACCOUNTS_ADMINISTER = "accounts.administer"
 
 
 class Scope(StrEnum):
@@ -128,7 +130,14 @@ _ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
     ),
     # Administrators keep the reference table and the accounts; no case data by default.
     # They may check that the audit chain is intact, without reading its events.
-    Role.ADMIN: frozenset({Action.REFERENCE_READ, Action.REFERENCE_REPORT, Action.AUDIT_VERIFY}),
+    Role.ADMIN: frozenset(
+        {
+            Action.REFERENCE_READ,
+            Action.REFERENCE_REPORT,
+            Action.AUDIT_VERIFY,
+            Action.ACCOUNTS_ADMINISTER,
+        }
+    ),
 }
 
 # The actions a role takes on every agency's records, not only on its own agency's.

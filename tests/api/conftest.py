@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,24 +10,17 @@ from uuid import UUID
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 
 from service import accounts
 from service.adapters.api.app import create_app
-from service.adapters.bootstrap import build_dependencies, outbox_worker
-from service.adapters.passwords import Argon2PasswordHasher
+from service.adapters.bootstrap import outbox_worker
 from service.adapters.persistence.database import Database
 from service.adapters.settings import Settings
 from service.dependencies import Dependencies
+from tests.builders import fast_dependencies
 from tests.databases import AGENCIES
 
 PASSWORD = "correct horse battery staple"
-# Argon2id with test-sized cost: the algorithm under test is the same, minus the wait.
-FAST_HASHER = Argon2PasswordHasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-
-
-def fast_dependencies(database: Database, settings: Settings) -> Dependencies:
-    return dataclasses.replace(build_dependencies(database, settings), passwords=FAST_HASHER)
 
 
 @dataclass

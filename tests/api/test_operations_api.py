@@ -21,7 +21,7 @@ async def test_health_and_readiness(api: Api) -> None:
 async def test_every_response_carries_a_request_id(api: Api) -> None:
     given = await api.client.get("/healthz", headers={"X-Request-ID": "trace-me-42"})
     assert given.headers["x-request-id"] == "trace-me-42"
-    generated = await api.client.get("/nowhere")
+    generated = await api.client.get("/api/v1/nowhere")
     assert len(generated.headers["x-request-id"]) == 32
     assert generated.json()["request_id"] == generated.headers["x-request-id"]
     hostile = await api.client.get("/healthz", headers={"X-Request-ID": "a b\r;<script>"})

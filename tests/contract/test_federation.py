@@ -37,7 +37,8 @@ from service.domain.errors import Conflict
 from service.domain.federation import exchange_of
 from service.domain.ports.audit import AuditFilter
 from service.outbox_operations import outbox_troubles, requeue_failed
-from tests.api.conftest import CHAIN, PASSWORD, fast_dependencies, recovery_body
+from tests.api.conftest import CHAIN, PASSWORD, recovery_body
+from tests.builders import fast_dependencies
 from tests.databases import AGENCIES, migrated_database, sqlite_url
 
 AGENCY_A = AGENCIES["a"][0]

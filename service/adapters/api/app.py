@@ -35,6 +35,7 @@ from service.adapters.bootstrap import (
     settle_for_serving,
 )
 from service.adapters.connections import close_connections
+from service.adapters.console.app import console_app, mount_console
 from service.adapters.logging import configure_logging
 from service.adapters.persistence.database import Database
 from service.adapters.persistence.schema import database_schema, status
@@ -63,6 +64,7 @@ def create_app(
     """The HTTP application. The database is opened, and its schema checked, when the
     application starts, not when this module is imported."""
     settings = settings or Settings()
+    console = console_app()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -84,7 +86,7 @@ def create_app(
         try:
             app.state.database = database
             app.state.schema_status = partial(database_schema, database)
-            app.state.deps = deps
+            app.state.deps = console.state.deps = deps
             settle_for_serving()
             yield
         finally:
@@ -129,6 +131,8 @@ def create_app(
     )
     for module in routers:
         app.include_router(module.router)
+    # The web console answers every path the API does not own.
+    mount_console(app, console, [module.router for module in routers])
     # Added last, runs first: every response, even a refused one, carries the request id.
     # (Starlette's own body limit answers 413 in plain text, not as a problem.)
     app.add_middleware(StorableText)

@@ -1,0 +1,261 @@
+"""The web console: an application of its own, mounted under `/` beside the API.
+
+It has its own error pages (HTML, with the request id) and its own security headers;
+the API keeps its problem documents, its 404s and its 405s: the console is never asked
+about a path the API owns (ConsoleMount).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Final
+from urllib.parse import quote
+
+import structlog
+from fastapi import APIRouter, FastAPI, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Match, Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.adapters.console.dependencies import page_values, read_for
+from service.adapters.console.i18n import gettext_ as _
+from service.adapters.console.rendering import is_htmx, page
+from service.adapters.console.routes import account, dashboard
+from service.adapters.console.sessions import ForgedRequest, SignInRequired
+from service.domain.errors import (
+    Conflict,
+    Forbidden,
+    IllegalTransition,
+    NotFound,
+    StaleVersion,
+    TooManyAttempts,
+)
+
+STATIC_DIR: Final = Path(__file__).with_name("static")
+log = structlog.get_logger("tracedesk.console")
+
+# Only this service's own origin, for everything; no inline script or style at all.
+CONTENT_SECURITY_POLICY: Final = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+_SECURITY_HEADERS: Final = [
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+]
+
+
+class SecurityHeaders:
+    """Every console answer carries the policy; pages (not static files) are not cached:
+    they hold case data, and a shared computer's back button must not show them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", []), *_SECURITY_HEADERS]
+                if not static:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class UnexpectedErrors:
+    """The one place an unexpected error becomes the 500 page, logged with its traceback
+    and request id. Caught here, inside the console, rather than by Starlette's outer
+    error middleware, which answers and then raises again (a second traceback, and a
+    connection left in doubt)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched_send)
+        except Exception as error:
+            log.exception("unhandled console error", error_type=type(error).__name__)
+            if started:
+                raise
+            response = _error_page(
+                Request(scope),
+                500,
+                _("Something went wrong on our side"),
+                _(
+                    "Nothing you did caused this. If it happens again, give the request id "
+                    "below to your administrator."
+                ),
+            )
+            await response(scope, receive, send)
+
+
+class ConsoleMount(Mount):
+    """Mounted at the root, but blind to the paths of the application it sits in, so
+    that those keep their own not-found and method-not-allowed answers."""
+
+    def __init__(self, app: ASGIApp, reserved: Iterable[str]) -> None:
+        super().__init__("", app=app)
+        self._reserved = tuple(reserved)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path: str = scope.get("path", "")
+        if any(path == prefix or path.startswith(prefix + "/") for prefix in self._reserved):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+def console_app() -> FastAPI:
+    console = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    for module in (account, dashboard):
+        console.include_router(module.router)
+    console.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    _install_error_pages(console)
+    console.add_middleware(UnexpectedErrors)
+    console.add_middleware(SecurityHeaders)
+    return console
+
+
+def mount_console(app: FastAPI, console: FastAPI, routers: Iterable[APIRouter]) -> None:
+    """Serve the console under `/`, after every route of `app`: the paths of `routers`
+    and of the API's own documents stay the API's."""
+    paths = [app.docs_url, app.openapi_url, app.swagger_ui_oauth2_redirect_url]
+    for router in routers:
+        paths += [router.prefix] if router.prefix else [r.path for r in router.routes]  # type: ignore[attr-defined]
+    reserved = {"/" + path.strip("/").split("/")[0] for path in paths if path}
+    reserved.discard("/")
+    app.router.routes.append(ConsoleMount(console, sorted(reserved)))
+
+
+def _error_page(request: Request, status: int, title: str, detail: str) -> Response:
+    if not hasattr(request.state, "console"):
+        read_for(request, None, None)
+    page_values(request)
+    return page(
+        request,
+        "error.html",
+        {
+            "status": status,
+            "title": title,
+            "detail": detail,
+            "request_id": getattr(request.state, "request_id", None),
+        },
+        status_code=status,
+    )
+
+
+def _install_error_pages(console: FastAPI) -> None:
+    @console.exception_handler(SignInRequired)
+    async def sign_in_first(request: Request, error: SignInRequired) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        location = "/sign-in" if target == "/" else f"/sign-in?next={quote(target, safe='')}"
+        if is_htmx(request):  # htmx follows a redirect inside the page; send the page away
+            return Response(status_code=200, headers={"HX-Redirect": location})
+        return RedirectResponse(location, status_code=303)
+
+    @console.exception_handler(ForgedRequest)
+    async def forged(request: Request, error: ForgedRequest) -> Response:
+        log.warning("form refused", reason=str(error))
+        return _error_page(
+            request,
+            403,
+            _("This form could not be accepted"),
+            _(
+                "It was not sent from this console, or it expired. Go back, reload the page "
+                "and send it again."
+            ),
+        )
+
+    @console.exception_handler(NotFound)
+    async def not_found(request: Request, error: NotFound) -> Response:
+        return _not_found(request)
+
+    @console.exception_handler(Forbidden)
+    async def forbidden(request: Request, error: Forbidden) -> Response:
+        return _error_page(
+            request,
+            403,
+            _("Your role does not allow this"),
+            _("Ask an administrator of your agency if you need to do this."),
+        )
+
+    @console.exception_handler(IllegalTransition)
+    async def illegal(request: Request, error: IllegalTransition) -> Response:
+        return _error_page(
+            request,
+            409,
+            _("This step is not possible now"),
+            _(
+                "Someone may have moved this request on since you opened it. Open it again "
+                "to see where it stands."
+            ),
+        )
+
+    @console.exception_handler(StaleVersion)
+    async def stale(request: Request, error: StaleVersion) -> Response:
+        return _error_page(
+            request,
+            409,
+            _("Someone changed this in the meantime"),
+            _("Nothing was saved. Open it again, check what changed and make your change again."),
+        )
+
+    @console.exception_handler(Conflict)
+    async def conflict(request: Request, error: Conflict) -> Response:
+        return _error_page(request, 409, _("This contradicts what is stored"), str(error))
+
+    @console.exception_handler(TooManyAttempts)
+    async def too_many(request: Request, error: TooManyAttempts) -> Response:
+        return _error_page(
+            request,
+            429,
+            _("Too many failed attempts"),
+            _("Try again in %(seconds)s seconds.") % {"seconds": error.retry_after_seconds},
+        )
+
+    @console.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code == 404:
+            return _not_found(request)
+        if error.status_code == 405:
+            return _error_page(
+                request, 405, _("This page cannot be used that way"), _("Go back and try again.")
+            )
+        return _error_page(request, error.status_code, _("The request was refused"), "")
+
+
+def _not_found(request: Request) -> Response:
+    return _error_page(
+        request,
+        404,
+        _("Page not found"),
+        _(
+            "There is nothing here that you are allowed to see. Check the address, or go "
+            "back to the dashboard."
+        ),
+    )

@@ -1,0 +1,16 @@
+"""The dashboard: what needs the person's attention now."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from service.adapters.console.dependencies import ConsoleDeps, Holder
+from service.adapters.console.rendering import page
+
+router = APIRouter()
+
+
+@router.get("/")
+async def dashboard(request: Request, deps: ConsoleDeps, holder: Holder) -> Response:
+    return page(request, "dashboard.html", {})
