@@ -1,29 +1,19 @@
-"""Page cursors: an opaque token for "after this (time, id)" in a list."""
+"""Page cursors of the API: a cursor it did not issue is a 422 on `cursor`."""
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import datetime
 from uuid import UUID
 
+from service.adapters import cursors
 from service.adapters.api.problems import ProblemError
 from service.domain.errors import InvalidValue
-from service.domain.moments import as_utc
 
-
-def encode_cursor(moment: datetime, identifier: UUID) -> str:
-    raw = json.dumps([moment.isoformat(), str(identifier)])
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+encode_cursor = cursors.encode_cursor
 
 
 def decode_cursor(text: str) -> tuple[datetime, UUID]:
-    """The position a cursor of ours names; anything else is a 422 on `cursor`."""
     try:
-        padded = text + "=" * (-len(text) % 4)
-        moment_text, identifier = json.loads(base64.urlsafe_b64decode(padded))
-        moment = as_utc(datetime.fromisoformat(moment_text), "cursor")
-        return moment, UUID(identifier)
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, InvalidValue):
-        raise ProblemError.invalid_parameter("cursor", "not a cursor this service issued") from None
+        return cursors.decode_cursor(text)
+    except InvalidValue as refused:
+        raise ProblemError.invalid_parameter(refused.field, refused.detail) from None

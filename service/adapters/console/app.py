@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import structlog
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Match, Mount
@@ -23,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.adapters.console.dependencies import page_values, read_for
 from service.adapters.console.i18n import gettext_ as _
 from service.adapters.console.rendering import is_htmx, page
-from service.adapters.console.routes import account, dashboard
+from service.adapters.console.routes import account, dashboard, recording, recoveries
 from service.adapters.console.sessions import ForgedRequest, SignInRequired
 from service.domain.errors import (
     Conflict,
@@ -132,7 +133,8 @@ class ConsoleMount(Mount):
 
 def console_app() -> FastAPI:
     console = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-    for module in (account, dashboard):
+    # The recording forms first: /recoveries/new is not a recovery's id.
+    for module in (account, dashboard, recording, recoveries):
         console.include_router(module.router)
     console.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_pages(console)
@@ -189,6 +191,17 @@ def _install_error_pages(console: FastAPI) -> None:
                 "It was not sent from this console, or it expired. Go back, reload the page "
                 "and send it again."
             ),
+        )
+
+    @console.exception_handler(RequestValidationError)
+    async def invalid_address(request: Request, error: RequestValidationError) -> Response:
+        if any(problem["loc"][0] == "path" for problem in error.errors()):
+            return _not_found(request)  # /recoveries/not-an-id names nothing
+        return _error_page(
+            request,
+            422,
+            _("This address has values that are not right"),
+            _("Go back and use the page's own links and forms."),
         )
 
     @console.exception_handler(NotFound)

@@ -6,8 +6,8 @@ report land beside the field they are about without any mapping table."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+from collections.abc import Iterable
+from typing import Protocol
 
 from pydantic import ValidationError
 from starlette.datastructures import FormData
@@ -55,16 +55,3 @@ def model_problems(
         message = str(item.get("msg", "invalid")).removeprefix("Value error, ")
         found.setdefault("-".join(path) or "form", _(message))
     return found
-
-
-def nested(form: Mapping[str, Any], prefix: str) -> list[dict[str, str]]:
-    """Rows of a repeated group (`items-0-serial`, `items-1-serial` ...) as dictionaries,
-    in the order of their index; rows whose fields are all empty are left out."""
-    rows: dict[int, dict[str, str]] = {}
-    for name, value in form.items():
-        if not isinstance(value, str) or not name.startswith(prefix + "-"):
-            continue
-        index, _sep, field = name[len(prefix) + 1 :].partition("-")
-        if index.isdigit() and field and len(index) <= 4:
-            rows.setdefault(int(index), {})[field] = value
-    return [rows[i] for i in sorted(rows) if any(v.strip() for v in rows[i].values())]

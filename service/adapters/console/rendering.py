@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from service.adapters.console import i18n
+from service.adapters.console.labels import country, label
 
 TEMPLATES_DIR: Final = Path(__file__).with_name("templates")
 
@@ -34,6 +35,8 @@ def _environment() -> Environment:
     environment.filters["day"] = i18n.day
     environment.filters["number"] = i18n.number
     environment.filters["share"] = i18n.share
+    environment.filters["label"] = label
+    environment.filters["country"] = country
     environment.globals["reading"] = i18n.reading
     return environment
 

@@ -147,7 +147,7 @@ ItemIn = Annotated[FirearmIn | AmmunitionIn | ComponentIn, Field(discriminator="
 
 
 class RecoveryCreate(Strict):
-    case_reference: str = Field(max_length=64, examples=["CASE-2026-0042"])
+    case_reference: str = Field(min_length=1, max_length=64, examples=["CASE-2026-0042"])
     # The range is the domain's rule, checked with every other value of the recovery, so
     # that a request learns all its problems at once.
     recovered_at: AwareDatetime = Field(description="With its zone offset; stored in UTC.")
