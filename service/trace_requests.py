@@ -274,10 +274,7 @@ async def list_trace_requests(
 ) -> TraceRequestPage:
     """The agency's outbox (for those who act for the requester) or inbox (for those who
     act for the responder), newest first."""
-    authorize(actor, Action.TRACE_READ)
-    side = Side.REQUESTER if box is Box.OUTBOX else Side.RESPONDER
-    if not actor.acts_for(side):
-        raise Forbidden(Action.TRACE_READ.value)
+    _authorize_box(actor, box)
     async with deps.unit_of_work() as uow:
         page = await uow.trace_requests.page(
             agency_id=actor.agency_id,
@@ -287,7 +284,36 @@ async def list_trace_requests(
             after=after,
             limit=min(limit, MAX_PAGE_SIZE),
         )
-    foreign = [r.id for r in page.requests if r.requester_agency_id != actor.agency_id]
+    await _record_listing(deps, actor, box, page.requests)
+    return page
+
+
+async def owed_trace_requests(
+    *, deps: Dependencies, actor: Actor, box: Box, limit: int
+) -> list[TraceRequest]:
+    """The requests of the box on which a step is owed, the earliest deadline first: in
+    the inbox what the agency must do next, in the outbox what it waits for."""
+    _authorize_box(actor, box)
+    async with deps.unit_of_work() as uow:
+        owed = await uow.trace_requests.owed(
+            agency_id=actor.agency_id, box=box, limit=min(limit, MAX_PAGE_SIZE)
+        )
+    await _record_listing(deps, actor, box, owed)
+    return owed
+
+
+def _authorize_box(actor: Actor, box: Box) -> None:
+    authorize(actor, Action.TRACE_READ)
+    side = Side.REQUESTER if box is Box.OUTBOX else Side.RESPONDER
+    if not actor.acts_for(side):
+        raise Forbidden(Action.TRACE_READ.value)
+
+
+async def _record_listing(
+    deps: Dependencies, actor: Actor, box: Box, requests: Sequence[TraceRequest]
+) -> None:
+    """Listing another agency's requests reads its evidence: the read is recorded."""
+    foreign = [r.id for r in requests if r.requester_agency_id != actor.agency_id]
     if foreign:
         await deps.reads.record(
             audit_event(
@@ -299,7 +325,6 @@ async def list_trace_requests(
                 changes={"box": box.value, "requests": foreign},
             )
         )
-    return page
 
 
 async def post_message(

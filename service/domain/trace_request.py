@@ -232,6 +232,11 @@ class TraceRequest:
             sides.add(Side.RESPONDER)
         return frozenset(sides)
 
+    @property
+    def thread_open(self) -> bool:
+        """Whether the two sides may still write to each other on the request."""
+        return self.status in THREAD_OPEN
+
     def check_thread_open(self) -> None:
         if self.status not in THREAD_OPEN:
             raise IllegalTransition(

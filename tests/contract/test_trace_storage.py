@@ -186,6 +186,29 @@ async def test_boxes_filters_and_pages(unit_of_work: Factory) -> None:
     assert seen == newest_first
 
 
+async def test_owed_requests_come_earliest_deadline_first_in_both_boxes(
+    unit_of_work: Factory,
+) -> None:
+    recovered = await stored_recovery(unit_of_work)
+    draft = new_request(recovered, created=NOW, submit=False)
+    routine = new_request(recovered, created=NOW)
+    urgent = new_request(recovered, created=NOW + timedelta(minutes=30), priority="urgent")
+    answered = new_request(recovered, created=NOW - timedelta(days=1))
+    answered.decline(at(ANSWERER, hours=1), expected_version=2, response_id=new_id(), reason="x")
+    await add(unit_of_work, draft, routine, urgent, answered)
+    async with unit_of_work() as uow:
+        inbox = await uow.trace_requests.owed(agency_id=AGENCY_B, box=Box.INBOX, limit=10)
+        outbox = await uow.trace_requests.owed(agency_id=AGENCY_A, box=Box.OUTBOX, limit=10)
+        first = await uow.trace_requests.owed(agency_id=AGENCY_B, box=Box.INBOX, limit=1)
+        none = await uow.trace_requests.owed(agency_id=AGENCY_A, box=Box.INBOX, limit=10)
+    # Urgent: acknowledged within hours; routine: within days. Drafts and answered
+    # requests owe nothing.
+    assert [r.id for r in inbox] == [urgent.id, routine.id]
+    assert [r.id for r in outbox] == [urgent.id, routine.id]
+    assert [r.id for r in first] == [urgent.id] and none == []
+    assert all(not r.history_loaded for r in inbox)
+
+
 async def test_facts_for_statistics(unit_of_work: Factory) -> None:
     recovered = await stored_recovery(unit_of_work)
     inside = new_request(recovered, created=datetime(2026, 3, 1, tzinfo=UTC))

@@ -24,7 +24,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service.adapters.console.dependencies import page_values, read_for
 from service.adapters.console.i18n import gettext_ as _
 from service.adapters.console.rendering import is_htmx, page
-from service.adapters.console.routes import account, dashboard, recording, recoveries
+from service.adapters.console.routes import (
+    account,
+    dashboard,
+    recording,
+    recoveries,
+    responding,
+    traces,
+)
 from service.adapters.console.sessions import ForgedRequest, SignInRequired
 from service.domain.errors import (
     Conflict,
@@ -134,7 +141,7 @@ class ConsoleMount(Mount):
 def console_app() -> FastAPI:
     console = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     # The recording forms first: /recoveries/new is not a recovery's id.
-    for module in (account, dashboard, recording, recoveries):
+    for module in (account, dashboard, recording, recoveries, traces, responding):
         console.include_router(module.router)
     console.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_pages(console)

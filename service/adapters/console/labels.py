@@ -168,3 +168,32 @@ def country(code: str | None) -> str:
     if not code:
         return ""
     return f"{reading().locale.territories.get(code, code)} ({code})"
+
+
+FIELD_LABELS: Final[dict[str, str]] = {
+    "make": N_("Make"),
+    "make_canonical": N_("Make (reference name)"),
+    "model": N_("Model"),
+    "calibre": N_("Calibre"),
+    "calibre_canonical": N_("Calibre (reference name)"),
+    "serial": N_("Serial number"),
+    "serial_normalized": N_("Serial (normalized)"),
+    "serial_state": N_("State of the serial"),
+    "type": N_("Type"),
+    "country_of_manufacture": N_("Country of manufacture"),
+    "other_markings": N_("Other markings"),
+    "headstamp": N_("Headstamp"),
+    "lot": N_("Lot"),
+    "lot_normalized": N_("Lot (normalized)"),
+    "quantity": N_("Quantity"),
+    "category": N_("Category"),
+    "manufacturer": N_("Manufacturer"),
+    "manufacturer_canonical": N_("Manufacturer (reference name)"),
+    "part_number": N_("Part number"),
+    "description": N_("Description"),
+}
+IDENTIFIER_FIELDS: Final = frozenset({"serial", "serial_normalized", "lot", "lot_normalized"})
+
+
+def field_label(name: str) -> str:
+    return _(FIELD_LABELS[name]) if name in FIELD_LABELS else name.replace("_", " ")

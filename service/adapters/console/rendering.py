@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from service.adapters.console import i18n
-from service.adapters.console.labels import country, label
+from service.adapters.console.labels import IDENTIFIER_FIELDS, country, field_label, label
 
 TEMPLATES_DIR: Final = Path(__file__).with_name("templates")
 
@@ -37,6 +37,8 @@ def _environment() -> Environment:
     environment.filters["share"] = i18n.share
     environment.filters["label"] = label
     environment.filters["country"] = country
+    environment.filters["field_label"] = field_label
+    environment.globals["IDENTIFIER_FIELDS"] = IDENTIFIER_FIELDS
     environment.globals["reading"] = i18n.reading
     return environment
 

@@ -89,6 +89,18 @@ class InMemoryTraceRequestRepository:
         cursor = TraceRequestCursor(page[-1].created_at, page[-1].id) if more and page else None
         return TraceRequestPage(requests=page, next_cursor=cursor)
 
+    async def owed(self, *, agency_id: UUID, box: Box, limit: int) -> list[TraceRequest]:
+        owing = [
+            r
+            for r in self._store.trace_requests.values()
+            if _in_box(r, agency_id, box) and r.due_at is not None
+        ]
+        owing.sort(key=lambda r: (r.due_at, r.id))
+        return [
+            dataclasses.replace(r, transitions=(), responses=(), history_loaded=False, events=[])
+            for r in owing[:limit]
+        ]
+
     async def facts(
         self, *, agency_id: UUID, box: Box, submitted_from: datetime, submitted_to: datetime
     ) -> list[TraceFacts]:

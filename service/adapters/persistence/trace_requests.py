@@ -115,6 +115,19 @@ def _page(dialect: str, shape: tuple[Box, frozenset[str]]) -> Statement:
 _PAGES = QueryShapes(_page)
 
 
+def _owed(_: str, box: Box) -> Statement:
+    # Served by the partial (agency, due_at) indexes: the earliest deadlines first.
+    return (
+        sa.select(_T)
+        .where(_owner(box) == sa.bindparam("agency_id"), _T.c.due_at.is_not(None))
+        .order_by(_T.c.due_at, _T.c.id)
+        .limit(sa.bindparam("limit", type_=sa.Integer()))
+    )
+
+
+_OWED = QueryShapes(_owed)
+
+
 def _facts(_: str, box: Box) -> Statement:
     return sa.select(
         _T.c.addressee_agency_id,
@@ -209,6 +222,11 @@ class SqlTraceRequestRepository:
         found = found[:limit]
         cursor = TraceRequestCursor(found[-1].created_at, found[-1].id) if more else None
         return TraceRequestPage(requests=found, next_cursor=cursor)
+
+    async def owed(self, *, agency_id: UUID, box: Box, limit: int) -> list[TraceRequest]:
+        connection = await self._connect()
+        rows = await connection.fetch(_OWED[box], agency_id=agency_id, limit=limit)
+        return [request_from_rows(row, None, None) for row in rows]
 
     async def facts(
         self, *, agency_id: UUID, box: Box, submitted_from: datetime, submitted_to: datetime

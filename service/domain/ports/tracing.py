@@ -76,6 +76,11 @@ class TraceRequestRepository(Protocol):
         addressed to it that were submitted), newest first."""
         ...
 
+    async def owed(self, *, agency_id: UUID, box: Box, limit: int) -> list[TraceRequest]:
+        """The box's requests on which a step is owed (to the agency in its inbox, by the
+        addressee in its outbox), the earliest deadline first; without their history."""
+        ...
+
     async def facts(
         self, *, agency_id: UUID, box: Box, submitted_from: datetime, submitted_to: datetime
     ) -> list[TraceFacts]:
