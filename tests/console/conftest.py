@@ -3,6 +3,7 @@ with one browser-like client (its own cookies) per person."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -13,11 +14,14 @@ import httpx
 import pytest
 
 from service import accounts
+from service.adapters.bootstrap import outbox_worker
+from service.domain.recovery import Recovery
+from service.recoveries import record_recovery
 from service.adapters.api.app import create_app
 from service.adapters.persistence.database import Database
 from service.adapters.settings import Settings
 from service.dependencies import Dependencies
-from tests.builders import fast_dependencies
+from tests.builders import fast_dependencies, record_command
 from tests.databases import AGENCIES
 
 PASSWORD = "correct horse battery staple"
@@ -73,6 +77,22 @@ class Console:
             password=PASSWORD,
         )
         return name
+
+    async def drain(self) -> None:
+        """Run the outbox until nothing is due (registry checks, linking)."""
+        worker = outbox_worker(self.deps)
+        while await worker.run_once():
+            pass
+
+    async def recorded(
+        self, username: str, *serials: str, case: str = "CASE-1", **overrides: Any
+    ) -> Recovery:
+        """A recovery of firearms with these serials, recorded by that person."""
+        async with self.deps.unit_of_work() as uow:
+            user = await uow.users.by_username(username)
+        assert user is not None
+        command = dataclasses.replace(record_command(*serials, case=case), **overrides)
+        return await record_recovery(deps=self.deps, actor=user.as_actor(), command=command)
 
     def browser(self, **headers: str) -> Browser:
         client = httpx.AsyncClient(transport=self.transport, base_url=BASE, headers=headers)

@@ -27,6 +27,7 @@ from service.adapters.console.rendering import is_htmx, page
 from service.adapters.console.routes import (
     account,
     dashboard,
+    networks,
     recording,
     recoveries,
     responding,
@@ -141,7 +142,7 @@ class ConsoleMount(Mount):
 def console_app() -> FastAPI:
     console = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     # The recording forms first: /recoveries/new is not a recovery's id.
-    for module in (account, dashboard, recording, recoveries, traces, responding):
+    for module in (account, dashboard, recording, recoveries, traces, responding, networks):
         console.include_router(module.router)
     console.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_pages(console)
