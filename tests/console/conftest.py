@@ -14,13 +14,13 @@ import httpx
 import pytest
 
 from service import accounts
-from service.adapters.bootstrap import outbox_worker
-from service.domain.recovery import Recovery
-from service.recoveries import record_recovery
 from service.adapters.api.app import create_app
+from service.adapters.bootstrap import outbox_worker
 from service.adapters.persistence.database import Database
 from service.adapters.settings import Settings
 from service.dependencies import Dependencies
+from service.domain.recovery import Recovery
+from service.recoveries import record_recovery
 from tests.builders import fast_dependencies, record_command
 from tests.databases import AGENCIES
 
