@@ -37,8 +37,12 @@ class Period(StrEnum):
     MONTH = "month"
     QUARTER = "quarter"
     YEAR = "year"
+    # The whole span asked about, as one period: each agency's figures over all of it.
+    SPAN = "span"
 
     def label(self, moment: datetime) -> str:
+        if self is Period.SPAN:
+            return "span"
         utc = moment.astimezone(UTC)
         if self is Period.MONTH:
             return f"{utc.year}-{utc.month:02d}"

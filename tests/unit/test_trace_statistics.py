@@ -103,3 +103,4 @@ def test_periods_label_quarters_and_years() -> None:
     assert Period.MONTH.label(moment) == "2026-08"
     assert Period.QUARTER.label(moment) == "2026-Q3"
     assert Period.YEAR.label(moment) == "2026"
+    assert Period.SPAN.label(moment) == Period.SPAN.label(moment.replace(year=2019)) == "span"

@@ -31,6 +31,7 @@ from service.adapters.console.routes import (
     recording,
     recoveries,
     responding,
+    statistics,
     traces,
 )
 from service.adapters.console.sessions import ForgedRequest, SignInRequired
@@ -142,7 +143,16 @@ class ConsoleMount(Mount):
 def console_app() -> FastAPI:
     console = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
     # The recording forms first: /recoveries/new is not a recovery's id.
-    for module in (account, dashboard, recording, recoveries, traces, responding, networks):
+    for module in (
+        account,
+        dashboard,
+        recording,
+        recoveries,
+        traces,
+        responding,
+        networks,
+        statistics,
+    ):
         console.include_router(module.router)
     console.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_pages(console)
