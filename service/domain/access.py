@@ -25,6 +25,16 @@ class Role(StrEnum):
     # Audits every agency: the instance's own oversight (an inspectorate, a court's expert).
     SYSTEM_AUDITOR = "system_auditor"
     ADMIN = "admin"
+    # Administers the whole instance: registers agencies and keeps any agency's accounts
+    # (the national tracing centre that hosts the service, say).
+    SYSTEM_ADMIN = "system_admin"
+
+
+# The roles an agency's own administrators may give. Roles that reach every agency are
+# given by the instance's administrators, or by an operator at the command line.
+AGENCY_ROLES: Final = frozenset(
+    {Role.INVESTIGATOR, Role.TRACING_OFFICER, Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN}
+)
 
 
 class ActorKind(StrEnum):
@@ -56,6 +66,7 @@ class Action(StrEnum):
     NETWORK_DECIDE = "network.decide"  # confirm or reject a link
     # The agency's people and integrations: users, roles, service accounts, API keys.
     ACCOUNTS_ADMINISTER = "accounts.administer"
+    AGENCY_REGISTER = "agency.register"
 
 
 class Scope(StrEnum):
@@ -138,6 +149,15 @@ _ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
             Action.ACCOUNTS_ADMINISTER,
         }
     ),
+    Role.SYSTEM_ADMIN: frozenset(
+        {
+            Action.REFERENCE_READ,
+            Action.REFERENCE_REPORT,
+            Action.AUDIT_VERIFY,
+            Action.ACCOUNTS_ADMINISTER,
+            Action.AGENCY_REGISTER,
+        }
+    ),
 }
 
 # The actions a role takes on every agency's records, not only on its own agency's.
@@ -146,6 +166,7 @@ _ACROSS_AGENCIES: Final[dict[Role, frozenset[Action]]] = {
     # Administrators keep the reference table for the whole instance: they see which
     # spellings every agency used (counts only, no case data).
     Role.ADMIN: frozenset({Action.REFERENCE_REPORT}),
+    Role.SYSTEM_ADMIN: frozenset({Action.REFERENCE_REPORT, Action.ACCOUNTS_ADMINISTER}),
 }
 
 _SCOPE_ACTIONS: Final[dict[Scope, frozenset[Action]]] = {
@@ -231,6 +252,16 @@ class Actor:
         if self.kind is ActorKind.SERVICE_ACCOUNT:
             return bool(self.scopes & _SIDE_SCOPES[side])
         return bool(self.roles & _SIDE_ROLES[side])
+
+
+def grantable_roles(actor: Actor) -> frozenset[Role]:
+    """The roles the actor may give to people: an agency's administrators give the
+    agency's roles; the instance's give every role."""
+    if actor.kind is ActorKind.USER and Role.SYSTEM_ADMIN in actor.roles:
+        return frozenset(Role)
+    if actor.may(Action.ACCOUNTS_ADMINISTER):
+        return AGENCY_ROLES
+    return frozenset()
 
 
 def authorize(actor: Actor, action: Action) -> None:

@@ -180,6 +180,14 @@ class RefreshTokensRevoked(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class RolesChanged(DomainEvent):
+    user_id: UUID
+    actor: Actor | None
+    before: frozenset[str]
+    after: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class PasswordChanged(DomainEvent):
     user_id: UUID
     actor: Actor

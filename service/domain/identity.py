@@ -23,6 +23,7 @@ from service.domain.events import (
     DomainEvent,
     PasswordChanged,
     PreferencesChanged,
+    RolesChanged,
     ServiceAccountRegistered,
     UserDisabled,
     UserRegistered,
@@ -146,27 +147,11 @@ class User:
         by: Actor | None = None,
     ) -> User:
         problems = ValidationCollector()
-        login = normalize_username(username)
-        if not _USERNAME.match(login):
-            problems.add(
-                InvalidValue(
-                    "username",
-                    "3-64 characters: letters, digits and . _ @ -, starting alphanumeric",
-                )
-            )
-        try:
-            check_text(display_name, "display_name", max_length=200)
-        except InvalidValue as error:
-            problems.add(error)
-        chosen: set[Role] = set()
-        for index, role in enumerate(roles):
-            try:
-                chosen.add(choose(Role, role, f"roles.{index}"))
-            except InvalidValue as error:
-                problems.add(error)
-        if not roles:
-            problems.add(InvalidValue("roles", "a user needs at least one role"))
+        for problem in cls.problems_of_new(username, display_name, roles):
+            problems.add(problem)
         problems.raise_if_any()
+        login = normalize_username(username)
+        chosen = {Role(role) for role in roles}
         user = cls(
             id=user_id,
             agency_id=agency_id,
@@ -181,6 +166,30 @@ class User:
         user.events.append(UserRegistered(user, by))
         return user
 
+    @staticmethod
+    def problems_of_new(username: str, display_name: str, roles: list[str]) -> list[InvalidValue]:
+        """What is wrong with a new person's name, display name and roles."""
+        problems: list[InvalidValue] = []
+        if not _USERNAME.match(normalize_username(username)):
+            problems.append(
+                InvalidValue(
+                    "username",
+                    "3-64 characters: letters, digits and . _ @ -, starting alphanumeric",
+                )
+            )
+        try:
+            check_text(display_name, "display_name", max_length=200)
+        except InvalidValue as error:
+            problems.append(error)
+        for index, role in enumerate(roles):
+            try:
+                choose(Role, role, f"roles.{index}")
+            except InvalidValue as error:
+                problems.append(error)
+        if not roles:
+            problems.append(InvalidValue("roles", "a user needs at least one role"))
+        return problems
+
     def as_actor(self) -> Actor:
         return Actor(id=self.id, kind=ActorKind.USER, agency_id=self.agency_id, roles=self.roles)
 
@@ -189,6 +198,30 @@ class User:
         self.updated_at = now
         self.changed.add("disabled")
         self.events.append(UserDisabled(self.id, by, reason))
+
+    def change_roles(self, roles: list[str], *, now: datetime, by: Actor | None) -> None:
+        """Give the person other roles (at least one)."""
+        problems = ValidationCollector()
+        chosen: set[Role] = set()
+        for index, role in enumerate(roles):
+            try:
+                chosen.add(choose(Role, role, f"roles.{index}"))
+            except InvalidValue as error:
+                problems.add(error)
+        if not roles:
+            problems.add(InvalidValue("roles", "a user needs at least one role"))
+        problems.raise_if_any()
+        if frozenset(chosen) == self.roles:
+            return
+        before = self.roles
+        self.roles = frozenset(chosen)
+        self.updated_at = now
+        self.changed.add("roles")
+        self.events.append(
+            RolesChanged(
+                self.id, by, frozenset(r.value for r in before), frozenset(r.value for r in chosen)
+            )
+        )
 
     def change_password(self, password_hash: str, now: datetime) -> None:
         """The person chose a new password (checked with `check_new_password` first)."""

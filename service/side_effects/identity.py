@@ -15,6 +15,7 @@ from service.domain.events import (
     PreferencesChanged,
     RefreshTokenReused,
     RefreshTokensRevoked,
+    RolesChanged,
     ServiceAccountRegistered,
     SignInAttempted,
     SignInPaused,
@@ -171,6 +172,16 @@ async def audit_password_changed(effects: Effects, event: PasswordChanged) -> No
     )
 
 
+async def audit_roles(effects: Effects, event: RolesChanged) -> None:
+    effects.audit(
+        actor=event.actor,
+        action="user.roles_changed",
+        entity_type="user",
+        entity_id=event.user_id,
+        changes={"roles": {"before": sorted(event.before), "after": sorted(event.after)}},
+    )
+
+
 async def audit_preferences(effects: Effects, event: PreferencesChanged) -> None:
     effects.audit(
         actor=event.actor,
@@ -208,6 +219,7 @@ HANDLERS: HandlerTable = {
     RefreshTokensRevoked: [audit_revoked],
     ClientCredentialsRefused: [audit_refused_client],
     PasswordChanged: [audit_password_changed],
+    RolesChanged: [audit_roles],
     PreferencesChanged: [audit_preferences],
     ConsoleSessionEnded: [audit_session_ended],
 }

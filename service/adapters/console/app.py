@@ -26,6 +26,7 @@ from service.adapters.console.i18n import gettext_ as _
 from service.adapters.console.rendering import is_htmx, page
 from service.adapters.console.routes import (
     account,
+    admin,
     dashboard,
     networks,
     recording,
@@ -152,6 +153,7 @@ def console_app() -> FastAPI:
         responding,
         networks,
         statistics,
+        admin,
     ):
         console.include_router(module.router)
     console.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -109,6 +109,7 @@ LABELS: Final[dict[str, str]] = {
     "auditor": N_("Auditor"),
     "system_auditor": N_("System auditor"),
     "admin": N_("Administrator"),
+    "system_admin": N_("Administrator of the whole instance"),
     # Registry statuses
     "lost": N_("Lost"),
     "stolen": N_("Stolen"),

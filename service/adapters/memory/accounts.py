@@ -41,6 +41,10 @@ class InMemoryUserRepository:
         found = next((u for u in self._store.users.values() if u.username == username), None)
         return kept(found) if found else None
 
+    async def of_agency(self, agency_id: UUID) -> list[User]:
+        found = [u for u in self._store.users.values() if u.agency_id == agency_id]
+        return [kept(u) for u in sorted(found, key=lambda u: u.username)]
+
     def add(self, user: User) -> None:
         self._staging.saw(user)
 

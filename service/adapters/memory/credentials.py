@@ -32,6 +32,10 @@ class InMemoryServiceAccountRepository:
             None,
         )
 
+    async def of_agency(self, agency_id: UUID) -> list[ServiceAccount]:
+        found = [a for a in self._store.service_accounts.values() if a.agency_id == agency_id]
+        return [kept(a) for a in sorted(found, key=lambda a: a.name)]
+
     def add(self, account: ServiceAccount) -> None:
         self._staging.saw(account)
         self._staging.write(
@@ -47,6 +51,11 @@ class InMemoryApiKeyRepository:
     async def by_public_id(self, public_id: str) -> ApiKey | None:
         found = self._store.api_keys.get(public_id)
         return kept(found) if found else None
+
+    async def of_accounts(self, account_ids: list[UUID]) -> list[ApiKey]:
+        wanted = set(account_ids)
+        found = [k for k in self._store.api_keys.values() if k.service_account_id in wanted]
+        return [kept(k) for k in sorted(found, key=lambda k: (k.created_at, k.public_id))]
 
     def add(self, key: ApiKey) -> None:
         self.save(key)

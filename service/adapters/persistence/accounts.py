@@ -28,6 +28,14 @@ _USER_BY_USERNAME = Query(
     lambda _: sa.select(tables.users).where(tables.users.c.username == sa.bindparam("username"))
 )
 
+_USERS_OF_AGENCY = Query(
+    lambda _: (
+        sa.select(tables.users)
+        .where(tables.users.c.agency_id == sa.bindparam("agency_id"))
+        .order_by(tables.users.c.username)
+    )
+)
+
 
 class SqlAgencyRepository:
     def __init__(self, connect: Connect, stage: Stage) -> None:
@@ -81,6 +89,10 @@ class SqlUserRepository:
     async def by_username(self, username: str) -> User | None:
         rows = await (await self._connect()).fetch(_USER_BY_USERNAME, username=username)
         return _user(rows[0]) if rows else None
+
+    async def of_agency(self, agency_id: UUID) -> list[User]:
+        rows = await (await self._connect()).fetch(_USERS_OF_AGENCY, agency_id=agency_id)
+        return [_user(row) for row in rows]
 
     def add(self, user: User) -> None:
         self._stage([InsertRows(tables.users, [_user_values(user)])])

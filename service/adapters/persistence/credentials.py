@@ -30,6 +30,20 @@ _ACCOUNT_BY_NAME = Query(
         tables.service_accounts.c.name == sa.bindparam("name"),
     )
 )
+_ACCOUNTS_OF_AGENCY = Query(
+    lambda _: (
+        sa.select(tables.service_accounts)
+        .where(tables.service_accounts.c.agency_id == sa.bindparam("agency_id"))
+        .order_by(tables.service_accounts.c.name)
+    )
+)
+_KEYS_OF_ACCOUNTS = Query(
+    lambda dialect: (
+        sa.select(tables.api_keys)
+        .where(one_of(tables.api_keys.c.service_account_id, "account_ids", dialect))
+        .order_by(tables.api_keys.c.created_at, tables.api_keys.c.public_id)
+    )
+)
 _KEY_BY_PUBLIC_ID = Query(
     lambda _: sa.select(tables.api_keys).where(
         tables.api_keys.c.public_id == sa.bindparam("public_id")
@@ -77,6 +91,10 @@ class SqlServiceAccountRepository:
         rows = await (await self._connect()).fetch(_ACCOUNT_BY_NAME, agency_id=agency_id, name=name)
         return _account(rows[0]) if rows else None
 
+    async def of_agency(self, agency_id: UUID) -> list[ServiceAccount]:
+        rows = await (await self._connect()).fetch(_ACCOUNTS_OF_AGENCY, agency_id=agency_id)
+        return [_account(row) for row in rows]
+
     def add(self, account: ServiceAccount) -> None:
         values = {
             "id": account.id,
@@ -109,6 +127,12 @@ class SqlApiKeyRepository:
     async def by_public_id(self, public_id: str) -> ApiKey | None:
         rows = await (await self._connect()).fetch(_KEY_BY_PUBLIC_ID, public_id=public_id)
         return _key(rows[0]) if rows else None
+
+    async def of_accounts(self, account_ids: list[UUID]) -> list[ApiKey]:
+        if not account_ids:
+            return []
+        rows = await (await self._connect()).fetch(_KEYS_OF_ACCOUNTS, account_ids=account_ids)
+        return [_key(row) for row in rows]
 
     def add(self, key: ApiKey) -> None:
         values = {

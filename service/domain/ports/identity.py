@@ -27,6 +27,10 @@ class UserRepository(Protocol):
 
     async def by_username(self, username: str) -> User | None: ...
 
+    async def of_agency(self, agency_id: UUID) -> list[User]:
+        """The agency's people, by username."""
+        ...
+
     def add(self, user: User) -> None: ...
 
     def save(self, user: User) -> None:
@@ -38,11 +42,19 @@ class ServiceAccountRepository(Protocol):
 
     async def by_name(self, agency_id: UUID, name: str) -> ServiceAccount | None: ...
 
+    async def of_agency(self, agency_id: UUID) -> list[ServiceAccount]:
+        """The agency's integrations, by name."""
+        ...
+
     def add(self, account: ServiceAccount) -> None: ...
 
 
 class ApiKeyRepository(Protocol):
     async def by_public_id(self, public_id: str) -> ApiKey | None: ...
+
+    async def of_accounts(self, account_ids: list[UUID]) -> list[ApiKey]:
+        """The keys of these service accounts, oldest first."""
+        ...
 
     def add(self, key: ApiKey) -> None: ...
 
