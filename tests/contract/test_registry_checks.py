@@ -30,7 +30,7 @@ from service.domain.registry import (
 from service.outbox_worker import OutboxWorker
 from service.recoveries import correct_recovery, record_recovery
 from service.registry_checks import RegistryCheckHandler, registry_hits
-from tests.builders import NOW, actor, dependencies_for_tests, record_command
+from tests.builders import AGENCY_B, NOW, actor, dependencies_for_tests, record_command
 from tests.fakes import Clock
 
 INVESTIGATOR = actor(Role.INVESTIGATOR)
@@ -264,3 +264,31 @@ async def test_concurrent_workers_share_the_work_without_overlap(
     ]
     counts = await asyncio.gather(*(drain(w) for w in workers))
     assert sum(counts) == 60  # every message once, however the workers shared them
+
+
+async def test_an_agencys_recent_hits_come_newest_first_and_only_its_own(
+    deps: Dependencies, clock: Clock
+) -> None:
+    first = await record_recovery(deps=deps, actor=INVESTIGATOR, command=record_command("ABC 123"))
+    await worker(deps).run_once()
+    clock.advance(hours=2)
+    second = await record_recovery(deps=deps, actor=INVESTIGATOR, command=record_command("ABC 128"))
+    await worker(deps).run_once()
+    async with deps.unit_of_work() as uow:
+        recent = await uow.registry_hits.recent_of_agency(
+            INVESTIGATOR.agency_id, since=clock.now() - timedelta(hours=1), limit=10
+        )
+        everything = await uow.registry_hits.recent_of_agency(
+            INVESTIGATOR.agency_id, since=clock.now() - timedelta(days=1), limit=100
+        )
+        capped = await uow.registry_hits.recent_of_agency(
+            INVESTIGATOR.agency_id, since=clock.now() - timedelta(days=1), limit=3
+        )
+        others = await uow.registry_hits.recent_of_agency(
+            AGENCY_B, since=clock.now() - timedelta(days=1), limit=10
+        )
+    assert {hit.recovery_id for hit in recent} == {second.id}
+    order = [hit.recovery_id for hit in everything]
+    assert order == sorted(order, key=lambda r: r != second.id) and order[-1] == first.id
+    assert len(capped) == 3
+    assert others == []

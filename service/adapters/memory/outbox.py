@@ -139,6 +139,16 @@ class InMemoryRegistryHits:
             key=lambda h: (h.found_at, h.id),
         )
 
+    async def recent_of_agency(
+        self, agency_id: UUID, *, since: datetime, limit: int
+    ) -> list[RegistryHit]:
+        found = [
+            h
+            for h in self._store.registry_hits.values()
+            if h.agency_id == agency_id and h.found_at >= since
+        ]
+        return sorted(found, key=lambda h: (h.found_at, h.id), reverse=True)[:limit]
+
     def add(self, hit: RegistryHit) -> None:
         self._staging.write(lambda: self._store.registry_hits.__setitem__(hit.id, hit))
 

@@ -263,6 +263,20 @@ def _hits(dialect: str) -> Statement:
 _HITS = Query(_hits)
 
 
+# Served by ix_registry_hits_agency (agency_id, found_at).
+_RECENT_HITS = Query(
+    lambda _: (
+        sa.select(_H)
+        .where(
+            _H.c.agency_id == sa.bindparam("agency_id"),
+            _H.c.found_at >= sa.bindparam("since", type_=UtcDateTime()),
+        )
+        .order_by(_H.c.found_at.desc(), _H.c.id.desc())
+        .limit(sa.bindparam("limit", type_=sa.Integer()))
+    )
+)
+
+
 class SqlRegistryHits:
     def __init__(self, connect: Connect, stage: Stage) -> None:
         self._connect = connect
@@ -273,6 +287,13 @@ class SqlRegistryHits:
             return []
         connection = await self._connect()
         return [_hit(row) for row in await connection.fetch(_HITS, ids=list(recovery_ids))]
+
+    async def recent_of_agency(
+        self, agency_id: UUID, *, since: datetime, limit: int
+    ) -> list[RegistryHit]:
+        connection = await self._connect()
+        rows = await connection.fetch(_RECENT_HITS, agency_id=agency_id, since=since, limit=limit)
+        return [_hit(row) for row in rows]
 
     def add(self, hit: RegistryHit) -> None:
         self._stage([InsertRows(_H, [_hit_values(hit)])])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -27,6 +28,12 @@ class RegistryRecords(Protocol):
 class RegistryHits(Protocol):
     async def for_recoveries(self, recovery_ids: Sequence[UUID]) -> list[RegistryHit]:
         """Every hit of these recoveries, cleared ones included, oldest first."""
+        ...
+
+    async def recent_of_agency(
+        self, agency_id: UUID, *, since: datetime, limit: int
+    ) -> list[RegistryHit]:
+        """The agency's hits found since then, newest first (cleared ones included)."""
         ...
 
     def add(self, hit: RegistryHit) -> None: ...

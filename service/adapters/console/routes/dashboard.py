@@ -7,10 +7,19 @@ from starlette.responses import Response
 
 from service.adapters.console.dependencies import ConsoleDeps, Holder
 from service.adapters.console.rendering import page
+from service.agency_directory import agency_names
+from service.dashboard import dashboard as attention
 
 router = APIRouter()
 
 
 @router.get("/")
 async def dashboard(request: Request, deps: ConsoleDeps, holder: Holder) -> Response:
-    return page(request, "dashboard.html", {})
+    return page(
+        request,
+        "dashboard.html",
+        {
+            "board": await attention(deps=deps, actor=holder.actor, user=holder.user),
+            "agencies": await agency_names(deps=deps, actor=holder.actor),
+        },
+    )
