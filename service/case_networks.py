@@ -92,17 +92,30 @@ async def recovery_network(
     authorize(actor, Action.NETWORK_READ)
     async with deps.unit_of_work() as uow:
         await recovery_for(uow, actor, Action.NETWORK_READ, recovery_id)
-        start = (await uow.networks.nodes([recovery_ref(recovery_id)])).get(
-            recovery_ref(recovery_id)
+        return await network_around(
+            uow, actor, recovery_id, depth, min_confidence, kinds, max_nodes
         )
-        if start is None:  # not linked yet: a network of its own
-            raise NotFound("network of recovery", str(recovery_id))
-        reached, links, more = await neighbourhood(
-            uow, start, min(max(depth, 1), MAX_DEPTH), min_confidence, kinds, max_nodes
-        )
-        states = await uow.networks.network_states([start.network_id])
-        size = states[start.network_id].size if start.network_id in states else len(reached)
-        agencies = {a.id: a.name for a in await uow.agencies.all()}
+
+
+async def network_around(
+    uow: UnitOfWork,
+    actor: Actor,
+    recovery_id: UUID,
+    depth: int = 2,
+    min_confidence: float = 0.0,
+    kinds: Collection[LinkKind] | None = None,
+    max_nodes: int = MAX_NODES,
+) -> NetworkView:
+    """The neighbourhood of a recovery the caller was allowed to read (recovery_for)."""
+    start = (await uow.networks.nodes([recovery_ref(recovery_id)])).get(recovery_ref(recovery_id))
+    if start is None:  # not linked yet: a network of its own
+        raise NotFound("network of recovery", str(recovery_id))
+    reached, links, more = await neighbourhood(
+        uow, start, min(max(depth, 1), MAX_DEPTH), min_confidence, kinds, max_nodes
+    )
+    states = await uow.networks.network_states([start.network_id])
+    size = states[start.network_id].size if start.network_id in states else len(reached)
+    agencies = {a.id: a.name for a in await uow.agencies.all()}
     visible = visible_nodes(actor, reached, links)
     seen = [n for n in reached.values() if n.id in visible]
     hidden = [n for n in reached.values() if n.id not in visible]

@@ -9,12 +9,11 @@ from uuid import UUID
 from service import request_context
 from service.accounts import signed_in_user
 from service.dependencies import Dependencies
-from service.domain.access import Actor, ActorKind
+from service.domain.access import Actor
 from service.domain.console_sessions import ConsoleSession
 from service.domain.errors import InvalidValue, Unauthenticated
 from service.domain.events import ConsoleSessionEnded, SignInAttempted
 from service.domain.identity import User, check_new_password, secret_digest
-from service.domain.ports.identity import TokenSubject
 from service.sign_in_throttle import ThrottledAttempt
 
 
@@ -64,16 +63,17 @@ async def session_holder(*, deps: Dependencies, secret: str) -> SessionHolder:
         session = await uow.console_sessions.by_digest(secret_digest(secret))
         if session is None or not session.live(now, deps.security):
             raise Unauthenticated("no live console session")
-        actor = await deps.actors.active_actor(TokenSubject(session.user_id, ActorKind.USER))
-        user = await uow.users.get(session.user_id) if actor is not None else None
-        if actor is None or user is None or user.disabled:
+        # The person is read fresh at every request (their roles, whether disabled):
+        # nothing remembered can outlive a change.
+        user = await uow.users.get(session.user_id)
+        if user is None or user.disabled:
             uow.console_sessions.end(session.id, at=now)
             await uow.commit()
             raise Unauthenticated("account unknown or disabled")
         if session.due_for_touch(now):
             uow.console_sessions.touch(session.id, at=now)
             await uow.commit()
-    return SessionHolder(session=session, actor=actor, user=user)
+    return SessionHolder(session=session, actor=user.as_actor(), user=user)
 
 
 async def end_session(*, deps: Dependencies, secret: str) -> None:

@@ -160,7 +160,12 @@ async def registry_hits(*, deps: Dependencies, actor: Actor, recovery_id: UUID) 
     """A recovery's registry hits and the state of its checks, for those who may see it."""
     async with deps.unit_of_work() as uow:
         await recovery_for(uow, actor, Action.RECOVERY_READ, recovery_id)
-        hits = await uow.registry_hits.for_recoveries([recovery_id])
-        asked = await uow.outbox.about(checks_subject(recovery_id))
+        return await findings_in(deps, uow, recovery_id)
+
+
+async def findings_in(deps: Dependencies, uow: UnitOfWork, recovery_id: UUID) -> RegistryFindings:
+    """The findings about a recovery the caller was allowed to read (recovery_for)."""
+    hits = await uow.registry_hits.for_recoveries([recovery_id])
+    asked = await uow.outbox.about(checks_subject(recovery_id))
     checks = [entry for entry in asked if entry.message.topic == REGISTRY_CHECK]
     return RegistryFindings(hits, check_states(deps.registries, checks))
