@@ -20,6 +20,8 @@ from tests.e2e.servers import serving
 DEMO_PASSWORD = "tracedesk-demo-2370"  # noqa: S105 - the demo users' documented password
 AXE = Path(__file__).with_name("vendor") / "axe-core-4.14.1" / "axe.min.js"
 ARTIFACTS = Path(os.environ.get("TRACEDESK_ARTIFACTS", Path(__file__).with_name("artifacts")))
+# The screenshots in the docs are made by the story test: TRACEDESK_DOC_SCREENSHOTS=1.
+DOC_IMAGES = Path(__file__).parents[2] / "docs" / "images"
 
 
 def chromium_path() -> str:
@@ -72,10 +74,15 @@ class Session:
         self.page.click("form[action='/sign-in'] button[type=submit]")
         self.page.wait_for_url(lambda url: "/sign-in" not in url)
 
-    def shot(self, name: str) -> Path:
+    def shot(self, name: str, *, docs: str | None = None) -> Path:
+        """A full-page screenshot as a test artifact; with `docs`, also the visible part
+        for the documentation, when TRACEDESK_DOC_SCREENSHOTS=1."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / f"{self.name}-{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
+        if docs is not None and os.environ.get("TRACEDESK_DOC_SCREENSHOTS") == "1":
+            DOC_IMAGES.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(DOC_IMAGES / f"{docs}.png"))
         return path
 
     def axe(self) -> list[dict[str, Any]]:

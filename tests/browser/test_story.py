@@ -32,7 +32,9 @@ def test_a_recovery_traced_across_two_agencies(people: dict[str, Session]) -> No
     matches = page.locator("#items-0-serial-matches")
     expect(matches).to_contain_text("FR-2026-4026", timeout=5000)
     expect(matches).to_contain_text("Same characters")
-    paris.shot("02-live-match")
+    page.locator("#items-0-serial").scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy(0, 200)")
+    paris.shot("02-live-match", docs="console-live-match")
     page.select_option("#items-0-type", "pistol")
     page.click("button:text('Record the recovery')")
     expect(page.locator("h1")).to_contain_text("FR-2026-5001")
@@ -58,7 +60,7 @@ def test_a_recovery_traced_across_two_agencies(people: dict[str, Session]) -> No
     inbox = hamburg.go("/traces")
     owed = inbox.locator("table").first
     expect(owed).to_contain_text("С 558012")
-    hamburg.shot("05-inbox")
+    hamburg.shot("05-inbox", docs="console-inbox")
     owed.locator("a", has_text="С 558012").first.click()
     expect(inbox.locator("h1")).to_contain_text("Trace request")
     inbox.click("button:text('Acknowledge')")
@@ -108,5 +110,6 @@ def test_a_recovery_traced_across_two_agencies(people: dict[str, Session]) -> No
         page.wait_for_timeout(250)
     expect(page.locator("main table")).to_contain_text("Waffen Nord GmbH")
     expect(page.locator("#graph")).to_have_attribute("data-drawn", re.compile(r"\d+"))
-    paris.shot("09-network")
+    page.locator("#graph").scroll_into_view_if_needed()
+    paris.shot("09-network", docs="console-network")
     assert paris.problems == [] and hamburg.problems == []

@@ -58,6 +58,12 @@
       ],
       layout: { name: "cose", animate: false, padding: 40, nodeRepulsion: 400000, idealEdgeLength: 120 }
     });
+    // Labels keep a readable size whatever zoom the layout chose to fit the network.
+    var scale = 1 / Math.min(1, cy.zoom());
+    cy.style()
+      .selector("node").style("font-size", 12 * scale)
+      .selector("edge").style("font-size", 10 * scale)
+      .update();
     var evidence = document.getElementById("evidence");
     var base = container.getAttribute("data-evidence");
     cy.on("tap", "edge", function (event) {
