@@ -42,7 +42,9 @@ def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture(scope="session")
+# Package-scoped: Playwright's synchronous API keeps an event loop running in this thread
+# while it is open, which the asynchronous tests of other packages must not find.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(

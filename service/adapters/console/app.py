@@ -141,9 +141,9 @@ class ConsoleMount(Mount):
         return super().matches(scope)
 
 
-def console_app() -> FastAPI:
-    console = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-    # The recording forms first: /recoveries/new is not a recovery's id.
+# The recording forms before the recoveries: /recoveries/new is not a recovery's id.
+ROUTERS: Final = tuple(
+    module.router
     for module in (
         account,
         dashboard,
@@ -154,8 +154,14 @@ def console_app() -> FastAPI:
         networks,
         statistics,
         admin,
-    ):
-        console.include_router(module.router)
+    )
+)
+
+
+def console_app() -> FastAPI:
+    console = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    for router in ROUTERS:
+        console.include_router(router)
     console.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _install_error_pages(console)
     console.add_middleware(UnexpectedErrors)
