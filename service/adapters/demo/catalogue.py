@@ -43,6 +43,7 @@ AGENCIES: Final = (
             ("trace.paris", "Hugo Bernard", "tracing_officer"),
             ("sup.paris", "Inès Moreau", "supervisor"),
             ("audit.paris", "Paul Girard", "auditor"),
+            ("admin.paris", "Lucie Petit", "admin"),
             ("admin", "Instance administrator", "system_admin"),
             ("inspector", "Instance inspectorate", "system_auditor"),
         ),
