@@ -42,6 +42,7 @@ ORDER = (
     "inbox_listing",
     "registry_checks",
     "case_networks",
+    "bulk_import",
 )
 # --- rendering ---------------------------------------------------------------------
 

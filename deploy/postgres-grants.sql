@@ -43,3 +43,9 @@ GRANT SELECT, INSERT, UPDATE ON network_nodes, network_links, networks TO traced
 -- The linking rules in force: one row, put there by the migration and updated when a
 -- release's rules change.
 GRANT SELECT, UPDATE ON network_rules TO tracedesk_app;
+-- Imports: jobs move through their states; their reports of rejected rows are written
+-- afresh when a job starts again (a report is not evidence: the rows are in the file);
+-- the keys of imported rows are added with the recoveries they made, never changed.
+GRANT SELECT, INSERT, UPDATE ON import_jobs TO tracedesk_app;
+GRANT SELECT, INSERT, DELETE ON import_rejects TO tracedesk_app;
+GRANT SELECT, INSERT ON imported_keys TO tracedesk_app;

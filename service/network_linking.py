@@ -21,7 +21,6 @@ import structlog
 
 from service.dependencies import Dependencies
 from service.domain.custody import CustodyEvent
-from service.domain.errors import Conflict
 from service.domain.events import RecoveryLinked
 from service.domain.matching import SerialMatch, SerialQuery, rank
 from service.domain.networks.links import (
@@ -43,14 +42,13 @@ from service.domain.networks.rules import (
     SAME_WEAPON_RULE,
     recovery_facts,
     registry_hit_links,
-    rules_in_force,
     same_case_links,
     same_person_links,
     same_place_links,
     same_source_links,
     same_weapon_links,
 )
-from service.domain.outbox import NETWORK_LINK, HandlingFailed, OutboxMessage
+from service.domain.outbox import NETWORK_LINK, OutboxMessage
 from service.domain.ports.networks import NetworkGraph
 from service.domain.ports.unit_of_work import UnitOfWork
 from service.domain.recovery import Recovery
@@ -61,53 +59,31 @@ log = structlog.get_logger("tracedesk.networks")
 ORDERING_KEY: Final = "case-networks"
 # Candidates fetched per reading before ranking, as the serial search does.
 CANDIDATE_CAP: Final = 2000
-# Recoveries linked per rebuild message: a few seconds of work, so that messages claimed
-# with it, and recoveries recorded meanwhile, do not wait long.
-REBUILD_BATCH: Final = 200
 
 
 def network_link_message(deps: Dependencies, recovery_id: UUID) -> OutboxMessage:
     """Run the rules for a recovery (recorded, corrected, its hits changed)."""
-    return _message(deps, {"recovery_id": str(recovery_id)})
+    return link_message(deps, {"recovery_id": str(recovery_id)})
+
+
+def batch_link_message(deps: Dependencies, recovery_ids: Sequence[UUID]) -> OutboxMessage:
+    """Run the rules for many recoveries at once (an import's batch)."""
+    return link_message(deps, {"recovery_ids": [str(i) for i in recovery_ids]})
 
 
 def relink_message(deps: Dependencies, link_id: UUID) -> OutboxMessage:
     """Bring the networks in line with a link a person decided on."""
-    return _message(deps, {"link_id": str(link_id)})
+    return link_message(deps, {"link_id": str(link_id)})
 
 
-def _message(deps: Dependencies, payload: dict[str, str]) -> OutboxMessage:
+def link_message(deps: Dependencies, payload: Mapping[str, object]) -> OutboxMessage:
     return OutboxMessage(
         id=deps.ids.new_id(),
         topic=NETWORK_LINK,
-        payload=payload,
+        payload=dict(payload),
         created_at=deps.clock.now(),
         ordering_key=ORDERING_KEY,
     )
-
-
-class NetworkLinkHandler:
-    topic = NETWORK_LINK
-
-    def __init__(self, deps: Dependencies) -> None:
-        self._deps = deps
-
-    async def prepare(self) -> None:
-        await link_by_rules_in_force(self._deps)
-
-    async def handle(
-        self, uow: UnitOfWork, messages: Sequence[OutboxMessage]
-    ) -> dict[UUID, HandlingFailed]:
-        for message in messages:
-            if "link_id" in message.payload:
-                await settle_link(self._deps, uow, UUID(message.payload["link_id"]))
-            elif "network_id" in message.payload:
-                await recount(self._deps, uow, UUID(message.payload["network_id"]))
-            elif "rebuild_after" in message.payload:
-                await continue_rebuild(self._deps, uow, message.payload)
-            else:
-                await link_recovery(self._deps, uow, UUID(message.payload["recovery_id"]))
-        return {}
 
 
 async def link_recovery(deps: Dependencies, uow: UnitOfWork, recovery_id: UUID) -> None:
@@ -131,7 +107,7 @@ async def link_recovery(deps: Dependencies, uow: UnitOfWork, recovery_id: UUID) 
     }
     linker = Linker(deps, uow.networks)
     changes = await linker.apply(recovery, found)
-    _recount_later(deps, uow, linker)
+    recount_later(deps, uow, linker)
     if changes:
         uow.record(RecoveryLinked(recovery.id, changes))
 
@@ -149,7 +125,7 @@ async def settle_link(deps: Dependencies, uow: UnitOfWork, link_id: UUID) -> Non
     else:
         await linker.split_after([link])
     linker.save_states()
-    _recount_later(deps, uow, linker)
+    recount_later(deps, uow, linker)
 
 
 async def recount(deps: Dependencies, uow: UnitOfWork, network_id: UUID) -> None:
@@ -158,10 +134,10 @@ async def recount(deps: Dependencies, uow: UnitOfWork, network_id: UUID) -> None
     uow.networks.save_network(state, at=deps.clock.now(), new=False)
 
 
-def _recount_later(deps: Dependencies, uow: UnitOfWork, linker: Linker) -> None:
+def recount_later(deps: Dependencies, uow: UnitOfWork, linker: Linker) -> None:
     # After this unit of work, once the split is stored.
     for network_id in sorted(linker.to_recount):
-        uow.outbox.add(_message(deps, {"network_id": str(network_id)}))
+        uow.outbox.add(link_message(deps, {"network_id": str(network_id)}))
 
 
 async def _answered_chains(
@@ -245,9 +221,9 @@ class Linker:
         if not (new or revived or retracted or refreshed):
             return {}
         return {
-            "linked": [_describe(link) for link in new + revived],
-            "retracted": [_describe(link) for link in retracted],
-            "refreshed": [_describe(link) for link in refreshed],
+            "linked": [describe_link(link) for link in new + revived],
+            "retracted": [describe_link(link) for link in retracted],
+            "refreshed": [describe_link(link) for link in refreshed],
         }
 
     async def know(self, nodes: Mapping[UUID, Node]) -> None:
@@ -392,62 +368,5 @@ def _ends(proposals: Iterable[ProposedLink]) -> list[NodeFacts]:
     return [end for p in proposals for end in (p.source, p.target)]
 
 
-def _describe(link: Link) -> str:
+def describe_link(link: Link) -> str:
     return f"{link.kind.value} {link.source_id}-{link.target_id} ({link.status.value})"
-
-
-def rebuild_message(deps: Dependencies, *, after: UUID | None, batch: int) -> OutboxMessage:
-    """Ask for the recoveries after `after` (in id order) to be linked again, `batch` at
-    a time: each batch links its recoveries and then asks for the next batch, so a
-    rebuild of millions is many small steps that survive restarts."""
-    return _message(deps, {"rebuild_after": str(after) if after else "", "batch": str(batch)})
-
-
-async def request_rebuild(deps: Dependencies, *, batch: int = REBUILD_BATCH) -> None:
-    """Ask for every recovery to be linked again (after a rule changed), in order with
-    every other linking. Idempotent: linking unchanged facts again changes nothing."""
-    async with deps.unit_of_work() as uow:
-        uow.outbox.add(rebuild_message(deps, after=None, batch=batch))
-        await uow.commit()
-
-
-async def continue_rebuild(deps: Dependencies, uow: UnitOfWork, request: Mapping[str, str]) -> None:
-    """Link one batch of recoveries, each in a unit of work of its own (the next one reads
-    what the one before stored), then ask for the next batch in `uow`. Linking them here
-    rather than through a message each spares a claim and a lease per recovery; if the
-    worker stops half-way, the batch is linked again, which changes nothing for the
-    recoveries already done."""
-    after = UUID(request["rebuild_after"]) if request["rebuild_after"] else None
-    batch = int(request.get("batch", REBUILD_BATCH))
-    async with deps.unit_of_work() as reading:
-        ids = await reading.recoveries.ids_after(after, limit=batch)
-    for recovery_id in ids:
-        async with deps.unit_of_work() as linking:
-            await link_recovery(deps, linking, recovery_id)
-            await linking.commit()
-    if len(ids) == batch:
-        uow.outbox.add(rebuild_message(deps, after=ids[-1], batch=batch))
-
-
-async def link_by_rules_in_force(deps: Dependencies) -> bool:
-    """Run when a worker starts: if the stored links were made by other rules (a newer
-    release, or links made before rules were recorded), ask for a rebuild. Whichever
-    worker starts first asks, once; the others find the rules current. On a database
-    where nothing was linked yet the rules are current without one (what is waiting to
-    be linked will be, by these rules). Whether it asked."""
-    rules = rules_in_force()
-    async with deps.unit_of_work() as uow:
-        applied = await uow.networks.rules_applied()
-        if applied == rules:
-            return False
-        uow.networks.record_rules(rules, replacing=applied, at=deps.clock.now())
-        rebuild = applied is not None or await uow.networks.has_nodes()
-        if rebuild:
-            uow.outbox.add(rebuild_message(deps, after=None, batch=REBUILD_BATCH))
-        try:
-            await uow.commit()
-        except Conflict:
-            return False
-    if rebuild:
-        log.info("linking rules changed: every recovery is linked again", rules=rules)
-    return rebuild

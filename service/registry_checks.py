@@ -16,7 +16,7 @@ import structlog
 
 from service.dependencies import Dependencies
 from service.domain.access import Action, Actor
-from service.domain.events import RegistryHitsChanged
+from service.domain.events import HitsChangedInBatch, RegistryHitsChanged
 from service.domain.matching import SerialQuery
 from service.domain.outbox import REGISTRY_CHECK, HandlingFailed, OutboxMessage
 from service.domain.ports.registries import FirearmRegistry
@@ -46,8 +46,31 @@ def registry_check_messages(
     ]
 
 
+def batch_check_messages(
+    deps: Dependencies, recovery_ids: Sequence[UUID], *, subject: str
+) -> list[OutboxMessage]:
+    """One check per configured registry for many new recoveries (an import's batch)."""
+    now = deps.clock.now()
+    ids = [str(recovery_id) for recovery_id in recovery_ids]
+    return [
+        OutboxMessage(
+            id=deps.ids.new_id(),
+            topic=REGISTRY_CHECK,
+            payload={"recovery_ids": ids, "registry": name, "version": 1},
+            created_at=now,
+            subject=subject,
+        )
+        for name in deps.registries
+    ]
+
+
 def checks_subject(recovery_id: UUID) -> str:
     return f"recovery:{recovery_id}"
+
+
+def import_subject(import_id: UUID, batch: int) -> str:
+    """The subject of a batch's checks: a recovery it landed finds its checks there."""
+    return f"import:{import_id}:{batch}"
 
 
 class RegistryCheckHandler:
@@ -65,30 +88,50 @@ class RegistryCheckHandler:
         self, uow: UnitOfWork, messages: Sequence[OutboxMessage]
     ) -> dict[UUID, HandlingFailed]:
         """Stage the hits of every check that could be made; return the messages whose
-        registry could not answer, with why."""
-        pairs: dict[tuple[UUID, str], list[OutboxMessage]] = defaultdict(list)
+        registry could not answer, with why. A batch's message (an import's) asks for
+        many recoveries: each registry is searched for all of them at once."""
+        asked: dict[tuple[UUID, str], list[OutboxMessage]] = defaultdict(list)
+        batched: set[UUID] = set()
         for message in messages:
-            pairs[(UUID(message.payload["recovery_id"]), message.payload["registry"])].append(
-                message
-            )
-        recovery_ids = sorted({recovery_id for recovery_id, _ in pairs})
+            payload = message.payload
+            ids = payload.get("recovery_ids") or [payload["recovery_id"]]
+            for recovery_id in ids:
+                asked[(UUID(recovery_id), payload["registry"])].append(message)
+                if "recovery_ids" in payload:
+                    batched.add(UUID(recovery_id))
+        recovery_ids = sorted({recovery_id for recovery_id, _ in asked})
         recoveries = {r.id: r for r in await uow.recoveries.get_many(recovery_ids)}
         standing: dict[UUID, list[RegistryHit]] = defaultdict(list)
         for hit in await uow.registry_hits.for_recoveries(recovery_ids):
             standing[hit.recovery_id].append(hit)
-        failures: dict[UUID, HandlingFailed] = {}
-        for (recovery_id, name), asked in pairs.items():
+        by_registry: dict[str, list[Recovery]] = defaultdict(list)
+        for recovery_id, name in asked:
             recovery, registry = recoveries.get(recovery_id), self._deps.registries.get(name)
             if recovery is None or registry is None:
                 # Nothing left to check: a registry removed from the configuration.
                 log.warning("registry check dropped", registry=name, recovery_id=str(recovery_id))
                 continue
+            by_registry[name].append(recovery)
+        failures: dict[UUID, HandlingFailed] = {}
+        changed: list[UUID] = []
+        for name, checked in by_registry.items():
             try:
-                matches = await _search(registry, recovery)
+                found = await _search(self._deps.registries[name], checked)
             except RegistryUnavailable as unavailable:
-                failures |= {m.id: HandlingFailed(unavailable.reason) for m in asked}
+                for recovery in checked:
+                    failures |= {
+                        m.id: HandlingFailed(unavailable.reason) for m in asked[(recovery.id, name)]
+                    }
                 continue
-            self._record(uow, recovery, name, standing[recovery_id], matches)
+            for recovery in checked:
+                together = recovery.id in batched
+                if self._record(
+                    uow, recovery, name, standing[recovery.id], found[recovery.id], together
+                ):
+                    if together:
+                        changed.append(recovery.id)
+        if changed:
+            uow.record(HitsChangedInBatch(sorted(set(changed))))
         return failures
 
     def _record(
@@ -98,7 +141,8 @@ class RegistryCheckHandler:
         registry: str,
         standing: list[RegistryHit],
         matches: Mapping[UUID, list[RegistryMatch]],
-    ) -> None:
+        linked_with_batch: bool,
+    ) -> bool:
         deps = self._deps
         outcome = reconcile(
             standing,
@@ -111,7 +155,7 @@ class RegistryCheckHandler:
             new_id=deps.ids.new_id,
         )
         if not outcome.changed:
-            return
+            return False
         for hit in outcome.found:
             uow.registry_hits.add(hit)
         for hit in (*outcome.updated, *outcome.cleared):
@@ -124,20 +168,30 @@ class RegistryCheckHandler:
                 found=outcome.found,
                 updated=outcome.updated,
                 cleared=outcome.cleared,
+                linked_with_batch=linked_with_batch,
             )
         )
+        return True
 
 
-async def _search(registry: FirearmRegistry, recovery: Recovery) -> dict[UUID, list[RegistryMatch]]:
-    matches: dict[UUID, list[RegistryMatch]] = {}
-    for item in recovery.items:
-        found: list[RegistryMatch] = []
-        for _, identifier in item.identifiers():
-            query = SerialQuery(
-                identifier=identifier, make=item.make, model=item.model, calibre=item.calibre
-            )
-            found += await registry.search(query)
-        matches[item.id] = found
+async def _search(
+    registry: FirearmRegistry, recoveries: Sequence[Recovery]
+) -> dict[UUID, dict[UUID, list[RegistryMatch]]]:
+    """Each recovery's matches by item, the registry searched once for all of them."""
+    asked: list[tuple[UUID, UUID, SerialQuery]] = []
+    for recovery in recoveries:
+        for item in recovery.items:
+            for _, identifier in item.identifiers():
+                query = SerialQuery(
+                    identifier=identifier, make=item.make, model=item.model, calibre=item.calibre
+                )
+                asked.append((recovery.id, item.id, query))
+    answers = await registry.search_many([query for _, _, query in asked])
+    matches: dict[UUID, dict[UUID, list[RegistryMatch]]] = {
+        r.id: {item.id: [] for item in r.items} for r in recoveries
+    }
+    for (recovery_id, item_id, _), found in zip(asked, answers, strict=True):
+        matches[recovery_id][item_id] += found
     return matches
 
 
@@ -167,5 +221,9 @@ async def findings_in(deps: Dependencies, uow: UnitOfWork, recovery_id: UUID) ->
     """The findings about a recovery the caller was allowed to read (recovery_for)."""
     hits = await uow.registry_hits.for_recoveries([recovery_id])
     asked = await uow.outbox.about(checks_subject(recovery_id))
+    # An imported recovery was checked with its batch.
+    imported = await uow.bulk_recoveries.import_of(recovery_id)
+    if imported is not None:
+        asked += await uow.outbox.about(import_subject(*imported))
     checks = [entry for entry in asked if entry.message.topic == REGISTRY_CHECK]
     return RegistryFindings(hits, check_states(deps.registries, checks))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Callable, Iterable
 from typing import Final
 
 from service.dependencies import Dependencies
@@ -10,8 +11,9 @@ from service.domain.access import Actor
 from service.domain.events import RegistryImported
 from service.domain.registry import RegistryImport, RegistryRecord
 
-# Records per transaction: a large file is imported in steps; a step that fails leaves
-# the earlier ones in place, and running the import again completes it.
+# Records per transaction: a large file is imported in steps (read as a stream, memory
+# holds one step); a step that fails leaves the earlier ones in place, and running the
+# import again completes it.
 CHUNK: Final = 5000
 
 
@@ -20,18 +22,21 @@ async def import_registry(
     deps: Dependencies,
     actor: Actor | None,
     registry: str,
-    records: Sequence[RegistryRecord],
+    records: Iterable[RegistryRecord],
     source: str,
+    progress: Callable[[RegistryImport], None] | None = None,
 ) -> RegistryImport:
     """Add new records and replace changed ones; importing the same file twice changes
     nothing. `actor` None: the console. `source` names the file (and its digest) in the
     audit trail."""
-    async with deps.unit_of_work() as uow:
-        known = await uow.registry_records.fingerprints(registry)
     added = changed = unchanged = 0
-    for start in range(0, len(records), CHUNK):
+    stream = iter(records)
+    while chunk := list(itertools.islice(stream, CHUNK)):
         async with deps.unit_of_work() as uow:
-            for record in records[start : start + CHUNK]:
+            known = await uow.registry_records.fingerprints(
+                registry, [record.reference for record in chunk]
+            )
+            for record in chunk:
                 fingerprint = known.get(record.reference)
                 if fingerprint is None:
                     uow.registry_records.add(record)
@@ -42,6 +47,8 @@ async def import_registry(
                 else:
                     unchanged += 1
             await uow.commit()
+        if progress is not None:
+            progress(RegistryImport(added=added, changed=changed, unchanged=unchanged))
     outcome = RegistryImport(added=added, changed=changed, unchanged=unchanged)
     async with deps.unit_of_work() as uow:
         uow.record(RegistryImported(registry, source, outcome, actor))

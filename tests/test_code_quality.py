@@ -135,7 +135,7 @@ def _module(path: Path) -> str:
 
 # Adapters that put the others together (the app factory, the command line, the
 # dependency and connection builders), and the building blocks other adapters share
-# (wire formats, the peer client, settings, logging).
+# (wire and file formats, the peer client, settings, logging).
 COMPOSITION_ROOTS = {"bootstrap", "connections", "cli", "api.app"}
 BUILDING_BLOCKS = {
     "cursors",
@@ -144,6 +144,7 @@ BUILDING_BLOCKS = {
     "peers",
     "circuit",
     "registry_files",
+    "tabular",
     "settings",
     "logging",
 }

@@ -33,7 +33,7 @@ from service.adapters.settings import Settings, VerificationKey
 from service.adapters.tokens import JoseTokenService, TokenKey
 from service.dependencies import Dependencies
 from service.domain.identity import SecurityPolicy
-from service.network_linking import NetworkLinkHandler
+from service.linking_worker import NetworkLinkHandler
 from service.outbox_worker import OutboxHandler, OutboxWorker
 from service.registry_checks import RegistryCheckHandler
 from service.side_effects import write_side_effects

@@ -9,7 +9,6 @@ number and field and never stops the good ones.
 from __future__ import annotations
 
 import csv
-import io
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Final
 
+from service.adapters.tabular.reading import BoundedLines
 from service.domain.errors import FieldProblem, ValidationFailed
 from service.domain.reference import ReferenceCatalogue
 from service.domain.registry import RegistryRecord, RegistryRecordReport
@@ -41,34 +41,68 @@ class RegistryFile:
 
 
 def read_registry_file(path: Path, *, registry: str, catalogue: ReferenceCatalogue) -> RegistryFile:
-    # Bytes that are not UTF-8 are kept apart (as lone surrogates), so that only the
-    # lines holding them are refused, each with its number.
-    text = path.read_bytes().decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
-    rows = _csv_rows(text) if path.suffix.lower() == ".csv" else _ndjson_rows(text)
+    """The whole file at once: for a registry held in memory."""
     result = RegistryFile()
-    seen: dict[str, int] = {}
-    for line, row in rows:
-        result.lines += 1
-        if not isinstance(row, FieldProblem) and _not_utf8(row):
-            row = FieldProblem("", "not UTF-8 text")
-        if isinstance(row, FieldProblem):
-            result.problems.append(LineProblem(line, row.field, row.detail))
-            continue
-        try:
-            record = RegistryRecord.read(_report(row), registry=registry, catalogue=catalogue)
-        except ValidationFailed as failed:
-            result.problems += [LineProblem(line, p.field, p.detail) for p in failed.problems]
-            continue
-        except _Unreadable as problem:
-            result.problems.append(LineProblem(line, problem.field, problem.detail))
-            continue
-        if record.reference in seen:
-            detail = f"the same reference as line {seen[record.reference]}"
-            result.problems.append(LineProblem(line, "reference", detail))
-            continue
-        seen[record.reference] = line
-        result.records.append(record)
+    reading = RegistryLines(path, registry=registry, catalogue=catalogue)
+    for entry in reading:
+        if isinstance(entry, LineProblem):
+            result.problems.append(entry)
+        else:
+            result.records.append(entry)
+    result.lines = reading.lines
     return result
+
+
+class RegistryLines:
+    """The file's records and refused lines, read as a stream (lines bounded, as for
+    imports of recoveries): iterate once; `lines` and `bytes_read` tell how far."""
+
+    def __init__(self, path: Path, *, registry: str, catalogue: ReferenceCatalogue) -> None:
+        self._path = path
+        self._registry = registry
+        self._catalogue = catalogue
+        self._text: BoundedLines | None = None
+        self.lines = 0
+
+    @property
+    def bytes_read(self) -> int:
+        return self._text.bytes_read if self._text else 0
+
+    def __iter__(self) -> Iterator[RegistryRecord | LineProblem]:
+        # Bytes that are not UTF-8 are kept apart (as lone surrogates), so that only the
+        # lines holding them are refused, each with its number.
+        text = self._text = BoundedLines(self._path, "utf-8")
+        csv_file = self._path.suffix.lower() == ".csv"
+        rows = _csv_rows(text) if csv_file else _ndjson_rows(text)
+        seen: dict[str, int] = {}
+        for line, row in rows:
+            self.lines += 1
+            if not isinstance(row, FieldProblem) and _not_utf8(row):
+                row = FieldProblem("", "not UTF-8 text")
+            if isinstance(row, FieldProblem):
+                yield LineProblem(line, row.field, row.detail)
+                continue
+            try:
+                record = RegistryRecord.read(
+                    _report(row), registry=self._registry, catalogue=self._catalogue
+                )
+            except ValidationFailed as failed:
+                for p in failed.problems:
+                    yield LineProblem(line, p.field, p.detail)
+                continue
+            except _Unreadable as problem:
+                yield LineProblem(line, problem.field, problem.detail)
+                continue
+            if record.reference in seen:
+                detail = f"the same reference as line {seen[record.reference]}"
+                yield LineProblem(line, "reference", detail)
+                continue
+            seen[record.reference] = line
+            yield record
+        # Lines too long to read were passed over as empty: reported last.
+        for line in sorted(text.too_long):
+            self.lines += 1
+            yield LineProblem(line, "", "the line is longer than 1024 KiB characters: not read")
 
 
 def _not_utf8(value: Any) -> bool:
@@ -120,8 +154,9 @@ def _report(row: dict[str, Any]) -> RegistryRecordReport:
     )
 
 
-def _ndjson_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | FieldProblem]]:
-    for number, line in enumerate(text.splitlines(), start=1):
+def _ndjson_rows(lines: BoundedLines) -> Iterator[tuple[int, dict[str, Any] | FieldProblem]]:
+    for line in lines:
+        number = lines.number
         if not line.strip():
             continue
         try:
@@ -135,8 +170,8 @@ def _ndjson_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | FieldProblem
         yield number, row
 
 
-def _csv_rows(text: str) -> Iterator[tuple[int, dict[str, Any] | FieldProblem]]:
-    reader = csv.DictReader(io.StringIO(text))
+def _csv_rows(lines: BoundedLines) -> Iterator[tuple[int, dict[str, Any] | FieldProblem]]:
+    reader = csv.DictReader(iter(lines))
     for row in reader:
         known = {name: row.get(name) for name in (*FIELDS, "recorded_on")}
         details = {

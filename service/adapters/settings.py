@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -138,7 +139,8 @@ class Settings(BaseSettings):
     worker: Literal["in-process", "external"] = Field(
         default="in-process",
         description="Who runs the outbox (registry checks, case-network linking, deliveries "
-        "to peers): the server itself, or separate `tracedesk worker` processes.",
+        "to peers) and the imports uploaded to the API: the server itself, or separate "
+        "`tracedesk worker` processes.",
     )
 
     processes: int = Field(
@@ -150,6 +152,18 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=1_048_576,
         description=("Larger request bodies are refused with 413."),
+    )
+    import_max_bytes: int = Field(
+        default=2 * 1024**3,
+        ge=1,
+        description="Files uploaded to POST /api/v1/imports may be this large (the body "
+        "limit above is for every other request).",
+    )
+    import_directory: Path = Field(
+        default=Path(tempfile.gettempdir()) / "tracedesk-imports",
+        description="Where uploaded import files wait until their job has run (then they "
+        "are removed). Every server process must see it; keep it on persistent storage, so "
+        "that a job interrupted by a restart can be run again.",
     )
     db_pool_size: int = Field(
         default=20,

@@ -46,6 +46,9 @@ class Action(StrEnum):
     RECOVERY_RECORD = "recovery.record"
     RECOVERY_READ = "recovery.read"
     RECOVERY_CORRECT = "recovery.correct"
+    # Many recoveries from a file, into the actor's agency; and the agency's out to one.
+    RECOVERY_IMPORT = "recovery.import"
+    RECOVERY_EXPORT = "recovery.export"
     SERIAL_SEARCH = "serial.search"
     REFERENCE_READ = "reference.read"
     REFERENCE_REPORT = "reference.report"
@@ -89,6 +92,8 @@ _ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
             Action.RECOVERY_RECORD,
             Action.RECOVERY_READ,
             Action.RECOVERY_CORRECT,
+            Action.RECOVERY_IMPORT,
+            Action.RECOVERY_EXPORT,
             Action.RECOVERY_HISTORY,
             Action.SERIAL_SEARCH,
             Action.REFERENCE_READ,
@@ -117,6 +122,8 @@ _ROLE_ACTIONS: Final[dict[Role, frozenset[Action]]] = {
             Action.RECOVERY_RECORD,
             Action.RECOVERY_READ,
             Action.RECOVERY_CORRECT,
+            Action.RECOVERY_IMPORT,
+            Action.RECOVERY_EXPORT,
             Action.RECOVERY_HISTORY,
             Action.SERIAL_SEARCH,
             Action.REFERENCE_READ,
@@ -171,10 +178,20 @@ _ACROSS_AGENCIES: Final[dict[Role, frozenset[Action]]] = {
 
 _SCOPE_ACTIONS: Final[dict[Scope, frozenset[Action]]] = {
     Scope.RECOVERIES_READ: frozenset(
-        {Action.RECOVERY_READ, Action.SERIAL_SEARCH, Action.REFERENCE_READ}
+        {
+            Action.RECOVERY_READ,
+            Action.RECOVERY_EXPORT,
+            Action.SERIAL_SEARCH,
+            Action.REFERENCE_READ,
+        }
     ),
     Scope.RECOVERIES_WRITE: frozenset(
-        {Action.RECOVERY_RECORD, Action.RECOVERY_CORRECT, Action.REFERENCE_READ}
+        {
+            Action.RECOVERY_RECORD,
+            Action.RECOVERY_CORRECT,
+            Action.RECOVERY_IMPORT,
+            Action.REFERENCE_READ,
+        }
     ),
     Scope.TRACES_READ: frozenset({Action.TRACE_READ, Action.REFERENCE_READ}),
     Scope.TRACES_REQUEST: frozenset(

@@ -21,6 +21,7 @@ from uuid import UUID
 if TYPE_CHECKING:
     from service.domain.access import Actor
     from service.domain.identity import Agency, ApiKey, ServiceAccount, User
+    from service.domain.imports import ImportCounts, ImportSource
     from service.domain.networks.links import Link
     from service.domain.recovery import FieldChange
     from service.domain.registry import RegistryImport
@@ -255,6 +256,8 @@ class RegistryHitsChanged(DomainEvent):
     found: Sequence[RegistryHit]
     updated: Sequence[RegistryHit]
     cleared: Sequence[RegistryHit]
+    # Checked with a batch of recoveries, which are linked together (HitsChangedInBatch).
+    linked_with_batch: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +266,57 @@ class RegistryImported(DomainEvent):
     source: str
     outcome: RegistryImport
     actor: Actor | None
+
+
+@dataclass(frozen=True, slots=True)
+class HitsChangedInBatch(DomainEvent):
+    """The hits of these recoveries, checked together, changed: link them together."""
+
+    recovery_ids: Sequence[UUID]
+
+
+# --- imports ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImportQueued(DomainEvent):
+    import_id: UUID
+    source: ImportSource
+    all_or_nothing: bool
+    mapped: bool
+    actor: Actor
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveriesImported(DomainEvent):
+    """One batch of an import landed: its recoveries, the lines they came from, and the
+    SHA-256 of its rows (of their values as read, in file order)."""
+
+    import_id: UUID
+    batch: int
+    first_line: int
+    last_line: int
+    recovery_ids: Sequence[UUID]
+    rows: int
+    rows_sha256: str
+    file_sha256: str
+    actor: Actor
+
+
+@dataclass(frozen=True, slots=True)
+class ImportFinished(DomainEvent):
+    import_id: UUID
+    state: str
+    counts: ImportCounts
+    failure: str | None
+    actor: Actor
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveriesExported(DomainEvent):
+    filters: Mapping[str, Any]
+    format: str
+    actor: Actor
 
 
 # --- operations -----------------------------------------------------------------------------

@@ -9,10 +9,18 @@ from typing import Final
 from service.dependencies import Dependencies
 from service.domain.events import DomainEvent
 from service.domain.ports.unit_of_work import UnitOfWork
-from service.side_effects import identity, networks, operations, recoveries, registries, tracing
+from service.side_effects import (
+    identity,
+    imports,
+    networks,
+    operations,
+    recoveries,
+    registries,
+    tracing,
+)
 from service.side_effects.effects import Effects, HandlerTable, react
 
-FEATURES: Final = (recoveries, tracing, identity, networks, registries, operations)
+FEATURES: Final = (recoveries, tracing, identity, networks, registries, operations, imports)
 TABLE: Final[HandlerTable] = {
     event: handlers for feature in FEATURES for event, handlers in feature.HANDLERS.items()
 }

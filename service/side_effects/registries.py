@@ -12,6 +12,8 @@ from service.side_effects.effects import Effects, HandlerTable
 
 
 async def link(effects: Effects, event: RegistryHitsChanged) -> None:
+    if event.linked_with_batch:
+        return  # with the rest of its batch (HitsChangedInBatch)
     effects.send(network_link_message(effects.deps, event.recovery_id))
 
 

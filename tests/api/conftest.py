@@ -171,7 +171,12 @@ async def api(database: Database, tmp_path: Path) -> AsyncIterator[Api]:
         '[[registry]]\nname = "test-registry"\nadapter = "memory"\nfile = "test-registry.ndjson"\n',
         encoding="utf-8",
     )
-    settings = Settings(database_url=database.url, connections_file=registries, worker="external")
+    settings = Settings(
+        database_url=database.url,
+        connections_file=registries,
+        worker="external",
+        import_directory=tmp_path / "imports",
+    )
     app = create_app(settings, dependencies=fast_dependencies)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

@@ -27,10 +27,12 @@ from service import accounts
 from service.adapters.bootstrap import outbox_worker
 from service.dependencies import Dependencies
 from service.domain.access import Action, Actor, ActorKind, Role
+from service.domain.imports import ImportFormat, ImportSource
 from service.domain.networks.links import LinkKind
 from service.domain.networks.nodes import recovery_ref
 from service.domain.trace_workflow import Side, TraceStatus
 from service.recoveries import record_recovery
+from service.recovery_import import queue_import
 from service.trace_requests import (
     Acknowledge,
     RequestInformation,
@@ -72,6 +74,9 @@ class Fixture:
     foreign_link_id: str = ""
     # A service account of an agency hosted on a peer, with the federation scope.
     peer_token: str = ""
+    # An import of agency A, and one of agency B.
+    import_id: str = ""
+    foreign_import_id: str = ""
 
 
 class Target(Enum):
@@ -204,6 +209,34 @@ async def _trace_list(f: Fixture, target: Target, role: Role | None) -> dict[str
     # Each side has its box: the inbox is for those who answer.
     box = "inbox" if role is Role.TRACING_OFFICER else "outbox"
     return {"url": "/api/v1/trace-requests", "params": {"box": box}}
+
+
+def _import_path(suffix: str) -> Build:
+    def build(f: Fixture, target: Target) -> dict[str, Any]:
+        job = {
+            Target.OWN: f.import_id,
+            Target.FOREIGN: f.foreign_import_id,
+            Target.UNKNOWN: str(new_id()),
+        }[target]
+        return {"url": f"/api/v1/imports/{job}{suffix}"}
+
+    return fixed(build)
+
+
+IMPORTED = (
+    "recovery_key,case_reference,recovered_at,location_description,location_country,"
+    "circumstances,serial\r\nM-1,MATRIX,2026-01-01T00:00:00Z,Paris,FR,seizure,M 1\r\n"
+)
+
+
+async def queued_import(deps: Dependencies, agency: UUID) -> str:
+    """An import of the agency, queued (its job is never run here)."""
+    actor = Actor(new_id(), ActorKind.USER, agency, frozenset({Role.SUPERVISOR}))
+    source = ImportSource("matrix.csv", ImportFormat.CSV, len(IMPORTED), "0" * 64)
+    job = await queue_import(
+        deps=deps, actor=actor, source=source, all_or_nothing=False, mapping=None
+    )
+    return str(job.id)
 
 
 def _static(request: dict[str, Any]) -> Build:
@@ -381,6 +414,17 @@ REQUESTS: dict[tuple[str, str], Example] = {
     ("POST", "/api/v1/network-links/{link_id}/reject"): Example(
         fixed(lambda f, target: _link_path(f, target, "reject", {"reason": "matrix"})),
         owned="link_id",
+    ),
+    ("POST", "/api/v1/imports"): Example(
+        _static({"url": "/api/v1/imports", "files": {"file": ("m.csv", IMPORTED, "text/csv")}})
+    ),
+    ("GET", "/api/v1/imports"): Example(_static({"url": "/api/v1/imports"})),
+    ("GET", "/api/v1/imports/{import_id}"): Example(_import_path(""), owned="import_id"),
+    ("GET", "/api/v1/imports/{import_id}/rejects"): Example(
+        _import_path("/rejects"), owned="import_id"
+    ),
+    ("GET", "/api/v1/recoveries/export"): Example(
+        _static({"url": "/api/v1/recoveries/export", "params": {"format": "csv"}})
     ),
 }
 
@@ -577,6 +621,7 @@ def _sender(
             method,
             request["url"],
             json=request.get("json"),
+            files=request.get("files"),
             params=request.get("params"),
             headers=headers,
         )
@@ -625,6 +670,8 @@ async def _arrange(api: Api) -> Fixture:
         foreign_recovery_id=foreign_created["id"],
         foreign_item_id=foreign_created["items"][0]["id"],
         peer_agency_id=peer_agency.id,
+        import_id=await queued_import(api.deps, AGENCY_A),
+        foreign_import_id=await queued_import(api.deps, AGENCY_B),
         peer_token=f"Bearer {signed_in.json()['access_token']}",
     )
 

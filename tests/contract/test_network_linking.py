@@ -26,13 +26,8 @@ from service.domain.networks.rules import SAME_CASE_RULE, rules_in_force
 from service.domain.persons import PersonReport
 from service.domain.ports.unit_of_work import UnitOfWork
 from service.domain.recovery import Recovery, RecoveryCorrection
-from service.network_linking import (
-    ORDERING_KEY,
-    NetworkLinkHandler,
-    link_by_rules_in_force,
-    link_recovery,
-    request_rebuild,
-)
+from service.linking_worker import NetworkLinkHandler, link_by_rules_in_force, request_rebuild
+from service.network_linking import ORDERING_KEY, link_recovery
 from service.outbox_worker import OutboxWorker
 from service.recoveries import RecordRecovery, correct_recovery, record_recovery
 from service.trace_requests import (

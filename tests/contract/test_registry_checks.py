@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -53,6 +53,9 @@ class Switchable:
         if self.down:
             raise RegistryUnavailable(self.name, "connection refused")
         return await self.inner.search(query)
+
+    async def search_many(self, queries: Sequence[SerialQuery]) -> list[list[RegistryMatch]]:
+        return [await self.search(query) for query in queries]
 
 
 def iarms(catalogue: ReferenceCatalogue) -> InMemoryRegistry:

@@ -17,6 +17,7 @@ import dataclasses
 import json
 import os
 import re
+import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,22 +28,29 @@ from service.adapters.bootstrap import outbox_worker
 from service.adapters.memory import InMemoryActorDirectory, InMemoryStore, InMemoryUnitOfWork
 from service.adapters.reference_catalogue import packaged_catalogue
 from service.adapters.registries.memory import InMemoryRegistry
+from service.adapters.tabular import open_rows
+from service.adapters.tabular.mapping import ColumnMapping
 from service.case_networks import MakeLink, decide_on_link, make_link, recovery_network
 from service.dependencies import Dependencies
 from service.domain.access import Actor
 from service.domain.custody import CustodyEventReport, PartyReport
 from service.domain.errors import InvalidValue, TooManyAttempts, Unauthenticated
 from service.domain.federation import ExchangedThreadMessage
+from service.domain.import_fields import ReadingRules
+from service.domain.imports import ImportFormat, ImportSource
 from service.domain.items import FirearmReport
 from service.domain.networks.links import LinkKind, LinkStatus
 from service.domain.persons import PersonReport
 from service.domain.ports.audit import AuditFilter
+from service.domain.ports.recoveries import RecoveryFilter
 from service.domain.ports.tracing import Box, TraceRequestFilter
 from service.domain.recovery import RecoveryCorrection
 from service.domain.registry import RegistryRecord, RegistryRecordReport
 from service.domain.trace_workflow import TraceAction
 from service.outbox_operations import outbox_troubles, requeue_failed
 from service.recoveries import RecordRecovery, correct_recovery, record_recovery
+from service.recovery_export import export_recoveries
+from service.recovery_import import claim_import, queue_import, run_import
 from service.registry_import import import_registry
 from service.registry_search import search_registry
 from service.serial_search import search_serials
@@ -368,6 +376,60 @@ async def scenario(deps: Dependencies, peer: Peer) -> None:  # noqa: PLR0915 - o
     )
     await console_sessions.end_session(deps=deps, secret=desk.secret)
     await console_sessions.end_session(deps=deps, secret=laptop.secret)
+
+    # An import: its batch checked and linked together, a rejected row; then an export.
+    await _import(deps, investigator)
+    await _work(deps)
+    pages = await export_recoveries(
+        deps=deps,
+        actor=supervisor,
+        recovery_filter=RecoveryFilter(case_reference="LAB-1"),
+        format="csv",
+    )
+    assert [r.case_reference async for page in pages for r in page] == ["LAB-1"]
+
+
+IMPORTED = [
+    {
+        "recovery_key": "L1",
+        "case_reference": "LAB-1",
+        "recovered_at": "2026-11-02T08:00:00Z",
+        "location_description": "Le Havre",
+        "location_country": "FR",
+        "circumstances": "border_seizure",
+        "make": "Glock",
+        "serial": "ABC-123",
+    },
+    {"recovery_key": "L1", "item_kind": "ammunition", "calibre": "9mm", "quantity": 50},
+    {
+        "recovery_key": "L2",
+        "case_reference": "LAB-2",
+        "recovered_at": "2026-11-02 08:00",
+        "location_description": "Le Havre",
+        "location_country": "FR",
+        "circumstances": "seizure",
+    },
+]
+
+
+async def _import(deps: Dependencies, by: Actor) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "lab.ndjson"
+        path.write_text("".join(json.dumps(row) + "\n" for row in IMPORTED), encoding="utf-8")
+        source = ImportSource("lab.ndjson", ImportFormat.NDJSON, path.stat().st_size, "ab" * 32)
+        job = await queue_import(
+            deps=deps, actor=by, source=source, all_or_nothing=False, mapping=None
+        )
+        claimed = await claim_import(deps=deps, job_id=job.id)
+        assert claimed is not None
+        job, acting = claimed
+        await run_import(
+            deps=deps,
+            job=job,
+            actor=acting,
+            open_rows=lambda: open_rows(path, ImportFormat.NDJSON, ColumnMapping()),
+            rules=ReadingRules(),
+        )
 
 
 async def side_effects(store: InMemoryStore, deps: Dependencies) -> dict[str, Any]:

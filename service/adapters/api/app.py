@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -10,13 +11,16 @@ from importlib.metadata import version
 
 from fastapi import FastAPI
 
+from service.adapters.api.import_runner import ImportRunner
 from service.adapters.api.middleware import BodySizeLimit, RequestContext, StorableText
 from service.adapters.api.problems import install_problem_handlers
 from service.adapters.api.routes import (
     audit,
     auth,
+    exports,
     federation,
     health,
+    imports,
     networks,
     problem_types,
     recoveries,
@@ -78,6 +82,13 @@ def create_app(
             feed.start()
         reads.start()
         stop_worker = asyncio.Event()
+        # Imports run where the outbox does: here, or in `tracedesk worker` processes.
+        runner = ImportRunner(deps, settings.import_directory)
+        importing = (
+            asyncio.create_task(runner.run(stop_worker), name="import-runner")
+            if settings.worker == "in-process"
+            else None
+        )
         worker = (
             asyncio.create_task(outbox_worker(deps).run(stop_worker), name="outbox-worker")
             if settings.worker == "in-process"
@@ -87,12 +98,19 @@ def create_app(
             app.state.database = database
             app.state.schema_status = partial(database_schema, database)
             app.state.deps = console.state.deps = deps
+            app.state.imports = runner
             settle_for_serving()
             yield
         finally:
             stop_worker.set()
             if worker is not None:
                 await worker
+            # A job stops between batches or in one, which is then not written: run
+            # again, by this or another process, it lands the rest.
+            if importing is not None:
+                importing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await importing
             await close_connections(deps.registries, deps.trace_channel)
             await reads.stop()
             if feed is not None:
@@ -117,7 +135,9 @@ def create_app(
     install_problem_handlers(app, union_tags=frozenset(kind.value for kind in ItemKind))
     routers = (
         auth,
+        exports,  # before recoveries: /recoveries/export is not a recovery's id
         recoveries,
+        imports,
         search,
         trace_requests,
         registries,
@@ -136,6 +156,10 @@ def create_app(
     # Added last, runs first: every response, even a refused one, carries the request id.
     # (Starlette's own body limit answers 413 in plain text, not as a problem.)
     app.add_middleware(StorableText)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        uploads={imports.router.prefix: settings.import_max_bytes},
+    )
     app.add_middleware(RequestContext)
     return app

@@ -8,7 +8,7 @@ import re
 import time
 import unicodedata
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
@@ -83,18 +83,24 @@ class BodySizeLimit:
     """Refuses bodies over the limit with 413 before the application reads them, whether
     the size is announced in Content-Length or only discovered while streaming."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, uploads: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_bytes = max_bytes
+        # POSTs to these paths take files: their own, larger limit.
+        self.uploads = dict(uploads or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        upload = scope["method"] == "POST" and scope["path"] in self.uploads
+        limit = self.uploads[scope["path"]] if upload else self.default_bytes
         for name, value in scope["headers"]:
             if name == b"content-length":
-                if not value.isdigit() or int(value) > self.max_bytes:
-                    await self._refuse(scope, send)
+                if not value.isdigit() or int(value) > limit:
+                    await self._refuse(scope, send, limit)
                     return
                 break
         received = 0
@@ -107,7 +113,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     # Frameworks turn exceptions raised while reading into their own
                     # errors, so the body is ended here and the answer replaced below.
                     too_large = True
@@ -118,14 +124,14 @@ class BodySizeLimit:
             if not too_large:
                 await send(message)
             elif message["type"] == "http.response.start":
-                await self._refuse(scope, send)
+                await self._refuse(scope, send, limit)
 
         await self.app(scope, limited_receive, guarded_send)
 
-    async def _refuse(self, scope: Scope, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         body = problem_bytes(
             "payload-too-large",
-            detail=f"the request body exceeds {self.max_bytes} bytes",
+            detail=f"the request body exceeds {limit} bytes",
             instance=scope["path"],
         )
         await send(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 import pydantic
@@ -18,6 +19,7 @@ from service.adapters.cli.admin import (
     list_agencies,
     revoke_key,
 )
+from service.adapters.cli.bulk import export, import_recoveries, moment
 from service.adapters.cli.common import CommandFailed, at_least_one, unreadable
 from service.adapters.cli.operations import (
     audit_export,
@@ -31,6 +33,7 @@ from service.adapters.cli.operations import (
 from service.adapters.cli.serving import db_status, db_upgrade, run_worker, seed_demo, serve_http
 from service.adapters.settings import Settings
 from service.domain.errors import DomainError, ValidationFailed
+from service.domain.items import ItemKind
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -166,12 +169,16 @@ def _parser() -> argparse.ArgumentParser:
     registry = commands.add_parser("registry", help="registries kept in this database")
     registry_actions = registry.add_subparsers(title="actions")
     load = registry_actions.add_parser(
-        "import", help="add or update a registry's records from NDJSON or CSV (idempotent)"
+        "import",
+        aliases=["load"],
+        help="add or update a registry's records from NDJSON or CSV (idempotent)",
     )
     load.add_argument("name", help="the registry's name, as configured (adapter = sql)")
     load.add_argument("file", help="NDJSON (.ndjson, .jsonl) or CSV (.csv)")
     load.add_argument("--dry-run", action="store_true", help="validate and report, change nothing")
     load.set_defaults(run=registry_import)
+
+    _bulk(commands)
 
     audit = commands.add_parser("audit", help="the audit trail").add_subparsers(title="actions")
     audit.add_parser("verify", help="recompute the hash chain").set_defaults(run=audit_verify)
@@ -179,3 +186,40 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("file", help="where to write (- for standard output)")
     export.set_defaults(run=audit_export)
     return parser
+
+
+def _bulk(commands: Any) -> None:
+    """`import recoveries FILE` and `export recoveries`."""
+    what = commands.add_parser("import", help="recoveries from a file").add_subparsers(
+        dest="import_command", required=True
+    )
+    recoveries = what.add_parser(
+        "recoveries", help="import a CSV, NDJSON or .xlsx file into a user's agency"
+    )
+    recoveries.add_argument("file", help="one row per item; .csv, .ndjson or .xlsx")
+    recoveries.add_argument("--user", required=True, help="who imports (their agency receives)")
+    recoveries.add_argument("--mapping", help="the file's columns and values (TOML)")
+    recoveries.add_argument("--format", choices=["csv", "ndjson", "xlsx"])
+    recoveries.add_argument(
+        "--all-or-nothing", action="store_true", help="import nothing if any row is rejected"
+    )
+    recoveries.add_argument(
+        "--rejects", help="where to write the rejected rows (default: FILE.rejects.csv)"
+    )
+    recoveries.set_defaults(run=import_recoveries)
+
+    out = commands.add_parser("export", help="recoveries to a file").add_subparsers(
+        dest="export_command", required=True
+    )
+    exported = out.add_parser("recoveries", help="a user's agency's recoveries, one row per item")
+    exported.add_argument("--user", required=True, help="who exports (their agency's recoveries)")
+    exported.add_argument("--format", choices=["ndjson", "csv", "xlsx"], default="ndjson")
+    exported.add_argument("--output", help="the file to write (default: standard output)")
+    exported.add_argument("--case-reference")
+    exported.add_argument("--country", help="ISO 3166-1 alpha-2")
+    exported.add_argument("--recovered-from", type=moment, help="inclusive, ISO 8601")
+    exported.add_argument("--recovered-to", type=moment, help="exclusive, ISO 8601")
+    exported.add_argument("--make", help="any spelling")
+    exported.add_argument("--calibre", help="any spelling")
+    exported.add_argument("--item-kind", type=ItemKind, choices=list(ItemKind))
+    exported.set_defaults(run=export)

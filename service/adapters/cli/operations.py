@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ def audit_verify(_: argparse.Namespace, settings: Settings) -> int:
 def audit_export(arguments: argparse.Namespace, settings: Settings) -> int:
     """NDJSON: one line per event (seq, payload, prev_hash, hash), then a line with the
     head. Anyone can recompute the chain from it with sha256("prev|seq|payload")."""
+    from service.adapters.cli.progress import progress_bar
     from service.audit_trail import PAGE
 
     async def export(deps: Dependencies) -> int:
@@ -43,22 +44,26 @@ def audit_export(arguments: argparse.Namespace, settings: Settings) -> int:
             async with deps.unit_of_work() as uow:
                 head_seq, head_hash = await uow.audit.head()
                 after, written = 0, 0
-                while after < head_seq:
-                    events = await uow.audit.chain(after_seq=after, limit=PAGE)
-                    if not events:
-                        break
-                    for event in events:
-                        if event.seq > head_seq:
+                with progress_bar("exporting", total=head_seq, things="events") as bar:
+                    while after < head_seq:
+                        events = [
+                            e
+                            for e in await uow.audit.chain(after_seq=after, limit=PAGE)
+                            if e.seq <= head_seq
+                        ]
+                        if not events:
                             break
-                        line = {
-                            "seq": event.seq,
-                            "payload": event.payload,
-                            "prev_hash": event.prev_hash,
-                            "hash": event.hash,
-                        }
-                        output.write(json.dumps(line, ensure_ascii=False) + "\n")
-                        written += 1
-                    after = events[-1].seq
+                        for event in events:
+                            line = {
+                                "seq": event.seq,
+                                "payload": event.payload,
+                                "prev_hash": event.prev_hash,
+                                "hash": event.hash,
+                            }
+                            output.write(json.dumps(line, ensure_ascii=False) + "\n")
+                        written += len(events)
+                        after = events[-1].seq
+                        bar.update(completed=after, done=written)
                 output.write(json.dumps({"head": {"seq": head_seq, "hash": head_hash}}) + "\n")
         finally:
             if output is not sys.stdout:
@@ -91,15 +96,20 @@ def outbox_status(_: argparse.Namespace, settings: Settings) -> int:
 
 
 def networks_rebuild(arguments: argparse.Namespace, settings: Settings) -> int:
-    from service.network_linking import NetworkLinkHandler, request_rebuild
+    from service.adapters.cli.progress import progress_bar
+    from service.linking_worker import NetworkLinkHandler, request_rebuild
     from service.outbox_worker import OutboxWorker
 
     async def rebuild(deps: Dependencies) -> None:
         await request_rebuild(deps)
         if arguments.wait:
             worker = OutboxWorker(deps, [NetworkLinkHandler(deps)])
-            while await worker.run_once():
-                pass
+            # Each linking message is a batch of recoveries (or what a batch asked for).
+            with progress_bar("linking", total=None, things="messages") as bar:
+                handled = 0
+                while done := await worker.run_once():
+                    handled += done
+                    bar.update(completed=handled, done=handled)
 
     with_database(settings, rebuild)
     done = "every recovery linked again" if arguments.wait else "rebuild queued for the worker"
@@ -142,7 +152,10 @@ def outbox_retry(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def registry_import(arguments: argparse.Namespace, settings: Settings) -> int:
-    from service.adapters.registry_files import read_registry_file
+    from service.adapters.cli.bulk import file_digest
+    from service.adapters.cli.progress import Bar, progress_bar
+    from service.adapters.registry_files import LineProblem, RegistryLines
+    from service.domain.registry import RegistryRecord
     from service.registry_import import import_registry
 
     path = Path(arguments.file)
@@ -161,32 +174,47 @@ def registry_import(arguments: argparse.Namespace, settings: Settings) -> int:
         )
 
     async def load(deps: Dependencies) -> int:
-        read = read_registry_file(path, registry=arguments.name, catalogue=deps.catalogue)
-        for problem in read.problems[:50]:
-            where = f", {problem.field}" if problem.field else ""
-            print(f"line {problem.line}{where}: {problem.detail}", file=sys.stderr)
-        if len(read.problems) > 50:
-            print(f"... and {len(read.problems) - 50} more refused lines", file=sys.stderr)
-        summary = {"lines": read.lines, "valid": len(read.records), "refused": len(read.problems)}
-        if arguments.dry_run:  # the same exit status as the import it stands for
+        reading = RegistryLines(path, registry=arguments.name, catalogue=deps.catalogue)
+        refused = valid = 0
+
+        def records(bar: Bar) -> Iterator[RegistryRecord]:
+            nonlocal refused, valid
+            for entry in reading:
+                if isinstance(entry, LineProblem):
+                    # Every refused line, as it is met: a report, not a sample.
+                    where = f", {entry.field}" if entry.field else ""
+                    print(f"line {entry.line}{where}: {entry.detail}", file=sys.stderr)
+                    refused += 1
+                    continue
+                valid += 1
+                bar.update(completed=reading.bytes_read, done=reading.lines)
+                yield entry
+
+        size = path.stat().st_size
+        with progress_bar("loading", total=size, things="lines") as bar:
+            if arguments.dry_run:  # the same exit status as the import it stands for
+                for _ in records(bar):
+                    pass
+            else:
+                outcome = await import_registry(
+                    deps=deps,
+                    actor=None,
+                    registry=arguments.name,
+                    records=records(bar),
+                    source=f"{path.name} sha256:{file_digest(path)}",
+                )
+        summary = {"lines": reading.lines, "valid": valid, "refused": refused}
+        if arguments.dry_run:
             print_json({**summary, "dry_run": True})
-            return 0 if not read.problems else 1
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        outcome = await import_registry(
-            deps=deps,
-            actor=None,
-            registry=arguments.name,
-            records=read.records,
-            source=f"{path.name} sha256:{digest}",
-        )
-        print_json(
-            {
-                **summary,
-                "added": outcome.added,
-                "changed": outcome.changed,
-                "unchanged": outcome.unchanged,
-            }
-        )
-        return 0 if not read.problems else 1
+        else:
+            print_json(
+                {
+                    **summary,
+                    "added": outcome.added,
+                    "changed": outcome.changed,
+                    "unchanged": outcome.unchanged,
+                }
+            )
+        return 0 if not refused else 1
 
     return with_database(settings, load)

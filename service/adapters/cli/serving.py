@@ -37,9 +37,12 @@ def with_demo_registries(settings: Settings) -> Settings:
 
 
 def seed_demo(_: argparse.Namespace, settings: Settings) -> int:
+    from service.adapters.cli.progress import progress_bar
     from service.adapters.demo import seed_demo
 
-    summary = with_database(with_demo_registries(settings), seed_demo)
+    with progress_bar("loading the demo data", total=None, things="steps") as bar:
+        summary = with_database(with_demo_registries(settings), seed_demo)
+        bar.update(completed=1, done=1, total=1)
     print(summary)
     return 0
 
@@ -106,6 +109,7 @@ def serve_http(arguments: argparse.Namespace, settings: Settings) -> int:
 
 
 def run_worker(_: argparse.Namespace, settings: Settings) -> int:
+    from service.adapters.api.import_runner import ImportRunner
     from service.adapters.bootstrap import outbox_worker
     from service.adapters.connections import close_connections
 
@@ -116,8 +120,10 @@ def run_worker(_: argparse.Namespace, settings: Settings) -> int:
         loop = asyncio.get_running_loop()
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signal_number, stop.set)
+        # Imports queued through the API run where the outbox does.
+        imports = ImportRunner(deps, settings.import_directory).run(stop)
         try:
-            await outbox_worker(deps).run(stop)
+            await asyncio.gather(outbox_worker(deps).run(stop), imports)
         finally:
             await close_connections(deps.registries, deps.trace_channel)
 

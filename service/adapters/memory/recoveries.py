@@ -123,6 +123,11 @@ class InMemorySerialIndex:
                     found.append(candidate)
         return CandidateBatch(candidates=found[:cap], truncated=len(found) > cap)
 
+    async def candidates_many(
+        self, queries: Sequence[SerialQuery], *, cap: int
+    ) -> list[CandidateBatch]:
+        return [await self.candidates(query, agency_id=None, cap=cap) for query in queries]
+
 
 def stored_identifiers(recovery: Recovery) -> list[StoredIdentifier]:
     """Every serial and lot reading of a recovery, as the serial index holds them."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from service.adapters.memory.staging import Staging
 from service.adapters.memory.store import InMemoryStore
 from service.domain.registry import RegistryRecord
@@ -12,11 +14,12 @@ class InMemoryRegistryRecords:
         self._store = store
         self._staging = staging
 
-    async def fingerprints(self, registry: str) -> dict[str, str]:
+    async def fingerprints(self, registry: str, references: Sequence[str]) -> dict[str, str]:
+        held = self._store.registry_records
         return {
-            reference: record.fingerprint()
-            for (name, reference), record in self._store.registry_records.items()
-            if name == registry
+            reference: held[registry, reference].fingerprint()
+            for reference in references
+            if (registry, reference) in held
         }
 
     def add(self, record: RegistryRecord) -> None:

@@ -11,11 +11,13 @@ from uuid import UUID
 from service.domain.console_sessions import ConsoleSession
 from service.domain.federation import ReceivedExchange
 from service.domain.identity import Agency, ApiKey, RefreshToken, ServiceAccount, User
+from service.domain.imports import ImportJob
 from service.domain.networks.links import Link
 from service.domain.networks.membership import NetworkState
 from service.domain.networks.nodes import Node
 from service.domain.outbox import OutboxEntry, OutboxMessage
 from service.domain.ports.audit import StoredAuditEvent
+from service.domain.ports.imports import RejectedRow
 from service.domain.ports.unit_of_work import EventSource
 from service.domain.recovery import Recovery
 from service.domain.registry import RegistryRecord
@@ -62,6 +64,11 @@ class InMemoryStore:
         # network id -> (state, created at, grown or shrunk at)
         self.networks: dict[UUID, tuple[NetworkState, datetime, datetime]] = {}
         self.network_rules: str | None = None
+        self.import_jobs: dict[UUID, ImportJob] = {}
+        self.import_rejects: dict[UUID, list[RejectedRow]] = {}
+        # (agency, key of an imported row or recovery) -> (recovery, import that landed it)
+        self.import_keys: dict[tuple[UUID, str], tuple[UUID, UUID]] = {}
+        self.import_batches: dict[UUID, tuple[UUID, int]] = {}  # recovery -> import, batch
 
 
 Aggregate = TypeVar("Aggregate", bound=EventSource)

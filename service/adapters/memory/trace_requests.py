@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -33,6 +34,14 @@ class InMemoryTraceRequestRepository:
             r for r in self._store.trace_requests.values() if r.item.recovery_id == recovery_id
         ]
         return [r.id for r in sorted(found, key=lambda r: (r.created_at, r.id))]
+
+    async def ids_for_recoveries(self, recovery_ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
+        found: dict[UUID, list[UUID]] = {}
+        for recovery_id in recovery_ids:
+            ids = await self.ids_for_recovery(recovery_id)
+            if ids:
+                found[recovery_id] = ids
+        return found
 
     async def get(self, request_id: UUID, *, visible_to: UUID | None = None) -> TraceRequest | None:
         found = self._store.trace_requests.get(request_id)

@@ -15,6 +15,7 @@ from service.adapters.memory.credentials import (
     InMemoryServiceAccountRepository,
     InMemorySignInAttempts,
 )
+from service.adapters.memory.imports import InMemoryBulkRecoveries, InMemoryImportJobs
 from service.adapters.memory.networks import InMemoryNetworkGraph
 from service.adapters.memory.outbox import InMemoryOutbox, InMemoryRegistryHits
 from service.adapters.memory.received_exchanges import InMemoryReceivedExchanges
@@ -56,6 +57,8 @@ class InMemoryUnitOfWork:
         self.registry_hits = InMemoryRegistryHits(store, staging)
         self.received_exchanges = InMemoryReceivedExchanges(store, staging)
         self.networks = InMemoryNetworkGraph(store, staging)
+        self.import_jobs = InMemoryImportJobs(store, staging)
+        self.bulk_recoveries = InMemoryBulkRecoveries(store, staging)
 
     async def __aenter__(self) -> Self:
         return self

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,9 +26,10 @@ from service.domain.registry import (
 _R, _K = tables.registry_records, tables.registry_keys
 
 
-def _fingerprints(_: str) -> Statement:
+def _fingerprints(dialect: str) -> Statement:
     return sa.select(_R.c.reference, _R.c.fingerprint).where(
-        _R.c.registry_name == sa.bindparam("registry")
+        _R.c.registry_name == sa.bindparam("registry"),
+        one_of(_R.c.reference, "references", dialect),
     )
 
 
@@ -38,9 +41,11 @@ class SqlRegistryRecords:
         self._connect = connect
         self._stage = stage
 
-    async def fingerprints(self, registry: str) -> dict[str, str]:
+    async def fingerprints(self, registry: str, references: Sequence[str]) -> dict[str, str]:
+        if not references:
+            return {}
         connection = await self._connect()
-        rows = await connection.fetch(_FINGERPRINTS, registry=registry)
+        rows = await connection.fetch(_FINGERPRINTS, registry=registry, references=list(references))
         return {row["reference"]: row["fingerprint"] for row in rows}
 
     def add(self, record: RegistryRecord) -> None:
@@ -121,7 +126,20 @@ def _by_pattern(_: str, with_prefix: bool) -> Statement:
     return sa.select(_R).where(*conditions).limit(sa.bindparam("cap", type_=sa.Integer()))
 
 
+def _by_each_key(dialect: str) -> Statement:
+    """Every record filed under any of the keys, with the key it was found by."""
+    return (
+        sa.select(_K.c.key, _R)
+        .join(
+            _R,
+            sa.and_(_R.c.registry_name == _K.c.registry_name, _R.c.reference == _K.c.reference),
+        )
+        .where(_K.c.registry_name == sa.bindparam("registry"), one_of(_K.c.key, "keys", dialect))
+    )
+
+
 _BY_KEYS = Query(_by_keys)
+_BY_EACH_KEY = Query(_by_each_key)
 _BY_PATTERN = QueryShapes(_by_pattern)
 PATTERN_CAP = 5000
 
@@ -164,6 +182,28 @@ class SqlRegistry:
                 or pattern_matches(query.identifier.normalized, r.identifier.normalized)
             ]
         return registry_matches(query, records, self._catalogue)
+
+    async def search_many(self, queries: Sequence[SerialQuery]) -> list[list[RegistryMatch]]:
+        """One read for the keys of every query; patterns, which need a scan each, one by
+        one as `search` does."""
+        keys = sorted(
+            {key for q in queries if not q.identifier.is_partial for key in q.lookup_keys}
+        )
+        filed: dict[str, list[RegistryRecord]] = defaultdict(list)
+        if keys:
+            async with self._database.connection() as connection:
+                for row in await connection.fetch(_BY_EACH_KEY, registry=self._name, keys=keys):
+                    filed[row["key"]].append(self._record(row))
+        found = []
+        for query in queries:
+            if query.identifier.is_partial:
+                found.append(await self.search(query))
+                continue
+            records = {
+                record.reference: record for key in query.lookup_keys for record in filed[key]
+            }
+            found.append(registry_matches(query, list(records.values()), self._catalogue))
+        return found
 
     def _record(self, row: Row) -> RegistryRecord:
         normalized = row["normalized"]

@@ -322,11 +322,11 @@ class SqlSerialIndex:
         # The entry past a pattern's bound is a sign that the range went on, not a
         # candidate (it may be another agency's).
         cut = any(row["beyond"] for row in rows)
-        found = [_candidate(row) for row in rows[:cap] if not row["beyond"]]
+        found = [candidate_row(row) for row in rows[:cap] if not row["beyond"]]
         return CandidateBatch(candidates=found, truncated=cut or len(rows) > cap)
 
 
-def _candidate(row: Row) -> StoredIdentifier:
+def candidate_row(row: Row) -> StoredIdentifier:
     return StoredIdentifier(
         recovery_id=row["recovery_id"],
         item_id=row["item_id"],

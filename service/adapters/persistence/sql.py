@@ -18,7 +18,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 # Reads, and writes that return rows (INSERT/UPDATE/DELETE ... RETURNING).
-Statement = sa.Select[Any] | sa.CompoundSelect[Any] | sa.Insert | sa.Update | sa.Delete
+Statement = (
+    sa.Select[Any] | sa.CompoundSelect[Any] | sa.TextualSelect | sa.Insert | sa.Update | sa.Delete
+)
 POSTGRES = "postgresql"
 SQLITE = "sqlite"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -70,6 +71,13 @@ _FOR_RECOVERY = Query(
     lambda _: (
         sa.select(tables.trace_requests.c.id)
         .where(tables.trace_requests.c.recovery_id == sa.bindparam("recovery_id", type_=sa.Uuid()))
+        .order_by(tables.trace_requests.c.created_at, tables.trace_requests.c.id)
+    )
+)
+_FOR_RECOVERIES = Query(
+    lambda dialect: (
+        sa.select(tables.trace_requests.c.recovery_id, tables.trace_requests.c.id)
+        .where(one_of(tables.trace_requests.c.recovery_id, "ids", dialect))
         .order_by(tables.trace_requests.c.created_at, tables.trace_requests.c.id)
     )
 )
@@ -160,6 +168,15 @@ class SqlTraceRequestRepository:
     async def ids_for_recovery(self, recovery_id: UUID) -> list[UUID]:
         rows = await (await self._connect()).fetch(_FOR_RECOVERY, recovery_id=recovery_id)
         return [row["id"] for row in rows]
+
+    async def ids_for_recoveries(self, recovery_ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
+        if not recovery_ids:
+            return {}
+        rows = await (await self._connect()).fetch(_FOR_RECOVERIES, ids=list(recovery_ids))
+        found: dict[UUID, list[UUID]] = {}
+        for row in rows:
+            found.setdefault(row["recovery_id"], []).append(row["id"])
+        return found
 
     async def get(self, request_id: UUID, *, visible_to: UUID | None = None) -> TraceRequest | None:
         connection = await self._connect()

@@ -22,13 +22,14 @@ from service.adapters.persistence.credentials import (
     SqlSignInAttempts,
 )
 from service.adapters.persistence.database import Database, SqlConnection
+from service.adapters.persistence.imports import SqlBulkRecoveries, SqlImportJobs
 from service.adapters.persistence.networks import SqlNetworkGraph
 from service.adapters.persistence.outbox import SqlOutbox, SqlRegistryHits
 from service.adapters.persistence.received_exchanges import SqlReceivedExchanges
 from service.adapters.persistence.recoveries import SqlRecoveryRepository
 from service.adapters.persistence.reference_usage import SqlReferenceUsage
 from service.adapters.persistence.registry import SqlRegistryRecords
-from service.adapters.persistence.serial_index import SqlSerialIndex
+from service.adapters.persistence.serial_batches import SqlSerialIndexInBatches
 from service.adapters.persistence.trace_requests import SqlTraceRequestRepository, SqlTraceThread
 from service.adapters.persistence.writes import RowOperation
 from service.domain.events import DomainEvent
@@ -81,8 +82,8 @@ class SqlUnitOfWork:
         return SqlRecoveryRepository(self._connect, self._stage)
 
     @cached_property
-    def serials(self) -> SqlSerialIndex:
-        return SqlSerialIndex(self._connect)
+    def serials(self) -> SqlSerialIndexInBatches:
+        return SqlSerialIndexInBatches(self._connect)
 
     @cached_property
     def reference_usage(self) -> SqlReferenceUsage:
@@ -147,6 +148,14 @@ class SqlUnitOfWork:
     @cached_property
     def networks(self) -> SqlNetworkGraph:
         return SqlNetworkGraph(self._connect, self._stage)
+
+    @cached_property
+    def import_jobs(self) -> SqlImportJobs:
+        return SqlImportJobs(self._connect, self._stage)
+
+    @cached_property
+    def bulk_recoveries(self) -> SqlBulkRecoveries:
+        return SqlBulkRecoveries(self._connect, self._stage)
 
     async def __aenter__(self) -> Self:
         return self

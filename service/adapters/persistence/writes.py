@@ -68,7 +68,17 @@ class AppendAudit:
     events: Sequence[AuditEvent]
 
 
-RowOperation = InsertRows | UpdateRow | DeleteRows | AppendAudit
+@dataclass(frozen=True, slots=True)
+class CopyRows:
+    """Many new rows of one table, written in bulk within the transaction: PostgreSQL's
+    COPY (binary, no statement to parse, no JSON to unpack), SQLite's prepared insert run
+    over every row. For tables without JSON columns."""
+
+    table: sa.Table
+    rows: Sequence[Mapping[str, Any]]
+
+
+RowOperation = InsertRows | UpdateRow | DeleteRows | AppendAudit | CopyRows
 
 
 def audit_columns(event: AuditEvent) -> dict[str, Any]:
@@ -103,7 +113,7 @@ class SqliteWriter:
             await self._append_audit(connection, operation.events)
             return
         table = operation.table
-        if isinstance(operation, InsertRows):
+        if isinstance(operation, InsertRows | CopyRows):
             if operation.rows:
                 await connection.execute(table.insert(), list(operation.rows))
         elif isinstance(operation, UpdateRow):
@@ -180,10 +190,12 @@ def insert_only(operations: Sequence[RowOperation]) -> InsertRun | None:
     return run
 
 
-def _runs(operations: Sequence[RowOperation]) -> list[InsertRun | UpdateRow | DeleteRows]:
+def _runs(
+    operations: Sequence[RowOperation],
+) -> list[InsertRun | UpdateRow | DeleteRows | CopyRows]:
     """The operations in order, with each run of inserts and audit appends gathered:
     inserts next to each other go as one statement, one round trip."""
-    runs: list[InsertRun | UpdateRow | DeleteRows] = []
+    runs: list[InsertRun | UpdateRow | DeleteRows | CopyRows] = []
     for operation in operations:
         if isinstance(operation, InsertRows | AppendAudit):
             if runs and isinstance(runs[-1], list):
@@ -212,7 +224,10 @@ async def insert_run(driver: Driver, run: InsertRun) -> None:
         await driver.execute(sql, *arguments)
 
 
-async def _apply_change(driver: Driver, operation: UpdateRow | DeleteRows) -> None:
+async def _apply_change(driver: Driver, operation: UpdateRow | DeleteRows | CopyRows) -> None:
+    if isinstance(operation, CopyRows):
+        await copy_rows(driver, operation)
+        return
     if isinstance(operation, UpdateRow):
         sql, arguments = _update_statement(operation)
         updated = len(await driver.fetch(sql, *arguments))
@@ -224,6 +239,20 @@ async def _apply_change(driver: Driver, operation: UpdateRow | DeleteRows) -> No
     await driver.execute(
         f"DELETE FROM {_quote(operation.table.name)} WHERE {conditions}",  # noqa: S608
         *(_pg_value(operation.table.c[n], operation.where[n]) for n in names),
+    )
+
+
+async def copy_rows(driver: Driver, operation: CopyRows) -> None:
+    if not operation.rows:
+        return
+    table = operation.table
+    columns = [column.name for column in table.columns]
+    if any(_is_json(column) for column in table.columns):
+        raise TypeError(f"{table.name} has JSON columns: insert its rows instead of copying")
+    await driver.copy_records_to_table(
+        table.name,
+        records=[tuple(row[name] for name in columns) for row in operation.rows],
+        columns=columns,
     )
 
 

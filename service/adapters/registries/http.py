@@ -89,6 +89,10 @@ class HttpRegistry:
             raise RegistryUnavailable(self._name, failure.reason) from None
         return registry_matches(query, records, self._catalogue)
 
+    async def search_many(self, queries: Sequence[SerialQuery]) -> list[list[RegistryMatch]]:
+        # The peer's API answers one serial at a time.
+        return [await self.search(query) for query in queries]
+
     def _records(self, document: Any) -> list[RegistryRecord]:
         answer: RegistrySearchAnswer = _SEARCH_ANSWER(document)
         records = []

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -54,6 +54,9 @@ class InMemoryRegistry:
             candidates.extend(self._pattern_candidates(query))
         return registry_matches(query, candidates, self._catalogue)
 
+    async def search_many(self, queries: Sequence[SerialQuery]) -> list[list[RegistryMatch]]:
+        return [await self.search(query) for query in queries]
+
     def _pattern_candidates(self, query: SerialQuery) -> list[RegistryRecord]:
         pattern = query.identifier.normalized
         prefix = query.literal_prefix
@@ -86,6 +89,9 @@ class FileRegistry:
 
     async def search(self, query: SerialQuery) -> list[RegistryMatch]:
         return await (await self.loaded()).search(query)
+
+    async def search_many(self, queries: Sequence[SerialQuery]) -> list[list[RegistryMatch]]:
+        return await (await self.loaded()).search_many(queries)
 
     async def loaded(self) -> InMemoryRegistry:
         async with self._lock:

@@ -96,6 +96,13 @@ class SerialIndex(Protocol):
         decides which really match."""
         ...
 
+    async def candidates_many(
+        self, queries: Sequence[SerialQuery], *, cap: int
+    ) -> list[CandidateBatch]:
+        """`candidates` of each query among every agency's readings, in query order, in
+        one read where the storage allows: for linking a batch of recoveries."""
+        ...
+
 
 class ReferenceUsage(Protocol):
     async def unresolved(self, *, agency_id: UUID | None) -> list[UnresolvedValue]:

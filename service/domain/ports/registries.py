@@ -15,8 +15,8 @@ from service.domain.registry_hits import RegistryHit
 class RegistryRecords(Protocol):
     """A registry kept in tracedesk's own database, as its imports write it."""
 
-    async def fingerprints(self, registry: str) -> dict[str, str]:
-        """Reference -> fingerprint of every record of the registry."""
+    async def fingerprints(self, registry: str, references: Sequence[str]) -> dict[str, str]:
+        """Reference -> fingerprint of those of these records the registry holds."""
         ...
 
     def add(self, record: RegistryRecord) -> None: ...
@@ -51,4 +51,9 @@ class FirearmRegistry(Protocol):
     async def search(self, query: SerialQuery) -> list[RegistryMatch]:
         """Records that may be the queried weapon, with how they match; raises
         RegistryUnavailable when the registry cannot answer now."""
+        ...
+
+    async def search_many(self, queries: Sequence[SerialQuery]) -> list[list[RegistryMatch]]:
+        """`search` of each query, in order, in as few reads as the registry allows (a
+        batch of recoveries is checked at once)."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -48,6 +49,10 @@ class TraceRequestPage:
 class TraceRequestRepository(Protocol):
     async def ids_for_recovery(self, recovery_id: UUID) -> list[UUID]:
         """The requests made about a recovery's items, oldest first."""
+        ...
+
+    async def ids_for_recoveries(self, recovery_ids: Sequence[UUID]) -> dict[UUID, list[UUID]]:
+        """The requests made about each of these recoveries, oldest first (one read)."""
         ...
 
     async def get(self, request_id: UUID, *, visible_to: UUID | None = None) -> TraceRequest | None:

@@ -18,6 +18,7 @@ from service.domain.ports.identity import (
     SignInAttempts,
     UserRepository,
 )
+from service.domain.ports.imports import BulkRecoveries, ImportJobs
 from service.domain.ports.networks import NetworkGraph
 from service.domain.ports.recoveries import RecoveryRepository, ReferenceUsage, SerialIndex
 from service.domain.ports.registries import RegistryHits, RegistryRecords
@@ -103,6 +104,12 @@ class UnitOfWork(Protocol):
 
     @property
     def networks(self) -> NetworkGraph: ...
+
+    @property
+    def import_jobs(self) -> ImportJobs: ...
+
+    @property
+    def bulk_recoveries(self) -> BulkRecoveries: ...
 
     async def __aenter__(self) -> Self: ...
 

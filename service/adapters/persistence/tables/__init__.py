@@ -16,6 +16,11 @@ from service.adapters.persistence.tables.identity import (
     sign_in_failures,
     users,
 )
+from service.adapters.persistence.tables.imports import (
+    import_jobs,
+    import_rejects,
+    imported_keys,
+)
 from service.adapters.persistence.tables.networks import (
     network_links,
     network_nodes,
@@ -77,5 +82,8 @@ __all__ = [
     "network_nodes",
     "network_rules",
     "networks",
+    "import_jobs",
+    "import_rejects",
+    "imported_keys",
     "metadata",
 ]

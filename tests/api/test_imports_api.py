@@ -1,0 +1,108 @@
+"""Imports and exports over HTTP: an upload becomes a job of the caller's agency, which
+reports every rejected row; the export streams the agency's recoveries, filtered."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from service.adapters.api.import_runner import ImportRunner
+from tests.api.conftest import Api
+
+FILE = (
+    "recovery_key,case_reference,recovered_at,location_description,location_country,"
+    "circumstances,serial,make\r\n"
+    "R1,CASE-1,2024-03-01T10:00:00Z,Paris,FR,seizure,=EVIL(1),Glock\r\n"
+    "R2,CASE-2,2024-03-01 10:00,Paris,FR,seizure,B 2,Glock\r\n"
+)
+
+
+async def run_jobs(api: Api) -> int:
+    runner: ImportRunner = api.client._transport.app.state.imports  # type: ignore[attr-defined]
+    return await runner.run_waiting()
+
+
+async def test_an_upload_is_imported_by_its_job_with_its_report(api: Api) -> None:
+    token = await api.user("investigator")
+    headers = {"Authorization": token}
+    upload = await api.client.post(
+        "/api/v1/imports", headers=headers, files={"file": ("lab.csv", FILE, "text/csv")}
+    )
+    assert upload.status_code == 202, upload.text
+    job = upload.json()
+    assert (job["state"], job["file"], job["format"]) == ("queued", "lab.csv", "csv")
+    assert upload.headers["location"] == f"/api/v1/imports/{job['id']}"
+    assert await run_jobs(api) == 1
+
+    done = (await api.client.get(upload.headers["location"], headers=headers)).json()
+    assert done["state"] == "done_with_rejects"
+    assert done["counts"] == {
+        "rows_read": 2,
+        "rows_imported": 1,
+        "rows_already_imported": 0,
+        "rows_rejected": 1,
+        "recoveries_imported": 1,
+        "batches": 1,
+    }
+    assert done["progress"]["fraction"] == 1.0
+    report = await api.client.get(done["rejects"], headers=headers)
+    assert report.headers["content-type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(report.text)))
+    assert rows[0] == ["line", "column", "reason"]
+    assert [row[:2] for row in rows[1:]] == [["3", "recovered_at"]]
+    listed = (await api.client.get("/api/v1/imports", headers=headers)).json()
+    assert [i["id"] for i in listed["imports"]] == [job["id"]]
+
+    other = await api.user("supervisor", "b")
+    hidden = await api.client.get(upload.headers["location"], headers={"Authorization": other})
+    assert (hidden.status_code, hidden.json()["type"]) == (404, "/problems/not-found")
+
+
+async def test_a_bad_mapping_or_format_is_refused_before_anything_is_queued(api: Api) -> None:
+    headers = {"Authorization": await api.user("investigator")}
+    mapping = await api.client.post(
+        "/api/v1/imports",
+        headers=headers,
+        files={
+            "file": ("lab.csv", FILE, "text/csv"),
+            "mapping": ("m.toml", '[columns]\n"Série" = "serials"\n', "text/plain"),
+        },
+    )
+    assert mapping.status_code == 422
+    assert mapping.json()["errors"] == [
+        {"pointer": "#/mapping/columns/Série", "detail": "'serials' is no field"}
+    ]
+    unknown = await api.client.post(
+        "/api/v1/imports", headers=headers, files={"file": ("lab.pdf", b"%PDF", "x/pdf")}
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"] == [
+        {
+            "pointer": "#/file",
+            "detail": "cannot tell the format of 'lab.pdf': .csv, .ndjson or .xlsx",
+        }
+    ]
+    assert (await api.client.get("/api/v1/imports", headers=headers)).json() == {"imports": []}
+
+
+async def test_the_export_streams_the_agencys_recoveries_with_formulas_neutralised(
+    api: Api,
+) -> None:
+    headers = {"Authorization": await api.user("investigator")}
+    await api.client.post(
+        "/api/v1/imports", headers=headers, files={"file": ("lab.csv", FILE, "text/csv")}
+    )
+    await run_jobs(api)
+    await api.record_firearm(await api.user("investigator", "b"), "B 99", "FOREIGN-1")
+    exported = await api.client.get(
+        "/api/v1/recoveries/export", headers=headers, params={"format": "csv", "make": "GLOCK"}
+    )
+    assert exported.headers["content-type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    assert [(r["case_reference"], r["serial"], r["make"]) for r in rows] == [
+        ("CASE-1", "'=EVIL(1)", "Glock")
+    ]
+    none = await api.client.get(
+        "/api/v1/recoveries/export", headers=headers, params={"country": "DE"}
+    )
+    assert none.text == ""

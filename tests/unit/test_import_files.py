@@ -1,0 +1,211 @@
+"""Reading import files that are not what they should be: each gives a clear report,
+and only what is wrong is refused; and reading rows the domain's way (dates, numbers,
+keys). Exports neutralise what a spreadsheet would run as a formula."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from service.adapters.tabular import open_rows
+from service.adapters.tabular.mapping import ColumnMapping, read_mapping
+from service.adapters.tabular.reading import MAX_LINE
+from service.adapters.tabular.writing import CsvExport, XlsxExport
+from service.domain.errors import InvalidValue, ValidationFailed
+from service.domain.import_fields import FIELDS, ReadingRules, read_cell
+from service.domain.import_rows import RowProblem, SourceRow, UnreadableFile, read_row
+from service.domain.imports import ImportFormat
+
+HEADER = (
+    "recovery_key,case_reference,recovered_at,location_description,location_country,"
+    "circumstances,serial"
+)
+ROW = "R{n},C-{n},2024-03-01T10:00:00Z,{place},FR,seizure,S {n}"
+
+
+def rows_of(
+    path: Path, format: ImportFormat = ImportFormat.CSV, mapping: str | None = None
+) -> list[SourceRow | RowProblem]:
+    chosen = read_mapping(mapping) if mapping else ColumnMapping()
+    return list(open_rows(path, format, chosen).rows())
+
+
+def lines(*rows: str) -> str:
+    return "\n".join([HEADER, *rows]) + "\n"
+
+
+def test_latin_1_text_rejects_only_its_rows_unless_the_mapping_names_the_encoding(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "latin.csv"
+    path.write_bytes(
+        lines(ROW.format(n=1, place="Orléans"), ROW.format(n=2, place="Nice")).encode("latin-1")
+    )
+    first, second = rows_of(path)
+    assert first == RowProblem(
+        2,
+        "",
+        "holds bytes that are not utf-8 text (name the file's encoding in the mapping, "
+        'for example encoding = "latin-1")',
+    )
+    assert isinstance(second, SourceRow) and second.cells["location_description"] == "Nice"
+    read = rows_of(path, mapping='encoding = "latin-1"')
+    assert isinstance(read[0], SourceRow) and read[0].cells["location_description"] == "Orléans"
+
+
+def test_utf_16_with_a_byte_order_mark_is_read_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "unicode.csv"
+    path.write_bytes(lines(ROW.format(n=1, place="Київ")).encode("utf-16"))
+    (row,) = rows_of(path)
+    assert isinstance(row, SourceRow) and row.cells["location_description"] == "Київ"
+
+
+def test_a_missing_or_misspelt_column_stops_the_file_with_what_to_do(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.csv"
+    missing.write_text(
+        "recovery_key,case_reference,location_description,location_country,circumstances\n"
+    )
+    with pytest.raises(UnreadableFile) as refused:
+        rows_of(missing)
+    assert str(refused.value) == (
+        "line 1: missing column: recovered_at (name the file's columns in a mapping file if "
+        "they are called otherwise)"
+    )
+    misspelt = tmp_path / "misspelt.csv"
+    misspelt.write_text(HEADER.replace("serial", "serail") + "\n")
+    with pytest.raises(UnreadableFile) as unknown:
+        rows_of(misspelt)
+    assert unknown.value.detail == (
+        "unknown column 'serail' (did you mean 'serial'?): name it in a mapping file, "
+        "or ignore it there"
+    )
+
+
+def test_a_quoted_line_break_is_one_row_reported_at_the_line_it_starts(tmp_path: Path) -> None:
+    path = tmp_path / "quoted.csv"
+    path.write_text(lines(ROW.format(n=1, place='"quai\nnord"'), ROW.format(n=2, place="x")))
+    first, second = rows_of(path)
+    assert isinstance(first, SourceRow) and first.line == 2
+    assert first.cells["location_description"] == "quai\nnord"
+    assert isinstance(second, SourceRow) and second.line == 4
+
+
+def test_a_line_longer_than_the_bound_is_reported_not_read(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    long_place = "x" * (2 * MAX_LINE)
+    path.write_text(lines(ROW.format(n=1, place=long_place), ROW.format(n=2, place="Nice")))
+    first, second = rows_of(path)
+    assert first == RowProblem(2, "", "line 2 is longer than 1024 KiB characters: not read")
+    assert isinstance(second, SourceRow) and second.line == 3
+
+
+def test_a_truncated_or_corrupt_xlsx_file_is_unreadable(tmp_path: Path) -> None:
+    path = tmp_path / "sheet.xlsx"
+    book = Workbook()
+    book.active.append(HEADER.split(","))
+    book.save(path)
+    truncated = tmp_path / "truncated.xlsx"
+    truncated.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(UnreadableFile) as refused:
+        rows_of(truncated, ImportFormat.XLSX)
+    assert refused.value.detail.startswith("not a readable .xlsx file: BadZipFile")
+    corrupt = tmp_path / "corrupt.xlsx"
+    with zipfile.ZipFile(corrupt, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<not xml")
+    with pytest.raises(UnreadableFile):
+        rows_of(corrupt, ImportFormat.XLSX)
+
+
+def test_xlsx_formula_cells_are_refused_and_dates_keep_their_type(tmp_path: Path) -> None:
+    path = tmp_path / "sheet.xlsx"
+    book = Workbook()
+    sheet = book.active
+    sheet.append(HEADER.split(","))
+    sheet.append(["R1", "C-1", datetime(2024, 3, 1, 10, 0), "Paris", "FR", "seizure", 12345])
+    sheet.append(["R2", "C-2", datetime(2024, 3, 1, 10, 0), "Paris", "FR", "seizure", "=A1&B1"])
+    book.save(path)
+    first, second = rows_of(path, ImportFormat.XLSX)
+    assert isinstance(first, SourceRow)
+    assert first.cells["recovered_at"] == datetime(2024, 3, 1, 10, 0)
+    assert first.cells["serial"] == 12345
+    assert second == RowProblem(3, "serial", "is a formula: import its value (paste as values)")
+
+
+def test_duplicated_rows_are_one_row_and_keys_ignore_the_files_layout() -> None:
+    rules = ReadingRules()
+    cells = {"recovery_key": "R1", "serial": "12345", "quantity": "5"}
+    typed = {"quantity": 5.0, "serial": 12345, "recovery_key": "R1"}
+    assert read_row(SourceRow(2, cells), rules).key == read_row(SourceRow(9, typed), rules).key
+    keyed = read_row(SourceRow(2, {**cells, "item_key": "LAB-9"}), rules)
+    assert keyed.key == "item:R1\x1fLAB-9"
+
+
+@pytest.mark.parametrize(
+    ("cell", "rules", "expected"),
+    [
+        ("2024-03-01T10:00:00+01:00", ReadingRules(), datetime(2024, 3, 1, 9, 0, tzinfo=UTC)),
+        ("2024-03-01T09:00:00Z", ReadingRules(), datetime(2024, 3, 1, 9, 0, tzinfo=UTC)),
+        (
+            "01/03/2024 10:00",
+            ReadingRules(ZoneInfo("Europe/Paris"), ("%d/%m/%Y %H:%M",)),
+            datetime(2024, 3, 1, 9, 0, tzinfo=UTC),
+        ),
+        (
+            datetime(2024, 7, 1, 10, 0),
+            ReadingRules(ZoneInfo("Europe/Paris")),
+            datetime(2024, 7, 1, 8, 0, tzinfo=UTC),
+        ),
+        (date(2024, 7, 1), ReadingRules(ZoneInfo("UTC")), datetime(2024, 7, 1, tzinfo=UTC)),
+    ],
+)
+def test_times_are_read_in_every_format_and_zone_given(
+    cell: object, rules: ReadingRules, expected: datetime
+) -> None:
+    value = read_cell(FIELDS["recovered_at"], cell, rules)  # type: ignore[arg-type]
+    assert isinstance(value, datetime) and value == expected
+
+
+def test_a_time_without_a_zone_or_format_is_refused_with_what_to_give() -> None:
+    with pytest.raises(InvalidValue) as refused:
+        read_cell(FIELDS["recovered_at"], "01/03/2024 10:00", ReadingRules(ZoneInfo("UTC")))
+    assert str(refused.value) == (
+        "recovered_at: '01/03/2024 10:00' is not a date and time in ISO 8601 or in a format "
+        "of the mapping (none given)"
+    )
+
+
+def test_a_mapping_reports_every_problem_at_once() -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        read_mapping('time_zone = "Mars/Olympus"\ncolour = 1\n[columns]\n"A" = "serials"\n')
+    assert [(p.field, p.detail) for p in refused.value.problems] == [
+        ("mapping.colour", "is not a setting of a mapping"),
+        ("mapping.columns.A", "'serials' is no field"),
+        ("mapping.time_zone", "is not an IANA time zone"),
+    ]
+
+
+def test_exports_neutralise_formulas_and_imports_read_them_back(tmp_path: Path) -> None:
+    row: dict[str, object] = dict.fromkeys(FIELDS)
+    row |= {"recovery_key": "R1", "serial": "=HYPERLINK(1)", "other_markings": "@cmd"}
+    row["location_lat"] = -33.5
+    text = CsvExport().chunk([row])
+    assert text.startswith("R1,") and ",'=HYPERLINK(1)," in text and ",'@cmd," in text
+    assert ",-33.5," in text  # a number is never neutralised
+    csv_path = tmp_path / "export.csv"
+    csv_path.write_text(CsvExport().header() + text)
+    (back,) = rows_of(csv_path)
+    assert isinstance(back, SourceRow)
+    assert back.cells["serial"] == "=HYPERLINK(1)" and back.cells["other_markings"] == "@cmd"
+
+    path = tmp_path / "export.xlsx"
+    workbook = XlsxExport(path)
+    workbook.add([row])
+    workbook.close()
+    sheet = load_workbook(path).active
+    serial = sheet.cell(row=2, column=list(FIELDS).index("serial") + 1)
+    assert (serial.data_type, serial.value) == ("s", "'=HYPERLINK(1)")
