@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
@@ -42,16 +42,25 @@ class OutboxWorker:
         policy: RetryPolicy | None = None,
         lease: timedelta = timedelta(minutes=2),
         batch: int = 200,
+        is_outage: Callable[[BaseException], bool] = lambda error: False,
     ) -> None:
         self._deps = deps
         self._handlers: Mapping[str, OutboxHandler] = {h.topic: h for h in handlers}
         self._policy = policy or RetryPolicy()
         self._lease = lease
         self._batch = batch
+        # Whether an error means the database cannot serve now (the adapters know how
+        # their drivers say so): that is no attempt's fault and counts against none.
+        self._is_outage = is_outage
+        # Messages leased when the database went away, and when: given back as soon as
+        # it answers again rather than left to wait out their lease.
+        self._stranded: list[tuple[OutboxMessage, datetime]] = []
 
     async def run_once(self) -> int:
         """Handle one batch of due messages; how many there were."""
         deps = self._deps
+        if self._stranded:
+            await self._give_back_stranded()
         async with deps.unit_of_work() as uow:
             claimed = await uow.outbox.claim(
                 topics=sorted(self._handlers),
@@ -72,12 +81,25 @@ class OutboxWorker:
                 self._settle(uow, claimed, failures)
                 await uow.commit()
         except Exception as error:  # a bug or the database: none of the batch is done
+            if self._is_outage(error):
+                self._stranded.extend((message, deps.clock.now()) for message in claimed)
+                raise
             log.exception("outbox batch failed", messages=len(claimed))
             async with deps.unit_of_work() as uow:
                 failed = HandlingFailed(f"{type(error).__name__}: {error}")
                 self._settle(uow, claimed, {m.id: failed for m in claimed})
                 await uow.commit()
         return len(claimed)
+
+    async def _give_back_stranded(self) -> None:
+        now = self._deps.clock.now()
+        async with self._deps.unit_of_work() as uow:
+            for message, claimed_at in self._stranded:
+                # Past its lease, another worker may hold it now.
+                if claimed_at + self._lease > now:
+                    uow.outbox.release(message.id)
+            await uow.commit()
+        self._stranded.clear()
 
     def _settle(
         self,
@@ -108,16 +130,22 @@ class OutboxWorker:
         """Work until `stop` is set, resting `idle` seconds whenever nothing is due."""
         prepared = False
         while not stop.is_set():
+            rest = idle
             try:
                 if not prepared:
                     await self.prepare()
                     prepared = True
                 handled = await self.run_once()
-            except Exception:  # the database is down: keep trying, slowly
-                log.exception("outbox worker could not claim work")
+            except Exception as error:  # the database is down: keep trying, slowly
+                if self._is_outage(error):
+                    # One line an attempt: an outage is news, its traceback is not.
+                    log.warning("outbox paused: database unavailable", error=type(error).__name__)
+                    rest = max(idle, 1.0)
+                else:
+                    log.exception("outbox worker could not claim work")
                 handled = 0
             if handled == 0:
                 try:
-                    await asyncio.wait_for(stop.wait(), timeout=idle)
+                    await asyncio.wait_for(stop.wait(), timeout=rest)
                 except TimeoutError:
                     pass

@@ -135,7 +135,8 @@ def _module(path: Path) -> str:
 
 # Adapters that put the others together (the app factory, the command line, the
 # dependency and connection builders), and the building blocks other adapters share
-# (wire and file formats, the peer client, settings, logging).
+# (wire and file formats, the peer client, settings, logging, telling an outage from a
+# bug).
 COMPOSITION_ROOTS = {"bootstrap", "connections", "cli", "api.app"}
 BUILDING_BLOCKS = {
     "cursors",
@@ -144,6 +145,7 @@ BUILDING_BLOCKS = {
     "peers",
     "circuit",
     "registry_files",
+    "availability",
     "tabular",
     "settings",
     "logging",

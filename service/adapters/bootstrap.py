@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from cryptography.hazmat.primitives import serialization
 
+from service.adapters.availability import unavailability
 from service.adapters.clock import SystemClock
 from service.adapters.connections import (
     Connections,
@@ -149,4 +150,4 @@ def outbox_worker(deps: Dependencies) -> OutboxWorker:
     handlers: list[OutboxHandler] = [RegistryCheckHandler(deps), NetworkLinkHandler(deps)]
     if deps.trace_channel is not None:
         handlers.append(TraceDeliveryHandler(deps, deps.trace_channel))
-    return OutboxWorker(deps, handlers)
+    return OutboxWorker(deps, handlers, is_outage=lambda error: unavailability(error) is not None)

@@ -13,6 +13,7 @@ from typing import Any, TextIO
 import orjson
 import structlog
 
+from service.adapters.availability import unavailability
 from service.adapters.settings import Environment
 
 
@@ -41,6 +42,40 @@ def _orjson_text(event: Any, **options: Any) -> str:
     return orjson.dumps(event, **options).decode()
 
 
+class _OutagesWithoutTracebacks(logging.Filter):
+    """A library's line about a database that went away (asyncpg's pool retrying its
+    connections, every few seconds of an outage) keeps its line and loses its traceback:
+    the outage is news, its stack is not."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and unavailability(error) is not None:
+            record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
+            record.args = None
+            record.exc_info = record.exc_text = None
+        return True
+
+
+def _outage_without_traceback(
+    logger: Any, method: str, event: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    """tracedesk's own lines likewise: wherever an outage is logged as an exception (a
+    background loop retrying), the line says what failed, without the stack."""
+    exc_info = event.get("exc_info")
+    if not exc_info:
+        return event
+    if isinstance(exc_info, BaseException):
+        error: BaseException | None = exc_info
+    elif isinstance(exc_info, tuple):
+        error = exc_info[1]
+    else:
+        error = sys.exc_info()[1]
+    if error is not None and unavailability(error) is not None:
+        del event["exc_info"]
+        event["outage"] = f"{type(error).__name__}: {error}"
+    return event
+
+
 def configure_logging(
     environment: Environment, level: str = "INFO", *, stream: TextIO | None = None
 ) -> None:
@@ -65,7 +100,12 @@ def configure_logging(
         own_renderer = foreign_renderer = structlog.dev.ConsoleRenderer()
     numeric_level = logging.getLevelNamesMapping()[level.upper()]
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, own_renderer],
+        processors=[
+            *shared,
+            _outage_without_traceback,
+            structlog.processors.format_exc_info,
+            own_renderer,
+        ],
         logger_factory=_loggers(stream, as_bytes=production),
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
         cache_logger_on_first_use=True,
@@ -81,6 +121,7 @@ def configure_logging(
             ],
         )
     )
+    handler.addFilter(_OutagesWithoutTracebacks())
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(numeric_level)

@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -15,7 +16,7 @@ from service.adapters.registries.memory import InMemoryRegistry
 from service.dependencies import Dependencies
 from service.domain.access import Role
 from service.domain.matching import SerialQuery
-from service.domain.outbox import RetryPolicy
+from service.domain.outbox import OutboxMessage, RetryPolicy
 from service.domain.ports.audit import AuditFilter
 from service.domain.ports.background import OutboxBacklog
 from service.domain.ports.unit_of_work import UnitOfWork
@@ -295,3 +296,49 @@ async def test_an_agencys_recent_hits_come_newest_first_and_only_its_own(
     assert order == sorted(order, key=lambda r: r != second.id) and order[-1] == first.id
     assert len(capped) == 3
     assert others == []
+
+
+class FailsOnce:
+    """The registry-check handler, with the database going away under its first batch."""
+
+    def __init__(self, inner: RegistryCheckHandler) -> None:
+        self.inner = inner
+        self.topic = inner.topic
+        self.failed = False
+
+    async def prepare(self) -> None:
+        await self.inner.prepare()
+
+    async def handle(self, uow: UnitOfWork, messages: Sequence[OutboxMessage]) -> dict[UUID, Any]:
+        if not self.failed:
+            self.failed = True
+            raise ConnectionRefusedError("connection refused")
+        return await self.inner.handle(uow, messages)
+
+
+async def test_a_database_outage_costs_no_attempt_and_gives_the_lease_back(
+    deps: Dependencies,
+) -> None:
+    recovered = await record_recovery(
+        deps=deps, actor=INVESTIGATOR, command=record_command("ABC 123")
+    )
+    outage = OutboxWorker(
+        deps,
+        [FailsOnce(RegistryCheckHandler(deps))],
+        is_outage=lambda error: isinstance(error, ConnectionRefusedError),
+    )
+    with pytest.raises(ConnectionRefusedError):
+        await outage.run_once()
+    # The database answers again: the same messages, at once, not after their lease.
+    assert await outage.run_once() == 2
+    assert len(await hit_table(deps, recovered.id)) == 4
+    async with deps.unit_of_work() as uow:
+        assert await uow.outbox.troubles(limit=10) == []
+
+
+async def test_a_bug_while_handling_is_an_attempt_that_failed(deps: Dependencies) -> None:
+    await record_recovery(deps=deps, actor=INVESTIGATOR, command=record_command("ABC 123"))
+    buggy = OutboxWorker(deps, [FailsOnce(RegistryCheckHandler(deps))])  # no outage known
+    assert await buggy.run_once() == 2
+    async with deps.unit_of_work() as uow:
+        assert len(await uow.outbox.troubles(limit=10)) == 2

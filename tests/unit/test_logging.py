@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import asyncpg
 import pytest
 import structlog
 
@@ -95,3 +96,27 @@ def test_development_lines_are_readable_text_with_the_request_id(
     assert "request" in own and "req-2" in own and "201" in own
     assert "Started server process" in foreign
     assert not own.startswith("{")
+
+
+def test_an_outage_is_a_line_without_a_traceback_and_a_bug_keeps_its_own(
+    logging_into: Callable[[Environment, str], Lines],
+) -> None:
+    written = logging_into(Environment.PRODUCTION, "INFO")
+    own = structlog.get_logger("tracedesk.outbox")
+    library = logging.getLogger("asyncpg.pool")
+    try:
+        raise asyncpg.exceptions.AdminShutdownError("terminating connection")
+    except asyncpg.PostgresError:
+        own.exception("outbox batch failed")
+        library.warning("Failed to restore the pool connection floor", exc_info=True)
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        own.exception("outbox batch failed")
+
+    outage, library_outage, bug = as_json(written)
+    assert "exception" not in outage
+    assert outage["outage"] == "AdminShutdownError: terminating connection"
+    assert "exception" not in library_outage
+    assert library_outage["event"].endswith("(AdminShutdownError: terminating connection)")
+    assert "Traceback" in bug["exception"] and "ValueError: a bug" in bug["exception"]

@@ -11,6 +11,7 @@ from importlib.metadata import version
 
 from fastapi import FastAPI
 
+from service.adapters.api.failures import UnexpectedErrors
 from service.adapters.api.import_runner import ImportRunner
 from service.adapters.api.middleware import BodySizeLimit, RequestContext, StorableText
 from service.adapters.api.problems import install_problem_handlers
@@ -155,6 +156,7 @@ def create_app(
     mount_console(app, console, [module.router for module in routers])
     # Added last, runs first: every response, even a refused one, carries the request id.
     # (Starlette's own body limit answers 413 in plain text, not as a problem.)
+    app.add_middleware(UnexpectedErrors)
     app.add_middleware(StorableText)
     app.add_middleware(
         BodySizeLimit,

@@ -15,6 +15,7 @@ from uuid import UUID
 
 import structlog
 
+from service.adapters.availability import unavailability
 from service.adapters.tabular import open_rows
 from service.adapters.tabular.mapping import ColumnMapping, read_mapping
 from service.dependencies import Dependencies
@@ -45,8 +46,11 @@ class ImportRunner:
         while not stop.is_set():
             try:
                 await self.run_waiting()
-            except Exception:  # the database is down: keep trying, slowly
-                log.exception("import runner could not run the waiting jobs")
+            except Exception as error:  # the database is down: keep trying, slowly
+                if unavailability(error) is not None:
+                    log.warning("imports paused: database unavailable", error=type(error).__name__)
+                else:
+                    log.exception("import runner could not run the waiting jobs")
             self._wake.clear()
             waiting = asyncio.ensure_future(self._wake.wait())
             stopping = asyncio.ensure_future(stop.wait())

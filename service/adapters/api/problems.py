@@ -129,8 +129,11 @@ PROBLEM_TYPES: Final = {
         ProblemType(
             "service-unavailable",
             503,
-            "The service is not ready",
-            "The database is unreachable or its schema is not current.",
+            "The service cannot serve this now",
+            "The database is unreachable, restarting, read-only (a failover in progress, a "
+            "full disk) or its schema is not current. Repeat the request after the seconds "
+            "in Retry-After. A write whose connection was lost while it committed may have "
+            "been stored: read before you write again.",
         ),
         ProblemType(
             "internal-error",
@@ -359,12 +362,8 @@ def install_problem_handlers(app: FastAPI, *, union_tags: frozenset[str] = froze
             slug = "internal-error" if error.status_code >= 500 else "validation-error"
         return problem_response(request, slug, detail=str(error.detail), headers=error.headers)
 
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, error: Exception) -> Response:
-        # The one place an unexpected error becomes a response: logged with its traceback
-        # and request id, answered as a problem without internals.
-        log.exception("unhandled error", error_type=type(error).__name__)
-        return problem_response(request, "internal-error")
+    # Errors no handler here takes are answered by failures.UnexpectedErrors, inside the
+    # middleware stack rather than in Starlette's outermost one.
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

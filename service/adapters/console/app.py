@@ -21,6 +21,7 @@ from starlette.routing import Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.adapters.availability import unavailability
 from service.adapters.console.dependencies import page_values, read_for
 from service.adapters.console.i18n import gettext_ as _
 from service.adapters.console.rendering import is_htmx, page
@@ -90,7 +91,8 @@ class SecurityHeaders:
 
 class UnexpectedErrors:
     """The one place an unexpected error becomes the 500 page, logged with its traceback
-    and request id. Caught here, inside the console, rather than by Starlette's outer
+    and request id, and a database that cannot serve now the 503 page, logged as one
+    line. Caught here, inside the console, rather than by Starlette's outer
     error middleware, which answers and then raises again (a second traceback, and a
     connection left in doubt)."""
 
@@ -111,18 +113,38 @@ class UnexpectedErrors:
         try:
             await self.app(scope, receive, watched_send)
         except Exception as error:
-            log.exception("unhandled console error", error_type=type(error).__name__)
+            unavailable = unavailability(error)
+            if unavailable is not None:
+                log.warning(
+                    "database unavailable",
+                    reason=unavailable.reason,
+                    error_type=type(error).__name__,
+                )
+            else:
+                log.exception("unhandled console error", error_type=type(error).__name__)
             if started:
-                raise
-            response = _error_page(
-                Request(scope),
-                500,
-                _("Something went wrong on our side"),
-                _(
-                    "Nothing you did caused this. If it happens again, give the request id "
-                    "below to your administrator."
-                ),
-            )
+                return  # the server ends the connection: half a page says it failed
+            if unavailable is not None:
+                response = _error_page(
+                    Request(scope),
+                    503,
+                    _("tracedesk cannot reach its database"),
+                    _(
+                        "This is usually over in seconds (a restart or a failover). What "
+                        "you sent may not have been saved: look before you send it again."
+                    ),
+                )
+                response.headers["Retry-After"] = str(unavailable.retry_after_seconds)
+            else:
+                response = _error_page(
+                    Request(scope),
+                    500,
+                    _("Something went wrong on our side"),
+                    _(
+                        "Nothing you did caused this. If it happens again, give the request "
+                        "id below to your administrator."
+                    ),
+                )
             await response(scope, receive, send)
 
 

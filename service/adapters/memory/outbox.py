@@ -68,6 +68,12 @@ class InMemoryOutbox:
         queued = self._store.outbox.get(message_id)
         return queued.entry() if queued else None
 
+    def release(self, message_id: UUID) -> None:
+        def give_back() -> None:
+            self._store.outbox[message_id].leased_until = None
+
+        self._staging.write(give_back)
+
     def requeue(self, message_id: UUID, *, at: datetime) -> None:
         def again() -> None:
             queued = self._store.outbox[message_id]

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
+from service.adapters.availability import unavailability
 from service.adapters.persistence.writes import InsertRun, insert_run, insert_statement
 
 if TYPE_CHECKING:
@@ -76,12 +77,18 @@ class GroupCommit:
     async def _write_batch(self, batch: list[_Change]) -> None:
         try:
             async with self._pool.acquire() as driver:
-                if len(batch) > 1 and await _written_together(driver, batch):
+                try:
+                    if len(batch) > 1 and await _written_together(driver, batch):
+                        for change in batch:
+                            _settle(change, None)
+                        return
                     for change in batch:
-                        _settle(change, None)
-                    return
-                for change in batch:
-                    await _write_alone(driver, change)
+                        await _write_alone(driver, change)
+                except Exception as failure:
+                    if unavailability(failure) is not None:
+                        # Never handed out again in whatever state the server left it.
+                        driver.terminate()
+                    raise
         except asyncio.CancelledError:
             for change in batch:
                 change.written.cancel()
@@ -103,7 +110,11 @@ async def _written_together(driver: Driver, batch: list[_Change]) -> bool:
     sql, arguments = statement
     try:
         await driver.execute(sql, *arguments)
-    except asyncpg.PostgresError:
+    except asyncpg.PostgresError as refusal:
+        if unavailability(refusal) is not None:
+            # The server, not a change, is at fault, and the connection may be dead:
+            # every change of the batch fails with it, none is tried again on it.
+            raise
         return False
     return True
 
@@ -113,6 +124,8 @@ async def _write_alone(driver: Driver, change: _Change) -> None:
         await insert_run(driver, change.run)
     except Exception as failure:  # noqa: BLE001 - the unit of work waiting gets it
         _settle(change, failure)
+        if unavailability(failure) is not None:
+            raise  # the rest of the batch fails with it
     else:
         _settle(change, None)
 

@@ -206,6 +206,9 @@ class SqlOutbox:
         rows = await (await self._connect()).fetch(_ENTRY, id=message_id)
         return _entry(rows[0]) if rows else None
 
+    def release(self, message_id: UUID) -> None:
+        self._stage([UpdateRow(_O, key={"id": message_id}, values={"leased_until": None})])
+
     def requeue(self, message_id: UUID, *, at: datetime) -> None:
         self._stage(
             [

@@ -32,6 +32,10 @@ class Outbox(Protocol):
     def give_up(self, message: OutboxMessage, *, error: str, at: datetime) -> None:
         """Stage a message set aside after its last attempt (kept, never deleted)."""
 
+    def release(self, message_id: UUID) -> None:
+        """Stage a lease given back unworked (the database went away while the message
+        was being handled): due again at once, no attempt counted."""
+
     async def backlog(self) -> list[OutboxBacklog]: ...
 
     async def troubles(self, *, limit: int) -> list[OutboxEntry]:
