@@ -62,7 +62,7 @@ BUSY: Final = Unavailable("busy", 1)
 def unavailability(error: BaseException) -> Unavailable | None:
     """Unavailable when `error`, or what caused it, says the database cannot serve now;
     None for every other error."""
-    for cause in _causes(error):
+    for cause in causes(error):
         found = _classify(cause)
         if found is not None:
             return found
@@ -108,7 +108,7 @@ def _classify(error: BaseException) -> Unavailable | None:
     return None
 
 
-def _causes(error: BaseException) -> Iterator[BaseException]:
+def causes(error: BaseException) -> Iterator[BaseException]:
     """The error, then what it was raised from or during, and a SQLAlchemy error's
     driver error; each once."""
     seen: set[int] = set()

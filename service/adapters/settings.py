@@ -8,14 +8,29 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Final, Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from service.domain.trace_workflow import DEFAULT_DUE_POLICY, DuePolicy, Priority
 
 # Signs tokens when no secret is configured, so a newcomer can try tracedesk at once.
 # Everyone can read it here, so the server refuses to listen beyond loopback with it.
 DEVELOPMENT_SECRET: Final = "tracedesk-development-secret-never-use-in-production"  # noqa: S105
+MINIMUM_SECRET_BYTES: Final = 32
+# Secrets printed in this repository (the development one, the example environment
+# file's placeholder): whoever reads them can sign tokens.
+_PUBLISHED_SECRETS: Final = (DEVELOPMENT_SECRET, "change-me")
+# The drivers tracedesk speaks through, by the schemes operators write.
+_DRIVERS: Final = {
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+}
+_URL_FORMS: Final = "postgresql://user:password@host:5432/database or sqlite:///path/to/file.db"
 
 
 class Environment(StrEnum):
@@ -95,7 +110,11 @@ class Settings(BaseSettings):
         ),
     )
     jwt_secret: SecretStr | None = Field(
-        default=None, description="HS256 signing secret (at least 32 bytes)."
+        default=None,
+        validate_default=True,
+        description="HS256 signing secret (at least 32 bytes). Required in production; "
+        "without it, in development, a built-in secret signs tokens and the server listens "
+        "on loopback only.",
     )
     jwt_private_key_file: Path | None = Field(
         default=None, description="PEM private key for RS256 or ES256."
@@ -174,6 +193,46 @@ class Settings(BaseSettings):
         description="FastAPI's native OpenTelemetry spans, metrics and logs, sent to the "
         "globally configured providers. Off: otherwise every request probes for them.",
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _speakable_database(cls, url: str) -> str:
+        """`postgres://` and `postgresql://` mean PostgreSQL through asyncpg, `sqlite://`
+        SQLite through aiosqlite; anything else is refused here, in one line, rather than
+        by a driver's traceback when the first command connects."""
+        try:
+            parsed = make_url(url)
+        except (ArgumentError, ValueError):
+            raise ValueError(f"not a database URL; write {_URL_FORMS}") from None
+        driver = _DRIVERS.get(parsed.drivername)
+        if driver is None:
+            raise ValueError(f"tracedesk does not speak '{parsed.drivername}'; write {_URL_FORMS}")
+        if driver == "postgresql+asyncpg" and not parsed.database:
+            raise ValueError("names no database; write " + _URL_FORMS)
+        return parsed.set(drivername=driver).render_as_string(hide_password=False)
+
+    @field_validator("jwt_secret", mode="after")
+    @classmethod
+    def _secret_of_its_own(cls, secret: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if secret is None:
+            production = info.data.get("environment") is Environment.PRODUCTION
+            if production and info.data.get("jwt_algorithm", "HS256") == "HS256":
+                raise ValueError(
+                    "production needs a signing secret of its own: at least "
+                    f"{MINIMUM_SECRET_BYTES} random bytes (openssl rand -base64 48)"
+                )
+            return None
+        value = secret.get_secret_value()
+        if len(value.encode()) < MINIMUM_SECRET_BYTES:
+            raise ValueError(
+                f"must be at least {MINIMUM_SECRET_BYTES} bytes (openssl rand -base64 48)"
+            )
+        if any(published in value.lower() for published in _PUBLISHED_SECRETS):
+            raise ValueError(
+                "is a secret published with tracedesk (the development secret or the "
+                "example file's placeholder); anyone could sign tokens with it"
+            )
+        return secret
 
     @property
     def uses_development_secret(self) -> bool:

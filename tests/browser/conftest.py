@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 
 from tests.databases import sqlite_url
-from tests.e2e.servers import serving
+from tests.e2e.servers import production_environment, serving
 
 DEMO_PASSWORD = "tracedesk-demo-2370"  # noqa: S105 - the demo users' documented password
 AXE = Path(__file__).with_name("vendor") / "axe-core-4.14.1" / "axe.min.js"
@@ -36,8 +36,7 @@ def chromium_path() -> str:
 def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One server with the demo data for the whole session."""
     directory = tmp_path_factory.mktemp("console")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACEDESK_")}
-    env |= {"TRACEDESK_DATABASE_URL": sqlite_url(directory), "TRACEDESK_ENVIRONMENT": "production"}
+    env = production_environment(TRACEDESK_DATABASE_URL=sqlite_url(directory))
     with serving(env, directory / "server.log", "--demo") as (base, _process):
         yield base
 

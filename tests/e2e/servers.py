@@ -4,6 +4,7 @@ loopback port (stopped and its log checked when done), a user signed in over HTT
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -17,6 +18,18 @@ import httpx
 
 TRACEDESK = [sys.executable, "-m", "service.adapters.cli"]
 PASSWORD = "an end-to-end password"
+
+
+def production_environment(**settings: str) -> dict[str, str]:
+    """This process's environment without its TRACEDESK_ settings, as in production: JSON
+    logs (which `serving` reads), a signing secret of its own, loopback only."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACEDESK_")}
+    env |= {
+        "TRACEDESK_ENVIRONMENT": "production",
+        "TRACEDESK_JWT_SECRET": "an end-to-end signing secret of forty-eight bytes",
+        "TRACEDESK_HOST": "127.0.0.1",
+    }
+    return env | settings
 
 
 def free_port() -> int:

@@ -8,7 +8,6 @@ stopping it touches nothing else."""
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.servers import run, serving, signed_in
+from tests.e2e.servers import production_environment, run, serving, signed_in
 from tests.private_postgres import PrivatePostgres, private_postgres
 
 pytestmark = pytest.mark.e2e
@@ -34,10 +33,7 @@ def database() -> Iterator[PrivatePostgres]:
 
 @pytest.fixture
 def environment(database: PrivatePostgres) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACEDESK_")}
-    env["TRACEDESK_ENVIRONMENT"] = "production"  # JSON logs, read below
-    env["TRACEDESK_DATABASE_URL"] = database.url("tracedesk")
-    return env
+    return production_environment(TRACEDESK_DATABASE_URL=database.url("tracedesk"))
 
 
 @dataclass

@@ -23,7 +23,7 @@ from tests.e2e.doc_examples import (
     examples,
     mismatch,
 )
-from tests.e2e.servers import serving
+from tests.e2e.servers import production_environment, serving
 
 ROOT = Path(__file__).parents[2]
 # The tour first: it signs in and records what later pages refer to.
@@ -65,9 +65,7 @@ def reader_checkout(directory: Path) -> Path:
 
 @pytest.mark.e2e
 def test_the_documented_examples_work_as_written(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACEDESK_")}
-    env["TRACEDESK_DATABASE_URL"] = sqlite_url(tmp_path)
-    env["TRACEDESK_ENVIRONMENT"] = "production"  # JSON logs, which `serving` checks
+    env = production_environment(TRACEDESK_DATABASE_URL=sqlite_url(tmp_path))
     env["PYTHONPATH"] = str(ROOT)
     checkout = reader_checkout(tmp_path / "checkout")
     runnable = [example for example in all_examples() if not example.not_run]

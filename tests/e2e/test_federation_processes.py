@@ -56,6 +56,7 @@ class Site:
             "TRACEDESK_DATABASE_URL": sqlite_url(self.directory),
             "TRACEDESK_ENVIRONMENT": "production",
             "TRACEDESK_JWT_SECRET": f"{self.name}-" + "s" * 40,
+            "TRACEDESK_HOST": "127.0.0.1",
         }
         return env | extra
 

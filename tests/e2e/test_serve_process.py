@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from tests.databases import create_postgres_database, drop_postgres_database, sq
 from tests.e2e.servers import (
     TRACEDESK,
     free_port,
+    production_environment,
     run,
     server_processes,
     serving,
@@ -28,8 +30,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def environment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, str]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACEDESK_")}
-    env["TRACEDESK_ENVIRONMENT"] = "production"  # JSON logs
+    env = production_environment()
     if request.param == "sqlite":
         env["TRACEDESK_DATABASE_URL"] = sqlite_url(tmp_path)
         yield env
@@ -106,9 +107,60 @@ def test_a_bad_setting_is_named_without_its_value_or_a_traceback(
 def test_serve_refuses_public_addresses_with_the_development_secret(
     environment: dict[str, str],
 ) -> None:
-    refused = run(environment, "serve", "--host", "0.0.0.0", "--migrate")  # noqa: S104
+    development = {k: v for k, v in environment.items() if k not in PRODUCTION_SETTINGS}
+    refused = run(development, "serve", "--host", "0.0.0.0", "--migrate")  # noqa: S104
     assert refused.returncode == 2
+    assert "refusing to listen on 0.0.0.0" in refused.stderr
     assert "TRACEDESK_JWT_SECRET" in refused.stderr
+
+
+PRODUCTION_SETTINGS = ("TRACEDESK_ENVIRONMENT", "TRACEDESK_JWT_SECRET", "TRACEDESK_HOST")
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "said"),
+    [
+        ("TRACEDESK_JWT_SECRET", "short", "TRACEDESK_JWT_SECRET: must be at least 32 bytes"),
+        ("TRACEDESK_JWT_SECRET", "CHANGE-ME", "TRACEDESK_JWT_SECRET: must be at least 32 bytes"),
+        ("TRACEDESK_DATABASE_URL", "mysql://root:hunter2@db/x", "does not speak 'mysql'"),
+    ],
+)
+def test_a_setting_no_one_should_serve_with_is_one_line(
+    environment: dict[str, str], setting: str, value: str, said: str
+) -> None:
+    refused = run({**environment, setting: value}, "serve", "--migrate", "--port", "1")
+    assert refused.returncode == 2
+    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert said in refused.stderr and "hunter2" not in refused.stderr
+
+
+def test_production_refuses_the_development_secret(environment: dict[str, str]) -> None:
+    without = {k: v for k, v in environment.items() if k != "TRACEDESK_JWT_SECRET"}
+    refused = run(without, "db", "status")
+    assert refused.returncode == 2
+    assert "TRACEDESK_JWT_SECRET: production needs a signing secret" in refused.stderr
+
+
+def test_a_database_that_cannot_be_reached_is_one_line(environment: dict[str, str]) -> None:
+    away = {
+        **environment,
+        "TRACEDESK_DATABASE_URL": f"postgresql://u:hunter2@127.0.0.1:{free_port()}/x",
+    }
+    refused = run(away, "serve", "--migrate", "--port", str(free_port()))
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("tracedesk: cannot reach PostgreSQL at 127.0.0.1:")
+    assert "Traceback" not in refused.stderr and "hunter2" not in refused.stderr
+
+
+def test_a_port_in_use_is_found_before_migrating(environment: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        refused = run(environment, "serve", "--migrate", "--port", str(port))
+    assert refused.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}: in use" in refused.stderr
+    assert run(environment, "db", "status").returncode == 1, "migrated all the same"
 
 
 def test_the_console_disables_a_user_and_exports_a_trail_anyone_can_check(

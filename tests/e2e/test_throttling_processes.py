@@ -5,7 +5,6 @@ it together, for passwords and for API-key secrets alike."""
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -15,7 +14,14 @@ import httpx
 import pytest
 
 from tests.databases import create_postgres_database, drop_postgres_database
-from tests.e2e.servers import PASSWORD, run, server_processes, serving, signed_in
+from tests.e2e.servers import (
+    PASSWORD,
+    production_environment,
+    run,
+    server_processes,
+    serving,
+    signed_in,
+)
 
 pytestmark = pytest.mark.e2e
 LIMIT = 5  # ThrottlePolicy.account_limit
@@ -23,8 +29,7 @@ LIMIT = 5  # ThrottlePolicy.account_limit
 
 @pytest.fixture
 def postgres_environment() -> Iterator[dict[str, str]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACEDESK_")}
-    env["TRACEDESK_ENVIRONMENT"] = "production"
+    env = production_environment()
     url = asyncio.run(create_postgres_database())
     env["TRACEDESK_DATABASE_URL"] = url
     try:

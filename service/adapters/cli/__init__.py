@@ -54,7 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for error in invalid.errors():
             setting, *path = (str(part) for part in error["loc"])
             where = f" ({'.'.join(path)})" if path else ""
-            print(f"tracedesk: TRACEDESK_{setting.upper()}{where}: {error['msg']}", file=sys.stderr)
+            message = error["msg"].removeprefix("Value error, ")
+            print(f"tracedesk: TRACEDESK_{setting.upper()}{where}: {message}", file=sys.stderr)
         return 2
     try:
         result: int = arguments.run(arguments, settings)

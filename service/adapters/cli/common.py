@@ -6,12 +6,16 @@ import argparse
 import asyncio
 import getpass
 import json
+import socket
 import sys
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 from uuid import UUID
 
+from sqlalchemy.engine import make_url
+
+from service.adapters.availability import causes, unavailability
 from service.adapters.bootstrap import build_dependencies, open_database
 from service.adapters.persistence.schema import SchemaStatus, status, upgrade
 from service.adapters.settings import Settings
@@ -31,6 +35,40 @@ def at_least_one(text: str) -> int:
     return number
 
 
+def database_refusal(error: BaseException, settings: Settings) -> str | None:
+    """One line saying why the configured database cannot be used, naming where it is
+    but never who connects or with what password; None when `error` is no such reason."""
+    url = make_url(settings.database_url)
+    where = (
+        f"the SQLite file {url.database}"
+        if url.drivername.startswith("sqlite")
+        else f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432}"
+    )
+    for cause in causes(error):
+        state = str(getattr(cause, "sqlstate", "") or "")
+        if state == "3D000":
+            return f"database '{url.database}' does not exist on {where}"
+        if state[:2] == "28":
+            return f"{where} refused the user or password of TRACEDESK_DATABASE_URL"
+        if isinstance(cause, socket.gaierror):
+            return f"cannot reach {where}: its host name does not resolve"
+    unavailable = unavailability(error)
+    if unavailable is not None:
+        return f"cannot reach {where}: it is {unavailable.reason} ({type(error).__name__})"
+    return None
+
+
+def checked_database(settings: Settings, work: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Runs `work`; a database that cannot be used ends the command in one line."""
+    try:
+        return asyncio.run(work())
+    except Exception as error:
+        refusal = database_refusal(error, settings)
+        if refusal is None:
+            raise
+        raise CommandFailed(refusal) from None
+
+
 def with_database(
     settings: Settings, work: Callable[[Dependencies], Awaitable[T]], *, migrated: bool = True
 ) -> T:
@@ -45,7 +83,7 @@ def with_database(
         finally:
             await database.dispose()
 
-    return asyncio.run(run())
+    return checked_database(settings, run)
 
 
 def print_json(document: dict[str, Any]) -> None:
@@ -53,7 +91,9 @@ def print_json(document: dict[str, Any]) -> None:
 
 
 def schema_status(settings: Settings, *, migrate: bool) -> SchemaStatus:
-    return asyncio.run((upgrade if migrate else status)(settings.database_url))
+    return checked_database(
+        settings, lambda: (upgrade if migrate else status)(settings.database_url)
+    )
 
 
 def unreadable(text: str) -> str | None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import ipaddress
 import os
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Any
@@ -72,6 +74,22 @@ def listening_address(settings: Settings, requested: str | None) -> str:
     return host
 
 
+def refuse_a_taken_port(host: str, port: int) -> None:
+    """Binds the address as the server will (SO_REUSEADDR, as uvicorn does, so a port
+    left in TIME_WAIT is free), and lets it go again at once."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            reason = "in use" if error.errno == errno.EADDRINUSE else error.strerror
+            raise CommandFailed(
+                f"cannot listen on {host}:{port}: {reason}; stop what holds it, or choose "
+                "another port with --port or TRACEDESK_PORT"
+            ) from None
+
+
 def serve_http(arguments: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -79,6 +97,9 @@ def serve_http(arguments: argparse.Namespace, settings: Settings) -> int:
 
     configure_logging(settings.environment, settings.log_level)
     host = listening_address(settings, arguments.host)
+    port = arguments.port or settings.port
+    # Found now, not after migrating and loading the demo.
+    refuse_a_taken_port(host, port)
     schema = schema_status(settings, migrate=arguments.migrate)
     if not schema.is_current:
         raise CommandFailed(schema.explain())
@@ -88,7 +109,7 @@ def serve_http(arguments: argparse.Namespace, settings: Settings) -> int:
     processes = arguments.processes or settings.processes
     options: dict[str, Any] = {
         "host": host,
-        "port": arguments.port or settings.port,
+        "port": port,
         "log_config": None,
         "access_log": False,
         "server_header": False,
