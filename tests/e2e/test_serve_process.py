@@ -278,3 +278,42 @@ def test_bytes_that_are_not_utf8_on_the_command_line_are_named_not_a_traceback(
     )
     assert user.returncode == 2
     assert b"not UTF-8" in user.stderr and b"Traceback" not in user.stderr
+
+
+EXAMPLE_ENVIRONMENT = Path(__file__).parents[2] / "deploy" / "tracedesk.env.example"
+
+
+def test_the_shipped_environment_file_is_read_as_the_unit_reads_it(
+    environment: dict[str, str], tmp_path: Path
+) -> None:
+    """The example file as shipped (comments and all) is refused for its placeholder
+    secret in one line; with the placeholders replaced, it is the configuration."""
+    bare = {k: v for k, v in environment.items() if not k.startswith("TRACEDESK_")}
+    example = tmp_path / "tracedesk.env"
+    example.write_text(EXAMPLE_ENVIRONMENT.read_text(encoding="utf-8"), encoding="utf-8")
+    refused = run(bare, "--env-file", str(example), "db", "status")
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines() == [
+        "tracedesk: TRACEDESK_JWT_SECRET: must be at least 32 bytes (openssl rand -base64 48)"
+    ]
+
+    lines = EXAMPLE_ENVIRONMENT.read_text(encoding="utf-8").splitlines()
+    filled = [
+        f"TRACEDESK_DATABASE_URL={environment['TRACEDESK_DATABASE_URL']}"
+        if line.startswith("TRACEDESK_DATABASE_URL=")
+        else "TRACEDESK_JWT_SECRET=" + "q" * 48
+        if line.startswith("TRACEDESK_JWT_SECRET=")
+        else line
+        for line in lines
+    ]
+    example.write_text("\n".join(filled) + "\n", encoding="utf-8")
+    migrated = run(bare, "--env-file", str(example), "db", "upgrade")
+    assert migrated.returncode == 0, migrated.stderr
+    assert run(bare, "--env-file", str(example), "db", "status").returncode == 0
+    # The environment's own settings win over the file's, as systemd's Environment= does.
+    elsewhere = {**bare, "TRACEDESK_DATABASE_URL": f"postgresql://u@127.0.0.1:{free_port()}/x"}
+    away = run(elsewhere, "--env-file", str(example), "db", "status")
+    assert away.returncode == 2 and "cannot reach PostgreSQL" in away.stderr
+    missing = run(bare, "--env-file", str(tmp_path / "absent.env"), "db", "status")
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("tracedesk: --env-file: cannot read")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import io
+import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pydantic
+from dotenv import dotenv_values
 
 from service.adapters.cli.admin import (
     create_agency,
@@ -47,6 +51,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if refusal is not None:
             print(f"tracedesk: --{name.replace('_', '-')}: {refusal}", file=sys.stderr)
             return 2
+    if arguments.env_file is not None:
+        refusal = _read_environment_file(arguments.env_file)
+        if refusal is not None:
+            print(f"tracedesk: --env-file: {refusal}", file=sys.stderr)
+            return 2
     try:
         settings = Settings()
     except pydantic.ValidationError as invalid:
@@ -72,8 +81,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
 
+def _read_environment_file(path: Path) -> str | None:
+    """The settings of an environment file (systemd's EnvironmentFile, with its comments),
+    under those of the environment itself, as systemd would start the service; put in
+    this process's environment so that the server processes it starts read them too."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        return f"cannot read {path}: {error.strerror}"
+    except UnicodeDecodeError:
+        return f"{path} is not UTF-8 text"
+    values = dotenv_values(stream=io.StringIO(text))
+    for name, value in values.items():
+        if value is not None:
+            os.environ.setdefault(name, value)
+    return None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tracedesk", description=__doc__)
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        help="read settings from this file first, as the systemd unit does "
+        "(e.g. /etc/tracedesk/tracedesk.env); the environment's own settings win",
+    )
     commands = parser.add_subparsers(title="commands")
 
     serve = commands.add_parser("serve", help="run the HTTP API")
