@@ -11,6 +11,7 @@ from importlib.metadata import version
 
 from fastapi import FastAPI
 
+from service.adapters.api.documentation import install_documentation
 from service.adapters.api.failures import UnexpectedErrors
 from service.adapters.api.import_runner import ImportRunner
 from service.adapters.api.middleware import BodySizeLimit, RequestContext, StorableText
@@ -125,7 +126,7 @@ def create_app(
         "items again by serial however it was read. Errors are RFC 9457 problem details.",
         version=version("tracedesk"),
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served by install_documentation, from the package
         redoc_url=None,
         telemetry={
             "tracing": settings.opentelemetry,
@@ -152,6 +153,7 @@ def create_app(
     )
     for module in routers:
         app.include_router(module.router)
+    install_documentation(app)
     # The web console answers every path the API does not own.
     mount_console(app, console, [module.router for module in routers])
     # Added last, runs first: every response, even a refused one, carries the request id.
