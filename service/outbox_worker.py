@@ -4,6 +4,7 @@ marks them done, due again later, or failed."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -40,7 +41,7 @@ class OutboxWorker:
         handlers: Sequence[OutboxHandler],
         *,
         policy: RetryPolicy | None = None,
-        lease: timedelta = timedelta(minutes=2),
+        lease: timedelta = timedelta(seconds=30),
         batch: int = 200,
         is_outage: Callable[[BaseException], bool] = lambda error: False,
     ) -> None:
@@ -73,6 +74,9 @@ class OutboxWorker:
         by_topic: dict[str, list[OutboxMessage]] = defaultdict(list)
         for message in claimed:
             by_topic[message.topic].append(message)
+        # Short leases, renewed while the batch is in hand: a worker that crashes holds
+        # its messages for one lease at most, not minutes.
+        heartbeat = asyncio.create_task(self._keep_leased([m.id for m in claimed]))
         try:
             async with deps.unit_of_work() as uow:
                 failures: dict[UUID, HandlingFailed] = {}
@@ -89,7 +93,22 @@ class OutboxWorker:
                 failed = HandlingFailed(f"{type(error).__name__}: {error}")
                 self._settle(uow, claimed, {m.id: failed for m in claimed})
                 await uow.commit()
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
         return len(claimed)
+
+    async def _keep_leased(self, message_ids: list[UUID]) -> None:
+        every = self._lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                async with self._deps.unit_of_work() as uow:
+                    until = self._deps.clock.now() + self._lease
+                    await uow.outbox.extend_leases(message_ids, until=until)
+            except Exception as error:  # noqa: BLE001 - the batch itself will say what failed
+                log.warning("outbox lease not renewed", error=type(error).__name__)
 
     async def _give_back_stranded(self) -> None:
         now = self._deps.clock.now()

@@ -342,3 +342,29 @@ async def test_a_bug_while_handling_is_an_attempt_that_failed(deps: Dependencies
     assert await buggy.run_once() == 2
     async with deps.unit_of_work() as uow:
         assert len(await uow.outbox.troubles(limit=10)) == 2
+
+
+async def test_a_lease_renewed_while_handling_keeps_other_workers_off(
+    deps: Dependencies,
+) -> None:
+    await record_recovery(deps=deps, actor=INVESTIGATOR, command=record_command("ABC 123"))
+    topics = ["registry.check"]
+    async with deps.unit_of_work() as uow:
+        held = await uow.outbox.claim(topics=topics, now=NOW, lease=timedelta(seconds=30), limit=10)
+        assert len(held) == 2
+        await uow.outbox.extend_leases([m.id for m in held], until=NOW + timedelta(minutes=5))
+    async with deps.unit_of_work() as uow:
+        later = NOW + timedelta(minutes=2)  # past the first lease, within the renewed one
+        assert (
+            await uow.outbox.claim(topics=topics, now=later, lease=timedelta(seconds=30), limit=10)
+            == []
+        )
+        after = NOW + timedelta(minutes=6)  # the holder stopped renewing: it crashed
+        assert (
+            len(
+                await uow.outbox.claim(
+                    topics=topics, now=after, lease=timedelta(seconds=30), limit=10
+                )
+            )
+            == 2
+        )

@@ -92,6 +92,12 @@ class InMemoryOutbox:
         keyed.sort(key=lambda q: (q.message.created_at, q.message.id))
         return [q.entry() for q in keyed]
 
+    async def extend_leases(self, message_ids: Sequence[UUID], *, until: datetime) -> None:
+        for message_id in message_ids:
+            queued = self._store.outbox[message_id]
+            if queued.done_at is None and queued.failed_at is None:
+                queued.leased_until = until
+
     def done(self, message_id: UUID, *, at: datetime) -> None:
         def mark() -> None:
             self._store.outbox[message_id].done_at = at

@@ -104,7 +104,17 @@ def _about(_: str) -> Statement:
     )
 
 
+def _extend(dialect: str) -> Statement:
+    return (
+        sa.update(_O)
+        .where(one_of(_O.c.id, "ids", dialect), _O.c.done_at.is_(None), _O.c.failed_at.is_(None))
+        .values(leased_until=sa.bindparam("until", type_=UtcDateTime()))
+        .returning(_O.c.id)
+    )
+
+
 _CLAIM = Query(_claim)
+_EXTEND = Query(_extend)
 _ABOUT = Query(_about)
 _TROUBLES = Query(_troubles)
 _BY_KEY = Query(_by_key)
@@ -152,6 +162,10 @@ class SqlOutbox:
         messages = [_message(row) for row in rows]
         messages.sort(key=lambda m: (m.created_at, m.id))
         return messages
+
+    async def extend_leases(self, message_ids: Sequence[UUID], *, until: datetime) -> None:
+        connection = await self._connect()
+        await connection.fetch(_EXTEND, ids=list(message_ids), until=until)
 
     def done(self, message_id: UUID, *, at: datetime) -> None:
         self._stage([UpdateRow(_O, key={"id": message_id}, values={"done_at": at})])

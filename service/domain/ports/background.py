@@ -22,6 +22,10 @@ class Outbox(Protocol):
         Written at once: two workers never hold the same message."""
         ...
 
+    async def extend_leases(self, message_ids: Sequence[UUID], *, until: datetime) -> None:
+        """Keep leasing messages still being handled until `until`; written at once. A
+        worker that stops doing this (it crashed) loses them when the lease runs out."""
+
     def done(self, message_id: UUID, *, at: datetime) -> None: ...
 
     def retry(
