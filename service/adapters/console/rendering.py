@@ -40,6 +40,7 @@ def _environment() -> Environment:
     environment.filters["field_label"] = field_label
     environment.globals["IDENTIFIER_FIELDS"] = IDENTIFIER_FIELDS
     environment.globals["reading"] = i18n.reading
+    environment.globals["zone_name"] = i18n.zone_name
     return environment
 
 
