@@ -38,11 +38,9 @@ def test_a_zone_is_named_by_its_abbreviation_or_its_offset_never_plus_nine(
 
 
 def test_a_fixed_offset_without_a_name_is_an_offset_from_utc() -> None:
-    assert i18n.zone_label(AT.astimezone(timezone(timedelta(hours=5, minutes=30)))) == (
-        "UTC+05:30"
-    )
+    assert i18n.zone_label(AT.astimezone(timezone(timedelta(hours=5, minutes=30)))) == ("UTC+05:30")
     assert i18n.zone_label(AT.astimezone(timezone(timedelta(hours=-3)))) == "UTC-3"
-    assert i18n.zone_label(AT.astimezone(timezone.utc)) == "UTC"
+    assert i18n.zone_label(AT.astimezone(timezone(timedelta(0)))) == "UTC"
 
 
 @pytest.mark.parametrize(
@@ -82,3 +80,14 @@ def test_a_day_is_the_readers_day_and_a_date_is_written_as_it_is() -> None:
     assert i18n.day(datetime(2026, 11, 28, 20, 0, tzinfo=UTC)) == "29 nov. 2026"
     assert i18n.day(date(1990, 4, 2)) == "2 avr. 1990"
     assert i18n.day(None) == ""
+
+
+def test_on_a_right_to_left_page_a_time_is_kept_whole_inside_its_line() -> None:
+    """First strong isolate ... pop directional isolate: a date after a Latin name is not
+    torn apart by it (the name's direction would otherwise carry the day along)."""
+    i18n.read_as("ar", UTC)
+    assert i18n.moment(AT, "short").startswith("\u2068")
+    assert i18n.moment(AT, "short").endswith("\u2069")
+    assert i18n.day(AT).startswith("\u2068")
+    i18n.read_as("fr", UTC)
+    assert "\u2068" not in i18n.moment(AT, "long") + i18n.day(AT)

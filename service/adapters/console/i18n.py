@@ -129,7 +129,9 @@ def moment(value: datetime | None, style: str = "medium") -> str:
         return ""
     current = reading()
     if style not in ("long", "full"):
-        return format_datetime(value, style, tzinfo=current.time_zone, locale=current.locale)
+        return _isolated(
+            format_datetime(value, style, tzinfo=current.time_zone, locale=current.locale)
+        )
     local = value.astimezone(current.time_zone)
     # The locale's own time pattern, with its zone field replaced by our label: Babel
     # would write "+0900" where the zone has no abbreviation.
@@ -140,12 +142,18 @@ def moment(value: datetime | None, style: str = "medium") -> str:
         lambda field: field[1] or "'" + zone.replace("'", "''") + "'",
         current.locale.time_formats[style].pattern,
     )
-    return (
+    return _isolated(
         str(current.locale.datetime_formats[style])
         .replace("'", "")
         .replace("{0}", format_time(local, pattern, locale=current.locale))
         .replace("{1}", format_date(local, style, locale=current.locale))
     )
+
+
+def _isolated(text: str) -> str:
+    """Text set apart from the line around it on a right-to-left page (Unicode's first
+    strong isolate), so that a date after a Latin name is not torn apart by it."""
+    return f"\u2068{text}\u2069" if reading().direction == "rtl" else text
 
 
 # A run of z, Z, O, v, V, x or X outside quotes: the zone in an LDML pattern.
@@ -186,7 +194,7 @@ def day(value: date | datetime | None) -> str:
     current = reading()
     if isinstance(value, datetime):
         value = value.astimezone(current.time_zone)
-    return format_date(value, "medium", locale=current.locale)
+    return _isolated(format_date(value, "medium", locale=current.locale))
 
 
 def number(value: float | int) -> str:
