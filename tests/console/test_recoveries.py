@@ -94,6 +94,28 @@ async def test_problems_are_shown_beside_their_fields_and_nothing_is_stored(
     assert page.recoveries == []
 
 
+async def test_problems_are_written_in_the_readers_language(console: Console) -> None:
+    """The validation's own messages are English only ("String should have at least 1
+    character", a list of codes for a choice); the console says them in the reader's
+    words, with the domain's own messages translated where the catalogue knows them."""
+    browser = await console.signed_in("investigator", **{"Accept-Language": "fr"})
+    await browser.get("/recoveries/new")
+    bad = RECORDING | {
+        "case_reference": "",
+        "circumstances": "",
+        "location-lat": "north",
+        "items-0-make": "x" * 65,
+    }
+    refused = await browser.post("/recoveries/new", bad)
+    assert refused.status_code == 422
+    problems = dict(re.findall(r'<li><a href="#([^"]+)">([^<]*)</a>', refused.text))
+    assert problems["case_reference"] == "Saisissez une valeur"
+    assert problems["circumstances"] == "Choisissez l&#39;une des options"
+    assert problems["location-lat"] == "Saisissez un nombre"
+    assert problems["items-0-make"] == "Saisissez au plus 64 caractères"
+    assert "should" not in refused.text and "crime_scene&#39;, &#39;seizure" not in refused.text
+
+
 async def test_items_are_added_and_removed_without_saving(console: Console) -> None:
     browser = await console.signed_in("investigator")
     await browser.get("/recoveries/new")

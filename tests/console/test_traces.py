@@ -109,7 +109,7 @@ async def test_a_request_goes_from_the_investigator_to_the_officer_and_back_answ
     result = await investigator.get(path)
     assert "Responded" in result.text and "Waffen Nord GmbH" in result.text
     assert "HH-WH-0231" in result.text and re.search(
-        r"Manufacture</strong>, 2019-03-01", result.text
+        r"Manufacture</strong>, Mar 1, 2019", result.text
     )
 
 

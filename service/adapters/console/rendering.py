@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2_fragments import render_block
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
@@ -38,9 +39,20 @@ def _environment() -> Environment:
     environment.filters["label"] = label
     environment.filters["country"] = country
     environment.filters["field_label"] = field_label
+    environment.filters["isolate"] = isolate
     environment.globals["IDENTIFIER_FIELDS"] = IDENTIFIER_FIELDS
     environment.globals["reading"] = i18n.reading
+    environment.globals["zone_name"] = i18n.zone_name
     return environment
+
+
+def isolate(value: object) -> Markup:
+    """A value from a record (a model, a calibre, a place, an agency's name) set apart
+    from the line around it, in its own direction: on an Arabic page "914 (converted)"
+    stays so instead of becoming "(converted) 914"."""
+    if value is None or value == "":
+        return Markup("")
+    return Markup("<bdi>%s</bdi>") % (value,)
 
 
 ENVIRONMENT: Final = _environment()

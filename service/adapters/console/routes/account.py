@@ -20,6 +20,7 @@ from service.adapters.console.dependencies import (
 from service.adapters.console.forms import form_text, problems_by_field
 from service.adapters.console.i18n import N_
 from service.adapters.console.i18n import gettext_ as _
+from service.adapters.console.labels import label
 from service.adapters.console.rendering import page
 from service.adapters.console.sessions import (
     LANGUAGE_COOKIE,
@@ -185,7 +186,7 @@ async def _account_page(
         "account.html",
         {
             "agency_name": agency.name if agency else "",
-            "roles": sorted(role.value.replace("_", " ") for role in user.roles),
+            "roles": sorted(label(role) for role in user.roles),
             "languages": [(code, LANGUAGE_NAMES[code]) for code in LANGUAGES],
             "time_zones": _time_zone_names(),
             "preferences": preferences

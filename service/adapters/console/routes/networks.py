@@ -15,8 +15,8 @@ from service.adapters.api.network_export import nodes_to_csv, to_csv, to_graphml
 from service.adapters.api.schemas.networks import LinkOut, NetworkOut, network_out, path_out
 from service.adapters.console.dependencies import ConsoleDeps, Holder, PostedForm
 from service.adapters.console.forms import form_text
+from service.adapters.console.i18n import N_, ngettext_
 from service.adapters.console.i18n import gettext_ as _
-from service.adapters.console.i18n import ngettext_
 from service.adapters.console.labels import choices, label
 from service.adapters.console.rendering import page
 from service.case_networks import (
@@ -87,7 +87,11 @@ def graph_elements(view: NetworkOut, start: UUID) -> dict[str, Any]:
         nodes.append(
             {
                 "id": hidden_placeholder(None),
-                "label": _("%(num)s shared records seen through other agencies")
+                "label": ngettext_(
+                    "%(num)s shared record seen through other agencies",
+                    "%(num)s shared records seen through other agencies",
+                    view.hidden_shared,
+                )
                 % {"num": view.hidden_shared},
                 "kind": "hidden",
                 "kind_label": _("Records you may not see"),
@@ -216,7 +220,7 @@ async def decide(
     reason = form_text(form, "reason").strip() or None
     back = form_text(form, "recovery_id")
     if decision not in (LinkStatus.CONFIRMED.value, LinkStatus.REJECTED.value):
-        raise InvalidValue("decision", "confirm or reject")
+        raise InvalidValue("decision", N_("confirm or reject"))
     if decision == LinkStatus.REJECTED.value and reason is None:
         return RedirectResponse(
             f"/recoveries/{back}/network/links/{link_id}?reason_needed=1", status_code=303

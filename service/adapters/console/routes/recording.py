@@ -19,6 +19,7 @@ from service.adapters.api.schemas.recoveries import (
 from service.adapters.console import i18n
 from service.adapters.console.dependencies import ConsoleDeps, Holder, PostedForm
 from service.adapters.console.forms import form_text, model_problems, problems_by_field
+from service.adapters.console.i18n import N_
 from service.adapters.console.labels import choices, countries
 from service.adapters.console.recovery_forms import (
     UNION_TAGS,
@@ -140,7 +141,7 @@ async def correct(
     )
     try:
         if not version.isdigit():
-            raise InvalidValue("version", "the form is incomplete: open it again")
+            raise InvalidValue("version", N_("the form is incomplete: open it again"))
         body = RecoveryUpdate.model_validate(correction.document)
         await correct_recovery(
             deps=deps,

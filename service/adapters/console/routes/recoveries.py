@@ -14,6 +14,7 @@ from service.adapters.api.schemas.recoveries import recovery_public
 from service.adapters.console import i18n
 from service.adapters.console.dependencies import ConsoleDeps, Holder
 from service.adapters.console.forms import problems_by_field
+from service.adapters.console.i18n import N_
 from service.adapters.console.labels import choices, countries
 from service.adapters.console.rendering import page
 from service.adapters.cursors import decode_cursor, encode_cursor
@@ -39,7 +40,7 @@ def _day(text: str | None) -> datetime | None:
     try:
         day = datetime.fromisoformat(text).date()
     except ValueError:
-        raise InvalidValue("recovered_from", "must be a date, e.g. 2026-11-28") from None
+        raise InvalidValue("recovered_from", N_("must be a date, e.g. 2026-11-28")) from None
     return datetime.combine(day, time(), tzinfo=i18n.reading().time_zone)
 
 

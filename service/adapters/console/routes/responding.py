@@ -20,6 +20,7 @@ from service.adapters.console.custody_forms import (
 )
 from service.adapters.console.dependencies import ConsoleDeps, Holder, PostedForm
 from service.adapters.console.forms import form_text, model_problems, problems_by_field
+from service.adapters.console.i18n import N_
 from service.adapters.console.labels import choices, countries
 from service.adapters.console.rendering import page
 from service.agency_directory import agency_names
@@ -91,7 +92,7 @@ async def respond(
     positions = response_form.positions()
     try:
         if not version.isdigit():
-            raise ValidationFailed.of(InvalidValue("version", "open the request again"))
+            raise ValidationFailed.of(InvalidValue("version", N_("open the request again")))
         answer = ResponseIn.model_validate(response_form.document())
         await act_on_trace_request(
             deps=deps,

@@ -19,6 +19,7 @@ from service.adapters.api.schemas.trace_requests import (
 )
 from service.adapters.console.dependencies import ConsoleDeps, Holder, PostedForm
 from service.adapters.console.forms import form_text, model_problems, problems_by_field
+from service.adapters.console.i18n import N_
 from service.adapters.console.i18n import gettext_ as _
 from service.adapters.console.labels import choices
 from service.adapters.console.rendering import page
@@ -272,7 +273,7 @@ async def take_step(
     version = form_text(form, "version")
     try:
         if not version.isdigit():
-            raise InvalidValue("version", "the form is incomplete: open the request again")
+            raise InvalidValue("version", N_("the form is incomplete: open the request again"))
         await act_on_trace_request(
             deps=deps,
             actor=holder.actor,
@@ -306,7 +307,7 @@ async def write(
     body = form_text(form, "message-body")
     try:
         if not body.strip():
-            raise InvalidValue("body", "write a message first")
+            raise InvalidValue("body", N_("write a message first"))
         await post_message(deps=deps, actor=holder.actor, request_id=request_id, body=body)
     except (InvalidValue, ValidationFailed) as refused:
         problems = refused.problems if isinstance(refused, ValidationFailed) else [refused]
