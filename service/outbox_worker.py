@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 from uuid import UUID
@@ -44,6 +45,8 @@ class OutboxWorker:
         lease: timedelta = timedelta(seconds=30),
         batch: int = 200,
         is_outage: Callable[[BaseException], bool] = lambda error: False,
+        watches: Sequence[Callable[[], Awaitable[None]]] = (),
+        watch_every: float = 1.0,
     ) -> None:
         self._deps = deps
         self._handlers: Mapping[str, OutboxHandler] = {h.topic: h for h in handlers}
@@ -56,6 +59,10 @@ class OutboxWorker:
         # Messages leased when the database went away, and when: given back as soon as
         # it answers again rather than left to wait out their lease.
         self._stranded: list[tuple[OutboxMessage, datetime]] = []
+        # Looks around between batches (a peer that answers again), about once a second.
+        self._watches = tuple(watches)
+        self._watch_every = watch_every
+        self._watched_at: float | None = None
 
     async def run_once(self) -> int:
         """Handle one batch of due messages; how many there were."""
@@ -98,6 +105,17 @@ class OutboxWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await heartbeat
         return len(claimed)
+
+    async def _look_around(self) -> None:
+        now = time.monotonic()
+        if self._watched_at is not None and now - self._watched_at < self._watch_every:
+            return
+        self._watched_at = now
+        for watch in self._watches:
+            try:
+                await watch()
+            except Exception as error:  # noqa: BLE001 - a watch never stops the work
+                log.warning("outbox watch failed", error=type(error).__name__)
 
     async def _keep_leased(self, message_ids: list[UUID]) -> None:
         every = self._lease.total_seconds() / 3
@@ -154,6 +172,7 @@ class OutboxWorker:
                 if not prepared:
                     await self.prepare()
                     prepared = True
+                await self._look_around()
                 handled = await self.run_once()
             except Exception as error:  # the database is down: keep trying, slowly
                 if self._is_outage(error):

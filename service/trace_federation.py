@@ -64,6 +64,17 @@ class TraceDeliveryHandler:
     async def prepare(self) -> None:
         pass
 
+    async def watch(self) -> None:
+        """When a peer answers again, what waits for it goes now rather than after the
+        backoff its failures earned (minutes, after a long outage)."""
+        returned = await self._channel.returned()
+        if not returned:
+            return
+        deps = self._deps
+        async with deps.unit_of_work() as uow:
+            hastened = await uow.outbox.hasten(TRACE_DELIVERY, now=deps.clock.now())
+        log.info("peers answer again", peers=returned, deliveries_due=hastened)
+
     async def handle(
         self, uow: UnitOfWork, messages: Sequence[OutboxMessage]
     ) -> dict[UUID, HandlingFailed]:

@@ -100,3 +100,6 @@ class Peer:
         if self.refuse:
             raise DeliveryFailed(peer, "401 from the peer: the key was revoked", retry=False)
         self.sent.append(exchange)
+
+    async def returned(self) -> list[str]:
+        return []

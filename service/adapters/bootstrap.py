@@ -148,6 +148,14 @@ def batch_read_records(deps: Dependencies) -> tuple[Dependencies, BatchingReadRe
 def outbox_worker(deps: Dependencies) -> OutboxWorker:
     """The worker for every outbox topic this instance handles."""
     handlers: list[OutboxHandler] = [RegistryCheckHandler(deps), NetworkLinkHandler(deps)]
+    watches = []
     if deps.trace_channel is not None:
-        handlers.append(TraceDeliveryHandler(deps, deps.trace_channel))
-    return OutboxWorker(deps, handlers, is_outage=lambda error: unavailability(error) is not None)
+        delivery = TraceDeliveryHandler(deps, deps.trace_channel)
+        handlers.append(delivery)
+        watches.append(delivery.watch)
+    return OutboxWorker(
+        deps,
+        handlers,
+        is_outage=lambda error: unavailability(error) is not None,
+        watches=watches,
+    )

@@ -47,6 +47,12 @@ class CircuitBreaker:
             return True
         return False
 
+    def probe_succeeded(self) -> None:
+        """The peer's health check answered while the circuit was open: the next call is
+        the trial, now rather than at the end of the open period."""
+        if self._opened_at is not None:
+            self._opened_at = self._clock() - self._open_seconds
+
     def succeeded(self) -> None:
         self._failures, self._opened_at, self._trial_running = 0, None, False
 

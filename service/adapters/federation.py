@@ -29,6 +29,9 @@ class HttpTraceChannel:
         for client in self._peers.values():
             await client.aclose()
 
+    async def returned(self) -> list[str]:
+        return [name for name, client in self._peers.items() if await client.answers_again()]
+
     def client(self, peer: str) -> PeerClient | None:
         return self._peers.get(peer)
 

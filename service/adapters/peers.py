@@ -45,6 +45,7 @@ class PeerClient:
         breaker: CircuitBreaker | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         user_agent: str = "tracedesk-peer-client",
+        probe_every_seconds: float = 1.0,
     ) -> None:
         self._credentials = {
             "grant_type": "client_credentials",
@@ -61,6 +62,11 @@ class PeerClient:
         )
         self._token: tuple[str, float] | None = None
         self._rng = random.Random()  # noqa: S311 - jitter, not secrecy
+        # Not known to answer until a call or a health check says so: after a restart,
+        # work that waited for this peer is tried as soon as it is seen to answer.
+        self._answering = False
+        self._last_probe: float | None = None
+        self._probe_every = probe_every_seconds
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -87,11 +93,33 @@ class PeerClient:
             answer = await self._with_retries(
                 method, path, read, what, params, body, headers, expect, retry
             )
-        except PeerFailure:
+        except PeerFailure as failure:
             self.breaker.failed()
+            if failure.retry:
+                self._answering = False
             raise
         self.breaker.succeeded()
+        self._answering = True
         return answer
+
+    async def answers_again(self) -> bool:
+        """True once when a peer not known to answer passes its readiness check (asked
+        at most once a second); its circuit then lets the next call through."""
+        now = time.monotonic()
+        if self._answering or (
+            self._last_probe is not None and now - self._last_probe < self._probe_every
+        ):
+            return False
+        self._last_probe = now
+        try:
+            ready = await self._client.get("/readyz", timeout=1.0)
+        except httpx.HTTPError:
+            return False
+        if ready.status_code != 200:
+            return False
+        self._answering = True
+        self.breaker.probe_succeeded()
+        return True
 
     async def _with_retries(
         self,

@@ -368,3 +368,26 @@ async def test_a_lease_renewed_while_handling_keeps_other_workers_off(
             )
             == 2
         )
+
+
+async def test_waiting_work_can_be_made_due_at_once_without_losing_its_attempts(
+    deps: Dependencies, clock: Clock
+) -> None:
+    iarms_registry = deps.registries["iarms"]
+    assert isinstance(iarms_registry, Switchable)
+    iarms_registry.down = True
+    recovered = await record_recovery(
+        deps=deps, actor=INVESTIGATOR, command=record_command("ABC 123")
+    )
+    assert await worker(deps).run_once() == 2
+    assert await worker(deps).run_once() == 0  # backing off
+    iarms_registry.down = False
+    async with deps.unit_of_work() as uow:
+        assert await uow.outbox.hasten("network.link", now=clock.moment) == 0  # none waits
+        assert await uow.outbox.hasten("registry.check", now=clock.moment) == 1
+    assert await worker(deps).run_once() == 1
+    assert [h[0] for h in await hit_table(deps, recovered.id)].count("iarms") == 2
+    async with deps.unit_of_work() as uow:
+        entries = await uow.outbox.about(f"recovery:{recovered.id}")
+    checks = sorted(e.message.attempts for e in entries if e.message.topic == "registry.check")
+    assert checks == [0, 1]  # the failed attempt is still counted

@@ -67,8 +67,10 @@ def channel(
     url: str = "http://peer.test",
     breaker: CircuitBreaker | None = None,
     timeout: float = 5.0,
+    probe_every_seconds: float = 1.0,
 ) -> HttpTraceChannel:
     client = PeerClient(
+        probe_every_seconds=probe_every_seconds,
         url=url,
         client_id="td_peer",
         client_secret="secret",  # noqa: S106
@@ -231,3 +233,50 @@ async def test_a_peer_missing_from_the_configuration_leaves_the_message_waiting(
     await sender.worker.run_once()
     state, error = await sender.state(request_id)
     assert state == "waiting" and error is not None and "no such peer is configured" in error
+
+
+async def test_a_peer_that_answers_again_gets_what_waited_for_it_at_once() -> None:
+    breaker = CircuitBreaker(failures_to_open=1, open_seconds=30)
+    up = [False]
+
+    def peer(request: httpx.Request) -> httpx.Response:
+        if not up[0]:
+            raise httpx.ConnectError("connection refused", request=request)
+        if request.url.path == "/readyz":
+            return httpx.Response(200, json={"status": "ready"})
+        if request.url.path == "/api/v1/auth/token":
+            return httpx.Response(200, json=TOKEN)
+        return receipt(request)
+
+    trace_channel = channel(httpx.MockTransport(peer), breaker=breaker, probe_every_seconds=0)
+    sender = Sender(trace_channel)
+    delivery = TraceDeliveryHandler(sender.deps, trace_channel)
+    worker = OutboxWorker(sender.deps, [delivery], watches=[delivery.watch], watch_every=0)
+    request_id = await sender.ask()
+    assert await worker.run_once() == 1
+    assert (await sender.state(request_id))[0] == "waiting"
+    assert breaker.state is CircuitState.OPEN
+    assert await trace_channel.returned() == []  # still down
+    assert await worker.run_once() == 0  # its next attempt is seconds away
+
+    up[0] = True
+    await delivery.watch()  # what the worker does between batches
+    assert breaker.state is CircuitState.HALF_OPEN  # the next call is the trial, now
+    assert await worker.run_once() == 1
+    assert (await sender.state(request_id))[0] == "delivered"
+    assert await trace_channel.returned() == []  # known to answer: not asked again
+    await trace_channel.aclose()
+
+
+async def test_after_a_restart_a_peer_is_checked_once_and_waiting_work_goes_at_once() -> None:
+    asked: list[str] = []
+
+    def peer(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        return httpx.Response(200, json={"status": "ready"})
+
+    trace_channel = channel(httpx.MockTransport(peer), probe_every_seconds=0)
+    assert await trace_channel.returned() == ["peer"]
+    assert await trace_channel.returned() == []
+    assert asked == ["/readyz"]
+    await trace_channel.aclose()

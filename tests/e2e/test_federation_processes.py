@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -278,10 +279,26 @@ def test_a_request_submitted_while_the_responder_is_down_arrives_once(tmp_path: 
         # Paris restarts too while Berlin is away: nothing accepted is lost.
         paris.stop()
         pair.start_paris()
+
+        # Berlin stays away until the backoff Paris's failures earned is long: the next
+        # attempt at least 12 s off.
+        def long_backoff() -> bool:
+            delivery = httpx.get(
+                f"{paris.url}/api/v1/trace-requests/{asked['id']}", headers=investigator
+            ).json()["delivery"]
+            due = datetime.fromisoformat(delivery["next_attempt_at"])
+            return due - datetime.now(UTC) >= timedelta(seconds=12)
+
+        wait_for(long_backoff, timeout=60)
         pair.start_berlin()
+        back = time.monotonic()
         officer = berlin.token("officer")
         (arrived,) = wait_for(lambda: inbox(berlin, officer), timeout=60)
         assert arrived["id"] == asked["id"]
+        # Paris checks the peer it could not reach about once a second and sends what
+        # waited as soon as it answers, not after the backoff its failures earned.
+        waited = time.monotonic() - back
+        assert waited <= 10, f"arrived {waited:.1f} s after Berlin was back"
 
         def delivered() -> bool:
             here = httpx.get(

@@ -92,6 +92,20 @@ class InMemoryOutbox:
         keyed.sort(key=lambda q: (q.message.created_at, q.message.id))
         return [q.entry() for q in keyed]
 
+    async def hasten(self, topic: str, *, now: datetime) -> int:
+        waiting = [
+            queued
+            for queued in self._store.outbox.values()
+            if queued.message.topic == topic
+            and queued.done_at is None
+            and queued.failed_at is None
+            and queued.message.attempts > 0
+            and queued.available_at > now
+        ]
+        for queued in waiting:
+            queued.available_at = now
+        return len(waiting)
+
     async def extend_leases(self, message_ids: Sequence[UUID], *, until: datetime) -> None:
         for message_id in message_ids:
             queued = self._store.outbox[message_id]

@@ -113,7 +113,24 @@ def _extend(dialect: str) -> Statement:
     )
 
 
+def _hasten(_: str) -> Statement:
+    now = sa.bindparam("now", type_=UtcDateTime())
+    return (
+        sa.update(_O)
+        .where(
+            _O.c.topic == sa.bindparam("of_topic", type_=sa.String()),
+            _O.c.done_at.is_(None),
+            _O.c.failed_at.is_(None),
+            _O.c.attempts > 0,
+            _O.c.available_at > now,
+        )
+        .values(available_at=now)
+        .returning(_O.c.id)
+    )
+
+
 _CLAIM = Query(_claim)
+_HASTEN = Query(_hasten)
 _EXTEND = Query(_extend)
 _ABOUT = Query(_about)
 _TROUBLES = Query(_troubles)
@@ -162,6 +179,10 @@ class SqlOutbox:
         messages = [_message(row) for row in rows]
         messages.sort(key=lambda m: (m.created_at, m.id))
         return messages
+
+    async def hasten(self, topic: str, *, now: datetime) -> int:
+        connection = await self._connect()
+        return len(await connection.fetch(_HASTEN, of_topic=topic, now=now))
 
     async def extend_leases(self, message_ids: Sequence[UUID], *, until: datetime) -> None:
         connection = await self._connect()

@@ -22,6 +22,11 @@ class Outbox(Protocol):
         Written at once: two workers never hold the same message."""
         ...
 
+    async def hasten(self, topic: str, *, now: datetime) -> int:
+        """Make the messages of `topic` waiting after a failed attempt due at `now` (their
+        counts of attempts kept); written at once. How many there were."""
+        ...
+
     async def extend_leases(self, message_ids: Sequence[UUID], *, until: datetime) -> None:
         """Keep leasing messages still being handled until `until`; written at once. A
         worker that stops doing this (it crashed) loses them when the lease runs out."""

@@ -132,3 +132,8 @@ class TraceChannel(Protocol):
         """Returns once the peer has taken the message (or already had it); raises
         DeliveryFailed otherwise."""
         ...
+
+    async def returned(self) -> list[str]:
+        """Peers not known to answer (they failed, or nothing was sent since this process
+        started) that answer now; each asked at most about once a second."""
+        ...
