@@ -3,12 +3,30 @@ set aside once its cause is fixed (a peer's configuration, a refused credential)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from uuid import UUID
 
 from service.dependencies import Dependencies
 from service.domain.errors import Conflict, NotFound
 from service.domain.events import OutboxMessageRequeued
 from service.domain.outbox import OutboxEntry
+from service.domain.ports.background import OutboxBacklog
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFigures:
+    """What monitoring reads from the database: the work waiting, and how far the audit
+    chain has grown (a head that stops moving while requests succeed is worth a look)."""
+
+    backlog: list[OutboxBacklog]
+    audit_head: int
+
+
+async def stored_figures(*, deps: Dependencies) -> StoredFigures:
+    async with deps.unit_of_work() as uow:
+        backlog = await uow.outbox.backlog()
+        head, _ = await uow.audit.head()
+    return StoredFigures(backlog, head)
 
 
 async def outbox_troubles(*, deps: Dependencies, limit: int = 50) -> list[OutboxEntry]:

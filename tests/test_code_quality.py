@@ -146,6 +146,7 @@ BUILDING_BLOCKS = {
     "circuit",
     "registry_files",
     "availability",
+    "metrics",
     "tabular",
     "settings",
     "logging",

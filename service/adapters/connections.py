@@ -92,6 +92,7 @@ class PeerSetting:
             client_secret=_secret(f"peer {self.name!r}", self.client_secret_env),
             timeout_seconds=self.timeout_seconds,
             user_agent="tracedesk-federation-client",
+            name=f"peer:{self.name}",
         )
 
 

@@ -21,6 +21,7 @@ import httpx
 import pydantic
 
 from service.adapters.circuit import CircuitBreaker
+from service.adapters.metrics import observe_remote_call
 
 T = TypeVar("T")
 
@@ -46,6 +47,7 @@ class PeerClient:
         transport: httpx.AsyncBaseTransport | None = None,
         user_agent: str = "tracedesk-peer-client",
         probe_every_seconds: float = 1.0,
+        name: str | None = None,
     ) -> None:
         self._credentials = {
             "grant_type": "client_credentials",
@@ -67,6 +69,7 @@ class PeerClient:
         self._answering = False
         self._last_probe: float | None = None
         self._probe_every = probe_every_seconds
+        self._name = name or url
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -88,6 +91,7 @@ class PeerClient:
         when the answer is wrong). `retry` only for calls safe to repeat: reads, and
         writes that carry an idempotency key."""
         if not self.breaker.allows():
+            observe_remote_call(self._name, "circuit_open")
             raise PeerFailure("circuit open after repeated failures", retry=True)
         try:
             answer = await self._with_retries(
@@ -95,10 +99,12 @@ class PeerClient:
             )
         except PeerFailure as failure:
             self.breaker.failed()
+            observe_remote_call(self._name, "failed" if failure.retry else "refused")
             if failure.retry:
                 self._answering = False
             raise
         self.breaker.succeeded()
+        observe_remote_call(self._name, "succeeded")
         self._answering = True
         return answer
 

@@ -188,6 +188,11 @@ class Settings(BaseSettings):
         default=20,
         description="PostgreSQL connections per server process; requests beyond it wait.",
     )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="When set, GET /metrics (Prometheus) answers only requests that send it "
+        "as a bearer token; unset, /metrics is open, so keep it off the reverse proxy.",
+    )
     opentelemetry: bool = Field(
         default=False,
         description="FastAPI's native OpenTelemetry spans, metrics and logs, sent to the "

@@ -245,6 +245,17 @@ def test_several_processes_serve_one_port_and_one_database(
         for response in recorded:
             read = httpx.get(f"{base}/api/v1/recoveries/{response.json()['id']}", headers=auth)
             assert read.status_code == 200
+        # Whichever process a scrape reaches, it counts the requests of both.
+        for _ in range(4):
+            scraped = httpx.get(f"{base}/metrics").text
+            (written,) = [
+                line
+                for line in scraped.splitlines()
+                if line.startswith("tracedesk_http_request_duration_seconds_count{")
+                and 'route="/api/v1/recoveries"' in line
+                and 'method="POST"' in line
+            ]
+            assert float(written.rsplit(" ", 1)[1]) == 6
     lines = log_path.read_text().splitlines()
     assert sum("Application shutdown complete" in line for line in lines) == 2
 

@@ -23,6 +23,7 @@ from service.adapters.api.routes import (
     federation,
     health,
     imports,
+    metrics,
     networks,
     problem_types,
     recoveries,
@@ -43,6 +44,7 @@ from service.adapters.bootstrap import (
 from service.adapters.connections import close_connections
 from service.adapters.console.app import console_app, mount_console
 from service.adapters.logging import configure_logging
+from service.adapters.metrics import observe_pool
 from service.adapters.persistence.database import Database
 from service.adapters.persistence.schema import database_schema, status
 from service.adapters.settings import Settings
@@ -60,6 +62,16 @@ def app_for_server_process() -> FastAPI:
     settings = Settings()
     configure_logging(settings.environment, settings.log_level)
     return create_app(settings)
+
+
+async def _watch_pool(database: Database, every_seconds: float = 5.0) -> None:
+    """The pool's figures for /metrics, from each process (a scrape reaches one)."""
+    while True:
+        usage = database.pool_usage()
+        if usage is None:
+            return
+        observe_pool(*usage)
+        await asyncio.sleep(every_seconds)
 
 
 def create_app(
@@ -101,9 +113,11 @@ def create_app(
             app.state.schema_status = partial(database_schema, database)
             app.state.deps = console.state.deps = deps
             app.state.imports = runner
+            pool_watch = asyncio.create_task(_watch_pool(database), name="pool-metrics")
             settle_for_serving()
             yield
         finally:
+            pool_watch.cancel()
             stop_worker.set()
             if worker is not None:
                 await worker
@@ -135,6 +149,9 @@ def create_app(
         },
     )
     install_problem_handlers(app, union_tags=frozenset(kind.value for kind in ItemKind))
+    app.state.metrics_token = (
+        settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    )
     routers = (
         auth,
         exports,  # before recoveries: /recoveries/export is not a recovery's id
@@ -149,6 +166,7 @@ def create_app(
         reference,
         audit,
         health,
+        metrics,
         problem_types,
     )
     for module in routers:

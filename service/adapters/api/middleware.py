@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import request_context
 from service.adapters.api.problems import json_pointer, problem_bytes
+from service.adapters.metrics import observe_request
 
 REQUEST_ID_HEADER: Final = "x-request-id"
 _ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -59,14 +60,24 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            seconds = time.perf_counter() - started
             log.info(
                 "request",
                 method=scope["method"],
                 path=scope["path"],
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(seconds * 1000, 2),
             )
+            observe_request(scope["method"], _route_template(scope), status, seconds)
             structlog.contextvars.clear_contextvars()
+
+
+def _route_template(scope: Scope) -> str | None:
+    """The matched route's path template (`/api/v1/recoveries/{recovery_id}`); within
+    the console, its own routes' templates. None when nothing matched."""
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    return template if isinstance(template, str) and template else None
 
 
 def _request_id(scope: Scope) -> str:

@@ -7,9 +7,11 @@ import asyncio
 import errno
 import ipaddress
 import os
+import shutil
 import signal
 import socket
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -124,8 +126,14 @@ def serve_http(arguments: argparse.Namespace, settings: Settings) -> int:
     # afresh), so what this command decided goes there first.
     if settings.connections_file is not None:
         os.environ["TRACEDESK_CONNECTIONS_FILE"] = str(settings.connections_file)
+    # Each process writes its metrics here; a scrape of any of them adds them up.
+    metrics_directory = tempfile.mkdtemp(prefix="tracedesk-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_directory
     factory = "service.adapters.api.app:app_for_server_process"
-    uvicorn.run(factory, factory=True, workers=processes, **options)
+    try:
+        uvicorn.run(factory, factory=True, workers=processes, **options)
+    finally:
+        shutil.rmtree(metrics_directory, ignore_errors=True)
     return 0
 
 

@@ -77,6 +77,9 @@ class Database(Protocol):
 
     async def dispose(self) -> None: ...
 
+    def pool_usage(self) -> tuple[int, int] | None:
+        """Connections open and idle in the serving pool; None without a pool."""
+
 
 class PostgresConnection:
     dialect = POSTGRES
@@ -137,6 +140,9 @@ class PostgresDatabase:
         await self._group_commit.close()
         await self._pool.close()
 
+    def pool_usage(self) -> tuple[int, int] | None:
+        return self._pool.get_size(), self._pool.get_idle_size()
+
 
 def asyncpg_dsn(url: str) -> str:
     """The libpq-style address asyncpg takes, from a SQLAlchemy URL."""
@@ -196,6 +202,9 @@ class SqliteDatabase:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+    def pool_usage(self) -> tuple[int, int] | None:
+        return None
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:

@@ -57,6 +57,7 @@ class HttpRegistry:
             breaker=breaker,
             transport=transport,
             user_agent="tracedesk-registry-client",
+            name=f"registry:{name}",
         )
         self.breaker = self._peer.breaker
 
