@@ -23,6 +23,7 @@ from service.adapters.api.routes import (
     health,
     imports,
     networks,
+    photos,
     problem_types,
     recoveries,
     reference,
@@ -143,6 +144,7 @@ def create_app(
         auth,
         exports,  # before recoveries: /recoveries/export is not a recovery's id
         recoveries,
+        photos,
         imports,
         search,
         trace_requests,
@@ -169,6 +171,7 @@ def create_app(
         uploads={
             imports.router.prefix: settings.import_max_bytes,
             console_photos.UPLOAD: photo_upload,
+            photos.UPLOAD: photo_upload,
         },
     )
     app.add_middleware(RequestContext)

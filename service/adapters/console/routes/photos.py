@@ -1,10 +1,8 @@
 """Photos of items' markings: attaching one from the recovery's page (a plain multipart
-form post), and the photos and their thumbnails themselves.
-
-Images are sent as what their record says they are (the type read from their content
-when they were attached), never sniffed, inline, and cached by the browser only to be
-asked again: each use is checked against the person's rights, and answered "not
-modified" when the browser holds the same digest.
+form post), and the photos and their thumbnails themselves, sent as the API sends them
+(`image_response`): of the type their record holds, never sniffed, and kept by the
+browser only to be asked for again, so that each use is checked against the person's
+rights ("not modified" when the browser holds the same digest).
 """
 
 from __future__ import annotations
@@ -16,11 +14,11 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import RedirectResponse, Response
 
+from service.adapters.api.schemas.photos import held_digest, image_response
 from service.adapters.console.dependencies import ConsoleDeps, Holder, PostedForm
 from service.adapters.console.forms import form_text, problems_by_field
 from service.adapters.console.routes.recoveries import recovery_page
 from service.domain.errors import InvalidValue, ValidationFailed
-from service.domain.photos import is_sha256
 from service.item_photos import AttachPhoto, PhotoVariant, attach_photo, photo_content
 
 router = APIRouter()
@@ -103,26 +101,6 @@ async def _image(
         recovery_id=recovery_id,
         photo_id=photo_id,
         variant=variant,
-        held=_held(request.headers.get("if-none-match")),
+        held=held_digest(request.headers.get("if-none-match")),
     )
-    suffix = "" if variant is PhotoVariant.ORIGINAL else "-thumbnail"
-    headers = {
-        "ETag": f'"{found.sha256}"',
-        # Kept by this browser only, and asked for again before each use.
-        "Cache-Control": "private, no-cache",
-        "Content-Disposition": (
-            f'inline; filename="photo-{photo_id}{suffix}.{found.media_type.extension}"'
-        ),
-    }
-    if found.content is None:
-        return Response(status_code=304, headers=headers)
-    return Response(found.content, media_type=found.media_type.value, headers=headers)
-
-
-def _held(if_none_match: str | None) -> str | None:
-    """The digest of the copy the browser holds, from its If-None-Match."""
-    for tag in (if_none_match or "").split(","):
-        digest = tag.strip().removeprefix("W/").strip('"')
-        if is_sha256(digest):
-            return digest
-    return None
+    return image_response(found)  # the console adds nosniff to every answer
