@@ -43,10 +43,11 @@ async def attach(
     prefix = field_prefix(item_id)
     caption = form_text(form, f"{prefix}caption")
     upload = form.get(f"{prefix}photo")
-    # One byte over the limit is enough to know it is over (the body limit bounds it).
-    content = (
-        await upload.read(deps.photo_rules.max_bytes + 1) if isinstance(upload, UploadFile) else b""
-    )
+    content = b""
+    if isinstance(upload, UploadFile):
+        # One byte over the limit is enough to know it is over (the body limit bounds it).
+        content = await upload.read(deps.photo_rules.max_bytes + 1)
+        await upload.close()
     try:
         await attach_photo(
             deps=deps,
