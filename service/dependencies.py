@@ -9,6 +9,7 @@ from typing import Protocol
 
 from service.domain.events import DomainEvent
 from service.domain.identity import SecurityPolicy
+from service.domain.photos import PhotoRules
 from service.domain.ports.audit import ReadRecorder
 from service.domain.ports.clock import Clock, IdGenerator
 from service.domain.ports.identity import (
@@ -17,6 +18,7 @@ from service.domain.ports.identity import (
     SecretGenerator,
     TokenService,
 )
+from service.domain.ports.photos import ImageInspector, PhotoStore
 from service.domain.ports.registries import FirearmRegistry
 from service.domain.ports.tracing import TraceChannel
 from service.domain.ports.unit_of_work import UnitOfWork
@@ -47,6 +49,10 @@ class Dependencies:
     reads: ReadRecorder
     secrets: SecretGenerator
     security: SecurityPolicy
+    # Photos of markings: the files, kept by their SHA-256; decoding them; their limits.
+    photo_store: PhotoStore
+    images: ImageInspector
+    photo_rules: PhotoRules = PhotoRules()
     due_policy: DuePolicy = DEFAULT_DUE_POLICY
     # The registries every recovery is checked against, by name (configured, not coded).
     registries: Mapping[str, FirearmRegistry] = field(default_factory=dict)

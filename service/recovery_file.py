@@ -1,7 +1,7 @@
 """Query: everything about one recovery that a person may see, on one page: the
-recovery, what the registries said, the trace requests made about it, its direct links
-in case networks, and who did what to it. A part the person's roles do not open is
-absent, not refused."""
+recovery, the photos of its items' markings, what the registries said, the trace
+requests made about it, its direct links in case networks, and who did what to it. A
+part the person's roles do not open is absent, not refused."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from service.case_networks import NetworkView, network_around
 from service.dependencies import Dependencies
 from service.domain.access import Action, Actor, authorize
 from service.domain.errors import NotFound
+from service.domain.photos import ItemPhoto
 from service.domain.ports.audit import AuditFilter, StoredAuditEvent
 from service.domain.recovery import Recovery
 from service.domain.trace_request import TraceRequest
@@ -31,6 +32,7 @@ class RecoveryFile:
     history: list[StoredAuditEvent] | None
     # Names of the person's colleagues who acted in the history (others stay ids).
     people: dict[UUID, str]
+    photos: list[ItemPhoto]  # in the order they were attached
 
 
 async def recovery_file(*, deps: Dependencies, actor: Actor, recovery_id: UUID) -> RecoveryFile:
@@ -40,6 +42,7 @@ async def recovery_file(*, deps: Dependencies, actor: Actor, recovery_id: UUID) 
     async with deps.unit_of_work() as uow:
         recovery = await recovery_for(uow, actor, Action.RECOVERY_READ, recovery_id)
         findings = await findings_in(deps, uow, recovery.id)
+        photos = await uow.photos.of_recovery(recovery.id)
         requests = None
         if actor.may(Action.TRACE_READ) and actor.acts_for(Side.REQUESTER):
             requests = [
@@ -74,4 +77,4 @@ async def recovery_file(*, deps: Dependencies, actor: Actor, recovery_id: UUID) 
             for person_id in colleagues
             if (user := await uow.users.get(person_id)) is not None
         }
-    return RecoveryFile(recovery, findings, requests, network, history, people)
+    return RecoveryFile(recovery, findings, requests, network, history, people, photos)

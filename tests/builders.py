@@ -10,6 +10,8 @@ from uuid import UUID
 from argon2 import PasswordHasher
 
 from service.adapters.bootstrap import build_dependencies
+from service.adapters.images import PillowImages
+from service.adapters.memory.photos import InMemoryPhotoStore
 from service.adapters.passwords import Argon2PasswordHasher
 from service.adapters.persistence.database import Database
 from service.adapters.read_recorder import DirectReadRecorder
@@ -115,6 +117,8 @@ def dependencies_for_tests(
         reads=DirectReadRecorder(unit_of_work),
         secrets=SystemSecrets(),
         security=SecurityPolicy(),
+        photo_store=InMemoryPhotoStore(),
+        images=PillowImages(),
     )
 
 

@@ -4,11 +4,13 @@ takes what it is sent or refuses it."""
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from service.domain.federation import DeliveryFailed, TraceExchange
+from service.domain.photos import InspectedImage, PhotoMediaType, PhotoRules
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
@@ -103,3 +105,19 @@ class Peer:
 
     async def returned(self) -> list[str]:
         return []
+
+
+class LabelledImages:
+    """The image inspector, predictable: any content is an image of the given size, and
+    its thumbnail says which content it was made from (a test that compares what was
+    written must not depend on Pillow's encoders)."""
+
+    def __init__(self, width: int = 1600, height: int = 1200) -> None:
+        self.size = (width, height)
+
+    async def inspect(
+        self, content: bytes, media_type: PhotoMediaType, *, rules: PhotoRules
+    ) -> InspectedImage:
+        rules.check_pixels(*self.size)
+        digest = hashlib.sha256(content).hexdigest()
+        return InspectedImage(*self.size, f"thumbnail of {digest}".encode())

@@ -18,6 +18,7 @@ from service.adapters.connections import (
     read_connections,
 )
 from service.adapters.ids import UuidV7Generator
+from service.adapters.images import PillowImages
 from service.adapters.passwords import Argon2PasswordHasher
 from service.adapters.persistence.actors import (
     ActorChangeFeed,
@@ -27,6 +28,7 @@ from service.adapters.persistence.actors import (
 from service.adapters.persistence.database import Database, PoolSettings, asyncpg_dsn
 from service.adapters.persistence.database import open_database as open_storage
 from service.adapters.persistence.unit_of_work import SqlUnitOfWork
+from service.adapters.photo_files import FileSystemPhotoStore
 from service.adapters.read_recorder import BatchingReadRecorder, DirectReadRecorder
 from service.adapters.reference_catalogue import packaged_catalogue
 from service.adapters.secrets import SystemSecrets
@@ -110,6 +112,9 @@ def build_dependencies(database: Database, settings: Settings) -> Dependencies:
         tokens=token_service(settings),
         secrets=SystemSecrets(),
         security=SecurityPolicy(refresh_lifetime=timedelta(days=settings.refresh_token_days)),
+        photo_store=FileSystemPhotoStore(settings.photo_directory()),
+        images=PillowImages(),
+        photo_rules=settings.photo_rules(),
         due_policy=settings.due_policy(),
         registries=build_registries(connections.registries, database, catalogue),
         shared_registries=held_here(connections.registries),

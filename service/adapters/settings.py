@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from service.domain.photos import DEFAULT_MAX_BYTES, PhotoRules
 from service.domain.trace_workflow import DEFAULT_DUE_POLICY, DuePolicy, Priority
 
 # Signs tokens when no secret is configured, so a newcomer can try tracedesk at once.
@@ -31,6 +32,7 @@ _DRIVERS: Final = {
     "sqlite+aiosqlite": "sqlite+aiosqlite",
 }
 _URL_FORMS: Final = "postgresql://user:password@host:5432/database or sqlite:///path/to/file.db"
+PHOTO_DIRECTORY: Final = "tracedesk-photos"
 
 
 class Environment(StrEnum):
@@ -184,6 +186,19 @@ class Settings(BaseSettings):
         "are removed). Every server process must see it; keep it on persistent storage, so "
         "that a job interrupted by a restart can be run again.",
     )
+    photo_dir: Path | None = Field(
+        default=None,
+        description="Where photos of markings are kept, as files named by their SHA-256 "
+        "(evidence: back it up with the database, and never edit it). By default "
+        "`tracedesk-photos` beside the SQLite file, or in the working directory with any "
+        "other database. Every server process must see it, and may write to it.",
+    )
+    photo_max_bytes: int = Field(
+        default=DEFAULT_MAX_BYTES,
+        ge=1,
+        description="Largest photo that may be attached to an item, in bytes; uploads of "
+        "photos may be this large (plus the form around the file) whatever the body limit.",
+    )
     db_pool_size: int = Field(
         default=20,
         description="PostgreSQL connections per server process; requests beyond it wait.",
@@ -246,6 +261,18 @@ class Settings(BaseSettings):
     @property
     def signing_secret(self) -> str:
         return DEVELOPMENT_SECRET if self.jwt_secret is None else self.jwt_secret.get_secret_value()
+
+    def photo_directory(self) -> Path:
+        """The directory of photos: the one configured, or one beside the SQLite file."""
+        if self.photo_dir is not None:
+            return self.photo_dir
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            return Path(url.database).parent / PHOTO_DIRECTORY
+        return Path(PHOTO_DIRECTORY)
+
+    def photo_rules(self) -> PhotoRules:
+        return PhotoRules(max_bytes=self.photo_max_bytes)
 
     def due_policy(self) -> DuePolicy:
         """The configured due times; an incomplete or incoherent set is refused here."""

@@ -56,6 +56,24 @@ class RecoveryCorrected(DomainEvent):
     actor: Actor
 
 
+@dataclass(frozen=True, slots=True)
+class PhotoAttached(DomainEvent):
+    """A photo of an item's markings, kept under its SHA-256 (and its thumbnail under
+    its own): the audit trail keeps both digests, so the files can be proved unchanged."""
+
+    recovery_id: UUID
+    item_id: UUID
+    photo_id: UUID
+    sha256: str
+    thumbnail_sha256: str
+    media_type: str
+    byte_size: int
+    width: int
+    height: int
+    caption: str | None
+    actor: Actor
+
+
 # --- tracing --------------------------------------------------------------------------
 
 

@@ -176,6 +176,7 @@ async def api(database: Database, tmp_path: Path) -> AsyncIterator[Api]:
         connections_file=registries,
         worker="external",
         import_directory=tmp_path / "imports",
+        photo_dir=tmp_path / "photos",
     )
     app = create_app(settings, dependencies=fast_dependencies)
     async with app.router.lifespan_context(app):

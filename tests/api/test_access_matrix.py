@@ -31,6 +31,7 @@ from service.domain.imports import ImportFormat, ImportSource
 from service.domain.networks.links import LinkKind
 from service.domain.networks.nodes import recovery_ref
 from service.domain.trace_workflow import Side, TraceStatus
+from service.item_photos import AttachPhoto, attach_photo
 from service.recoveries import record_recovery
 from service.recovery_import import queue_import
 from service.trace_requests import (
@@ -46,6 +47,7 @@ from service.trace_requests import (
 from tests.api import exchanges
 from tests.api.conftest import Api, recovery_body
 from tests.builders import AGENCY_A, AGENCY_B, AGENCY_C, new_id, record_command
+from tests.pictures import png
 
 # Routes anyone may call: sign-in, health, documentation of problems and of the API.
 PUBLIC = {
@@ -77,6 +79,9 @@ class Fixture:
     # An import of agency A, and one of agency B.
     import_id: str = ""
     foreign_import_id: str = ""
+    # A photo of agency A's recovery's item, and one of agency B's.
+    photo_id: str = ""
+    foreign_photo_id: str = ""
 
 
 class Target(Enum):
@@ -312,6 +317,37 @@ def _trace_request(f: Fixture, target: Target) -> dict[str, Any]:
     }
 
 
+def _photo_upload(f: Fixture, target: Target) -> dict[str, Any]:
+    recovery, item = {
+        Target.OWN: (f.recovery_id, f.item_id),
+        Target.FOREIGN: (f.foreign_recovery_id, f.foreign_item_id),
+        Target.UNKNOWN: (str(new_id()), str(new_id())),
+    }[target]
+    return {
+        "url": f"/api/v1/recoveries/{recovery}/items/{item}/photos",
+        "files": {"photo": ("marking.png", png(), "image/png")},
+    }
+
+
+def _photo_path(suffix: str) -> Build:
+    def build(f: Fixture, target: Target) -> dict[str, Any]:
+        recovery, photo = {
+            Target.OWN: (f.recovery_id, f.photo_id),
+            Target.FOREIGN: (f.foreign_recovery_id, f.foreign_photo_id),
+            Target.UNKNOWN: (str(new_id()), str(new_id())),
+        }[target]
+        return {"url": f"/api/v1/recoveries/{recovery}/photos/{photo}{suffix}"}
+
+    return fixed(build)
+
+
+async def attached_photo(deps: Dependencies, recovery: dict[str, Any], agency: UUID) -> str:
+    """A photo of the recovery's first item, attached by a supervisor of its agency."""
+    actor = Actor(new_id(), ActorKind.USER, agency, frozenset({Role.SUPERVISOR}))
+    command = AttachPhoto(UUID(recovery["id"]), UUID(recovery["items"][0]["id"]), png())
+    return str((await attach_photo(deps=deps, actor=actor, command=command)).id)
+
+
 REQUESTS: dict[tuple[str, str], Example] = {
     ("POST", "/api/v1/recoveries"): Example(
         fixed(lambda f, _: {"url": "/api/v1/recoveries", "json": recovery_body()})
@@ -426,6 +462,18 @@ REQUESTS: dict[tuple[str, str], Example] = {
     ("GET", "/api/v1/recoveries/export"): Example(
         _static({"url": "/api/v1/recoveries/export", "params": {"format": "csv"}})
     ),
+    ("POST", "/api/v1/recoveries/{recovery_id}/items/{item_id}/photos"): Example(
+        fixed(_photo_upload), owned="recovery_id"
+    ),
+    ("GET", "/api/v1/recoveries/{recovery_id}/photos"): Example(
+        _recovery_path("/api/v1/recoveries/{recovery_id}/photos"), owned="recovery_id"
+    ),
+    ("GET", "/api/v1/recoveries/{recovery_id}/photos/{photo_id}"): Example(
+        _photo_path(""), owned="recovery_id"
+    ),
+    ("GET", "/api/v1/recoveries/{recovery_id}/photos/{photo_id}/thumbnail"): Example(
+        _photo_path("/thumbnail"), owned="recovery_id"
+    ),
 }
 
 
@@ -510,6 +558,15 @@ NOT_OWNED: dict[tuple[str, str], dict[str, str]] = {
         "from_recovery_id": "checked by the same code as `to_recovery_id`",
     },
     ("GET", "/api/v1/networks/path"): {"from": "checked by the same code as `to`"},
+    ("POST", "/api/v1/recoveries/{recovery_id}/items/{item_id}/photos"): {
+        "item_id": "looked for only among the items of `recovery_id`, after it",
+    },
+    ("GET", "/api/v1/recoveries/{recovery_id}/photos/{photo_id}"): {
+        "photo_id": "looked for only among the photos of `recovery_id`, after it",
+    },
+    ("GET", "/api/v1/recoveries/{recovery_id}/photos/{photo_id}/thumbnail"): {
+        "photo_id": "looked for only among the photos of `recovery_id`, after it",
+    },
     ("POST", "/api/v1/federation/trace-exchanges"): {
         "message_id": "the peer's own; a replay is answered from what was stored for it",
         "sender_agency_id": "must be an agency of the calling peer, checked first",
@@ -672,6 +729,8 @@ async def _arrange(api: Api) -> Fixture:
         peer_agency_id=peer_agency.id,
         import_id=await queued_import(api.deps, AGENCY_A),
         foreign_import_id=await queued_import(api.deps, AGENCY_B),
+        photo_id=await attached_photo(api.deps, created, AGENCY_A),
+        foreign_photo_id=await attached_photo(api.deps, foreign_created, AGENCY_B),
         peer_token=f"Bearer {signed_in.json()['access_token']}",
     )
 

@@ -1,11 +1,21 @@
-"""With JavaScript turned off, recording a recovery and answering a trace request still
-work: every button is a plain form post, and htmx only improves them when it runs."""
+"""With JavaScript turned off, recording a recovery, attaching a photo to it and answering
+a trace request still work: every button is a plain form post, and htmx only improves
+them when it runs."""
 
 from __future__ import annotations
 
+import io
+
+from PIL import Image
 from playwright.sync_api import expect
 
 from tests.browser.conftest import Session
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), (120, 110, 100)).save(out, "PNG")
+    return out.getvalue()
 
 
 def test_recording_and_answering_with_javascript_turned_off(people: dict[str, Session]) -> None:
@@ -29,6 +39,19 @@ def test_recording_and_answering_with_javascript_turned_off(people: dict[str, Se
     page.fill("#items-1-quantity", "15")
     page.click("button:text('Record the recovery')")
     expect(page.locator("h1")).to_contain_text("FR-2026-NOJS")
+    # A photo of the markings: first a file that is not one, then one that is.
+    photo = page.locator("input[type=file]").first
+    photo.set_input_files(
+        files=[{"name": "notes.jpg", "mimeType": "image/jpeg", "buffer": b"Serial NJS 404"}]
+    )
+    page.click("button:text('Attach the photo')")
+    expect(page.locator(".error-summary")).to_contain_text("must be a JPEG or PNG image")
+    expect(page.locator("p.field-error").first).to_contain_text("must be a JPEG or PNG image")
+    page.locator("input[type=file]").first.set_input_files(
+        files=[{"name": "frame.png", "mimeType": "image/png", "buffer": _png()}]
+    )
+    page.click("button:text('Attach the photo')")
+    expect(page.locator(".thumbnails img")).to_have_count(1)
     page.click("text=Ask for a trace of this firearm")
     labels = page.locator("#addressee-agency_id option").all_inner_texts()
     page.select_option(

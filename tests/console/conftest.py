@@ -114,7 +114,7 @@ class Console:
 
 @pytest.fixture
 async def console(database: Database, tmp_path: Path) -> AsyncIterator[Console]:
-    settings = Settings(database_url=database.url, worker="external")
+    settings = Settings(database_url=database.url, worker="external", photo_dir=tmp_path / "photos")
     app = create_app(settings, dependencies=fast_dependencies)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)

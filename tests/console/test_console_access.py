@@ -13,9 +13,11 @@ import pytest
 from service import accounts
 from service.adapters.console.app import ROUTERS
 from service.domain.trace_workflow import Priority
+from service.item_photos import AttachPhoto, attach_photo
 from service.trace_requests import RequestTrace, request_trace
 from tests.console.conftest import PASSWORD, Console
 from tests.databases import AGENCIES
+from tests.pictures import png
 
 ROUTES = sorted(
     (method, route.path)
@@ -52,6 +54,11 @@ async def _agency_a_records(console: Console) -> dict[str, str]:
             submit=True,
         ),
     )
+    photo = await attach_photo(
+        deps=console.deps,
+        actor=user.as_actor(),
+        command=AttachPhoto(first.id, first.items[0].id, png(), caption="CASE-SECRET-A"),
+    )
     account = await accounts.register_service_account(
         deps=console.deps, agency_id=AGENCIES["a"][0], name="lab", scopes=["recoveries:read"]
     )
@@ -65,6 +72,7 @@ async def _agency_a_records(console: Console) -> dict[str, str]:
         "request_id": str(request.id),
         "step": "acknowledge",
         "link_id": link.group(1),
+        "photo_id": str(photo.id),
         "agency_id": str(AGENCIES["a"][0]),
         "user_id": str(user.id),
         "service_account_id": str(account.id),
@@ -85,7 +93,8 @@ def _unknown(ids: dict[str, str]) -> dict[str, str]:
 
 async def test_every_route_but_signing_in_needs_a_session(console: Console) -> None:
     anonymous = console.browser()
-    ids = {name: str(UUID(int=1)) for name in ("recovery_id", "item_id", "request_id", "link_id")}
+    named = ("recovery_id", "item_id", "request_id", "link_id", "photo_id")
+    ids = {name: str(UUID(int=1)) for name in named}
     ids |= {"step": "acknowledge", "agency_id": str(UUID(int=2)), "user_id": str(UUID(int=3))}
     ids |= {"service_account_id": str(UUID(int=4)), "public_id": "tdk_x"}
     for method, path in ROUTES:
@@ -98,7 +107,9 @@ async def test_every_route_but_signing_in_needs_a_session(console: Console) -> N
 
 async def test_no_form_is_taken_without_its_token(console: Console) -> None:
     person = await console.signed_in("supervisor")
-    ids = _unknown(dict.fromkeys(("recovery_id", "item_id", "request_id", "link_id"), ""))
+    ids = _unknown(
+        dict.fromkeys(("recovery_id", "item_id", "request_id", "link_id", "photo_id"), "")
+    )
     ids |= _unknown(dict.fromkeys(("step", "agency_id", "user_id", "service_account_id"), ""))
     ids |= {"public_id": "tdk_x"}
     for method, path in ROUTES:

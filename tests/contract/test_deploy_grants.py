@@ -20,6 +20,7 @@ from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.dependencies import Dependencies
 from service.domain.access import Actor, ActorKind, Role
 from service.domain.recovery import RecoveryCorrection
+from service.item_photos import AttachPhoto, attach_photo, recovery_photos
 from service.recoveries import RecordRecovery, correct_recovery, get_recovery, record_recovery
 from service.serial_search import search_serials
 from service.trace_requests import (
@@ -33,6 +34,7 @@ from service.trace_requests import (
 )
 from tests.builders import dependencies_for_tests, firearm, location, new_id
 from tests.databases import fresh_postgres_database, postgres_server_url
+from tests.pictures import png
 
 GRANTS = Path(__file__).parents[2] / "deploy" / "postgres-grants.sql"
 RECOVERED = datetime(2026, 10, 1, tzinfo=UTC)
@@ -116,6 +118,12 @@ async def _run_as(role: str) -> None:
                 found = await search_serials(deps=deps, actor=actor, serial="GR128")
                 assert [m.candidate.item_id for m in found.matches] == [item]
                 await _trace_exchange(deps, actor, recorded.id, item)
+                photo = await attach_photo(
+                    deps=deps, actor=actor, command=AttachPhoto(recorded.id, item, png())
+                )
+                assert await recovery_photos(deps=deps, actor=actor, recovery_id=recorded.id) == [
+                    photo
+                ]
                 await accounts.sign_in(
                     deps=deps, username="granted.investigator", password="a long enough password"
                 )
@@ -140,6 +148,8 @@ async def _run_as(role: str) -> None:
                     "UPDATE trace_transitions SET reason = 'rewritten'",
                     "DELETE FROM trace_responses",
                     "UPDATE trace_messages SET body = 'rewritten'",
+                    "UPDATE item_photos SET sha256 = 'rewritten'",
+                    "DELETE FROM item_photos",
                 ):
                     with pytest.raises(asyncpg.InsufficientPrivilegeError):
                         await app.execute(statement)

@@ -47,6 +47,7 @@ from service.domain.ports.tracing import Box, TraceRequestFilter
 from service.domain.recovery import RecoveryCorrection
 from service.domain.registry import RegistryRecord, RegistryRecordReport
 from service.domain.trace_workflow import TraceAction
+from service.item_photos import AttachPhoto, attach_photo
 from service.outbox_operations import outbox_troubles, requeue_failed
 from service.recoveries import RecordRecovery, correct_recovery, record_recovery
 from service.recovery_export import export_recoveries
@@ -71,7 +72,7 @@ from service.trace_requests import (
     request_trace,
 )
 from tests.builders import dependencies_for_tests, location
-from tests.fakes import CountingIds, CountingSecrets, Peer, SteppingClock
+from tests.fakes import CountingIds, CountingSecrets, LabelledImages, Peer, SteppingClock
 
 RECORDED = Path(__file__).with_name("side_effects.json")
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -100,6 +101,7 @@ def _deps(store: InMemoryStore, peer: Peer) -> Dependencies:
         registries={"iarms": InMemoryRegistry("iarms", records, catalogue)},
         shared_registries=frozenset({"iarms"}),
         trace_channel=peer,
+        images=LabelledImages(),
     )
 
 
@@ -388,6 +390,16 @@ async def scenario(deps: Dependencies, peer: Peer) -> None:  # noqa: PLR0915 - o
     )
     assert [r.case_reference async for page in pages for r in page] == ["LAB-1"]
 
+    # A photo of a marking: the audit event keeps the digests of the photo and thumbnail.
+    await attach_photo(
+        deps=deps,
+        actor=investigator,
+        command=AttachPhoto(first.id, first.items[0].id, PHOTO, caption="Left side of the slide"),
+    )
+
+
+# Read as a PNG by its first bytes; LabelledImages decodes anything.
+PHOTO = b"\x89PNG\r\n\x1a\n" + b"a photo of the slide's left side"
 
 IMPORTED = [
     {

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
 from importlib.metadata import version
+from typing import Final
 
 from fastapi import FastAPI
 
@@ -25,6 +26,7 @@ from service.adapters.api.routes import (
     imports,
     metrics,
     networks,
+    photos,
     problem_types,
     recoveries,
     reference,
@@ -43,6 +45,7 @@ from service.adapters.bootstrap import (
 )
 from service.adapters.connections import close_connections
 from service.adapters.console.app import console_app, mount_console
+from service.adapters.console.routes import photos as console_photos
 from service.adapters.logging import configure_logging
 from service.adapters.metrics import observe_pool
 from service.adapters.persistence.database import Database
@@ -50,6 +53,10 @@ from service.adapters.persistence.schema import database_schema, status
 from service.adapters.settings import Settings
 from service.dependencies import Dependencies
 from service.domain.items import ItemKind
+
+# Around a photo uploaded with a form: its caption, the form token and the multipart
+# framing. A photo a little over its limit still reaches the rules, which say so.
+FORM_ALLOWANCE: Final = 64 * 1024
 
 
 class SchemaNotCurrent(RuntimeError):
@@ -156,6 +163,7 @@ def create_app(
         auth,
         exports,  # before recoveries: /recoveries/export is not a recovery's id
         recoveries,
+        photos,
         imports,
         search,
         trace_requests,
@@ -178,10 +186,15 @@ def create_app(
     # (Starlette's own body limit answers 413 in plain text, not as a problem.)
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(StorableText)
+    photo_upload = settings.photo_max_bytes + FORM_ALLOWANCE
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
-        uploads={imports.router.prefix: settings.import_max_bytes},
+        uploads={
+            imports.router.prefix: settings.import_max_bytes,
+            console_photos.UPLOAD: photo_upload,
+            photos.UPLOAD: photo_upload,
+        },
     )
     app.add_middleware(RequestContext)
     return app

@@ -80,6 +80,12 @@ def _route_template(scope: Scope) -> str | None:
     return template if isinstance(template, str) and template else None
 
 
+def _route_pattern(path: str) -> re.Pattern[str]:
+    """`/a/{id}/b` -> a pattern of the paths it names: each `{name}` is one segment."""
+    parts = re.split(r"\{\w+\}", path)
+    return re.compile("[^/]+".join(re.escape(part) for part in parts))
+
+
 def _request_id(scope: Scope) -> str:
     for name, value in scope["headers"]:
         if name == b"x-request-id":
@@ -92,22 +98,40 @@ def _request_id(scope: Scope) -> str:
 
 class BodySizeLimit:
     """Refuses bodies over the limit with 413 before the application reads them, whether
-    the size is announced in Content-Length or only discovered while streaming."""
+    the size is announced in Content-Length or only discovered while streaming.
+
+    POSTs to the paths of `uploads` take files, each path with its own, larger limit: an
+    exact path (`/api/v1/imports`), or a route's path whose `{name}` parts each stand for
+    one segment (`/recoveries/{recovery_id}/items/{item_id}/photos`)."""
 
     def __init__(
         self, app: ASGIApp, max_bytes: int, uploads: Mapping[str, int] | None = None
     ) -> None:
         self.app = app
         self.default_bytes = max_bytes
-        # POSTs to these paths take files: their own, larger limit.
-        self.uploads = dict(uploads or {})
+        given = dict(uploads or {})
+        self.uploads = {path: limit for path, limit in given.items() if "{" not in path}
+        self.upload_routes = [
+            (_route_pattern(path), limit) for path, limit in given.items() if "{" in path
+        ]
+
+    def limit_for(self, method: str, path: str) -> int:
+        """The largest body a request may send."""
+        if method != "POST":
+            return self.default_bytes
+        exact = self.uploads.get(path)
+        if exact is not None:
+            return exact
+        for pattern, limit in self.upload_routes:
+            if pattern.fullmatch(path):
+                return limit
+        return self.default_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        upload = scope["method"] == "POST" and scope["path"] in self.uploads
-        limit = self.uploads[scope["path"]] if upload else self.default_bytes
+        limit = self.limit_for(scope["method"], scope["path"])
         for name, value in scope["headers"]:
             if name == b"content-length":
                 if not value.isdigit() or int(value) > limit:
@@ -188,9 +212,10 @@ class StorableText:
             )
             if _unprintable(value)
         ]
-        if not errors and scope["method"] in ("POST", "PUT", "PATCH"):
+        content_type = _content_type(scope)
+        if not errors and scope["method"] in ("POST", "PUT", "PATCH") and _read_here(content_type):
             body, receive = await _buffered(receive)
-            errors = _body_errors(body, _content_type(scope))
+            errors = _body_errors(body, content_type)
         if errors:
             document = problem_bytes(
                 "validation-error",
@@ -248,6 +273,13 @@ async def _buffered(receive: Receive) -> tuple[bytes, Receive]:
     return body, replay
 
 
+def _read_here(content_type: bytes) -> bool:
+    """Whether a body of this type is checked here: forms and JSON (a body without a
+    type is read as JSON too, as FastAPI does). Other bodies (multipart forms, files) are
+    checked where they are read, and not held in memory here first."""
+    return content_type in (_FORM, b"", b"application/json") or content_type.endswith(b"+json")
+
+
 def _body_errors(body: bytes, content_type: bytes) -> list[dict[str, str]]:
     if content_type == _FORM:
         fields = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
@@ -256,9 +288,6 @@ def _body_errors(body: bytes, content_type: bytes) -> list[dict[str, str]]:
             for name, value in fields
             if _unstorable(value)
         ]
-    # A body without a type is read as JSON too (as FastAPI does).
-    if content_type not in (b"", b"application/json") and not content_type.endswith(b"+json"):
-        return []  # other bodies (multipart forms, files) are checked where they are read
     if not body.isascii() or b"\x00" in body:
         # JSON between systems is UTF-8 (RFC 8259): raw bytes that are not (UTF-16 or
         # UTF-32, or halves of surrogate pairs) are refused whole, not guessed at.

@@ -30,6 +30,7 @@ from service.adapters.console.routes import (
     admin,
     dashboard,
     networks,
+    photos,
     recording,
     recoveries,
     responding,
@@ -67,7 +68,8 @@ _SECURITY_HEADERS: Final = [
 
 class SecurityHeaders:
     """Every console answer carries the policy; pages (not static files) are not cached:
-    they hold case data, and a shared computer's back button must not show them."""
+    they hold case data, and a shared computer's back button must not show them. An
+    answer that says how it may be cached (a photo) is left to say so."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -81,7 +83,7 @@ class SecurityHeaders:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [*message.get("headers", []), *_SECURITY_HEADERS]
-                if not static:
+                if not static and all(name != b"cache-control" for name, _value in headers):
                     headers.append((b"cache-control", b"no-store"))
                 message["headers"] = headers
             await send(message)
@@ -171,6 +173,7 @@ ROUTERS: Final = tuple(
         dashboard,
         recording,
         recoveries,
+        photos,
         traces,
         responding,
         networks,

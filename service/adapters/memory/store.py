@@ -16,6 +16,7 @@ from service.domain.networks.links import Link
 from service.domain.networks.membership import NetworkState
 from service.domain.networks.nodes import Node
 from service.domain.outbox import OutboxEntry, OutboxMessage
+from service.domain.photos import ItemPhoto
 from service.domain.ports.audit import StoredAuditEvent
 from service.domain.ports.imports import RejectedRow
 from service.domain.ports.unit_of_work import EventSource
@@ -45,6 +46,7 @@ class InMemoryStore:
 
     def __init__(self) -> None:
         self.recoveries: dict[UUID, Recovery] = {}
+        self.item_photos: dict[UUID, ItemPhoto] = {}
         self.agencies: dict[UUID, Agency] = {}
         self.users: dict[UUID, User] = {}
         self.audit: list[StoredAuditEvent] = []

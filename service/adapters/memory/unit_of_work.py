@@ -18,6 +18,7 @@ from service.adapters.memory.credentials import (
 from service.adapters.memory.imports import InMemoryBulkRecoveries, InMemoryImportJobs
 from service.adapters.memory.networks import InMemoryNetworkGraph
 from service.adapters.memory.outbox import InMemoryOutbox, InMemoryRegistryHits
+from service.adapters.memory.photos import InMemoryPhotoRepository
 from service.adapters.memory.received_exchanges import InMemoryReceivedExchanges
 from service.adapters.memory.recoveries import (
     InMemoryRecoveryRepository,
@@ -40,6 +41,7 @@ class InMemoryUnitOfWork:
         staging = self._staging = Staging()
         self._reaction: Reaction | None = None
         self.recoveries = InMemoryRecoveryRepository(store, staging)
+        self.photos = InMemoryPhotoRepository(store, staging)
         self.serials = InMemorySerialIndex(store)
         self.reference_usage = InMemoryReferenceUsage(store)
         self.agencies = InMemoryAgencyRepository(store, staging)

@@ -25,6 +25,7 @@ from service.adapters.persistence.database import Database, SqlConnection
 from service.adapters.persistence.imports import SqlBulkRecoveries, SqlImportJobs
 from service.adapters.persistence.networks import SqlNetworkGraph
 from service.adapters.persistence.outbox import SqlOutbox, SqlRegistryHits
+from service.adapters.persistence.photos import SqlPhotoRepository
 from service.adapters.persistence.received_exchanges import SqlReceivedExchanges
 from service.adapters.persistence.recoveries import SqlRecoveryRepository
 from service.adapters.persistence.reference_usage import SqlReferenceUsage
@@ -80,6 +81,10 @@ class SqlUnitOfWork:
     @cached_property
     def recoveries(self) -> SqlRecoveryRepository:
         return SqlRecoveryRepository(self._connect, self._stage)
+
+    @cached_property
+    def photos(self) -> SqlPhotoRepository:
+        return SqlPhotoRepository(self._connect, self._stage)
 
     @cached_property
     def serials(self) -> SqlSerialIndexInBatches:

@@ -20,6 +20,7 @@ from service.domain.ports.identity import (
 )
 from service.domain.ports.imports import BulkRecoveries, ImportJobs
 from service.domain.ports.networks import NetworkGraph
+from service.domain.ports.photos import PhotoRepository
 from service.domain.ports.recoveries import RecoveryRepository, ReferenceUsage, SerialIndex
 from service.domain.ports.registries import RegistryHits, RegistryRecords
 from service.domain.ports.tracing import ReceivedExchanges, TraceRequestRepository, TraceThread
@@ -53,6 +54,9 @@ class UnitOfWork(Protocol):
     # Read-only properties, so each adapter may expose its own repository classes.
     @property
     def recoveries(self) -> RecoveryRepository: ...
+
+    @property
+    def photos(self) -> PhotoRepository: ...
 
     @property
     def serials(self) -> SerialIndex: ...

@@ -1,5 +1,6 @@
-"""Recoveries: the agency's list with the API's filters, one recovery's whole file, and
-the serial matches shown while an officer types a serial."""
+"""Recoveries: the agency's list with the API's filters, one recovery's whole file (with
+the photos of its items and the forms to attach more), and the serial matches shown
+while an officer types a serial."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime, time
 from typing import Annotated, Final
 from uuid import UUID
 
+from babel.units import format_unit
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
@@ -18,10 +20,13 @@ from service.adapters.console.i18n import N_
 from service.adapters.console.labels import choices, countries
 from service.adapters.console.rendering import page
 from service.adapters.cursors import decode_cursor, encode_cursor
+from service.console_sessions import SessionHolder
+from service.dependencies import Dependencies
 from service.domain.access import Action
 from service.domain.errors import InvalidValue
 from service.domain.items import ItemKind
 from service.domain.networks.nodes import recovery_ref
+from service.domain.photos import ItemPhoto
 from service.domain.ports.recoveries import RecoveryCursor, RecoveryFilter
 from service.recoveries import list_recoveries
 from service.recovery_file import recovery_file
@@ -119,8 +124,32 @@ async def recoveries(
 
 @router.get("/recoveries/{recovery_id}")
 async def recovery(
-    request: Request, deps: ConsoleDeps, holder: Holder, recovery_id: UUID, recorded: bool = False
+    request: Request,
+    deps: ConsoleDeps,
+    holder: Holder,
+    recovery_id: UUID,
+    recorded: bool = False,
+    photo_attached: bool = False,
 ) -> Response:
+    return await recovery_page(
+        request, deps, holder, recovery_id, recorded=recorded, photo_attached=photo_attached
+    )
+
+
+async def recovery_page(
+    request: Request,
+    deps: Dependencies,
+    holder: SessionHolder,
+    recovery_id: UUID,
+    *,
+    recorded: bool = False,
+    photo_attached: bool = False,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """A recovery's whole file; with the problems of a photo that could not be attached
+    beside its form (their fields are named after the item: `item-<id>-photo`)."""
     found = await recovery_file(deps=deps, actor=holder.actor, recovery_id=recovery_id)
     public = recovery_public(found.recovery)
     links = []
@@ -137,6 +166,9 @@ async def recovery(
             else:
                 owner = found.network.hidden_of.get(other)
                 links.append((link, "hidden", agencies.get(owner, "") if owner else ""))
+    photos: dict[UUID, list[ItemPhoto]] = {}
+    for photo in found.photos:
+        photos.setdefault(photo.item_id, []).append(photo)
     return page(
         request,
         "recoveries/detail.html",
@@ -145,9 +177,20 @@ async def recovery(
             "recovery": public,
             "links": links,
             "recorded": recorded,
+            "photo_attached": photo_attached,
+            "photos": photos,
+            "photo_limit": format_unit(
+                deps.photo_rules.max_bytes / 1024**2,
+                "digital-megabyte",
+                length="short",
+                locale=i18n.reading().locale,
+            ),
+            "errors": errors or {},
+            "values": values or {},
             "may_correct": holder.actor.may(Action.RECOVERY_CORRECT),
             "may_trace": holder.actor.may(Action.TRACE_REQUEST),
         },
+        status_code=status_code,
     )
 
 
