@@ -42,7 +42,7 @@ class OutboxWorker:
         handlers: Sequence[OutboxHandler],
         *,
         policy: RetryPolicy | None = None,
-        lease: timedelta = timedelta(seconds=30),
+        lease: timedelta = timedelta(seconds=15),
         batch: int = 200,
         is_outage: Callable[[BaseException], bool] = lambda error: False,
         watches: Sequence[Callable[[], Awaitable[None]]] = (),
