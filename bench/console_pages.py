@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import tempfile
 import time
 from collections import defaultdict
@@ -224,6 +225,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TRACEDESK_")}
         env["TRACEDESK_ENVIRONMENT"] = "production"  # JSON access lines
+        env["TRACEDESK_JWT_SECRET"] = secrets.token_urlsafe(48)
+        env["TRACEDESK_HOST"] = "127.0.0.1"
         name = "tracedesk_bench_console"
         if arguments.database == "postgresql":
             recreate_database(name)

@@ -4,7 +4,7 @@ for at each request, changing one's password and preferences."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from uuid import UUID
+from datetime import datetime
 
 from service import request_context
 from service.accounts import signed_in_user
@@ -138,11 +138,19 @@ async def choose_preferences(
     return user
 
 
-async def mark_networks_seen(*, deps: Dependencies, user_id: UUID) -> None:
+async def mark_networks_seen(
+    *, deps: Dependencies, user: User, newest_growth: datetime | None
+) -> None:
+    """Remembers that the person looked at their networks, for the dashboard's 'grew
+    since you last looked'. Nothing is written while no network grew since the last look:
+    the answer would be the same, and a page view need not be a write."""
+    seen = user.networks_seen_at
+    if newest_growth is None or (seen is not None and newest_growth <= seen):
+        return
     async with deps.unit_of_work() as uow:
-        user = await uow.users.get(user_id)
-        if user is None:
+        stored = await uow.users.get(user.id)
+        if stored is None:
             return
-        user.looked_at_networks(deps.clock.now())
-        uow.users.save(user)
+        stored.looked_at_networks(deps.clock.now())
+        uow.users.save(stored)
         await uow.commit()

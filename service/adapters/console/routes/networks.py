@@ -125,7 +125,8 @@ def _end(end: UUID | None, link: LinkOut) -> str:
 async def networks(request: Request, deps: ConsoleDeps, holder: Holder) -> Response:
     listings = await agency_networks(deps=deps, actor=holder.actor, order="grown", limit=50)
     seen = holder.user.networks_seen_at
-    await mark_networks_seen(deps=deps, user_id=holder.user.id)
+    newest = max((listing.grown_at for listing in listings), default=None)
+    await mark_networks_seen(deps=deps, user=holder.user, newest_growth=newest)
     return page(request, "networks/list.html", {"networks": listings, "seen": seen})
 
 
