@@ -246,6 +246,7 @@ def main() -> None:
             if arguments.database == "postgresql":
                 drop_database(name)
     raw["database"] = arguments.database
+    raw["load_average"] = list(os.getloadavg())
     output = RESULTS / "console_pages.json"
     output.write_text(json.dumps(raw, indent=1), encoding="utf-8")
     print(f"{'page':24} {'server p50/p95 ms':>18} {'client p95 ms':>14} {'KB (graph)':>12}")

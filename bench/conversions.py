@@ -449,6 +449,62 @@ def bulk_import(raw: dict[str, Any]) -> list[Table]:
     ]
 
 
+def console_pages(raw: dict[str, Any]) -> list[Table]:
+    from bench.console_pages import MATCHES_P95_MS, SERVER_P95_MS, WEIGHT_KB
+
+    load = " ".join(f"{x:.2f}" for x in raw["load_average"][:3])
+    rows: list[list[Any]] = []
+    for page, figures in raw["pages"].items():
+        api = page.startswith("API: ")
+        own, graph = figures["weight_kb"] or [None, None]
+        targets = (
+            [] if api else [{"what": "server", "column": "server p50 / p95", "max": SERVER_P95_MS}]
+        )
+        if own is not None and not api:
+            targets.append({"what": "weight", "column": "page weight", "max": WEIGHT_KB})
+        rows.append(
+            [
+                page,
+                _pair((figures["server"]["p50"], figures["server"]["p95"])),
+                _pair((figures["client"]["p50"], figures["client"]["p95"])),
+                own,
+                graph or None,
+                targets or None,
+            ]
+        )
+    matches = raw["matches"]
+    rows.append(
+        [
+            f"serial matches while typing ({matches['count']} prefixes of {matches['serials']} serials)",
+            None,
+            _pair((matches["p50"], matches["p95"])),
+            None,
+            None,
+            [{"what": "matches", "column": "end to end p50 / p95", "max": MATCHES_P95_MS}],
+        ]
+    )
+    return [
+        {
+            "key": f"{raw['database']}, {raw['rounds']} rounds",
+            "caption": f"Every console page of the demo data set on {raw['database']}, "
+            f"{raw['rounds']} interleaved rounds, as `tracedesk serve --demo` serves it; server "
+            "time from the server's own access log, end to end from the client; baseline: the "
+            "API's JSON for the same data in the same rounds. Page weight: the page's HTML, "
+            "CSS and JavaScript, uncompressed, without fonts or the graph library (its size "
+            f"beside it). Load average before: {load}.",
+            "columns": [
+                {"name": ""},
+                {"name": "server p50 / p95", **MS},
+                {"name": "end to end p50 / p95", **MS},
+                {"name": "page weight", "unit": "KB", "digits": 1},
+                {"name": "graph library", "unit": "KB", "digits": 0},
+                {"name": "target"},
+            ],
+            "rows": rows,
+        }
+    ]
+
+
 CONVERTERS: dict[str, Callable[[dict[str, Any]], list[Table]]] = {
     "serial_search": serial_search,
     "http_write": http_write,
@@ -458,4 +514,5 @@ CONVERTERS: dict[str, Callable[[dict[str, Any]], list[Table]]] = {
     "registry_checks": registry_checks,
     "case_networks": case_networks,
     "bulk_import": bulk_import,
+    "console_pages": console_pages,
 }

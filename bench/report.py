@@ -43,6 +43,7 @@ ORDER = (
     "registry_checks",
     "case_networks",
     "bulk_import",
+    "console_pages",
 )
 # --- rendering ---------------------------------------------------------------------
 

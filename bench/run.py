@@ -34,6 +34,7 @@ SCALES: dict[str, tuple[list[str], list[str]]] = {
     "registry_checks": (["--records", "50000", "--recoveries", "2000"], []),
     "case_networks": (["--nodes", "20000", "--links", "40000", "--samples", "50"], []),
     "bulk_import": (["--rows", "20000", "--records", "20000"], []),
+    "console_pages": (["--rounds", "10"], []),
 }
 
 
@@ -155,6 +156,26 @@ def _bulk_import(r: dict[str, Any]) -> list[Line]:
     ]  # fmt: skip
 
 
+def _console_pages(r: dict[str, Any]) -> list[Line]:
+    from bench.console_pages import MATCHES_P95_MS, SERVER_P95_MS, WEIGHT_KB
+
+    pages = {name: f for name, f in r["pages"].items() if not name.startswith("API: ")}
+    slowest = max(pages, key=lambda name: pages[name]["server"]["p95"])
+    p95 = pages[slowest]["server"]["p95"]
+    heaviest = max(pages, key=lambda name: (pages[name]["weight_kb"] or [0])[0])
+    weight = pages[heaviest]["weight_kb"][0]
+    matches = r["matches"]["p95"]
+    api = r["pages"]["API: recovery"]["server"]["p95"]
+    return [
+        Line("console_pages", f"slowest page's server time p95 ({slowest})", p95, "ms",
+             f"<= {SERVER_P95_MS:.0f} ms", p95 <= SERVER_P95_MS, api, "API recovery p95"),
+        Line("console_pages", "serial matches while typing, p95", matches, "ms",
+             f"<= {MATCHES_P95_MS:.0f} ms", matches <= MATCHES_P95_MS),
+        Line("console_pages", f"heaviest page ({heaviest})", weight, "KB",
+             f"<= {WEIGHT_KB:.0f} KB", weight <= WEIGHT_KB),
+    ]  # fmt: skip
+
+
 HEADLINES: dict[str, Callable[[dict[str, Any]], list[Line]]] = {
     "serial_search": _serial_search,
     "http_write": _http_write,
@@ -164,6 +185,7 @@ HEADLINES: dict[str, Callable[[dict[str, Any]], list[Line]]] = {
     "registry_checks": _registry_checks,
     "case_networks": _case_networks,
     "bulk_import": _bulk_import,
+    "console_pages": _console_pages,
 }
 
 
