@@ -28,20 +28,49 @@ def _binaries() -> Path | None:
 
 
 class PrivatePostgres:
-    def __init__(self, directory: Path, port: int, binaries: Path, user: str | None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        port: int,
+        binaries: Path,
+        user: str | None,
+        settings: dict[str, str] | None = None,
+        data: Path | None = None,
+    ) -> None:
         self.directory = directory
         self.port = port
         self._binaries = binaries
         self._user = user
+        self.settings = dict(settings or {})
+        self._data = data
 
     @property
     def data(self) -> Path:
-        return self.directory / "data"
+        return self._data or self.directory / "data"
+
+    def beside(self, data: Path, **settings: str) -> PrivatePostgres:
+        """Another server of the same programs and user on a data directory of its own
+        (a restored backup), on another free port."""
+        return PrivatePostgres(
+            self.directory, free_port(), self._binaries, self._user, settings, data
+        )
+
+    def own(self, path: Path) -> Path:
+        """`path` (created), owned by the server's user: somewhere it may write."""
+        path.mkdir(parents=True, exist_ok=True)
+        if self._user is not None:
+            owner = pwd.getpwnam(self._user)
+            os.chown(path, owner.pw_uid, owner.pw_gid)
+        return path
+
+    def run(self, program: str, *arguments: str) -> str:
+        """One of PostgreSQL's programs, as the server's user; its standard output."""
+        return self._run(program, *arguments)
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
 
-    def _run(self, program: str, *arguments: str, timeout: float = 60) -> None:
+    def _run(self, program: str, *arguments: str, timeout: float = 60) -> str:
         completed = subprocess.run(  # noqa: S603 - PostgreSQL's own programs, fixed arguments
             [str(self._binaries / program), *arguments],
             user=self._user,
@@ -52,6 +81,7 @@ class PrivatePostgres:
         )
         if completed.returncode != 0:
             raise AssertionError(f"{program} {' '.join(arguments)}: {completed.stderr}")
+        return completed.stdout
 
     def initialise(self) -> None:
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8")
@@ -61,24 +91,25 @@ class PrivatePostgres:
             f"-c listen_addresses=127.0.0.1 -c port={self.port} "
             f"-c unix_socket_directories={self.directory} -c fsync=off "
             "-c max_connections=50 -c shared_buffers=32MB"
-        )
+        ) + "".join(f" -c {name}={value}" for name, value in self.settings.items())
         self._run(
-            "pg_ctl", "-D", str(self.data), "-l", str(self.directory / "log"),
+            "pg_ctl", "-D", str(self.data), "-l", str(self.data.parent / f"{self.data.name}.log"),
             "-o", options, "-w", "-t", "30", "start",
         )  # fmt: skip
 
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "30", "stop")
 
-    def sql(self, statement: str, database: str = "postgres") -> None:
-        self._run(
+    def sql(self, statement: str, database: str = "postgres") -> str:
+        """The statement's result, unaligned and without headers."""
+        return self._run(
             "psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-            "-d", database, "-v", "ON_ERROR_STOP=1", "-q", "-c", statement,
-        )  # fmt: skip
+            "-d", database, "-v", "ON_ERROR_STOP=1", "-q", "-A", "-t", "-c", statement,
+        ).strip()  # fmt: skip
 
 
 @contextmanager
-def private_postgres() -> Iterator[PrivatePostgres]:
+def private_postgres(**settings: str) -> Iterator[PrivatePostgres]:
     """A running server until the block ends, its files removed after; skipped (failed
     under TRACEDESK_REQUIRE_POSTGRES=1) when PostgreSQL's programs are not installed."""
     binaries = _binaries()
@@ -95,7 +126,7 @@ def private_postgres() -> Iterator[PrivatePostgres]:
         user = "postgres"
         owner = pwd.getpwnam(user)
         os.chown(directory, owner.pw_uid, owner.pw_gid)
-    server = PrivatePostgres(directory, free_port(), binaries, user)
+    server = PrivatePostgres(directory, free_port(), binaries, user, settings)
     try:
         server.initialise()
         server.start()
