@@ -147,6 +147,7 @@ BUILDING_BLOCKS = {
     "registry_files",
     "availability",
     "metrics",
+    "telemetry",
     "tabular",
     "settings",
     "logging",

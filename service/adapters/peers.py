@@ -22,6 +22,7 @@ import pydantic
 
 from service.adapters.circuit import CircuitBreaker
 from service.adapters.metrics import observe_remote_call
+from service.adapters.telemetry import with_trace_context
 
 T = TypeVar("T")
 
@@ -180,7 +181,7 @@ class PeerClient:
                 path,
                 params=params,
                 json=body,
-                headers={**(headers or {}), "Authorization": f"Bearer {token}"},
+                headers=with_trace_context({**(headers or {}), "Authorization": f"Bearer {token}"}),
             )
         except httpx.TimeoutException:
             raise PeerFailure("the peer did not answer in time", retry=True) from None

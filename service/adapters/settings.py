@@ -210,8 +210,9 @@ class Settings(BaseSettings):
     )
     opentelemetry: bool = Field(
         default=False,
-        description="FastAPI's native OpenTelemetry spans, metrics and logs, sent to the "
-        "globally configured providers. Off: otherwise every request probes for them.",
+        description="OpenTelemetry traces of every request (FastAPI's spans), exported over "
+        "OTLP/HTTP as the standard OTEL_EXPORTER_OTLP_* variables say, with the trace "
+        "context passed on to peers. Needs `pip install 'tracedesk[telemetry]'`.",
     )
 
     @field_validator("database_url")

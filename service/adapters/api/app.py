@@ -51,6 +51,7 @@ from service.adapters.metrics import observe_pool
 from service.adapters.persistence.database import Database
 from service.adapters.persistence.schema import database_schema, status
 from service.adapters.settings import Settings
+from service.adapters.telemetry import configure_tracing
 from service.dependencies import Dependencies
 from service.domain.items import ItemKind
 
@@ -89,6 +90,8 @@ def create_app(
     """The HTTP application. The database is opened, and its schema checked, when the
     application starts, not when this module is imported."""
     settings = settings or Settings()
+    if settings.opentelemetry:
+        configure_tracing()
     console = console_app()
 
     @asynccontextmanager
@@ -151,8 +154,9 @@ def create_app(
         redoc_url=None,
         telemetry={
             "tracing": settings.opentelemetry,
-            "metrics": settings.opentelemetry,
-            "logs": settings.opentelemetry,
+            # Metrics are Prometheus's (/metrics) and logs structlog's.
+            "metrics": False,
+            "logs": False,
         },
     )
     install_problem_handlers(app, union_tags=frozenset(kind.value for kind in ItemKind))

@@ -76,6 +76,17 @@ def listening_address(settings: Settings, requested: str | None) -> str:
     return host
 
 
+def start_tracing(settings: Settings) -> None:
+    if not settings.opentelemetry:
+        return
+    from service.adapters.telemetry import TelemetryUnavailable, configure_tracing
+
+    try:
+        configure_tracing()
+    except TelemetryUnavailable as missing:
+        raise CommandFailed(str(missing)) from None
+
+
 def refuse_a_taken_port(host: str, port: int) -> None:
     """Binds the address as the server will (SO_REUSEADDR, as uvicorn does, so a port
     left in TIME_WAIT is free), and lets it go again at once."""
@@ -98,6 +109,7 @@ def serve_http(arguments: argparse.Namespace, settings: Settings) -> int:
     from service.adapters.api.app import create_app
 
     configure_logging(settings.environment, settings.log_level)
+    start_tracing(settings)
     host = listening_address(settings, arguments.host)
     port = arguments.port or settings.port
     # Found now, not after migrating and loading the demo.
@@ -143,6 +155,7 @@ def run_worker(_: argparse.Namespace, settings: Settings) -> int:
     from service.adapters.connections import close_connections
 
     configure_logging(settings.environment, settings.log_level)
+    start_tracing(settings)
 
     async def work(deps: Dependencies) -> None:
         stop = asyncio.Event()
