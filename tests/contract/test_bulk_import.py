@@ -11,11 +11,9 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import pytest
 
 from service.adapters.memory import InMemoryStore, InMemoryUnitOfWork
-from service.adapters.persistence.database import Database, asyncpg_dsn
 from service.adapters.registries.memory import InMemoryRegistry
 from service.adapters.tabular import open_rows
 from service.adapters.tabular.mapping import ColumnMapping
@@ -336,27 +334,3 @@ async def test_an_export_imports_into_an_empty_database_as_the_same_recoveries(
     again = await imported(empty, path)
     assert (again.state, again.counts.rows_rejected) == (ImportState.DONE, 0)
     assert described(await stored(empty)) == described(exported)
-
-
-async def test_an_import_refreshes_the_statistics_of_what_it_grew(
-    storage: Database | None, deps: Dependencies, tmp_path: Path
-) -> None:
-    """Bulk loads grow tables from nothing; statements prepared while they were empty
-    (the import's own lookups of keys it landed before) would keep scanning them whole,
-    slower with every batch, unless their statistics are refreshed as they grow."""
-    if storage is None or storage.dialect != "postgresql":
-        pytest.skip("statistics are PostgreSQL's")
-    rows = [
-        f"R{n},CASE-{n},2024-03-01T10:00:00Z,Paris,FR,seizure,firearm,Glock,17,9mm,S{n:05},\n"
-        for n in range(40)
-    ]
-    job = await imported(deps, csv_file(tmp_path, rows), batch_rows=10)
-    assert job.counts.batches == 4
-    connection = await asyncpg.connect(asyncpg_dsn(storage.url))
-    try:
-        analyzed = await connection.fetchval(
-            "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'imported_keys'"
-        )
-    finally:
-        await connection.close()
-    assert analyzed >= 3  # after batches 1, 2 and 4

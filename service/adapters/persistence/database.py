@@ -22,6 +22,7 @@ from sqlalchemy.pool import NullPool
 
 from service.adapters.persistence.group_commit import GroupCommit
 from service.adapters.persistence.sql import POSTGRES, SQLITE, Query
+from service.adapters.persistence.statistics import StatisticsKeeper
 from service.adapters.persistence.writes import (
     PostgresWriter,
     RowOperation,
@@ -103,6 +104,7 @@ class PostgresDatabase:
         self.url = url
         self._pool = pool
         self._group_commit = group_commit
+        self.statistics = StatisticsKeeper(pool)
 
     @classmethod
     async def open(cls, url: str, settings: PoolSettings) -> PostgresDatabase:
@@ -135,8 +137,10 @@ class PostgresDatabase:
             await self._group_commit.write(run)
         else:
             await (await connect()).apply(operations)
+        self.statistics.wrote(operations)
 
     async def dispose(self) -> None:
+        await self.statistics.close()
         await self._group_commit.close()
         await self._pool.close()
 

@@ -244,11 +244,8 @@ class SqlBulkRecoveries:
                 if isinstance(operation, InsertRows) and operation.rows:
                     by_table[operation.table.name].extend(operation.rows)
                     table_of[operation.table.name] = operation.table
-        # Each time the import has doubled what it wrote, the tables' statistics are
-        # refreshed (ten times in a million rows), so that lookups keep their indexes.
-        doubled = batch > 0 and batch & (batch - 1) == 0
         operations: list[RowOperation] = [
-            CopyRows(table_of[name], rows, analyze=doubled) for name, rows in by_table.items()
+            CopyRows(table_of[name], rows) for name, rows in by_table.items()
         ]
         operations.append(
             CopyRows(
@@ -263,7 +260,6 @@ class SqlBulkRecoveries:
                     }
                     for entry in keys
                 ],
-                analyze=doubled,
             )
         )
         self._stage(operations)

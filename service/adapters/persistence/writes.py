@@ -76,10 +76,6 @@ class CopyRows:
 
     table: sa.Table
     rows: Sequence[Mapping[str, Any]]
-    # Refresh the table's statistics after the copy (PostgreSQL). A table grown from
-    # nothing by bulk loads is otherwise planned as if it were still empty: statements
-    # prepared before it grew keep a sequential scan, slower with every batch.
-    analyze: bool = False
 
 
 RowOperation = InsertRows | UpdateRow | DeleteRows | AppendAudit | CopyRows
@@ -258,8 +254,6 @@ async def copy_rows(driver: Driver, operation: CopyRows) -> None:
         records=[tuple(row[name] for name in columns) for row in operation.rows],
         columns=columns,
     )
-    if operation.analyze:
-        await driver.execute(f"ANALYZE {_quote(table.name)}")
 
 
 def _merge_inserts(operations: Sequence[InsertRows]) -> list[InsertRows]:
