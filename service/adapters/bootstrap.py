@@ -24,7 +24,9 @@ from service.adapters.persistence.actors import (
     RememberingActorDirectory,
     SqlActorDirectory,
 )
-from service.adapters.persistence.database import Database, PoolSettings, asyncpg_dsn
+from service.adapters.persistence.addresses import asyncpg_dsn
+from service.adapters.persistence.connecting import HostByHost
+from service.adapters.persistence.database import Database, PoolSettings
 from service.adapters.persistence.database import open_database as open_storage
 from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.adapters.read_recorder import BatchingReadRecorder, DirectReadRecorder
@@ -125,7 +127,9 @@ def remember_actors(
     if database.dialect != "postgresql":
         return deps, None
     directory = RememberingActorDirectory(deps.actors)
-    feed = ActorChangeFeed(asyncpg_dsn(database.url), directory)
+    # Host by host like the pools: announcements come from the primary only, and the
+    # DSN's target_session_attrs=read-write keeps the feed away from a standby.
+    feed = ActorChangeFeed(asyncpg_dsn(database.url), directory, connect=HostByHost())
     return dataclasses.replace(deps, actors=directory), feed
 
 

@@ -13,6 +13,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from service.adapters.persistence.addresses import (
+    WRITABLE_SESSIONS,
+    canonical,
+    hosts,
+    hosts_in_query,
+)
 from service.domain.trace_workflow import DEFAULT_DUE_POLICY, DuePolicy, Priority
 
 # Signs tokens when no secret is configured, so a newcomer can try tracedesk at once.
@@ -71,7 +77,10 @@ class Settings(BaseSettings):
         default="sqlite+aiosqlite:///./tracedesk.db",
         description=(
             "SQLAlchemy URL of the database: the SQLite file for trying tracedesk out, "
-            "`postgresql+asyncpg://user:password@host/db` in production."
+            "`postgresql+asyncpg://user:password@host/db` in production. With a primary "
+            "and standbys (deploy/ha/README.md), list every host and ask for the one that "
+            "takes writes: `postgresql://user:password@host1:5432,host2:5432/db"
+            "?target_session_attrs=read-write`."
         ),
     )
     environment: Environment = Field(
@@ -199,16 +208,25 @@ class Settings(BaseSettings):
     def _speakable_database(cls, url: str) -> str:
         """`postgres://` and `postgresql://` mean PostgreSQL through asyncpg, `sqlite://`
         SQLite through aiosqlite; anything else is refused here, in one line, rather than
-        by a driver's traceback when the first command connects."""
+        by a driver's traceback when the first command connects. Several PostgreSQL hosts
+        are kept as one `host=name:port` parameter each, a form every part can parse."""
         try:
-            parsed = make_url(url)
+            parsed = make_url(hosts_in_query(url))
         except (ArgumentError, ValueError):
             raise ValueError(f"not a database URL; write {_URL_FORMS}") from None
         driver = _DRIVERS.get(parsed.drivername)
         if driver is None:
             raise ValueError(f"tracedesk does not speak '{parsed.drivername}'; write {_URL_FORMS}")
-        if driver == "postgresql+asyncpg" and not parsed.database:
-            raise ValueError("names no database; write " + _URL_FORMS)
+        if driver == "postgresql+asyncpg":
+            if not parsed.database:
+                raise ValueError("names no database; write " + _URL_FORMS)
+            parsed = canonical(parsed)  # raises ValueError, in one line, for a bad port
+            several = len(hosts(parsed)) > 1
+            if several and parsed.query.get("target_session_attrs") not in WRITABLE_SESSIONS:
+                raise ValueError(
+                    "lists several hosts but not which one takes writes; add "
+                    "target_session_attrs=read-write (a standby would be used otherwise)"
+                )
         return parsed.set(drivername=driver).render_as_string(hide_password=False)
 
     @field_validator("jwt_secret", mode="after")

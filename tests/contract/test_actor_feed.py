@@ -12,7 +12,8 @@ from service.adapters.persistence.actors import (
     RememberingActorDirectory,
     SqlActorDirectory,
 )
-from service.adapters.persistence.database import Database, asyncpg_dsn
+from service.adapters.persistence.addresses import asyncpg_dsn
+from service.adapters.persistence.database import Database
 from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.domain.access import ActorKind
 from service.domain.ports.identity import TokenSubject
