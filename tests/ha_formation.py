@@ -36,9 +36,9 @@ class Formation:
         lines = (self.directory / "formation.env").read_text().splitlines()
         return dict(line.split("=", 1) for line in lines if "=" in line)
 
-    def stop_primary(self) -> None:
-        """The first primary's node stopped at once, pg_autoctl and PostgreSQL alike,
-        as a machine that dies would be."""
+    def pg_autoctl(self, *arguments: str, timeout: float = 30) -> None:
+        """pg_autoctl as the formation's owner, with its configuration where stand-up
+        keeps it."""
         settings = self.settings()
         environment = {
             "PATH": f"{settings['FORMATION_BIN']}:/usr/bin:/bin",
@@ -47,20 +47,41 @@ class Formation:
             "XDG_DATA_HOME": str(self.directory / "share"),
             "XDG_RUNTIME_DIR": str(self.directory / "run"),
         }
-        subprocess.run(  # noqa: S603 - pg_autoctl, fixed arguments
-            [PG_AUTOCTL, "stop", "--pgdata", str(self.directory / "node1"), "--immediate"],
+        done = subprocess.run(  # noqa: S603 - pg_autoctl, fixed arguments
+            [PG_AUTOCTL, *arguments],
             env=environment,
             user=settings["FORMATION_OWNER"] if os.geteuid() == 0 else None,
             capture_output=True,
-            check=True,
-            timeout=30,
+            text=True,
+            timeout=timeout,
         )
+        if done.returncode != 0:
+            raise AssertionError(f"pg_autoctl {' '.join(arguments)}: {done.stderr[-2000:]}")
+
+    def stop_primary(self) -> None:
+        """The first primary's node stopped at once, pg_autoctl and PostgreSQL alike,
+        as a machine that dies would be."""
+        self.pg_autoctl("stop", "--pgdata", str(self.directory / "node1"), "--immediate")
         # pg_autoctl only signals its service: gone means the port refuses connections.
         deadline = time.monotonic() + 30
         while _listening(self.primary_port):
             if time.monotonic() > deadline:
                 raise AssertionError("the primary still accepts connections 30 s after stop")
             time.sleep(0.05)
+
+    def switch_over(self) -> None:
+        """A planned switchover, as an operator runs it: the primary is demoted and
+        stays up as a standby, the secondary is promoted. Returns once both are done."""
+        self.pg_autoctl(
+            *("perform", "switchover", "--pgdata", str(self.directory / "monitor")),
+            *("--formation", "default", "--group", "0", "--wait", "60"),
+            timeout=90,
+        )
+        deadline = time.monotonic() + 60
+        while not (_standby(self.primary_port) is True and _standby(self.secondary_port) is False):
+            if time.monotonic() > deadline:
+                raise AssertionError("the nodes did not swap roles within 60 s")
+            time.sleep(0.1)
 
     def log(self, node: str) -> str:
         path = self.directory / "logs" / f"{node}.log"
@@ -73,6 +94,21 @@ def _listening(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def _standby(port: int) -> bool | None:
+    """Whether the node on `port` is in recovery; None when it does not answer."""
+    answer = subprocess.run(  # noqa: S603 - psql, fixed arguments
+        [
+            *("psql", "-X", "-A", "-t", "-h", "127.0.0.1", "-p", str(port)),
+            *("-U", "postgres", "-d", "postgres", "-c", "SELECT pg_is_in_recovery()"),
+        ],  # noqa: S607
+        capture_output=True,
+        text=True,
+        timeout=10,
+        env=os.environ | {"PGCONNECT_TIMEOUT": "2"},
+    )
+    return {"t": True, "f": False}.get(answer.stdout.strip())
 
 
 def _installed() -> bool:

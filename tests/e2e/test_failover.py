@@ -1,19 +1,21 @@
-"""Drill: the primary of a pg_auto_failover formation is lost under write load.
+"""Drills: the primary of a pg_auto_failover formation is lost, or handed over, under
+write load.
 
 A monitor, a primary and a synchronous secondary on loopback (deploy/ha/stand-up, with
 its fast failover timeouts); `tracedesk serve` given every node in one URL with
-target_session_attrs=read-write. The primary's node is stopped at once while eight
-writers record recoveries; the monitor promotes the secondary and tracedesk follows by
-itself. Every request is answered, every failure is a 503 with Retry-After, every
-acknowledged write is on the new primary, the audit chain verifies, and the time
-without a successful write is measured and reported (target: under 15 s)."""
+target_session_attrs=read-write. While eight writers record recoveries, the primary's
+node is stopped at once (a failover), or an operator runs a switchover (the primary is
+demoted and stays up as a standby); tracedesk follows the new primary by itself. Every
+request is answered, every failure is a 503 with Retry-After, every acknowledged write
+is on the new primary, the audit chain verifies, and the time without a successful
+write is measured and reported (target: under 15 s)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from uuid import UUID
@@ -93,9 +95,11 @@ class Failover:
         }
 
 
-async def fail_over_under_load(
-    base: str, auth: dict[str, str], formation: Formation
+async def under_load(
+    base: str, auth: dict[str, str], event: Callable[[], None]
 ) -> tuple[Outcomes, Failover]:
+    """Writers running before, during and after `event` (run in a thread), until writes
+    have been acknowledged again for two seconds."""
     outcomes = Outcomes()
     stop = asyncio.Event()
     writers = [
@@ -104,7 +108,7 @@ async def fail_over_under_load(
     try:
         began = time.monotonic()
         await asyncio.sleep(2)  # steady writes on the first primary
-        await asyncio.to_thread(formation.stop_primary)
+        await asyncio.to_thread(event)
         stopped_at = time.monotonic()
         deadline = stopped_at + 60
         while not outcomes.acknowledged_between(stopped_at, float("inf")):
@@ -136,28 +140,29 @@ async def stored_on(port: int, ids: list[str]) -> set[str]:
     return {str(row["id"]) for row in rows}
 
 
-def test_a_failover_under_write_load_loses_no_acknowledged_write(
-    formation: Formation, tmp_path: Path
-) -> None:
+def drill(
+    formation: Formation, tmp_path: Path, name: str, event: Callable[[], None]
+) -> dict[str, object]:
+    """`event` under write load, every outcome checked; the figures, also printed and
+    kept in the test's directory as {name}.json."""
     environment = production_environment(TRACEDESK_DATABASE_URL=formation.url)
     log_path = tmp_path / "server.log"
     with serving(environment, log_path) as (base, _):
         auth = signed_in(environment, base, agency="Failover Police", username="failover.inv")
-        outcomes, failover = asyncio.run(fail_over_under_load(base, auth, formation))
+        outcomes, failover = asyncio.run(under_load(base, auth, event))
 
         report = failover.report() | {
             "acknowledged": len(outcomes.acknowledged),
             "refused_503": len(outcomes.refused),
         }
-        (tmp_path / "failover.json").write_text(json.dumps(report, indent=2))
-        print(f"\nfailover drill: {json.dumps(report)}")
+        (tmp_path / f"{name}.json").write_text(json.dumps(report, indent=2))
+        print(f"\n{name} drill: {json.dumps(report)}")
 
         assert not outcomes.unanswered, outcomes.unanswered[:5]
         assert not outcomes.other, [(r.status_code, r.text) for r in outcomes.other[:5]]
         assert failover.first_write_after is not None, (
-            "no write succeeded after the primary was stopped:\n" + formation.log("node2")[-3000:]
+            "no write succeeded after the primary was lost:\n" + formation.log("node2")[-3000:]
         )
-        assert outcomes.refused, "the failover was not seen: no request was refused"
         for refused in outcomes.refused:
             assert refused.headers["content-type"] == "application/problem+json"
             assert int(refused.headers["retry-after"]) > 0
@@ -179,3 +184,18 @@ def test_a_failover_under_write_load_loses_no_acknowledged_write(
     assert not [line for line in lines if "Exception in ASGI application" in line]
     assert not [line for line in lines if "unhandled error" in line], "logged as a bug"
     assert not [line for line in lines if "Traceback" in line]
+    return report
+
+
+def test_a_failover_under_write_load_loses_no_acknowledged_write(
+    formation: Formation, tmp_path: Path
+) -> None:
+    report = drill(formation, tmp_path, "failover", formation.stop_primary)
+    assert report["refused_503"], "the failover was not seen: no request was refused"
+
+
+def test_a_planned_switchover_under_write_load_loses_no_acknowledged_write(
+    formation: Formation, tmp_path: Path
+) -> None:
+    # The old primary stays up, read-only: connections to it must not keep the writes.
+    drill(formation, tmp_path, "switchover", formation.switch_over)
