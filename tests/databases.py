@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.adapters.database_addresses import asyncpg_dsn
 from service.adapters.persistence import tables
-from service.adapters.persistence.addresses import asyncpg_dsn
 from service.adapters.persistence.database import Database, migration_engine, open_database
 from service.adapters.persistence.schema import upgrade
 from service.domain.audit import GENESIS_HASH

@@ -149,6 +149,7 @@ BUILDING_BLOCKS = {
     "tabular",
     "settings",
     "logging",
+    "database_addresses",
 }
 
 

@@ -17,6 +17,7 @@ from service.adapters.connections import (
     held_here,
     read_connections,
 )
+from service.adapters.database_addresses import asyncpg_dsn
 from service.adapters.ids import UuidV7Generator
 from service.adapters.passwords import Argon2PasswordHasher
 from service.adapters.persistence.actors import (
@@ -24,7 +25,6 @@ from service.adapters.persistence.actors import (
     RememberingActorDirectory,
     SqlActorDirectory,
 )
-from service.adapters.persistence.addresses import asyncpg_dsn
 from service.adapters.persistence.connecting import HostByHost
 from service.adapters.persistence.database import Database, PoolSettings
 from service.adapters.persistence.database import open_database as open_storage

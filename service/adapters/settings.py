@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from service.adapters.persistence.addresses import (
+from service.adapters.database_addresses import (
     WRITABLE_SESSIONS,
     canonical,
     hosts,

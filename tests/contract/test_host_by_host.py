@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from service.adapters.persistence.addresses import asyncpg_dsn
+from service.adapters.database_addresses import asyncpg_dsn
 from service.adapters.persistence.connecting import HostByHost
 from service.adapters.persistence.database import Database
 from service.adapters.persistence.schema import status

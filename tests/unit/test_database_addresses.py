@@ -9,7 +9,7 @@ from sqlalchemy.engine import make_url
 
 from service.adapters.availability import READ_ONLY, UNREACHABLE, unavailability
 from service.adapters.cli.common import database_refusal
-from service.adapters.persistence.addresses import Host, asyncpg_dsn, hosts
+from service.adapters.database_addresses import Host, asyncpg_dsn, hosts
 from service.adapters.persistence.connecting import one_dsn_per_host
 from service.adapters.settings import Settings
 

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 
 from service.adapters.availability import causes, unavailability
 from service.adapters.bootstrap import build_dependencies, open_database
-from service.adapters.persistence.addresses import where as hosts_of
+from service.adapters.database_addresses import where as hosts_of
 from service.adapters.persistence.schema import SchemaStatus, status, upgrade
 from service.adapters.settings import Settings
 from service.dependencies import Dependencies

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from service.adapters.persistence.addresses import asyncpg_dsn
+from service.adapters.database_addresses import asyncpg_dsn
 from service.adapters.persistence.connecting import HostByHost
 from service.adapters.persistence.group_commit import GroupCommit
 from service.adapters.persistence.sql import POSTGRES, SQLITE, Query
