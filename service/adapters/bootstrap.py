@@ -49,6 +49,20 @@ async def open_database(settings: Settings) -> Database:
     return await open_storage(settings.database_url, PoolSettings(size=settings.db_pool_size))
 
 
+async def open_replica(settings: Settings) -> Database | None:
+    """The read replica, for a server that has one configured."""
+    if settings.read_database_url is None:
+        return None
+    return await open_storage(settings.read_database_url, PoolSettings(size=settings.db_pool_size))
+
+
+def reading_from(deps: Dependencies, replica: Database | None) -> Dependencies:
+    """Searches and listings read from the replica, when there is one."""
+    if replica is None:
+        return deps
+    return dataclasses.replace(deps, replica=lambda: SqlUnitOfWork(replica))
+
+
 def token_service(settings: Settings) -> JoseTokenService:
     return JoseTokenService(
         [signing_key(settings), *(verification_key(key) for key in settings.jwt_verify_keys)],

@@ -85,3 +85,16 @@ async def test_migrations_read_the_url_as_the_pool_does(postgresql_database: Dat
     # sslmode is the DSN's to read: SQLAlchemy alone would hand it to asyncpg.connect.
     schema = await status(postgresql_database.url + "?sslmode=disable")
     assert schema.is_current
+
+
+async def test_prefer_standby_settles_for_the_primary_when_there_is_no_standby(
+    postgresql_database: Database,
+) -> None:
+    dsn = asyncpg_dsn(postgresql_database.url)
+    host = urlsplit(dsn).netloc.rpartition("@")[2]
+    both = with_hosts_before(dsn, host, query="target_session_attrs=prefer-standby")
+    connection = await HostByHost()(both, timeout=4)
+    try:
+        assert await connection.fetchval("SELECT NOT pg_is_in_recovery()")
+    finally:
+        await connection.close()

@@ -116,3 +116,21 @@ def test_production_needs_a_secret_of_its_own() -> None:
 
 def test_development_without_a_secret_uses_the_built_in_one() -> None:
     assert Settings(_env_file=None).uses_development_secret  # type: ignore[call-arg]
+
+
+def test_a_read_replica_may_be_any_of_several_hosts_standbys_first() -> None:
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        database_url="postgresql://app@db1,db2/tracedesk?target_session_attrs=read-write",
+        read_database_url="postgresql://app@db1,db2/tracedesk?target_session_attrs=prefer-standby",
+    )
+    assert settings.read_database_url == (
+        "postgresql+asyncpg://app@/tracedesk?host=db1%3A5432&host=db2%3A5432"
+        "&target_session_attrs=prefer-standby"
+    )
+
+
+def test_a_read_replica_is_a_postgresql_standby() -> None:
+    assert "a read replica is a PostgreSQL standby" in refusal(
+        read_database_url="postgresql://app@db2/tracedesk"  # of the default SQLite file
+    )

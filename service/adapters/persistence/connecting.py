@@ -6,12 +6,15 @@ timeout, and the next host is never tried, so a failover would never be followed
 each host has its own share of the timeout, as libpq's connect_timeout gives each host,
 and the host that answered last is tried first, so that once a failover has happened
 new connections do not wait on the lost primary before reaching the new one.
+
+Each host is asked on its own, so `target_session_attrs=prefer-standby` (a read
+replica's URL) becomes two rounds: every host as a standby, then any host.
 """
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -33,22 +36,27 @@ class HostByHost:
         if dsn is None or len(each := one_dsn_per_host(dsn)) == 1:
             alone: asyncpg.Connection = await asyncpg.connect(dsn, **options)
             return alone
-        share = float(options.pop("timeout", None) or _CONNECT_TIMEOUT) / len(each)
+        rounds = [each]
+        if _wanted(dsn) == "prefer-standby":
+            rounds = [[_asking(d, "standby") for d in each], [_asking(d, "any") for d in each]]
+        attempts = len(each) * len(rounds)
+        share = float(options.pop("timeout", None) or _CONNECT_TIMEOUT) / attempts
         first = self._answered.get(dsn, 0)
         order = [first, *(index for index in range(len(each)) if index != first)]
         failures: list[Exception] = []
-        for index in order:
-            try:
-                connection: asyncpg.Connection = await asyncpg.connect(
-                    each[index], timeout=share, **options
-                )
-            except Exception as failure:
-                if unavailability(failure) is None:
-                    raise  # refused credentials, no such database: the same on every host
-                failures.append(failure)
-                continue
-            self._answered[dsn] = index
-            return connection
+        for hosts in rounds:
+            for index in order:
+                try:
+                    connection: asyncpg.Connection = await asyncpg.connect(
+                        hosts[index], timeout=share, **options
+                    )
+                except Exception as failure:
+                    if unavailability(failure) is None:
+                        raise  # refused credentials, no such database: alike on every host
+                    failures.append(failure)
+                    continue
+                self._answered[dsn] = index
+                return connection
         raise _telling(failures)
 
 
@@ -57,6 +65,16 @@ def one_dsn_per_host(dsn: str) -> list[str]:
     parts = urlsplit(dsn)
     userinfo, at, hostlist = parts.netloc.rpartition("@")
     return [urlunsplit(parts._replace(netloc=userinfo + at + host)) for host in hostlist.split(",")]
+
+
+def _wanted(dsn: str) -> str | None:
+    return dict(parse_qsl(urlsplit(dsn).query)).get("target_session_attrs")
+
+
+def _asking(dsn: str, attributes: str) -> str:
+    parts = urlsplit(dsn)
+    query = dict(parse_qsl(parts.query)) | {"target_session_attrs": attributes}
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def _telling(failures: list[Exception]) -> Exception:
