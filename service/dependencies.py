@@ -60,8 +60,15 @@ class Dependencies:
     shared_registries: frozenset[str] = frozenset()
     # Carries trace requests to agencies hosted on other instances (None: no peers).
     trace_channel: TraceChannel | None = None
+    # Units of work of a read replica, for searches and listings (None: the storage's).
+    replica: Callable[[], UnitOfWork] | None = None
 
     def unit_of_work(self) -> UnitOfWork:
         """A unit of work that, at commit, writes with the change what its events call
         for (audit events, outbox messages), staged by these dependencies' handlers."""
         return self.storage().reacting_with(partial(self.side_effects, self))
+
+    def reading(self) -> UnitOfWork:
+        """A unit of work for reads that may lag the latest write by a moment (searches
+        and listings): the read replica's when there is one. Never committed."""
+        return (self.replica or self.storage)()

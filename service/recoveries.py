@@ -94,9 +94,10 @@ async def list_recoveries(
     after: RecoveryCursor | None,
     limit: int,
 ) -> RecoveryPage:
-    """The actor's agency's recoveries, newest first, one page at a time."""
+    """The actor's agency's recoveries, newest first, one page at a time; from the read
+    replica when there is one, so a recovery recorded a moment ago may be missing."""
     authorize(actor, Action.RECOVERY_READ)
-    async with deps.unit_of_work() as uow:
+    async with deps.reading() as uow:
         return await uow.recoveries.page(
             agency_id=actor.agency_id,
             recovery_filter=recovery_filter,

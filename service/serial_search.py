@@ -32,12 +32,13 @@ async def search_serials(
     limit: int = 50,
 ) -> SerialSearchResult:
     """Every recorded item of the actor's agency whose serial or lot may be this one,
-    with how it matches and a confidence, most trustworthy first."""
+    with how it matches and a confidence, most trustworthy first; from the read replica
+    when there is one."""
     authorize(actor, Action.SERIAL_SEARCH)
     query = SerialQuery.parse(
         serial, catalogue=deps.catalogue, make=make, model=model, calibre=calibre
     )
-    async with deps.unit_of_work() as uow:
+    async with deps.reading() as uow:
         batch = await uow.serials.candidates(query, agency_id=actor.agency_id, cap=CANDIDATE_CAP)
     matches = rank(query, batch.candidates, deps.catalogue)
     limit = max(1, min(limit, MAX_RESULTS))

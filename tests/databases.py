@@ -20,13 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from service.adapters.database_addresses import asyncpg_dsn
 from service.adapters.persistence import tables
-from service.adapters.persistence.database import (
-    Database,
-    asyncpg_dsn,
-    migration_engine,
-    open_database,
-)
+from service.adapters.persistence.database import Database, migration_engine, open_database
 from service.adapters.persistence.schema import upgrade
 from service.domain.audit import GENESIS_HASH
 

@@ -151,6 +151,7 @@ BUILDING_BLOCKS = {
     "tabular",
     "settings",
     "logging",
+    "database_addresses",
 }
 
 

@@ -77,6 +77,10 @@ def _classify(error: BaseException) -> Unavailable | None:
         if state in _NOT_UNAVAILABLE:
             return None
         return UNREACHABLE if state[:2] in _UNAVAILABLE_CLASSES else None
+    if isinstance(error, asyncpg.exceptions.TargetServerAttributeNotMatched):
+        # Every server answered, none takes writes: a standby not yet promoted, the
+        # demoted primary (the URL asks for target_session_attrs=read-write).
+        return READ_ONLY
     if isinstance(error, asyncpg.exceptions.InternalClientError):
         # The server ended the session (a FATAL on shutdown) while the connection was
         # idle: its protocol waits for an answer that will not come.

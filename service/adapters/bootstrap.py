@@ -17,6 +17,7 @@ from service.adapters.connections import (
     held_here,
     read_connections,
 )
+from service.adapters.database_addresses import asyncpg_dsn
 from service.adapters.ids import UuidV7Generator
 from service.adapters.images import PillowImages
 from service.adapters.passwords import Argon2PasswordHasher
@@ -25,7 +26,8 @@ from service.adapters.persistence.actors import (
     RememberingActorDirectory,
     SqlActorDirectory,
 )
-from service.adapters.persistence.database import Database, PoolSettings, asyncpg_dsn
+from service.adapters.persistence.connecting import HostByHost
+from service.adapters.persistence.database import Database, PoolSettings
 from service.adapters.persistence.database import open_database as open_storage
 from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.adapters.photo_files import FileSystemPhotoStore
@@ -47,6 +49,20 @@ DEVELOPMENT_KEY_ID = "development"
 
 async def open_database(settings: Settings) -> Database:
     return await open_storage(settings.database_url, PoolSettings(size=settings.db_pool_size))
+
+
+async def open_replica(settings: Settings) -> Database | None:
+    """The read replica, for a server that has one configured."""
+    if settings.read_database_url is None:
+        return None
+    return await open_storage(settings.read_database_url, PoolSettings(size=settings.db_pool_size))
+
+
+def reading_from(deps: Dependencies, replica: Database | None) -> Dependencies:
+    """Searches and listings read from the replica, when there is one."""
+    if replica is None:
+        return deps
+    return dataclasses.replace(deps, replica=lambda: SqlUnitOfWork(replica))
 
 
 def token_service(settings: Settings) -> JoseTokenService:
@@ -130,7 +146,9 @@ def remember_actors(
     if database.dialect != "postgresql":
         return deps, None
     directory = RememberingActorDirectory(deps.actors)
-    feed = ActorChangeFeed(asyncpg_dsn(database.url), directory)
+    # Host by host like the pools: announcements come from the primary only, and the
+    # DSN's target_session_attrs=read-write keeps the feed away from a standby.
+    feed = ActorChangeFeed(asyncpg_dsn(database.url), directory, connect=HostByHost())
     return dataclasses.replace(deps, actors=directory), feed
 
 

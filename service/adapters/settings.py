@@ -13,6 +13,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from service.adapters.database_addresses import (
+    WRITABLE_SESSIONS,
+    canonical,
+    hosts,
+    hosts_in_query,
+)
 from service.domain.photos import DEFAULT_MAX_BYTES, PhotoRules
 from service.domain.trace_workflow import DEFAULT_DUE_POLICY, DuePolicy, Priority
 
@@ -33,6 +39,31 @@ _DRIVERS: Final = {
 }
 _URL_FORMS: Final = "postgresql://user:password@host:5432/database or sqlite:///path/to/file.db"
 PHOTO_DIRECTORY: Final = "tracedesk-photos"
+
+
+def _database_url(url: str, *, for_writes: bool) -> str:
+    try:
+        parsed = make_url(hosts_in_query(url))
+    except (ArgumentError, ValueError):
+        raise ValueError(f"not a database URL; write {_URL_FORMS}") from None
+    driver = _DRIVERS.get(parsed.drivername)
+    if driver is None:
+        raise ValueError(f"tracedesk does not speak '{parsed.drivername}'; write {_URL_FORMS}")
+    if driver == "postgresql+asyncpg":
+        if not parsed.database:
+            raise ValueError("names no database; write " + _URL_FORMS)
+        parsed = canonical(parsed)  # raises ValueError, in one line, for a bad port
+        several = len(hosts(parsed)) > 1
+        if (
+            for_writes
+            and several
+            and parsed.query.get("target_session_attrs") not in WRITABLE_SESSIONS
+        ):
+            raise ValueError(
+                "lists several hosts but not which one takes writes; add "
+                "target_session_attrs=read-write (a standby would be used otherwise)"
+            )
+    return parsed.set(drivername=driver).render_as_string(hide_password=False)
 
 
 class Environment(StrEnum):
@@ -73,8 +104,19 @@ class Settings(BaseSettings):
         default="sqlite+aiosqlite:///./tracedesk.db",
         description=(
             "SQLAlchemy URL of the database: the SQLite file for trying tracedesk out, "
-            "`postgresql+asyncpg://user:password@host/db` in production."
+            "`postgresql+asyncpg://user:password@host/db` in production. With a primary "
+            "and standbys (deploy/ha/README.md), list every host and ask for the one that "
+            "takes writes: `postgresql://user:password@host1:5432,host2:5432/db"
+            "?target_session_attrs=read-write`."
         ),
+    )
+    read_database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL of a read replica (a standby) for serial searches and "
+        "recovery listings, which may then miss a write made a moment before; everything "
+        "else, and every read that must see the latest write (a recovery by its id, "
+        "accounts, trace requests), stays on `TRACEDESK_DATABASE_URL`. Several hosts with "
+        "`target_session_attrs=prefer-standby` read from a standby while there is one.",
     )
     environment: Environment = Field(
         default=Environment.DEVELOPMENT,
@@ -220,17 +262,19 @@ class Settings(BaseSettings):
     def _speakable_database(cls, url: str) -> str:
         """`postgres://` and `postgresql://` mean PostgreSQL through asyncpg, `sqlite://`
         SQLite through aiosqlite; anything else is refused here, in one line, rather than
-        by a driver's traceback when the first command connects."""
-        try:
-            parsed = make_url(url)
-        except (ArgumentError, ValueError):
-            raise ValueError(f"not a database URL; write {_URL_FORMS}") from None
-        driver = _DRIVERS.get(parsed.drivername)
-        if driver is None:
-            raise ValueError(f"tracedesk does not speak '{parsed.drivername}'; write {_URL_FORMS}")
-        if driver == "postgresql+asyncpg" and not parsed.database:
-            raise ValueError("names no database; write " + _URL_FORMS)
-        return parsed.set(drivername=driver).render_as_string(hide_password=False)
+        by a driver's traceback when the first command connects. Several PostgreSQL hosts
+        are kept as one `host=name:port` parameter each, a form every part can parse."""
+        return _database_url(url, for_writes=True)
+
+    @field_validator("read_database_url")
+    @classmethod
+    def _readable_replica(cls, url: str | None, info: ValidationInfo) -> str | None:
+        if url is None:
+            return None
+        written = info.data.get("database_url", "")
+        if not written.startswith("postgresql") or not url.startswith("postgres"):
+            raise ValueError("a read replica is a PostgreSQL standby of a PostgreSQL database")
+        return _database_url(url, for_writes=False)
 
     @field_validator("jwt_secret", mode="after")
     @classmethod

@@ -7,12 +7,13 @@ import asyncio
 import asyncpg
 
 from service import accounts
+from service.adapters.database_addresses import asyncpg_dsn
 from service.adapters.persistence.actors import (
     ActorChangeFeed,
     RememberingActorDirectory,
     SqlActorDirectory,
 )
-from service.adapters.persistence.database import Database, asyncpg_dsn
+from service.adapters.persistence.database import Database
 from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.domain.access import ActorKind
 from service.domain.ports.identity import TokenSubject

@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from service import accounts
+from service.adapters.database_addresses import asyncpg_dsn
 from service.adapters.persistence import tables
 from service.adapters.persistence.actors import SqlActorDirectory
-from service.adapters.persistence.database import asyncpg_dsn, open_database
+from service.adapters.persistence.database import open_database
 from service.adapters.persistence.schema import revision_of, upgrade
 from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.dependencies import Dependencies

@@ -13,8 +13,9 @@ from typing import Any
 import asyncpg
 import pytest
 
+from service.adapters.database_addresses import asyncpg_dsn
 from service.adapters.persistence import group_commit, tables
-from service.adapters.persistence.database import Database, asyncpg_dsn, open_database
+from service.adapters.persistence.database import Database, open_database
 from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.adapters.persistence.writes import AppendAudit, InsertRows
 from service.audit_trail import verify_audit_trail

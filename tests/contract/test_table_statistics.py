@@ -10,13 +10,9 @@ from datetime import UTC, datetime
 import asyncpg
 import pytest
 
+from service.adapters.database_addresses import asyncpg_dsn
 from service.adapters.persistence import tables
-from service.adapters.persistence.database import (
-    Database,
-    PoolSettings,
-    PostgresDatabase,
-    asyncpg_dsn,
-)
+from service.adapters.persistence.database import Database, PoolSettings, PostgresDatabase
 from service.adapters.persistence.writes import InsertRows
 from tests.databases import reset
 

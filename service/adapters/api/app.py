@@ -39,7 +39,9 @@ from service.adapters.bootstrap import (
     batch_read_records,
     build_dependencies,
     open_database,
+    open_replica,
     outbox_worker,
+    reading_from,
     remember_actors,
     settle_for_serving,
 )
@@ -100,7 +102,13 @@ def create_app(
         if not schema.is_current:
             raise SchemaNotCurrent(schema.explain())
         database = await open_database(settings)
-        deps, feed = remember_actors(dependencies(database, settings), database)
+        try:
+            replica = await open_replica(settings)
+        except BaseException:
+            await database.dispose()
+            raise
+        deps = reading_from(dependencies(database, settings), replica)
+        deps, feed = remember_actors(deps, database)
         deps, reads = batch_read_records(deps)
         if feed is not None:
             feed.start()
@@ -142,6 +150,8 @@ def create_app(
             if feed is not None:
                 await feed.stop()
             await database.dispose()
+            if replica is not None:
+                await replica.dispose()
 
     app = FastAPI(
         title="tracedesk",

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from service.adapters.availability import causes, unavailability
 from service.adapters.bootstrap import build_dependencies, open_database
+from service.adapters.database_addresses import where as hosts_of
 from service.adapters.persistence.schema import SchemaStatus, status, upgrade
 from service.adapters.settings import Settings
 from service.dependencies import Dependencies
@@ -42,7 +43,7 @@ def database_refusal(error: BaseException, settings: Settings) -> str | None:
     where = (
         f"the SQLite file {url.database}"
         if url.drivername.startswith("sqlite")
-        else f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432}"
+        else f"PostgreSQL at {hosts_of(url)}"
     )
     for cause in causes(error):
         state = str(getattr(cause, "sqlstate", "") or "")

@@ -198,7 +198,15 @@ class ActorChangeFeed:
                 self._directory.informed_of_changes(True)
                 delay = 0.5
                 await self._lost.wait()
-            except (TimeoutError, OSError, asyncpg.PostgresError) as error:
+            except (
+                TimeoutError,
+                OSError,
+                asyncpg.PostgresError,
+                asyncpg.InterfaceError,
+                # No host takes writes (a failover under way, with several hosts): the
+                # announcements will come from whichever is promoted.
+                asyncpg.exceptions.InternalClientError,
+            ) as error:
                 self._directory.informed_of_changes(False)
                 log.warning("actor change feed unavailable", error=type(error).__name__)
             finally:

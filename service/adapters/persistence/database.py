@@ -20,6 +20,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from service.adapters.database_addresses import asyncpg_dsn
+from service.adapters.persistence.connecting import HostByHost
 from service.adapters.persistence.group_commit import GroupCommit
 from service.adapters.persistence.sql import POSTGRES, SQLITE, Query
 from service.adapters.persistence.statistics import StatisticsKeeper
@@ -90,11 +92,25 @@ class PostgresConnection:
 
     async def fetch(self, query: Query, **parameters: Any) -> Sequence[Row]:
         sql = query.postgres()
-        records = await self._driver.fetch(sql.text, *sql.arguments(parameters))
+        try:
+            records = await self._driver.fetch(sql.text, *sql.arguments(parameters))
+        except asyncpg.ReadOnlySQLTransactionError:
+            self._discard()
+            raise
         return cast(Sequence[Row], records)
 
     async def apply(self, operations: Sequence[RowOperation]) -> None:
-        await PostgresWriter().apply(self._driver, operations)
+        try:
+            await PostgresWriter().apply(self._driver, operations)
+        except asyncpg.ReadOnlySQLTransactionError:
+            self._discard()
+            raise
+
+    def _discard(self) -> None:
+        # The server turned read-only under this connection: a primary demoted while it
+        # stayed up. Closed, so that the pool's next connection is made afresh and, with
+        # target_session_attrs=read-write, reaches the server that now takes writes.
+        self._driver.terminate()
 
 
 class PostgresDatabase:
@@ -108,9 +124,14 @@ class PostgresDatabase:
 
     @classmethod
     async def open(cls, url: str, settings: PoolSettings) -> PostgresDatabase:
+        # One connector for both pools: once a failover has been followed, every new
+        # connection goes to the new primary first.
+        connect = HostByHost()
+
         async def pool(size: int, *, opened: int) -> asyncpg.Pool:
             return await asyncpg.create_pool(
                 asyncpg_dsn(url),
+                connect=connect,
                 min_size=opened,
                 max_size=size,
                 timeout=settings.timeout_seconds,
@@ -146,11 +167,6 @@ class PostgresDatabase:
 
     def pool_usage(self) -> tuple[int, int] | None:
         return self._pool.get_size(), self._pool.get_idle_size()
-
-
-def asyncpg_dsn(url: str) -> str:
-    """The libpq-style address asyncpg takes, from a SQLAlchemy URL."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 async def _keep_session(connection: asyncpg.Connection) -> None:
@@ -236,7 +252,21 @@ def migration_engine(url: str) -> AsyncEngine:
 
     On SQLite, foreign keys are not enforced while migrating: a batch migration rebuilds
     a table by copying it, and a referenced table cannot be dropped while enforced. The
-    upgrade checks every foreign key once it is done (`check_foreign_keys`)."""
+    upgrade checks every foreign key once it is done (`check_foreign_keys`).
+
+    On PostgreSQL, SQLAlchemy is handed connections made as the pool makes them, from
+    the same DSN: host by host when there are several, and with what the URL asks of
+    the server, such as sslmode, which SQLAlchemy would pass to asyncpg.connect as a
+    keyword argument it refuses."""
+    if make_url(url).get_backend_name() == POSTGRES:
+        dsn, connect = asyncpg_dsn(url), HostByHost()
+
+        async def connection() -> asyncpg.Connection:
+            return await connect(dsn)
+
+        return create_async_engine(
+            "postgresql+asyncpg://", poolclass=NullPool, async_creator=connection
+        )
     engine = create_async_engine(url, poolclass=NullPool)
     if make_url(url).get_backend_name() == SQLITE:
         event.listen(engine.sync_engine, "connect", _configure_sqlite_for_migrations)

@@ -1,0 +1,232 @@
+"""Sustained writes: POST /api/v1/recoveries with the background work each write causes
+counted, next to the same server writing with that work left undone.
+
+Every recorded recovery queues its registry checks and its case-network linking in the
+outbox. bench/http_write.py measures the write alone (no worker runs: the outbox only
+grows). Here the same load runs twice against `tracedesk serve` with one process per
+core, alternately:
+
+1. API only: TRACEDESK_WORKER=external and no worker, as http_write.py does;
+2. deployed: the worker inside each server process (the default), checking every
+   recovery against the demo registry and linking it into the case networks. The load
+   stops after `--seconds`; the figure is every recovery written in that time divided by
+   the time until the last of them was checked and linked (the outbox empty again): the
+   rate the deployment sustains without its backlog growing. The lag from a recovery's
+   write to the end of its last background work is read from the outbox (p50, p99).
+
+    .venv/bin/python -m bench.sustained_write [--seconds 60] [--rounds 2] [--processes 2]
+
+Target (issue #18): the sustained rate at least 0.8 of the API-only rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any, Final
+
+import asyncpg
+import httpx
+
+from bench.http_write import load
+from bench.support import (
+    BENCH_PASSWORD,
+    RESULTS,
+    ROOT,
+    drop_database,
+    dsn,
+    free_port,
+    migrated_with_investigator,
+    process,
+    recreate_database,
+    sqlalchemy_url,
+)
+
+DATABASE: Final = "tracedesk_bench_sustained"
+RATIO_MIN: Final = 0.8
+DEMO_REGISTRIES: Final = ROOT / "service" / "adapters" / "registries" / "demo" / "registries.toml"
+
+
+async def _outbox_waiting() -> int:
+    connection = await asyncpg.connect(dsn(DATABASE))
+    try:
+        waiting: int = await connection.fetchval(
+            "SELECT count(*) FROM outbox WHERE done_at IS NULL AND failed_at IS NULL"
+        )
+        return waiting
+    finally:
+        await connection.close()
+
+
+async def _lags(since: float) -> list[float]:
+    """Seconds from each recovery's write to the end of its last background work, for
+    the recoveries written after `since` (a Unix time)."""
+    connection = await asyncpg.connect(dsn(DATABASE))
+    try:
+        rows = await connection.fetch(
+            """
+            SELECT extract(epoch FROM max(o.done_at) - r.created_at) AS lag
+            FROM recoveries r JOIN outbox o ON o.subject = 'recovery:' || r.id::text
+            WHERE r.created_at >= to_timestamp($1)
+            GROUP BY r.id, r.created_at
+            HAVING bool_and(o.done_at IS NOT NULL)
+            """,
+            since,
+        )
+        return sorted(float(row["lag"]) for row in rows)
+    finally:
+        await connection.close()
+
+
+async def _written_since(since: float) -> int:
+    connection = await asyncpg.connect(dsn(DATABASE))
+    try:
+        written: int = await connection.fetchval(
+            "SELECT count(*) FROM recoveries WHERE created_at >= to_timestamp($1)", since
+        )
+        return written
+    finally:
+        await connection.close()
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return 0.0
+    return values[min(len(values) - 1, int(round(fraction * (len(values) - 1))))]
+
+
+def _serve(env: dict[str, str], port: int, processes: int, log: Path) -> Any:
+    return process(
+        [
+            sys.executable, "-m", "service.adapters.cli", "serve",
+            "--port", str(port), "--host", "127.0.0.1", "--processes", str(processes),
+        ],
+        env,
+        f"http://127.0.0.1:{port}/readyz",
+        log,
+    )  # fmt: skip
+
+
+def _token(port: int) -> str:
+    answer = httpx.post(
+        f"http://127.0.0.1:{port}/api/v1/auth/token",
+        data={"username": "bench", "password": BENCH_PASSWORD},
+    )
+    return str(answer.json()["access_token"])
+
+
+def api_only(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    port = free_port()
+    with _serve(
+        env | {"TRACEDESK_WORKER": "external"}, port, args.processes, RESULTS / "sustained_api.log"
+    ):
+        result = load(port, "/api/v1/recoveries", _token(port), args.seconds, args.connections)
+    # What this round queued stays undone: the next round must not inherit it.
+    asyncio.run(_clear_outbox())
+    return {"per_second": result["per_second"], "p99_ms": result["p99_ms"]}
+
+
+async def _clear_outbox() -> None:
+    connection = await asyncpg.connect(dsn(DATABASE))
+    try:
+        await connection.execute("UPDATE outbox SET done_at = now() WHERE done_at IS NULL")
+    finally:
+        await connection.close()
+
+
+def deployed(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+    port = free_port()
+    with _serve(
+        env | {"TRACEDESK_WORKER": "in-process"},
+        port,
+        args.processes,
+        RESULTS / "sustained_deployed.log",
+    ):
+        token = _token(port)
+        started = time.time()
+        result = load(port, "/api/v1/recoveries", token, args.seconds, args.connections)
+        load_ended = time.time()
+        while asyncio.run(_outbox_waiting()) > 0:
+            if time.time() - load_ended > args.drain_limit:
+                break
+            time.sleep(0.5)
+        finished = time.time()
+        backlog = asyncio.run(_outbox_waiting())
+    written = asyncio.run(_written_since(started))
+    lags = asyncio.run(_lags(started))
+    return {
+        "written": written,
+        "write_per_second": result["per_second"],
+        "write_p99_ms": result["p99_ms"],
+        "drain_seconds": round(finished - load_ended, 1),
+        "left_undone": backlog,
+        "sustained_per_second": round(written / (finished - started), 1),
+        "lag_p50_s": round(_percentile(lags, 0.5), 2),
+        "lag_p99_s": round(_percentile(lags, 0.99), 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--processes", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--drain-limit", type=float, default=600.0)
+    args = parser.parse_args()
+
+    recreate_database(DATABASE)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRACEDESK_")}
+    env |= {
+        "TRACEDESK_DATABASE_URL": sqlalchemy_url(DATABASE),
+        "TRACEDESK_JWT_SECRET": secrets.token_urlsafe(48),
+        "TRACEDESK_ENVIRONMENT": "production",
+        "TRACEDESK_LOG_LEVEL": "WARNING",
+        "TRACEDESK_CONNECTIONS_FILE": str(DEMO_REGISTRIES),
+    }
+    migrated_with_investigator(env)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    load_before = os.getloadavg()
+    rounds: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    try:
+        for _ in range(args.rounds):
+            rounds.append((api_only(env, args), deployed(env, args)))
+    finally:
+        drop_database(DATABASE)
+
+    api_rate = statistics.median(r[0]["per_second"] for r in rounds)
+    sustained = statistics.median(r[1]["sustained_per_second"] for r in rounds)
+    summary = {
+        "seconds": args.seconds,
+        "rounds": args.rounds,
+        "processes": args.processes,
+        "connections": args.connections,
+        "load_average": list(load_before),
+        "api_only": [r[0] for r in rounds],
+        "deployed": [r[1] for r in rounds],
+        "api_only_per_second": api_rate,
+        "sustained_per_second": sustained,
+        "ratio": round(sustained / api_rate, 2),
+        "lag_p50_s": statistics.median(r[1]["lag_p50_s"] for r in rounds),
+        "lag_p99_s": statistics.median(r[1]["lag_p99_s"] for r in rounds),
+    }
+    print(json.dumps(summary, indent=2))
+    print(
+        f"\nsustained {sustained:.0f}/s against {api_rate:.0f}/s with the work left undone: "
+        f"{summary['ratio']:.2f} (target >= {RATIO_MIN}); write to checked and linked "
+        f"p50 {summary['lag_p50_s']} s, p99 {summary['lag_p99_s']} s"
+    )
+    (RESULTS / "sustained_write.json").write_text(json.dumps(summary, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
