@@ -72,11 +72,18 @@ async def _lags(since: float) -> list[float]:
     try:
         rows = await connection.fetch(
             """
-            SELECT extract(epoch FROM max(o.done_at) - r.created_at) AS lag
-            FROM recoveries r JOIN outbox o ON o.subject = 'recovery:' || r.id::text
-            WHERE r.created_at >= to_timestamp($1)
-            GROUP BY r.id, r.created_at
-            HAVING bool_and(o.done_at IS NOT NULL)
+            WITH work AS (
+                SELECT substring(subject FROM 10)::uuid AS recovery_id, done_at
+                FROM outbox WHERE subject LIKE 'recovery:%'
+                UNION ALL
+                SELECT (payload->>'recovery_id')::uuid, done_at
+                FROM outbox WHERE topic = 'network.link' AND payload->>'recovery_id' IS NOT NULL
+            )
+            SELECT extract(epoch FROM max(w.done_at) - r.recorded_at) AS lag
+            FROM recoveries r JOIN work w ON w.recovery_id = r.id
+            WHERE r.recorded_at >= to_timestamp($1)
+            GROUP BY r.id, r.recorded_at
+            HAVING bool_and(w.done_at IS NOT NULL)
             """,
             since,
         )
@@ -89,7 +96,7 @@ async def _written_since(since: float) -> int:
     connection = await asyncpg.connect(dsn(DATABASE))
     try:
         written: int = await connection.fetchval(
-            "SELECT count(*) FROM recoveries WHERE created_at >= to_timestamp($1)", since
+            "SELECT count(*) FROM recoveries WHERE recorded_at >= to_timestamp($1)", since
         )
         return written
     finally:

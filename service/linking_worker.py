@@ -32,6 +32,11 @@ log = structlog.get_logger("tracedesk.networks")
 # Recoveries linked per rebuild message: a few seconds of work, so that messages claimed
 # with it, and recoveries recorded meanwhile, do not wait long.
 REBUILD_BATCH: Final = 500
+# Recoveries a worker links together when their messages queue up behind the one it
+# holds (recorded faster than linked one at a time).
+CATCH_UP_BATCH: Final = 500
+# ... once this many wait: a few recorded close together are linked one by one, as always.
+CATCH_UP_AFTER: Final = 16
 
 
 class NetworkLinkHandler:
@@ -54,12 +59,46 @@ class NetworkLinkHandler:
                 await recount(self._deps, uow, UUID(payload["network_id"]))
             elif "rebuild_after" in payload:
                 await continue_rebuild(self._deps, uow, payload)
-            elif "recovery_ids" in payload:
-                ids = [UUID(i) for i in payload["recovery_ids"]]
-                await link_recoveries(self._deps, uow, ids)
             else:
-                await link_recovery(self._deps, uow, UUID(payload["recovery_id"]))
+                await self._link_with_those_behind(uow, message)
         return {}
+
+    async def _link_with_those_behind(self, uow: UnitOfWork, message: OutboxMessage) -> None:
+        """Link the message's recoveries; when more recoveries wait behind it (all
+        linking is one ordering key, so none of them can be claimed meanwhile), link them
+        with it, set-based, and mark their messages done in the same unit of work. A few
+        keep the incremental path, one by one; a backlog goes at batch speed."""
+        ids = _recoveries_of(message.payload)
+        taken = []
+        behind = await uow.outbox.next_in_turn(message, limit=CATCH_UP_BATCH)
+        if len(behind) < CATCH_UP_AFTER:
+            behind = []
+        for follower in behind:
+            more = _recoveries_of(follower.payload)
+            # Other linking work keeps its place in the order, and a message that failed
+            # before waits for its own next attempt.
+            if not more or follower.attempts > 0 or len(ids) + len(more) > CATCH_UP_BATCH:
+                break
+            ids += more
+            taken.append(follower)
+        if len(ids) == 1 and "recovery_id" in message.payload:
+            await link_recovery(self._deps, uow, ids[0])
+        else:
+            await link_recoveries(self._deps, uow, ids)
+        if taken:
+            now = self._deps.clock.now()
+            for follower in taken:
+                uow.outbox.done(follower.id, at=now)
+
+
+def _recoveries_of(payload: Mapping[str, object]) -> list[UUID]:
+    """The recoveries a linking message asks to link; none for other linking work."""
+    if "recovery_id" in payload:
+        return [UUID(str(payload["recovery_id"]))]
+    listed = payload.get("recovery_ids")
+    if isinstance(listed, list):
+        return [UUID(str(i)) for i in listed]
+    return []
 
 
 def rebuild_message(deps: Dependencies, *, after: UUID | None, batch: int) -> OutboxMessage:

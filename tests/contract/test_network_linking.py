@@ -426,3 +426,44 @@ async def test_links_made_before_rules_were_recorded_are_made_again() -> None:
     await link_all(deps)
     assert store.network_rules == rules_in_force()
     assert (await network_of(deps, recorded.id))[1] == 2
+
+
+async def test_a_backlog_of_recoveries_is_linked_together_as_one_at_a_time_would(
+    unit_of_work: Callable[[], UnitOfWork],
+) -> None:
+    """Recorded faster than they are linked one by one, recoveries wait behind each
+    other (all linking is one ordering key); the worker holding the first links those
+    behind it with it, set-based, and the networks are those of linking one by one."""
+    deps = deps_for(unit_of_work)
+    recorded = [
+        await record_recovery(
+            deps=deps, actor=INVESTIGATOR_A, command=record_command(f"BX {n % 5}", case=f"C{n}")
+        )
+        for n in range(40)
+    ]
+    worker = OutboxWorker(deps, [NetworkLinkHandler(deps)])
+    rounds = 0
+    while await worker.run_once():
+        rounds += 1
+    assert rounds < 10, "linked one message at a time"
+    async with deps.unit_of_work() as uow:
+        assert [b for b in await uow.outbox.backlog() if b.waiting] == []
+
+    store = InMemoryStore()
+    one_by_one = deps_for(lambda: InMemoryUnitOfWork(store))
+    again = [
+        await record_recovery(
+            deps=one_by_one, actor=INVESTIGATOR_A,
+            command=record_command(f"BX {n % 5}", case=f"C{n}"),
+        )
+        for n in range(40)
+    ]  # fmt: skip
+    for recovery in again:
+        async with one_by_one.unit_of_work() as uow:
+            await link_recovery(one_by_one, uow, recovery.id)
+            await uow.commit()
+    for batched, alone in zip(recorded, again, strict=True):
+        assert (await network_of(deps, batched.id))[1] == (await network_of(one_by_one, alone.id))[
+            1
+        ]
+        assert await links_of(deps, batched.id) == await links_of(one_by_one, alone.id)

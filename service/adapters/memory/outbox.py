@@ -92,6 +92,22 @@ class InMemoryOutbox:
         keyed.sort(key=lambda q: (q.message.created_at, q.message.id))
         return [q.entry() for q in keyed]
 
+    async def next_in_turn(self, after: OutboxMessage, *, limit: int) -> list[OutboxMessage]:
+        if after.ordering_key is None:
+            return []
+        behind = sorted(
+            (
+                queued
+                for queued in self._store.outbox.values()
+                if queued.message.ordering_key == after.ordering_key
+                and queued.done_at is None
+                and queued.failed_at is None
+                and (queued.message.created_at, queued.message.id) > (after.created_at, after.id)
+            ),
+            key=lambda queued: (queued.message.created_at, queued.message.id),
+        )
+        return [queued.message for queued in behind[:limit]]
+
     async def hasten(self, topic: str, *, now: datetime) -> int:
         waiting = [
             queued

@@ -113,6 +113,22 @@ def _extend(dialect: str) -> Statement:
     )
 
 
+def _next_in_turn(_: str) -> Statement:
+    created = sa.bindparam("created_at", type_=UtcDateTime())
+    after = sa.bindparam("after_id", type_=sa.Uuid())
+    return (
+        sa.select(_O)
+        .where(
+            _O.c.ordering_key == sa.bindparam("key", type_=sa.String()),
+            _O.c.done_at.is_(None),
+            _O.c.failed_at.is_(None),
+            sa.or_(_O.c.created_at > created, sa.and_(_O.c.created_at == created, _O.c.id > after)),
+        )
+        .order_by(_O.c.created_at, _O.c.id)
+        .limit(sa.bindparam("limit", type_=sa.Integer()))
+    )
+
+
 def _hasten(_: str) -> Statement:
     now = sa.bindparam("now", type_=UtcDateTime())
     return (
@@ -131,6 +147,7 @@ def _hasten(_: str) -> Statement:
 
 _CLAIM = Query(_claim)
 _HASTEN = Query(_hasten)
+_NEXT_IN_TURN = Query(_next_in_turn)
 _EXTEND = Query(_extend)
 _ABOUT = Query(_about)
 _TROUBLES = Query(_troubles)
@@ -179,6 +196,19 @@ class SqlOutbox:
         messages = [_message(row) for row in rows]
         messages.sort(key=lambda m: (m.created_at, m.id))
         return messages
+
+    async def next_in_turn(self, after: OutboxMessage, *, limit: int) -> list[OutboxMessage]:
+        if after.ordering_key is None:
+            return []
+        connection = await self._connect()
+        rows = await connection.fetch(
+            _NEXT_IN_TURN,
+            key=after.ordering_key,
+            created_at=after.created_at,
+            after_id=after.id,
+            limit=limit,
+        )
+        return [_message(row) for row in rows]
 
     async def hasten(self, topic: str, *, now: datetime) -> int:
         connection = await self._connect()

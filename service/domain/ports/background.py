@@ -22,6 +22,12 @@ class Outbox(Protocol):
         Written at once: two workers never hold the same message."""
         ...
 
+    async def next_in_turn(self, after: OutboxMessage, *, limit: int) -> list[OutboxMessage]:
+        """The messages of `after`'s ordering key waiting behind it (neither done nor
+        failed), in order, up to `limit`. While `after` is being handled no worker can
+        claim them, so its handler may take them along and mark them done with it."""
+        ...
+
     async def hasten(self, topic: str, *, now: datetime) -> int:
         """Make the messages of `topic` waiting after a failed attempt due at `now` (their
         counts of attempts kept); written at once. How many there were."""

@@ -11,6 +11,8 @@ from sqlmodel import Field, SQLModel
 
 from service.adapters.persistence.types import UtcDateTime, json_document
 
+_WAITING_TURN = "ordering_key IS NOT NULL AND done_at IS NULL AND failed_at IS NULL"
+
 
 class OutboxRow(SQLModel, table=True):
     """Work recorded with the change that calls for it; done or failed rows are kept."""
@@ -32,6 +34,19 @@ class OutboxRow(SQLModel, table=True):
             "id",
             sqlite_where=sa.text("ordering_key IS NOT NULL"),
             postgresql_where=sa.text("ordering_key IS NOT NULL"),
+        ),
+        # Waiting messages only: whose turn it is within a key, whatever was done before.
+        sa.Index(
+            "ix_outbox_turns",
+            "ordering_key",
+            "created_at",
+            "id",
+            sqlite_where=sa.text(
+                "ordering_key IS NOT NULL AND done_at IS NULL AND failed_at IS NULL"
+            ),
+            postgresql_where=sa.text(
+                "ordering_key IS NOT NULL AND done_at IS NULL AND failed_at IS NULL"
+            ),
         ),
         sa.Index(
             "ix_outbox_subject",
