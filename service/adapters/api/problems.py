@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from service.adapters.api.methods import allowed_methods
 from service.domain.errors import (
     Conflict,
     FieldProblem,
@@ -360,7 +361,12 @@ def install_problem_handlers(app: FastAPI, *, union_tags: frozenset[str] = froze
         if slug is None:
             log.warning("unmapped http error", status=error.status_code)
             slug = "internal-error" if error.status_code >= 500 else "validation-error"
-        return problem_response(request, slug, detail=str(error.detail), headers=error.headers)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            # Every method of the resource, not only those of the route that refused.
+            allowed = allowed_methods(request.app.routes, request.scope["path"])
+            headers["Allow"] = ", ".join(allowed) or headers.get("Allow", "")
+        return problem_response(request, slug, detail=str(error.detail), headers=headers)
 
     # Errors no handler here takes are answered by failures.UnexpectedErrors, inside the
     # middleware stack rather than in Starlette's outermost one.
