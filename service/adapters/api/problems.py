@@ -385,3 +385,22 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for status in statuses
     }
+
+
+def document_problems_alone(app: FastAPI) -> None:
+    """Problems are documented as `application/problem+json` only. FastAPI adds the
+    route's own media type (JSON) beside every response given a model, and a problem is
+    never sent as `application/json`."""
+    make = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = make()  # made once, then kept by FastAPI
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                for response in operation.get("responses", {}).values():
+                    content = response.get("content", {})
+                    if PROBLEM_MEDIA_TYPE in content:
+                        content.pop("application/json", None)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
