@@ -156,6 +156,21 @@ async def test_malformed_json_is_a_400_problem(api: Api) -> None:
     assert await stored_count(api, token) == 0
 
 
+async def test_a_form_that_cannot_be_parsed_is_a_400_problem(api: Api) -> None:
+    # Found by the fuzzing drill: answered 422 validation-error, logged as unmapped.
+    token = await api.user("investigator")
+    response = await api.client.post(
+        "/api/v1/imports",
+        content=b"file=recoveries.csv",
+        headers={"Authorization": token, "Content-Type": "multipart/form-data"},
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "/problems/malformed-request"
+    listed = await api.client.get("/api/v1/imports", headers={"Authorization": token})
+    assert listed.json()["imports"] == []
+
+
 async def test_a_moment_in_a_query_written_as_a_number_is_a_parameter_problem(api: Api) -> None:
     # Found by the fuzzing drill: `recovered_to=0.5` was read as 1970-01-01T00:00:00.5Z.
     token = await api.user("investigator")

@@ -3,7 +3,7 @@ that the OpenAPI document cannot forget one.
 
 Routes list the problems of their use cases (403, 404, 409, 412, 429...). The edge
 refuses requests before any use case runs, and which it refuses follows from what a
-route takes: a body may be too large (413) or, as JSON, not well-formed (400); anything
+route takes: a body may be too large (413) or not well-formed JSON or form (400); anything
 it takes may be invalid, and any query parameter holding control characters is refused
 on every route (422); a path parameter may name nothing, or hold characters no name has
 (404); a bearer token may be missing or bad (401); If-Match may be missing (428) or name a
@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from fastapi import params
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security.base import SecurityBase
@@ -41,9 +40,7 @@ def edge_statuses(route: APIRoute) -> set[int]:
     if any(d.path_params for d in _dependants(route.dependant)):
         statuses.add(404)
     if route.body_field is not None:
-        statuses.add(413)
-        if not isinstance(route.body_field.field_info, params.Form):
-            statuses.add(400)
+        statuses |= {400, 413}
     authenticated = any(isinstance(call, SecurityBase) for call in calls)
     if authenticated:
         statuses.add(401)

@@ -60,8 +60,9 @@ PROBLEM_TYPES: Final = {
         ProblemType(
             "malformed-request",
             400,
-            "The request body is not well-formed JSON",
-            "The body could not be parsed as JSON; nothing was stored.",
+            "The request body is not well-formed",
+            "The body could not be parsed as the JSON or the form its Content-Type names "
+            "(a multipart form needs its boundary); nothing was stored.",
         ),
         ProblemType(
             "payload-too-large",
@@ -355,9 +356,13 @@ def install_problem_handlers(app: FastAPI, *, union_tags: frozenset[str] = froze
 
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request: Request, error: StarletteHTTPException) -> Response:
-        slug = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
-            error.status_code
-        )
+        # 400 is a body the framework could not parse: a form without its boundary.
+        slug = {
+            400: "malformed-request",
+            404: "not-found",
+            405: "method-not-allowed",
+            413: "payload-too-large",
+        }.get(error.status_code)
         if slug is None:
             log.warning("unmapped http error", status=error.status_code)
             slug = "internal-error" if error.status_code >= 500 else "validation-error"
