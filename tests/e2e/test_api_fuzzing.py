@@ -11,8 +11,8 @@ Schemathesis runs as its command line, `st run`, which goes through its phases i
 the examples, the coverage phase (boundaries, missing and wrong values, methods the
 document does not list, requests without or with a bad token) and random fuzzing, then the
 stateful phase chaining what one operation returns into the next. No operation is left
-out, the uploads (photos, imports) and the streamed export included; of the checks, only
-`positive_data_acceptance` (see CHECKS).
+out, the uploads (photos, imports) and the streamed export included; the checks left out
+are named, with why, at CHECKS.
 
 Schemathesis also meets uvicorn's own answer to malformed HTTP (400, text/plain, not a
 problem), once a run: its first request probes whether a NUL byte in a header is
@@ -51,10 +51,14 @@ SCHEMATHESIS: Final = Path(sys.executable).with_name("st")
 # 4,500 a caller. Generation is deterministic, so the total is the same every run.
 BUDGET: Final = 5_000
 EXAMPLES_PER_OPERATION: Final = 25
-# Every check schemathesis has but one: `positive_data_acceptance` expects a 2xx for any
+# Every check schemathesis has but three. `positive_data_acceptance` expects a 2xx for any
 # request the document allows, and tracedesk rightly refuses many of them for rules no
 # JSON Schema states (a cursor it did not issue, a document number without its country,
 # a recovery of another agency, a version that is not the current one in If-Match).
+# `object_level_authorization` replays one identity's reads as another's, and needs
+# schemathesis configured with several identities at once: each caller here runs alone
+# (tests/api/test_access_matrix.py checks who sees what). `max_response_time` times
+# answers, which tests here never do.
 CHECKS: Final = (
     "not_a_server_error",
     "status_code_conformance",
