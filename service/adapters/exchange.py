@@ -8,13 +8,12 @@ change; a missing or mistyped field is a broken message.
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
 from typing import Any, Final, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from service.adapters.moments import Moment
+from service.adapters.moments import Day, Moment
 from service.domain.custody import CustodyEventReport, PartyReport
 from service.domain.federation import (
     MESSAGE_STEP,
@@ -46,7 +45,7 @@ class RegistryRecordMessage(Message):
     model: str | None = Field(default=None, max_length=64)
     calibre: str | None = Field(default=None, max_length=64)
     country: str | None = Field(default=None, max_length=2)
-    recorded_on: date | None = None
+    recorded_on: Day | None = None
     details: dict[str, str] = Field(default_factory=dict)
 
     def report(self) -> RegistryRecordReport:
@@ -135,7 +134,7 @@ class PartyMessage(Message):
 
 class CustodyEventMessage(Message):
     kind: str = Field(max_length=32)
-    date: date
+    date: Day
     party: PartyMessage
 
 

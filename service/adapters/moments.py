@@ -1,16 +1,33 @@
-"""Moments as they come in over the wire (query parameters, request bodies, peers'
-messages): with their zone, and within the years the domain keeps (see
-service.domain.moments), else refused as an invalid value of the field they came in."""
+"""Moments and days as they come in over the wire (query parameters, request bodies,
+peers' messages): written out as the OpenAPI document says (RFC 3339 text), moments with
+their zone and within the years the domain keeps (see service.domain.moments), else
+refused as an invalid value of the field they came in."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Annotated, Final
 
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 from service.domain.errors import InvalidValue
 from service.domain.moments import as_utc
+
+# What Pydantic would read as seconds since 1970: a JSON number, or text that is one.
+_NUMBER: Final = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def _written_out(kind: str, example: str) -> Callable[[object], object]:
+    def check(value: object) -> object:
+        # A number here is far more likely a mistake (a year, a count, a lost format)
+        # than a moment meant as Unix time; the document promises text.
+        if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value)):
+            raise ValueError(f"must be written as {kind}, e.g. {example}, not as a number")
+        return value
+
+    return check
 
 
 def _kept_range(value: datetime) -> datetime:
@@ -21,6 +38,13 @@ def _kept_range(value: datetime) -> datetime:
     return value
 
 
-# The moment as given (its zone kept, so that what was entered is what is recorded);
-# only its range is checked here.
-Moment = Annotated[AwareDatetime, AfterValidator(_kept_range)]
+# A moment as given (its zone kept, so that what was entered is what is recorded), its
+# form checked here and its range by the domain, which names it with the other problems
+# of what it checks.
+ZonedMoment = Annotated[
+    AwareDatetime, BeforeValidator(_written_out("a date and time", "2026-03-01T14:30:00+01:00"))
+]
+# The same, its range checked here too: for parameters and messages no domain rule reads.
+Moment = Annotated[ZonedMoment, AfterValidator(_kept_range)]
+# A calendar day (a birth, a sale in a chain of custody).
+Day = Annotated[date, BeforeValidator(_written_out("a date", "2026-03-01"))]

@@ -94,6 +94,21 @@ BAD_BODIES: list[tuple[str, Any, int, str, str | None]] = [
         "validation-error",
         "#/recovered_at",
     ),
+    # Pydantic reads a number as seconds since 1970; the document says RFC 3339 text.
+    (
+        "moment as a number",
+        recovery_body(recovered_at=1_700_000_000),
+        422,
+        "validation-error",
+        "#/recovered_at",
+    ),
+    (
+        "date as a number",
+        recovery_body(possessor={"name": "Jean Dupont", "born_on": 0}),
+        422,
+        "validation-error",
+        "#/possessor/born_on",
+    ),
     (
         "serial too long",
         recovery_body(items=[item(serial="A" * 65)]),
@@ -139,6 +154,31 @@ async def test_malformed_json_is_a_400_problem(api: Api) -> None:
     assert response.status_code == 400
     assert response.json()["type"] == "/problems/malformed-request"
     assert await stored_count(api, token) == 0
+
+
+async def test_a_form_that_cannot_be_parsed_is_a_400_problem(api: Api) -> None:
+    # Found by the fuzzing drill: answered 422 validation-error, logged as unmapped.
+    token = await api.user("investigator")
+    response = await api.client.post(
+        "/api/v1/imports",
+        content=b"file=recoveries.csv",
+        headers={"Authorization": token, "Content-Type": "multipart/form-data"},
+    )
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "/problems/malformed-request"
+    listed = await api.client.get("/api/v1/imports", headers={"Authorization": token})
+    assert listed.json()["imports"] == []
+
+
+async def test_a_moment_in_a_query_written_as_a_number_is_a_parameter_problem(api: Api) -> None:
+    # Found by the fuzzing drill: `recovered_to=0.5` was read as 1970-01-01T00:00:00.5Z.
+    token = await api.user("investigator")
+    response = await api.client.get(
+        "/api/v1/recoveries", params={"recovered_to": "0.5"}, headers={"Authorization": token}
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["parameter"] == "recovered_to"
 
 
 async def test_a_ten_megabyte_string_is_refused_and_the_service_stays_up(api: Api) -> None:

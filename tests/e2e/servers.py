@@ -85,7 +85,9 @@ def serving(
         log.close()
     # uvicorn re-raises the signal once it has shut down gracefully.
     assert process.returncode in (0, -signal.SIGTERM)
-    lines = log_path.read_text().splitlines()
+    # JSON lines end at \n alone: splitlines() would also break at a U+2028 or U+0085
+    # of a logged path, which JSON leaves as it is.
+    lines = log_path.read_text(encoding="utf-8").split("\n")
     assert any("Application shutdown complete" in line for line in lines), lines[-5:]
     requests = [json.loads(line) for line in lines if '"tracedesk.access"' in line]
     assert requests and all(entry["request_id"] for entry in requests)

@@ -15,8 +15,9 @@ from fastapi import FastAPI
 from service.adapters.api.documentation import install_documentation
 from service.adapters.api.failures import UnexpectedErrors
 from service.adapters.api.import_runner import ImportRunner
+from service.adapters.api.methods import keep_fixed_paths
 from service.adapters.api.middleware import BodySizeLimit, RequestContext, StorableText
-from service.adapters.api.problems import install_problem_handlers
+from service.adapters.api.problems import document_problems_alone, install_problem_handlers
 from service.adapters.api.routes import (
     audit,
     auth,
@@ -194,6 +195,8 @@ def create_app(
     for module in routers:
         app.include_router(module.router)
     install_documentation(app)
+    document_problems_alone(app)
+    keep_fixed_paths(app)
     # The web console answers every path the API does not own.
     mount_console(app, console, [module.router for module in routers])
     # Added last, runs first: every response, even a refused one, carries the request id.

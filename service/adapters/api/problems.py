@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from service.adapters.api.methods import allowed_methods
 from service.domain.errors import (
     Conflict,
     FieldProblem,
@@ -59,8 +60,9 @@ PROBLEM_TYPES: Final = {
         ProblemType(
             "malformed-request",
             400,
-            "The request body is not well-formed JSON",
-            "The body could not be parsed as JSON; nothing was stored.",
+            "The request body is not well-formed",
+            "The body could not be parsed as the JSON or the form its Content-Type names "
+            "(a multipart form needs its boundary); nothing was stored.",
         ),
         ProblemType(
             "payload-too-large",
@@ -354,13 +356,22 @@ def install_problem_handlers(app: FastAPI, *, union_tags: frozenset[str] = froze
 
     @app.exception_handler(StarletteHTTPException)
     async def http_problem(request: Request, error: StarletteHTTPException) -> Response:
-        slug = {404: "not-found", 405: "method-not-allowed", 413: "payload-too-large"}.get(
-            error.status_code
-        )
+        # 400 is a body the framework could not parse: a form without its boundary.
+        slug = {
+            400: "malformed-request",
+            404: "not-found",
+            405: "method-not-allowed",
+            413: "payload-too-large",
+        }.get(error.status_code)
         if slug is None:
             log.warning("unmapped http error", status=error.status_code)
             slug = "internal-error" if error.status_code >= 500 else "validation-error"
-        return problem_response(request, slug, detail=str(error.detail), headers=error.headers)
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            # Every method of the resource, not only those of the route that refused.
+            allowed = allowed_methods(request.app.routes, request.scope["path"])
+            headers["Allow"] = ", ".join(allowed) or headers.get("Allow", "")
+        return problem_response(request, slug, detail=str(error.detail), headers=headers)
 
     # Errors no handler here takes are answered by failures.UnexpectedErrors, inside the
     # middleware stack rather than in Starlette's outermost one.
@@ -379,3 +390,22 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         }
         for status in statuses
     }
+
+
+def document_problems_alone(app: FastAPI) -> None:
+    """Problems are documented as `application/problem+json` only. FastAPI adds the
+    route's own media type (JSON) beside every response given a model, and a problem is
+    never sent as `application/json`."""
+    make = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = make()  # made once, then kept by FastAPI
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                for response in operation.get("responses", {}).values():
+                    content = response.get("content", {})
+                    if PROBLEM_MEDIA_TYPE in content:
+                        content.pop("application/json", None)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]

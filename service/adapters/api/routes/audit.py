@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query
 
 from service.adapters.api.dependencies import CurrentActor, Deps, action
+from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import problem_responses
 from service.adapters.api.schemas.audit import (
     AuditEventPage,
@@ -21,7 +22,7 @@ from service.audit_trail import audit_events, audit_head, recovery_history, veri
 from service.domain.access import Action
 from service.domain.ports.audit import AuditFilter
 
-router = APIRouter(tags=["audit"])
+router = APIRouter(tags=["audit"], route_class=DeclaredRoute)
 
 
 @router.get(

@@ -21,10 +21,11 @@ from service.accounts import (
     sign_in,
 )
 from service.adapters.api.dependencies import Deps
+from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import ProblemError, problem_responses
 from service.domain.errors import Unauthenticated
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=DeclaredRoute)
 
 
 class TokenResponse(BaseModel):

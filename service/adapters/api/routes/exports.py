@@ -16,6 +16,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, Response
 
 from service.adapters.api.dependencies import CurrentActor, Deps, action
+from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import problem_responses
 from service.adapters.moments import Moment
 from service.adapters.tabular.writing import CsvExport, NdjsonExport, XlsxExport, rows_of
@@ -25,7 +26,7 @@ from service.domain.ports.recoveries import RecoveryFilter
 from service.domain.recovery import Recovery
 from service.recovery_export import export_recoveries
 
-router = APIRouter(prefix="/api/v1/recoveries", tags=["recoveries"])
+router = APIRouter(prefix="/api/v1/recoveries", tags=["recoveries"], route_class=DeclaredRoute)
 
 MEDIA_TYPES: Final = {
     "ndjson": "application/x-ndjson",

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
+from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import ProblemError, problem_responses
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=DeclaredRoute)
 
 
 class Health(BaseModel):

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFil
 from fastapi.responses import StreamingResponse
 
 from service.adapters.api.dependencies import CurrentActor, Deps, action
+from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.import_runner import ImportRunner, upload_path
 from service.adapters.api.problems import problem_responses
 from service.adapters.api.schemas.imports import ImportList, ImportPublic, import_public
@@ -27,7 +28,7 @@ from service.domain.import_rows import UnreadableFile
 from service.domain.imports import ImportFormat, ImportSource
 from service.recovery_import import import_job, import_jobs, queue_import, rejected_rows
 
-router = APIRouter(prefix="/api/v1/imports", tags=["imports"])
+router = APIRouter(prefix="/api/v1/imports", tags=["imports"], route_class=DeclaredRoute)
 
 
 async def get_runner(request: Request) -> ImportRunner:

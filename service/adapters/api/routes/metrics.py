@@ -7,11 +7,12 @@ import hmac
 from fastapi import APIRouter, Request, Response
 
 from service.adapters.api.dependencies import Deps
+from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import ProblemError
 from service.adapters.metrics import CONTENT_TYPE, StoredState, exposition
 from service.outbox_operations import stored_figures
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=DeclaredRoute)
 
 
 @router.get("/metrics", include_in_schema=False)

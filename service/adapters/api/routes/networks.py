@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from service.adapters.api.dependencies import CurrentActor, Deps, action
+from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.network_export import nodes_to_csv, to_csv, to_graphml, to_json
 from service.adapters.api.problems import problem_responses
 from service.adapters.api.schemas.networks import (
@@ -35,7 +36,7 @@ from service.case_networks import (
 from service.domain.access import Action
 from service.domain.networks.links import LinkKind, LinkStatus
 
-router = APIRouter(tags=["networks"])
+router = APIRouter(tags=["networks"], route_class=DeclaredRoute)
 
 
 @router.get(

@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import PROBLEM_TYPES, ProblemError
 
-router = APIRouter(prefix="/problems", tags=["operations"])
+router = APIRouter(prefix="/problems", tags=["operations"], route_class=DeclaredRoute)
 
 
 class ProblemTypeDescription(BaseModel):

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from service.adapters.api.cursors import decode_cursor, encode_cursor
 from service.adapters.api.dependencies import CurrentActor, Deps, RequiredVersion, action, etag
+from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import problem_responses
 from service.adapters.api.schemas.recoveries import (
     RecoveryCreate,
@@ -32,7 +33,7 @@ from service.recoveries import (
 )
 from service.registry_checks import current_alerts
 
-router = APIRouter(prefix="/api/v1/recoveries", tags=["recoveries"])
+router = APIRouter(prefix="/api/v1/recoveries", tags=["recoveries"], route_class=DeclaredRoute)
 
 
 @router.post(

@@ -6,11 +6,12 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from service.adapters.api.dependencies import CurrentActor, Deps, action
+from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import problem_responses
 from service.domain.access import Action, authorize
 from service.reference_report import unresolved_reference_values
 
-router = APIRouter(prefix="/api/v1/reference", tags=["reference"])
+router = APIRouter(prefix="/api/v1/reference", tags=["reference"], route_class=DeclaredRoute)
 
 
 class CanonicalMakePublic(BaseModel):

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from service.adapters.api.dependencies import CurrentActor, Deps, action
+from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import problem_responses
 from service.adapters.api.schemas.trace_requests import TracingStatisticsOut, figures_out
 from service.adapters.moments import Moment
@@ -16,7 +17,7 @@ from service.domain.ports.tracing import Box
 from service.domain.trace_statistics import Period
 from service.tracing_statistics import tracing_statistics
 
-router = APIRouter(prefix="/api/v1/stats", tags=["statistics"])
+router = APIRouter(prefix="/api/v1/stats", tags=["statistics"], route_class=DeclaredRoute)
 
 
 @router.get(

@@ -7,8 +7,9 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from service.adapters.moments import Day, ZonedMoment
 from service.domain.errors import FieldProblem, ValidationFailed
 from service.domain.geography import LocationReport
 from service.domain.identifiers import Identifier
@@ -56,7 +57,7 @@ class PersonIn(Strict):
     never sent in a trace request."""
 
     name: str = Field(max_length=200, examples=["Jean Dupont"])
-    born_on: date | None = Field(default=None, description="Date of birth")
+    born_on: Day | None = Field(default=None, description="Date of birth")
     nationality: CountryCode | None = None
     document_number: str | None = Field(
         default=None, max_length=64, description="Identity document (passport, ID card) number"
@@ -150,7 +151,7 @@ class RecoveryCreate(Strict):
     case_reference: str = Field(min_length=1, max_length=64, examples=["CASE-2026-0042"])
     # The range is the domain's rule, checked with every other value of the recovery, so
     # that a request learns all its problems at once.
-    recovered_at: AwareDatetime = Field(description="With its zone offset; stored in UTC.")
+    recovered_at: ZonedMoment = Field(description="With its zone offset; stored in UTC.")
     location: LocationIn
     circumstances: Circumstances
     possessor: PersonIn | None = Field(
@@ -205,7 +206,7 @@ class RecoveryUpdate(Strict):
 
     reason: str = Field(min_length=1, max_length=2000, examples=["Serial re-read in the lab"])
     case_reference: str | None = Field(default=None, max_length=64)
-    recovered_at: AwareDatetime | None = None
+    recovered_at: ZonedMoment | None = None
     location: LocationIn | None = None
     circumstances: Circumstances | None = None
     possessor: PersonIn | None = Field(

@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from service.adapters.api.schemas.recoveries import CountryCode, Strict
+from service.adapters.moments import Day
 from service.domain.custody import CustodyEvent, CustodyEventKind, CustodyEventReport, PartyReport
 from service.domain.trace_request import (
     MAX_INTENDED_USE,
@@ -92,7 +93,7 @@ class CustodyEventIn(Strict):
         "reported_stolen, government_custody",
         examples=["sale"],
     )
-    date: date
+    date: Day
     party: PartyIn
 
     def report(self) -> CustodyEventReport:
