@@ -505,6 +505,56 @@ def console_pages(raw: dict[str, Any]) -> list[Table]:
     ]
 
 
+def sustained_write(raw: dict[str, Any]) -> list[Table]:
+    from bench.sustained_write import RATIO_MIN
+
+    load = " ".join(f"{x:.2f}" for x in raw["load_average"][:3])
+    rows: list[list[Any]] = []
+    for api, deployed in zip(raw["api_only"], raw["deployed"], strict=True):
+        rows.append(["API only (no worker: the work piles up)", api["per_second"], api["p99_ms"],
+                     None, None, None, None])  # fmt: skip
+        rows.append(
+            [
+                "deployed (worker in each process)",
+                deployed["write_per_second"],
+                deployed["write_p99_ms"],
+                deployed["drain_seconds"],
+                deployed["sustained_per_second"],
+                [deployed["lag_p50_s"], deployed["lag_p99_s"]],
+                None,
+            ]
+        )
+    return [
+        {
+            "key": f"{raw['processes']} processes, {raw['seconds']:.0f} s",
+            "caption": f"POST /api/v1/recoveries by {raw['connections']} connections for "
+            f"{raw['seconds']:.0f} s, `tracedesk serve` with {raw['processes']} processes, "
+            "each recovery checked against the demo registry and linked into the case "
+            "networks. Sustained: every recovery written, divided by the time until the last "
+            "was checked and linked. Lag: from a recovery's write to the end of its last "
+            f"background work. Load average before: {load}.",
+            "columns": [
+                {"name": ""},
+                {"name": "writes/s", "digits": 0},
+                {"name": "write p99", "unit": "ms", "digits": 0},
+                {"name": "drain after the load", "unit": "s", "digits": 0},
+                {"name": "sustained", "unit": "recoveries/s", "digits": 1},
+                {"name": "lag p50 / p99", "unit": "s", "digits": 1},
+                {"name": "target"},
+            ],
+            "rows": rows,
+            "checks": [
+                {
+                    "label": "sustained / API only",
+                    "value": raw["ratio"],
+                    "digits": 2,
+                    "min": RATIO_MIN,
+                }
+            ],
+        }
+    ]
+
+
 CONVERTERS: dict[str, Callable[[dict[str, Any]], list[Table]]] = {
     "serial_search": serial_search,
     "http_write": http_write,
@@ -515,4 +565,5 @@ CONVERTERS: dict[str, Callable[[dict[str, Any]], list[Table]]] = {
     "case_networks": case_networks,
     "bulk_import": bulk_import,
     "console_pages": console_pages,
+    "sustained_write": sustained_write,
 }

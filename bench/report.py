@@ -44,6 +44,7 @@ ORDER = (
     "case_networks",
     "bulk_import",
     "console_pages",
+    "sustained_write",
 )
 # --- rendering ---------------------------------------------------------------------
 

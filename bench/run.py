@@ -35,6 +35,7 @@ SCALES: dict[str, tuple[list[str], list[str]]] = {
     "case_networks": (["--nodes", "20000", "--links", "40000", "--samples", "50"], []),
     "bulk_import": (["--rows", "20000", "--records", "20000"], []),
     "console_pages": (["--rounds", "10"], []),
+    "sustained_write": (["--seconds", "10", "--rounds", "1"], []),
 }
 
 
@@ -176,6 +177,19 @@ def _console_pages(r: dict[str, Any]) -> list[Line]:
     ]  # fmt: skip
 
 
+def _sustained_write(r: dict[str, Any]) -> list[Line]:
+    from bench.sustained_write import RATIO_MIN
+
+    rate, api = r["sustained_per_second"], r["api_only_per_second"]
+    return [
+        Line("sustained_write", "recoveries written, checked and linked", rate, "recoveries/s",
+             f">= {RATIO_MIN:.0%} of the API-only rate", rate >= RATIO_MIN * api, api,
+             "API only, work left undone"),
+        Line("sustained_write", "lag from write to linked, p99", r["lag_p99_s"], "s",
+             "reported", True, r["lag_p50_s"], "its p50"),
+    ]  # fmt: skip
+
+
 HEADLINES: dict[str, Callable[[dict[str, Any]], list[Line]]] = {
     "serial_search": _serial_search,
     "http_write": _http_write,
@@ -186,6 +200,7 @@ HEADLINES: dict[str, Callable[[dict[str, Any]], list[Line]]] = {
     "case_networks": _case_networks,
     "bulk_import": _bulk_import,
     "console_pages": _console_pages,
+    "sustained_write": _sustained_write,
 }
 
 
