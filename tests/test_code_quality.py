@@ -146,6 +146,7 @@ BUILDING_BLOCKS = {
     "circuit",
     "registry_files",
     "availability",
+    "error_boundary",
     "metrics",
     "telemetry",
     "tabular",

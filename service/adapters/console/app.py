@@ -21,7 +21,7 @@ from starlette.routing import Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.adapters.availability import unavailability
+from service.adapters.availability import Unavailable
 from service.adapters.console.dependencies import page_values, read_for
 from service.adapters.console.i18n import gettext_ as _
 from service.adapters.console.rendering import is_htmx, page
@@ -38,6 +38,7 @@ from service.adapters.console.routes import (
     traces,
 )
 from service.adapters.console.sessions import ForgedRequest, SignInRequired
+from service.adapters.error_boundary import ErrorBoundary
 from service.domain.errors import (
     Conflict,
     Forbidden,
@@ -91,63 +92,36 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-class UnexpectedErrors:
-    """The one place an unexpected error becomes the 500 page, logged with its traceback
-    and request id, and a database that cannot serve now the 503 page, logged as one
-    line. Caught here, inside the console, rather than by Starlette's outer
-    error middleware, which answers and then raises again (a second traceback, and a
-    connection left in doubt)."""
+class UnexpectedErrors(ErrorBoundary):
+    """The console's answers to errors no page handles (see error_boundary.py): the 503
+    page for a database that cannot serve now, the 500 page for anything else, both
+    with the request id."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watched_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watched_send)
-        except Exception as error:
-            unavailable = unavailability(error)
-            if unavailable is not None:
-                log.warning(
-                    "database unavailable",
-                    reason=unavailable.reason,
-                    error_type=type(error).__name__,
-                )
-            else:
-                log.exception("unhandled console error", error_type=type(error).__name__)
-            if started:
-                return  # the server ends the connection: half a page says it failed
-            if unavailable is not None:
-                response = _error_page(
-                    Request(scope),
-                    503,
-                    _("tracedesk cannot reach its database"),
-                    _(
-                        "This is usually over in seconds (a restart or a failover). What "
-                        "you sent may not have been saved: look before you send it again."
-                    ),
-                )
-                response.headers["Retry-After"] = str(unavailable.retry_after_seconds)
-            else:
-                response = _error_page(
-                    Request(scope),
-                    500,
-                    _("Something went wrong on our side"),
-                    _(
-                        "Nothing you did caused this. If it happens again, give the request "
-                        "id below to your administrator."
-                    ),
-                )
-            await response(scope, receive, send)
+    async def answer(
+        self, scope: Scope, receive: Receive, send: Send, unavailable: Unavailable | None
+    ) -> None:
+        if unavailable is not None:
+            response = _error_page(
+                Request(scope),
+                503,
+                _("tracedesk cannot reach its database"),
+                _(
+                    "This is usually over in seconds (a restart or a failover). What "
+                    "you sent may not have been saved: look before you send it again."
+                ),
+            )
+            response.headers["Retry-After"] = str(unavailable.retry_after_seconds)
+        else:
+            response = _error_page(
+                Request(scope),
+                500,
+                _("Something went wrong on our side"),
+                _(
+                    "Nothing you did caused this. If it happens again, give the request "
+                    "id below to your administrator."
+                ),
+            )
+        await response(scope, receive, send)
 
 
 class ConsoleMount(Mount):
