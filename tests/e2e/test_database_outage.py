@@ -10,13 +10,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.e2e.servers import production_environment, run, serving, signed_in
+from tests.e2e.writers import Outcomes, recovery, write_until
 from tests.private_postgres import PrivatePostgres, private_postgres
 
 pytestmark = pytest.mark.e2e
@@ -34,46 +34,6 @@ def database() -> Iterator[PrivatePostgres]:
 @pytest.fixture
 def environment(database: PrivatePostgres) -> dict[str, str]:
     return production_environment(TRACEDESK_DATABASE_URL=database.url("tracedesk"))
-
-
-@dataclass
-class Outcomes:
-    acknowledged: dict[str, str] = field(default_factory=dict)  # case reference -> id
-    refused: list[httpx.Response] = field(default_factory=list)
-    unanswered: list[str] = field(default_factory=list)
-    other: list[httpx.Response] = field(default_factory=list)
-
-
-def recovery(case: str) -> dict[str, object]:
-    return {
-        "case_reference": case,
-        "recovered_at": "2026-11-01T10:30:00+01:00",
-        "circumstances": "seizure",
-        "location": {"description": "Quai de Seine", "country": "FR"},
-        "items": [{"kind": "firearm", "make": "Glock", "model": "17", "serial": case}],
-    }
-
-
-async def write_until(
-    base: str, auth: dict[str, str], stop: asyncio.Event, outcomes: Outcomes, writer: int
-) -> None:
-    async with httpx.AsyncClient(base_url=base, headers=auth, timeout=10) as client:
-        number = 0
-        while not stop.is_set():
-            number += 1
-            case = f"OUTAGE-{writer}-{number}"
-            try:
-                answer = await client.post("/api/v1/recoveries", json=recovery(case))
-            except httpx.TransportError as error:
-                outcomes.unanswered.append(f"{case}: {type(error).__name__}")
-                continue
-            if answer.status_code == 201:
-                outcomes.acknowledged[case] = answer.json()["id"]
-            elif answer.status_code == 503:
-                outcomes.refused.append(answer)
-                await asyncio.sleep(0.05)
-            else:
-                outcomes.other.append(answer)
 
 
 async def ready_after(base: str, since: float) -> float:
@@ -94,7 +54,8 @@ async def restart_under_load(
     outcomes = Outcomes()
     stop = asyncio.Event()
     writers = [
-        asyncio.create_task(write_until(base, auth, stop, outcomes, n)) for n in range(WRITERS)
+        asyncio.create_task(write_until(base, auth, stop, outcomes, n, prefix="OUTAGE"))
+        for n in range(WRITERS)
     ]
     await asyncio.sleep(1.5)
     await asyncio.to_thread(database.stop, "fast")
@@ -129,7 +90,7 @@ def test_a_database_restart_under_write_load_answers_every_request(
 
         # Every acknowledged write is there, once, as acknowledged.
         with httpx.Client(base_url=base, headers=auth, timeout=10) as client:
-            for case, recovery_id in outcomes.acknowledged.items():
+            for case, (recovery_id, _) in outcomes.acknowledged.items():
                 stored = client.get(f"/api/v1/recoveries/{recovery_id}")
                 assert stored.status_code == 200, (case, stored.text)
                 assert stored.json()["case_reference"] == case

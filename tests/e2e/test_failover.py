@@ -16,7 +16,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from tests.e2e.servers import production_environment, run, serving, signed_in
-from tests.e2e.test_database_outage import recovery
+from tests.e2e.writers import Outcomes, write_until
 from tests.ha_formation import Formation, ha_formation
 
 pytestmark = pytest.mark.e2e
@@ -41,39 +41,6 @@ BOUND_SECONDS = 30.0
 def formation() -> Iterator[Formation]:
     with ha_formation() as made:
         yield made
-
-
-@dataclass
-class Outcomes:
-    acknowledged: dict[str, tuple[str, float]] = field(default_factory=dict)  # case -> id, when
-    refused: list[httpx.Response] = field(default_factory=list)
-    unanswered: list[str] = field(default_factory=list)
-    other: list[httpx.Response] = field(default_factory=list)
-
-    def acknowledged_between(self, start: float, end: float) -> list[float]:
-        return sorted(at for _, at in self.acknowledged.values() if start <= at <= end)
-
-
-async def write_until(
-    base: str, auth: dict[str, str], stop: asyncio.Event, outcomes: Outcomes, writer: int
-) -> None:
-    async with httpx.AsyncClient(base_url=base, headers=auth, timeout=10) as client:
-        number = 0
-        while not stop.is_set():
-            number += 1
-            case = f"FAILOVER-{writer}-{number}"
-            try:
-                answer = await client.post("/api/v1/recoveries", json=recovery(case))
-            except httpx.TransportError as error:
-                outcomes.unanswered.append(f"{case}: {type(error).__name__}")
-                continue
-            if answer.status_code == 201:
-                outcomes.acknowledged[case] = (answer.json()["id"], time.monotonic())
-            elif answer.status_code == 503:
-                outcomes.refused.append(answer)
-                await asyncio.sleep(0.05)
-            else:
-                outcomes.other.append(answer)
 
 
 @dataclass(frozen=True)
@@ -103,7 +70,8 @@ async def under_load(
     outcomes = Outcomes()
     stop = asyncio.Event()
     writers = [
-        asyncio.create_task(write_until(base, auth, stop, outcomes, n)) for n in range(WRITERS)
+        asyncio.create_task(write_until(base, auth, stop, outcomes, n, prefix="FAILOVER"))
+        for n in range(WRITERS)
     ]
     try:
         began = time.monotonic()
