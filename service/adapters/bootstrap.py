@@ -6,6 +6,7 @@ import dataclasses
 import gc
 from datetime import timedelta
 
+import structlog
 from cryptography.hazmat.primitives import serialization
 
 from service.adapters.availability import unavailability
@@ -44,6 +45,8 @@ from service.registry_checks import RegistryCheckHandler
 from service.side_effects import write_side_effects
 from service.trace_federation import TraceDeliveryHandler
 
+log = structlog.get_logger("tracedesk.database")
+
 DEVELOPMENT_KEY_ID = "development"
 
 
@@ -52,10 +55,23 @@ async def open_database(settings: Settings) -> Database:
 
 
 async def open_replica(settings: Settings) -> Database | None:
-    """The read replica, for a server that has one configured."""
+    """The read replica, for a server that has one configured. A replica that cannot be
+    reached when the server starts is done without: its reads go to the primary, which
+    can serve them, rather than the server refusing to start or answering them 503."""
     if settings.read_database_url is None:
         return None
-    return await open_storage(settings.read_database_url, PoolSettings(size=settings.db_pool_size))
+    try:
+        return await open_storage(
+            settings.read_database_url, PoolSettings(size=settings.db_pool_size)
+        )
+    except Exception as error:
+        if unavailability(error) is None:
+            raise
+        log.warning(
+            "read replica unreachable; searches and listings read from the primary",
+            error=type(error).__name__,
+        )
+        return None
 
 
 def reading_from(deps: Dependencies, replica: Database | None) -> Dependencies:
