@@ -122,7 +122,11 @@ def test_a_killed_server_loses_nothing_it_acknowledged(
     environment: dict[str, str], tmp_path: Path
 ) -> None:
     port = free_port()
-    process = start(environment, port, tmp_path / "killed.log")
+    # Killed, the server cannot remove its metrics directory: one of the test's own.
+    metrics = tmp_path / "metrics"
+    metrics.mkdir()
+    killed_environment = {**environment, "PROMETHEUS_MULTIPROC_DIR": str(metrics)}
+    process = start(killed_environment, port, tmp_path / "killed.log")
     base = f"http://127.0.0.1:{port}"
     try:
         auth = signed_in(environment, base, agency="Crash Police", username="crash.inv")

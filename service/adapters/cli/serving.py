@@ -138,14 +138,18 @@ def serve_http(arguments: argparse.Namespace, settings: Settings) -> int:
     # afresh), so what this command decided goes there first.
     if settings.connections_file is not None:
         os.environ["TRACEDESK_CONNECTIONS_FILE"] = str(settings.connections_file)
-    # Each process writes its metrics here; a scrape of any of them adds them up.
-    metrics_directory = tempfile.mkdtemp(prefix="tracedesk-metrics-")
+    # Each process writes its metrics here; a scrape of any of them adds them up. An
+    # operator's own directory (PROMETHEUS_MULTIPROC_DIR) is used as it is; else one of
+    # ours, removed when the server stops (a killed server leaves it in the temp dir).
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    metrics_directory = given or tempfile.mkdtemp(prefix="tracedesk-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_directory
     factory = "service.adapters.api.app:app_for_server_process"
     try:
         uvicorn.run(factory, factory=True, workers=processes, **options)
     finally:
-        shutil.rmtree(metrics_directory, ignore_errors=True)
+        if given is None:
+            shutil.rmtree(metrics_directory, ignore_errors=True)
     return 0
 
 
