@@ -7,10 +7,10 @@ import os
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Annotated, Final, Literal
+from typing import Final, Literal
 
 import anyio
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, Response
@@ -18,11 +18,9 @@ from starlette.responses import FileResponse, Response
 from service.adapters.api.dependencies import CurrentActor, Deps, action
 from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import problem_responses
-from service.adapters.moments import Moment
+from service.adapters.api.recovery_filters import RecoveryFilterQuery
 from service.adapters.tabular.writing import CsvExport, NdjsonExport, XlsxExport, rows_of
 from service.domain.access import Action
-from service.domain.items import ItemKind
-from service.domain.ports.recoveries import RecoveryFilter
 from service.domain.recovery import Recovery
 from service.recovery_export import export_recoveries
 
@@ -47,31 +45,13 @@ MEDIA_TYPES: Final = {
 async def export(
     deps: Deps,
     actor: CurrentActor,
+    recovery_filter: RecoveryFilterQuery,
     format: Literal["ndjson", "csv", "xlsx"] = "ndjson",
-    case_reference: Annotated[str | None, Query(max_length=64)] = None,
-    country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
-    recovered_from: Annotated[Moment | None, Query(description="inclusive")] = None,
-    recovered_to: Annotated[Moment | None, Query(description="exclusive")] = None,
-    make: Annotated[str | None, Query(max_length=64, description="any spelling")] = None,
-    calibre: Annotated[str | None, Query(max_length=64, description="any spelling")] = None,
-    item_kind: ItemKind | None = None,
 ) -> Response:
     """Your agency's recoveries with the list's filters, one row per item in the columns
     an import reads (so the file imports again), newest first. Audited."""
-    catalogue = deps.catalogue
     pages = await export_recoveries(
-        deps=deps,
-        actor=actor,
-        recovery_filter=RecoveryFilter(
-            case_reference=case_reference,
-            country=country,
-            recovered_from=recovered_from,
-            recovered_to=recovered_to,
-            make=(catalogue.resolve_make(make).canonical or make) if make else None,
-            calibre=(catalogue.resolve_calibre(calibre).canonical or calibre) if calibre else None,
-            item_kind=item_kind,
-        ),
-        format=format,
+        deps=deps, actor=actor, recovery_filter=recovery_filter, format=format
     )
     name = f'attachment; filename="recoveries.{format}"'
     if format == "xlsx":

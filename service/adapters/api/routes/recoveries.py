@@ -11,6 +11,7 @@ from service.adapters.api.cursors import decode_cursor, encode_cursor
 from service.adapters.api.dependencies import CurrentActor, Deps, RequiredVersion, action, etag
 from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import problem_responses
+from service.adapters.api.recovery_filters import RecoveryFilterQuery
 from service.adapters.api.schemas.recoveries import (
     RecoveryCreate,
     RecoveryPage,
@@ -20,11 +21,9 @@ from service.adapters.api.schemas.recoveries import (
     recovery_public,
     recovery_summary,
 )
-from service.adapters.moments import Moment
 from service.domain.access import Action
 from service.domain.errors import FieldProblem, ValidationFailed
-from service.domain.items import ItemKind
-from service.domain.ports.recoveries import RecoveryCursor, RecoveryFilter
+from service.domain.ports.recoveries import RecoveryCursor
 from service.recoveries import (
     correct_recovery,
     get_recovery,
@@ -136,31 +135,16 @@ def _pointing_at_request(failed: ValidationFailed, body: RecoveryUpdate) -> Vali
 async def list_agency_recoveries(
     deps: Deps,
     actor: CurrentActor,
-    case_reference: Annotated[str | None, Query(max_length=64)] = None,
-    country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
-    recovered_from: Annotated[Moment | None, Query(description="inclusive")] = None,
-    recovered_to: Annotated[Moment | None, Query(description="exclusive")] = None,
-    make: Annotated[str | None, Query(max_length=64, description="any spelling")] = None,
-    calibre: Annotated[str | None, Query(max_length=64, description="any spelling")] = None,
-    item_kind: ItemKind | None = None,
+    recovery_filter: RecoveryFilterQuery,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> RecoveryPage:
     """Your agency's recoveries, newest first. Make and calibre filters accept any
     spelling the reference table knows, and match raw text otherwise."""
-    catalogue = deps.catalogue
     page = await list_recoveries(
         deps=deps,
         actor=actor,
-        recovery_filter=RecoveryFilter(
-            case_reference=case_reference,
-            country=country,
-            recovered_from=recovered_from,
-            recovered_to=recovered_to,
-            make=(catalogue.resolve_make(make).canonical or make) if make else None,
-            calibre=(catalogue.resolve_calibre(calibre).canonical or calibre) if calibre else None,
-            item_kind=item_kind,
-        ),
+        recovery_filter=recovery_filter,
         after=RecoveryCursor(*decode_cursor(cursor)) if cursor else None,
         limit=limit,
     )
