@@ -126,9 +126,9 @@ def _undecoded(text: str) -> bool:
     return not text.isascii() and any(0xDC80 <= ord(char) <= 0xDCFF for char in text)
 
 
-class CsvRows:
-    """RowSource of a CSV file with a header row. A quoted field may hold line breaks;
-    a row is reported at the line it starts on."""
+class _TextRows:
+    """What the row sources of text files share: the file read line by line, bounded,
+    and the file's own names of the columns, for reports."""
 
     def __init__(self, path: Path, mapping: ColumnMapping) -> None:
         self._path = path
@@ -142,6 +142,11 @@ class CsvRows:
 
     def column(self, field: str) -> str:
         return self._columns.get(field, field)
+
+
+class CsvRows(_TextRows):
+    """RowSource of a CSV file with a header row. A quoted field may hold line breaks;
+    a row is reported at the line it starts on."""
 
     def rows(self) -> Iterator[SourceRow | RowProblem]:
         lines = self._lines = BoundedLines(self._path, self._mapping.encoding)
@@ -205,21 +210,8 @@ def _delimiter(header: str) -> str:
     return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
 
 
-class NdjsonRows:
+class NdjsonRows(_TextRows):
     """RowSource of NDJSON: one JSON object per line, its keys the file's columns."""
-
-    def __init__(self, path: Path, mapping: ColumnMapping) -> None:
-        self._path = path
-        self._mapping = mapping
-        self._lines: BoundedLines | None = None
-        self._columns: dict[str, str] = {}
-
-    @property
-    def bytes_read(self) -> int:
-        return self._lines.bytes_read if self._lines else 0
-
-    def column(self, field: str) -> str:
-        return self._columns.get(field, field)
 
     def rows(self) -> Iterator[SourceRow | RowProblem]:
         lines = self._lines = BoundedLines(self._path, self._mapping.encoding)
