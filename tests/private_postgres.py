@@ -63,14 +63,11 @@ class PrivatePostgres:
             os.chown(path, owner.pw_uid, owner.pw_gid)
         return path
 
-    def run(self, program: str, *arguments: str) -> str:
-        """One of PostgreSQL's programs, as the server's user; its standard output."""
-        return self._run(program, *arguments)
-
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/{database}"
 
-    def _run(self, program: str, *arguments: str, timeout: float = 60) -> str:
+    def run(self, program: str, *arguments: str, timeout: float = 60) -> str:
+        """One of PostgreSQL's programs, as the server's user; its standard output."""
         completed = subprocess.run(  # noqa: S603 - PostgreSQL's own programs, fixed arguments
             [str(self._binaries / program), *arguments],
             user=self._user,
@@ -84,7 +81,7 @@ class PrivatePostgres:
         return completed.stdout
 
     def initialise(self) -> None:
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8")
+        self.run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8")
 
     def start(self) -> None:
         options = (
@@ -92,17 +89,17 @@ class PrivatePostgres:
             f"-c unix_socket_directories={self.directory} -c fsync=off "
             "-c max_connections=50 -c shared_buffers=32MB"
         ) + "".join(f" -c {name}={value}" for name, value in self.settings.items())
-        self._run(
+        self.run(
             "pg_ctl", "-D", str(self.data), "-l", str(self.data.parent / f"{self.data.name}.log"),
             "-o", options, "-w", "-t", "30", "start",
         )  # fmt: skip
 
     def stop(self, mode: str = "fast") -> None:
-        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "30", "stop")
+        self.run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "30", "stop")
 
     def sql(self, statement: str, database: str = "postgres") -> str:
         """The statement's result, unaligned and without headers."""
-        return self._run(
+        return self.run(
             "psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
             "-d", database, "-v", "ON_ERROR_STOP=1", "-q", "-A", "-t", "-c", statement,
         ).strip()  # fmt: skip

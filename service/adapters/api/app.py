@@ -127,16 +127,18 @@ def create_app(
             if settings.worker == "in-process"
             else None
         )
+        pool_watch = asyncio.create_task(_watch_pool(database), name="pool-metrics")
         try:
             app.state.database = database
             app.state.schema_status = partial(database_schema, database)
             app.state.deps = console.state.deps = deps
             app.state.imports = runner
-            pool_watch = asyncio.create_task(_watch_pool(database), name="pool-metrics")
             settle_for_serving()
             yield
         finally:
             pool_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pool_watch
             stop_worker.set()
             if worker is not None:
                 await worker
