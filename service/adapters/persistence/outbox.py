@@ -121,7 +121,7 @@ def _next_in_turn(_: str) -> Statement:
             _O.c.ordering_key == sa.bindparam("key", type_=sa.String()),
             _O.c.done_at.is_(None),
             _O.c.failed_at.is_(None),
-            sa.or_(_O.c.created_at > created, sa.and_(_O.c.created_at == created, _O.c.id > after)),
+            sa.tuple_(_O.c.created_at, _O.c.id) > sa.tuple_(created, after),
         )
         .order_by(_O.c.created_at, _O.c.id)
         .limit(sa.bindparam("limit", type_=sa.Integer()))
