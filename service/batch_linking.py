@@ -11,7 +11,7 @@ split must walk the graph as stored, which this batch's links are not yet.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -64,7 +64,7 @@ async def link_recoveries(
     for hit in await uow.registry_hits.for_recoveries(ids):
         hits[hit.recovery_id].append(hit)
     chains = await _answered_chains(uow, recoveries)
-    matches = await _serial_matches(deps, uow, recoveries)
+    matches, cut_short = await _serial_matches(deps, uow, recoveries)
     found: dict[UUID, Found] = {
         r.id: {
             SAME_WEAPON_RULE[0]: same_weapon_links(r, matches[r.id]),
@@ -79,7 +79,8 @@ async def link_recoveries(
     linker = BatchLinker(deps, uow.networks)
     await linker.prepare(recoveries, found)
     for recovery in recoveries:
-        changes = linker.reconcile(recovery, found[recovery.id])
+        incomplete = {SAME_WEAPON_RULE[0]} if recovery.id in cut_short else set()
+        changes = linker.reconcile(recovery, found[recovery.id], incomplete=incomplete)
         if changes is None:
             uow.outbox.add(network_link_message(deps, recovery.id))
         elif changes:
@@ -107,7 +108,9 @@ async def _answered_chains(
 
 async def _serial_matches(
     deps: Dependencies, uow: UnitOfWork, recoveries: Sequence[Recovery]
-) -> dict[UUID, list[tuple[UUID, SerialMatch]]]:
+) -> tuple[dict[UUID, list[tuple[UUID, SerialMatch]]], set[UUID]]:
+    """Each recovery's serial matches, and the recoveries a search of which was cut at
+    the cap (their matches are not all there are)."""
     asked: list[tuple[UUID, UUID, SerialQuery]] = []
     for recovery in recoveries:
         for item in recovery.items:
@@ -116,11 +119,14 @@ async def _serial_matches(
                 asked.append((recovery.id, item.id, query))
     found = await uow.serials.candidates_many([q for _, _, q in asked], cap=CANDIDATE_CAP)
     matches: dict[UUID, list[tuple[UUID, SerialMatch]]] = defaultdict(list)
+    cut_short: set[UUID] = set()
     for (recovery_id, item_id, query), batch in zip(asked, found, strict=True):
         matches[recovery_id] += [
             (item_id, m) for m in rank(query, batch.candidates, deps.catalogue)
         ]
-    return matches
+        if batch.truncated:
+            cut_short.add(recovery_id)
+    return matches, cut_short
 
 
 class BatchLinker(Linker):
@@ -157,9 +163,12 @@ class BatchLinker(Linker):
         self._made[link.source_id][link.key] = link
         self._made[link.target_id][link.key] = link
 
-    def reconcile(self, recovery: Recovery, found: Found) -> dict[str, list[str]] | None:
+    def reconcile(
+        self, recovery: Recovery, found: Found, *, incomplete: Collection[str] = ()
+    ) -> dict[str, list[str]] | None:
         """Stage nothing yet; what changes for the recovery, or None when it must be
-        linked on its own (its rules withdraw a link)."""
+        linked on its own (its rules withdraw a link). `incomplete` names the rules that
+        did not see all their evidence (they retract nothing)."""
         nodes = self._by_ref
         own = nodes[recovery_ref(recovery.id)]
         made = list(self._made[own.id].values())
@@ -170,7 +179,7 @@ class BatchLinker(Linker):
                 keyed.setdefault(
                     link_key(p.kind, nodes[p.source.ref].id, nodes[p.target.ref].id), p
                 )
-            outcomes.append(reconcile(keyed, made, rule=rule))
+            outcomes.append(reconcile(keyed, made, rule=rule, complete=rule not in incomplete))
         if any(outcome.retracted for outcome in outcomes):
             return None
         new = [self._link(p, nodes) for outcome in outcomes for p in outcome.new]

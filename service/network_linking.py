@@ -11,7 +11,7 @@ on the same network.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Final
@@ -93,10 +93,9 @@ async def link_recovery(deps: Dependencies, uow: UnitOfWork, recovery_id: UUID) 
     if recovery is None:
         return
     chains = await _answered_chains(uow, recovery)
+    matches, cut_short = await _serial_matches(deps, uow, recovery)
     found = {
-        SAME_WEAPON_RULE[0]: same_weapon_links(
-            recovery, await _serial_matches(deps, uow, recovery)
-        ),
+        SAME_WEAPON_RULE[0]: same_weapon_links(recovery, matches),
         SAME_CASE_RULE[0]: same_case_links(recovery),
         REGISTRY_HIT_RULE[0]: registry_hit_links(
             recovery, await uow.registry_hits.for_recoveries([recovery.id])
@@ -106,7 +105,9 @@ async def link_recovery(deps: Dependencies, uow: UnitOfWork, recovery_id: UUID) 
         SAME_PLACE_RULE[0]: same_place_links(recovery),
     }
     linker = Linker(deps, uow.networks)
-    changes = await linker.apply(recovery, found)
+    changes = await linker.apply(
+        recovery, found, incomplete={SAME_WEAPON_RULE[0]} if cut_short else set()
+    )
     recount_later(deps, uow, linker)
     if changes:
         uow.record(RecoveryLinked(recovery.id, changes))
@@ -129,14 +130,18 @@ async def settle_link(deps: Dependencies, uow: UnitOfWork, link_id: UUID) -> Non
 
 
 async def recount(deps: Dependencies, uow: UnitOfWork, network_id: UUID) -> None:
-    """Count a network's countries and time span again from its nodes."""
+    """Count a network's countries and time span again from its nodes. One that was
+    never stored (made and emptied in the same linking) has nothing to count."""
+    if network_id not in await uow.networks.network_states([network_id]):
+        log.info("recount skipped: no such network", network_id=str(network_id))
+        return
     state = await uow.networks.counted_state(network_id)
     uow.networks.save_network(state, at=deps.clock.now(), new=False)
 
 
 def recount_later(deps: Dependencies, uow: UnitOfWork, linker: Linker) -> None:
     # After this unit of work, once the split is stored.
-    for network_id in sorted(linker.to_recount):
+    for network_id in linker.networks_to_recount():
         uow.outbox.add(link_message(deps, {"network_id": str(network_id)}))
 
 
@@ -157,14 +162,18 @@ async def _answered_chains(
 
 async def _serial_matches(
     deps: Dependencies, uow: UnitOfWork, recovery: Recovery
-) -> list[tuple[UUID, SerialMatch]]:
+) -> tuple[list[tuple[UUID, SerialMatch]], bool]:
+    """The recovery's serial matches (item id, match), and whether a search was cut at
+    the cap (then the matches are not all there are)."""
     matches = []
+    cut_short = False
     for item in recovery.items:
         for _, identifier in item.identifiers():
             query = SerialQuery(identifier, item.make, item.model, item.calibre)
             batch = await uow.serials.candidates(query, agency_id=None, cap=CANDIDATE_CAP)
             matches += [(item.id, m) for m in rank(query, batch.candidates, deps.catalogue)]
-    return matches
+            cut_short |= batch.truncated
+    return matches, cut_short
 
 
 class Linker:
@@ -187,8 +196,14 @@ class Linker:
         self.to_recount: set[UUID] = set()
 
     async def apply(
-        self, recovery: Recovery, found: Mapping[str, Sequence[ProposedLink]]
+        self,
+        recovery: Recovery,
+        found: Mapping[str, Sequence[ProposedLink]],
+        *,
+        incomplete: Collection[str] = (),
     ) -> dict[str, list[str]]:
+        """Stage what the rules' findings change; `incomplete` names the rules that did
+        not see all their evidence (they retract nothing)."""
         proposals = [p for links in found.values() for p in links]
         nodes = await self._nodes([recovery_facts(recovery), *_ends(proposals)])
         own = nodes[recovery_ref(recovery.id)]
@@ -205,7 +220,7 @@ class Linker:
                 keyed.setdefault(
                     link_key(p.kind, nodes[p.source.ref].id, nodes[p.target.ref].id), p
                 )
-            outcome = reconcile(keyed, made, rule=rule)
+            outcome = reconcile(keyed, made, rule=rule, complete=rule not in incomplete)
             new += [self._link(p, nodes) for p in outcome.new]
             revived += outcome.revived
             retracted += outcome.retracted
@@ -356,11 +371,21 @@ class Linker:
         for node_id, network_id in self._network_of.items():
             self._network_of[node_id] = root(network_id)
 
+    def networks_to_recount(self) -> list[UUID]:
+        """The networks a split narrowed that this run leaves stored: one it made and
+        emptied again is never written (`save_states`), so there is nothing to recount."""
+        return sorted(
+            network_id for network_id in self.to_recount if not self._left_unstored(network_id)
+        )
+
+    def _left_unstored(self, network_id: UUID) -> bool:
+        return network_id in self._new_networks and self._states[network_id].size == 0
+
     def save_states(self) -> None:
         for network_id in sorted(self._touched):
-            new = network_id in self._new_networks
-            if new and self._states[network_id].size == 0:
+            if self._left_unstored(network_id):
                 continue  # made and merged away in this run: there is nothing to keep
+            new = network_id in self._new_networks
             self._graph.save_network(self._states[network_id], at=self._now, new=new)
 
 

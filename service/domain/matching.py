@@ -224,6 +224,9 @@ class SerialMatch:
     candidate: StoredIdentifier
     kind: MatchKind
     confidence: float
+    # Of the two readings' characters, the share both show (1.0 unless one is partial):
+    # how much of the serial the match rests on, whatever the rest of the description.
+    legible_share: float = 1.0
 
 
 def match_kind(
@@ -291,15 +294,24 @@ def confidence(
 
 
 def _pattern_base(query: Identifier, stored: Identifier) -> float:
-    partial = [i for i in (query, stored) if i.is_partial]
-    complete = [i for i in (query, stored) if not i.is_partial]
+    return _PATTERN_FLOOR + _PATTERN_SPAN * legible_share(query, stored)
+
+
+def legible_share(a: Identifier, b: Identifier) -> float:
+    """Of the serial two readings stand for, the share of characters legible in both:
+    1.0 for two complete readings, 3/9 for `BER*` against `BER874612`. The same either
+    way round."""
+    partial = [i for i in (a, b) if i.is_partial]
+    if not partial:
+        return 1.0
+    complete = [i for i in (a, b) if not i.is_partial]
     known = min(legible_count(i.normalized) for i in partial)
     length = (
         len(complete[0].normalized)
         if complete
         else max(len(i.normalized.replace("*", "")) for i in partial)
     )
-    return _PATTERN_FLOOR + _PATTERN_SPAN * min(1.0, known / max(length, 1))
+    return min(1.0, known / max(length, 1))
 
 
 def _make_evidence(query: Resolution | None, stored: Resolution | None) -> float:
@@ -358,7 +370,12 @@ def rank(
         kind = match_kind(query.identifier, candidate.identifier, query_anchor_keys)
         if kind is not None:
             matches.append(
-                SerialMatch(candidate, kind, confidence(kind, query, candidate, catalogue))
+                SerialMatch(
+                    candidate,
+                    kind,
+                    confidence(kind, query, candidate, catalogue),
+                    legible_share(query.identifier, candidate.identifier),
+                )
             )
     matches.sort(
         key=lambda m: (

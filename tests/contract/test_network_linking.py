@@ -10,9 +10,11 @@ from collections.abc import Callable
 from datetime import date
 from uuid import UUID
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from service import batch_linking, network_linking
 from service.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from service.case_networks import decide_on_link
 from service.dependencies import Dependencies
@@ -22,12 +24,12 @@ from service.domain.identity import Agency, AgencyKind
 from service.domain.networks.links import LinkKind, LinkStatus
 from service.domain.networks.membership import NetworkState
 from service.domain.networks.nodes import recovery_ref
-from service.domain.networks.rules import SAME_CASE_RULE, rules_in_force
+from service.domain.networks.rules import SAME_CASE_RULE, SAME_WEAPON_RULE, rules_in_force
 from service.domain.persons import PersonReport
 from service.domain.ports.unit_of_work import UnitOfWork
 from service.domain.recovery import Recovery, RecoveryCorrection
 from service.linking_worker import NetworkLinkHandler, link_by_rules_in_force, request_rebuild
-from service.network_linking import ORDERING_KEY, link_recovery
+from service.network_linking import ORDERING_KEY, link_message, link_recovery
 from service.outbox_worker import OutboxWorker
 from service.recoveries import RecordRecovery, correct_recovery, record_recovery
 from service.trace_requests import (
@@ -37,7 +39,15 @@ from service.trace_requests import (
     act_on_trace_request,
     request_trace,
 )
-from tests.builders import AGENCY_A, AGENCY_B, NOW, actor, dependencies_for_tests, location
+from tests.builders import (
+    AGENCY_A,
+    AGENCY_B,
+    NOW,
+    actor,
+    dependencies_for_tests,
+    location,
+    new_id,
+)
 from tests.builders import record_command as located_command
 from tests.fakes import Clock
 
@@ -96,7 +106,7 @@ async def test_the_same_weapon_in_two_agencies_joins_their_networks(
     async with deps.unit_of_work() as uow:
         node = (await uow.networks.nodes([recovery_ref(paris.id)]))[recovery_ref(paris.id)]
         (weapon,) = await uow.networks.links_touching([node.id], kinds=[LinkKind.SAME_WEAPON])
-    assert weapon.rule == "same-weapon" and weapon.rule_version == 2
+    assert (weapon.rule, weapon.rule_version) == SAME_WEAPON_RULE
     assert weapon.evidence["match_kind"] == "normalized"
     assert weapon.evidence["other_serial"] in ("BXK 482", "ВХК-482")
 
@@ -143,6 +153,79 @@ async def test_a_corrected_serial_retracts_the_link_and_splits_the_network(
         await network_of(deps, misread.id),
     )
     assert kept_network != other_network and (kept_size, other_size) == (2, 2)
+
+
+async def test_a_serial_mostly_ground_off_links_to_no_weapon(
+    unit_of_work: Callable[[], UnitOfWork],
+) -> None:
+    """`GHK*` fits every Glock of that series, and make, model and calibre agree with
+    them all: it is no evidence of one weapon. `GHK8746?2` shows 8 of 9 characters."""
+    deps = deps_for(unit_of_work)
+    whole = await record_recovery(
+        deps=deps, actor=INVESTIGATOR_A, command=record_command("GHK 874612", case="C-1")
+    )
+    await record_recovery(
+        deps=deps, actor=INVESTIGATOR_A, command=record_command("GHK 112233", case="C-2")
+    )
+    vague = await record_recovery(
+        deps=deps, actor=INVESTIGATOR_B, command=record_command("GHK*", case="C-3")
+    )
+    sharp = await record_recovery(
+        deps=deps, actor=INVESTIGATOR_B, command=record_command("GHK8746?2", case="C-4")
+    )
+    await link_all(deps)
+    assert [k for k, _, _ in await links_of(deps, vague.id)] == ["same_case"]
+    assert [(k, s) for k, s, _ in await links_of(deps, sharp.id)] == [
+        ("same_case", "proposed"),
+        ("same_weapon", "proposed"),
+    ]
+    assert (await network_of(deps, whole.id))[0] == (await network_of(deps, sharp.id))[0]
+
+
+async def test_a_search_cut_at_its_cap_retracts_no_link(
+    unit_of_work: Callable[[], UnitOfWork], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Linked again with its serial search cut short (a reading matching more than the
+    cap), a recovery keeps the same-weapon links it cannot see, one by one or in a batch."""
+    deps = deps_for(unit_of_work)
+    recorded = [
+        await record_recovery(
+            deps=deps, actor=INVESTIGATOR_A, command=record_command("QX 1001", case=f"C-{n}")
+        )
+        for n in range(3)
+    ]
+    await link_all(deps)
+    ids = [r.id for r in recorded]
+    before = await snapshot(deps, ids)
+    assert [k for k, _, _ in await links_of(deps, ids[0])].count("same_weapon") == 2
+    monkeypatch.setattr(network_linking, "CANDIDATE_CAP", 1)
+    monkeypatch.setattr(batch_linking, "CANDIDATE_CAP", 1)
+    async with deps.unit_of_work() as uow:
+        await link_recovery(deps, uow, ids[0])
+        await uow.commit()
+    async with deps.unit_of_work() as uow:
+        await batch_linking.link_recoveries(deps, uow, ids)
+        await uow.commit()
+    await link_all(deps)
+    assert await snapshot(deps, ids) == before
+
+
+async def test_a_recount_of_a_network_no_longer_stored_is_done_at_once(
+    unit_of_work: Callable[[], UnitOfWork],
+) -> None:
+    """A split can narrow a network that the same linking then empties and never
+    stores; its recount finds nothing to count instead of failing at every attempt
+    (all linking is one ordering key: a message that keeps failing holds up the rest)."""
+    deps = deps_for(unit_of_work)
+    async with deps.unit_of_work() as uow:
+        uow.outbox.add(link_message(deps, {"network_id": str(new_id())}))
+        await uow.commit()
+    recorded = await record_recovery(deps=deps, actor=INVESTIGATOR_A, command=record_command())
+    await link_all(deps)
+    async with deps.unit_of_work() as uow:
+        backlog = await uow.outbox.backlog()
+    assert [(b.topic, b.waiting, b.failed) for b in backlog if b.waiting or b.failed] == []
+    assert (await network_of(deps, recorded.id))[1] == 2
 
 
 SERIALS = ["AB 100", "AB100", "АВ-100", "AB 10O", "CD 200", "CD 201", "EF 300"]

@@ -14,6 +14,7 @@ from service.domain.matching import (
     SerialQuery,
     StoredIdentifier,
     confidence,
+    legible_share,
     match_kind,
     rank,
 )
@@ -123,6 +124,27 @@ def test_pattern_confidence_grows_with_legible_characters(catalogue: ReferenceCa
     assert confidence(MatchKind.PATTERN, vague, stored, catalogue) < confidence(
         MatchKind.PATTERN, sharp, stored, catalogue
     )
+
+
+@pytest.mark.parametrize(
+    ("one", "other", "share"),
+    [
+        ("BER*", "BER874612", 3 / 9),
+        ("BER4460*", "BER446012", 7 / 9),
+        ("10?46", "10346", 4 / 5),
+        ("AB?D*", "ABC?EF", 3 / 6),
+        ("ABC123", "ABC 123", 1.0),
+    ],
+)
+def test_the_legible_share_is_what_both_readings_show(one: str, other: str, share: float) -> None:
+    a, b = Identifier.read(one), Identifier.read(other)
+    assert legible_share(a, b) == legible_share(b, a) == pytest.approx(share)
+
+
+def test_a_ranked_match_carries_its_legible_share(catalogue: ReferenceCatalogue) -> None:
+    query = SerialQuery.parse("ABC*", catalogue=catalogue)
+    (match,) = rank(query, [candidate("ABCDEF123456", catalogue=catalogue)], catalogue)
+    assert match.kind is MatchKind.PATTERN and match.legible_share == pytest.approx(3 / 12)
 
 
 def test_a_pattern_query_needs_three_legible_characters(

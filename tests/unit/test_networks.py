@@ -83,6 +83,17 @@ def test_people_decide_and_rules_only_take_back_what_nobody_reviewed() -> None:
     ]
 
 
+def test_a_rule_that_did_not_see_all_its_evidence_retracts_nothing() -> None:
+    """A serial search cut at its cap may miss the recovery a link was made from: the
+    link stays, while what the rule did find is still linked."""
+    me, b, c = new_id(), new_id(), new_id()
+    unreviewed = made(LinkStatus.PROPOSED, me, b)
+    outcome = reconcile(dict([proposed(me, c)]), [unreviewed], rule="same-weapon", complete=False)
+    assert outcome.retracted == [] and len(outcome.new) == 1
+    complete = reconcile(dict([proposed(me, c)]), [unreviewed], rule="same-weapon")
+    assert [link.id for link in complete.retracted] == [unreviewed.id]
+
+
 def test_a_rejection_says_why() -> None:
     link = made(LinkStatus.PROPOSED, new_id(), new_id())
     with pytest.raises(ValidationFailed, match="reason"):

@@ -20,6 +20,7 @@ class InMemoryNetworkGraph:
     def __init__(self, store: InMemoryStore, staging: Staging) -> None:
         self._store = store
         self._staging = staging
+        self._made_here: set[UUID] = set()
 
     async def nodes(self, refs: Sequence[NodeRef]) -> dict[NodeRef, Node]:
         wanted = set(refs)
@@ -106,6 +107,16 @@ class InMemoryNetworkGraph:
         return {i: self._store.networks[i][0] for i in network_ids if i in self._store.networks}
 
     def save_network(self, state: NetworkState, *, at: datetime, new: bool) -> None:
+        if new:
+            self._made_here.add(state.id)
+        else:
+            # As in SQL, an update needs its row: stored, or made in this unit of work.
+            def stored() -> None:
+                if state.id not in self._store.networks and state.id not in self._made_here:
+                    raise LookupError("row not found")
+
+            self._staging.check(stored)
+
         def save() -> None:
             _, created, _ = self._store.networks.get(state.id, (state, at, at))
             self._store.networks[state.id] = (state, created, at)

@@ -164,7 +164,11 @@ class Reconciled:
 
 
 def reconcile(
-    proposed: Mapping[LinkKey, ProposedLink], made: Iterable[Link], *, rule: str
+    proposed: Mapping[LinkKey, ProposedLink],
+    made: Iterable[Link],
+    *,
+    rule: str,
+    complete: bool = True,
 ) -> Reconciled:
     """`made` are the links around the same facts (the same recovery) that exist already;
     `proposed` what `rule` finds now, by the key its ends' nodes give. Rejected links stay
@@ -172,7 +176,11 @@ def reconcile(
     links that it no longer finds are retracted, and retracted ones it finds again come
     back. A link found again carries what the rule found this time (confidence, evidence,
     the rule's version) unless a person decided on it: their decision was on the evidence
-    they saw, and stays with it."""
+    they saw, and stays with it.
+
+    A rule that did not see all of its evidence (`complete` false: a serial search cut at
+    its cap) retracts nothing: a link it did not find again may rest on what it missed,
+    as when the other end found this recovery."""
     existing = {link.key: link for link in made}
     wanted = dict(proposed)
     new = [wanted[key] for key in sorted(wanted, key=_sortable) if key not in existing]
@@ -184,7 +192,10 @@ def reconcile(
     retracted = [
         replace(link, status=LinkStatus.RETRACTED)
         for key, link in existing.items()
-        if key not in wanted and link.rule == rule and link.status is LinkStatus.PROPOSED
+        if complete
+        and key not in wanted
+        and link.rule == rule
+        and link.status is LinkStatus.PROPOSED
     ]
     # Evidence alone does not refresh a link: a same_weapon link is found from either of
     # its recoveries and its evidence is written from the finder's side; refreshing on it

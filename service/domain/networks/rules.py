@@ -32,8 +32,9 @@ from service.domain.registry_hits import RegistryHit
 # Rules and their versions: a link records the version that made it, and
 # `tracedesk networks rebuild` runs them all again after a change.
 # Version 2: the serial matcher also finds transliterated readings, and partial readings
-# whose legible characters form no run of three.
-SAME_WEAPON_RULE: Final = ("same-weapon", 2)
+# whose legible characters form no run of three. Version 3: a partial reading links only
+# where most of the serial is legible (SAME_WEAPON_LEGIBLE_SHARE).
+SAME_WEAPON_RULE: Final = ("same-weapon", 3)
 
 SAME_CASE_RULE: Final = ("same-case", 1)
 
@@ -68,6 +69,11 @@ def rules_in_force() -> str:
 # Below this a serial match is too weak to link weapons (a pattern against a common
 # prefix, a skeleton match on another make).
 SAME_WEAPON_THRESHOLD: Final = 0.6
+# A partial reading says "probably the same weapon" only where it shows most of the
+# serial: `BER*` fits every Beretta of that series, and agreeing make, model and calibre
+# (which raise its confidence past the threshold) do not single one out. `10?46` (4 of
+# 5) and `BER4460*` against `BER446012` (7 of 9) still link.
+SAME_WEAPON_LEGIBLE_SHARE: Final = 0.6
 
 LINKED_MATCH_KINDS: Final = frozenset(
     {
@@ -103,6 +109,8 @@ def same_weapon_links(
         if other == recovery.id or match.kind not in LINKED_MATCH_KINDS:
             continue
         if match.confidence < SAME_WEAPON_THRESHOLD:
+            continue
+        if match.legible_share < SAME_WEAPON_LEGIBLE_SHARE:
             continue
         if other not in best or _stronger(match, best[other][1]):
             best[other] = (item_id, match)
