@@ -22,6 +22,7 @@ import secrets
 import statistics
 import subprocess
 import sys
+from pathlib import Path
 
 import asyncpg
 
@@ -44,7 +45,10 @@ RATIO_MIN = 0.50  # tracedesk's throughput over the raw endpoint's
 P99_MAX_MS = 60.0
 
 
-def load(port: int, path: str, token: str, seconds: float, connections: int) -> dict:
+def load(
+    port: int, path: str, token: str, seconds: float, connections: int, bodies: Path | None = None
+) -> dict:
+    """One load generator run; with `bodies` (NDJSON), each request posts the next one."""
     output = subprocess.run(  # noqa: S603
         [
             sys.executable,
@@ -59,6 +63,7 @@ def load(port: int, path: str, token: str, seconds: float, connections: int) -> 
             str(seconds),
             "--connections",
             str(connections),
+            *(["--bodies", str(bodies)] if bodies else []),
         ],
         capture_output=True,
         text=True,

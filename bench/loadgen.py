@@ -4,16 +4,22 @@ so the client's cost is the same for every server measured.
 
     python bench/loadgen.py --port 8000 --path /api/v1/recoveries --token T --seconds 10
     python bench/loadgen.py --port 8000 --get-paths paths.txt --token T   # GET, one path a line
+    python bench/loadgen.py --port 8000 --bodies recoveries.ndjson --token T  # POST each line once
+
+With --bodies every request takes the next body of the file, whichever connection sends
+it: no body is sent twice until all were (bench/recovery_bodies.py writes such files).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 
 
 def get_requests(args: argparse.Namespace) -> list[bytes]:
@@ -27,9 +33,24 @@ def get_requests(args: argparse.Namespace) -> list[bytes]:
     ]
 
 
+def post_request(args: argparse.Namespace, body: bytes) -> bytes:
+    headers = [
+        f"POST {args.path} HTTP/1.1",
+        f"Host: 127.0.0.1:{args.port}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(body)}",
+    ]
+    if args.token:
+        headers.append(f"Authorization: Bearer {args.token}")
+    return ("\r\n".join(headers) + "\r\n\r\n").encode() + body
+
+
 def build_requests(args: argparse.Namespace, count: int) -> list[bytes]:
     if args.get_paths:
         return get_requests(args)
+    if args.bodies:
+        with open(args.bodies, "rb") as lines:
+            return [post_request(args, line.rstrip(b"\n")) for line in lines if line.strip()]
     requests = []
     for i in range(count):
         body = json.dumps(
@@ -56,28 +77,26 @@ def build_requests(args: argparse.Namespace, count: int) -> list[bytes]:
                 ],
             }
         ).encode()
-        headers = [
-            f"POST {args.path} HTTP/1.1",
-            f"Host: 127.0.0.1:{args.port}",
-            "Content-Type: application/json",
-            f"Content-Length: {len(body)}",
-        ]
-        if args.token:
-            headers.append(f"Authorization: Bearer {args.token}")
-        requests.append(("\r\n".join(headers) + "\r\n\r\n").encode() + body)
+        requests.append(post_request(args, body))
     return requests
 
 
-async def connection(port: int, requests: list[bytes], offset: int, stop: float, out: dict) -> None:
+def strided(offset: int) -> Callable[[], int]:
+    """A connection's own walk through the requests."""
+    walk = itertools.count(offset, 7)
+    return lambda: next(walk)
+
+
+async def connection(
+    port: int, requests: list[bytes], turn: Callable[[], int], stop: float, out: dict
+) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    i = offset
     try:
         while True:
             started = time.perf_counter()
             if started >= stop:
                 return
-            writer.write(requests[i % len(requests)])
-            i += 7
+            writer.write(requests[turn() % len(requests)])
             head = await reader.readuntil(b"\r\n\r\n")
             status = int(head[9:12])
             length = 0
@@ -93,17 +112,28 @@ async def connection(port: int, requests: list[bytes], offset: int, stop: float,
 
 async def main(args: argparse.Namespace) -> None:
     requests = build_requests(args, 5000)
+    # Bodies are each sent once, in order, whichever connection is free (one counter).
+    shared = itertools.count()
+    turns: Callable[[int], Callable[[], int]] = (
+        (lambda _: lambda: next(shared)) if args.bodies else strided
+    )
     out: dict = {"latencies": [], "statuses": Counter()}
     if args.warmup:
         warm: dict = {"latencies": [], "statuses": Counter()}
         stop = time.perf_counter() + args.warmup
         await asyncio.gather(
-            *(connection(args.port, requests, c * 97, stop, warm) for c in range(args.connections))
+            *(
+                connection(args.port, requests, turns(c * 97), stop, warm)
+                for c in range(args.connections)
+            )
         )
     started = time.perf_counter()
     stop = started + args.seconds
     await asyncio.gather(
-        *(connection(args.port, requests, c * 131 + 1, stop, out) for c in range(args.connections))
+        *(
+            connection(args.port, requests, turns(c * 131 + 1), stop, out)
+            for c in range(args.connections)
+        )
     )
     elapsed = time.perf_counter() - started
     latencies = sorted(out["latencies"])
@@ -130,6 +160,7 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--path", default="/api/v1/recoveries")
     parser.add_argument("--get-paths", default="", help="a file of paths to GET, one a line")
+    parser.add_argument("--bodies", default="", help="a file of JSON bodies to POST, one a line")
     parser.add_argument("--token", default="")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=10.0)

@@ -14,6 +14,10 @@ core, alternately:
    rate the deployment sustains without its backlog growing. The lag from a recovery's
    write to the end of its last background work is read from the outbox (p50, p99).
 
+The load posts recoveries shaped like an agency's (bench/recovery_bodies.py: makers'
+serial runs, places and cases that recur now and then), each body once: what the
+background work costs depends on what a recovery shares with those before it.
+
     .venv/bin/python -m bench.sustained_write [--seconds 60] [--rounds 2] [--processes 2]
 
 Target (issue #18): the sustained rate at least 0.8 of the API-only rate.
@@ -35,6 +39,7 @@ from typing import Any, Final
 import asyncpg
 import httpx
 
+from bench import recovery_bodies
 from bench.http_write import load
 from bench.support import (
     BENCH_PASSWORD,
@@ -129,12 +134,21 @@ def _token(port: int) -> str:
     return str(answer.json()["access_token"])
 
 
-def api_only(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+def _bodies(args: argparse.Namespace, seed: int) -> Path:
+    """Enough bodies that none is sent twice in a run (a rate of 2,500/s, warm-up included):
+    each phase of each round its own, so that no weapon is recorded again by the load."""
+    count = int((args.seconds + 2) * 2_500)
+    return recovery_bodies.write(RESULTS / f"sustained_bodies_{seed}.ndjson", count, seed=seed)
+
+
+def api_only(env: dict[str, str], args: argparse.Namespace, bodies: Path) -> dict[str, Any]:
     port = free_port()
     with _serve(
         env | {"TRACEDESK_WORKER": "external"}, port, args.processes, RESULTS / "sustained_api.log"
     ):
-        result = load(port, "/api/v1/recoveries", _token(port), args.seconds, args.connections)
+        result = load(
+            port, "/api/v1/recoveries", _token(port), args.seconds, args.connections, bodies
+        )
     # What this round queued stays undone: the next round must not inherit it.
     asyncio.run(_clear_outbox())
     return {"per_second": result["per_second"], "p99_ms": result["p99_ms"]}
@@ -148,7 +162,7 @@ async def _clear_outbox() -> None:
         await connection.close()
 
 
-def deployed(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
+def deployed(env: dict[str, str], args: argparse.Namespace, bodies: Path) -> dict[str, Any]:
     port = free_port()
     with _serve(
         env | {"TRACEDESK_WORKER": "in-process"},
@@ -158,7 +172,7 @@ def deployed(env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
     ):
         token = _token(port)
         started = time.time()
-        result = load(port, "/api/v1/recoveries", token, args.seconds, args.connections)
+        result = load(port, "/api/v1/recoveries", token, args.seconds, args.connections, bodies)
         load_ended = time.time()
         while asyncio.run(_outbox_waiting()) > 0:
             if time.time() - load_ended > args.drain_limit:
@@ -205,8 +219,9 @@ def main() -> None:
     load_before = os.getloadavg()
     rounds: list[tuple[dict[str, Any], dict[str, Any]]] = []
     try:
-        for _ in range(args.rounds):
-            rounds.append((api_only(env, args), deployed(env, args)))
+        for n in range(args.rounds):
+            api = api_only(env, args, _bodies(args, seed=2 * n + 1))
+            rounds.append((api, deployed(env, args, _bodies(args, seed=2 * n + 2))))
     finally:
         drop_database(DATABASE)
 
