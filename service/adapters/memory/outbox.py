@@ -129,6 +129,12 @@ class InMemoryOutbox:
                 queued.leased_until = until
 
     def done(self, message_id: UUID, *, at: datetime) -> None:
+        def exists() -> None:
+            if message_id not in self._store.outbox:
+                raise LookupError("row not found")
+
+        self._staging.check(exists)
+
         def mark() -> None:
             self._store.outbox[message_id].done_at = at
 

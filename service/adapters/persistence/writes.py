@@ -190,18 +190,54 @@ def insert_only(operations: Sequence[RowOperation]) -> InsertRun | None:
     return run
 
 
-def _runs(
-    operations: Sequence[RowOperation],
-) -> list[InsertRun | UpdateRow | DeleteRows | CopyRows]:
-    """The operations in order, with each run of inserts and audit appends gathered:
-    inserts next to each other go as one statement, one round trip."""
-    runs: list[InsertRun | UpdateRow | DeleteRows | CopyRows] = []
+@dataclass(frozen=True, slots=True)
+class UpdateByIds:
+    """Updates next to each other of rows of one table found by id alone, each row once,
+    setting the same columns (messages marked done, network states saved, nodes moved):
+    one statement for them all, as inserts are."""
+
+    updates: tuple[UpdateRow, ...]
+
+    def takes(self, operation: UpdateRow) -> bool:
+        first = self.updates[0]
+        return (
+            _by_id_alone(operation)
+            and operation.table is first.table
+            and operation.values.keys() == first.values.keys()
+            # A row updated twice keeps the order of its updates: a statement of its own.
+            and all(u.key["id"] != operation.key["id"] for u in self.updates)
+        )
+
+
+def _by_id_alone(operation: UpdateRow) -> bool:
+    return (
+        list(operation.key) == ["id"]
+        and not operation.expected
+        and not operation.still_null
+        and operation.single
+    )
+
+
+Run = InsertRun | UpdateRow | UpdateByIds | DeleteRows | CopyRows
+
+
+def _runs(operations: Sequence[RowOperation]) -> list[Run]:
+    """The operations in order, with each run of inserts and audit appends gathered
+    (inserts next to each other go as one statement, one round trip), and each run of
+    updates by id of the same columns."""
+    runs: list[Run] = []
     for operation in operations:
+        last = runs[-1] if runs else None
         if isinstance(operation, InsertRows | AppendAudit):
-            if runs and isinstance(runs[-1], list):
-                runs[-1].append(operation)
+            if isinstance(last, list):
+                last.append(operation)
             else:
                 runs.append([operation])
+        elif isinstance(operation, UpdateRow) and _by_id_alone(operation):
+            if isinstance(last, UpdateByIds) and last.takes(operation):
+                runs[-1] = UpdateByIds((*last.updates, operation))
+            else:
+                runs.append(UpdateByIds((operation,)))
         else:
             runs.append(operation)
     return runs
@@ -224,15 +260,17 @@ async def insert_run(driver: Driver, run: InsertRun) -> None:
         await driver.execute(sql, *arguments)
 
 
-async def _apply_change(driver: Driver, operation: UpdateRow | DeleteRows | CopyRows) -> None:
+async def _apply_change(
+    driver: Driver, operation: UpdateRow | UpdateByIds | DeleteRows | CopyRows
+) -> None:
     if isinstance(operation, CopyRows):
         await copy_rows(driver, operation)
         return
+    if isinstance(operation, UpdateByIds):
+        await _update_by_ids(driver, operation)
+        return
     if isinstance(operation, UpdateRow):
-        sql, arguments = _update_statement(operation)
-        updated = len(await driver.fetch(sql, *arguments))
-        if operation.single and updated != 1:
-            raise operation.when_missing()
+        await _update_row(driver, operation)
         return
     names = list(operation.where)
     conditions = " AND ".join(f"{_quote(n)} = ${i}" for i, n in enumerate(names, 1))
@@ -240,6 +278,13 @@ async def _apply_change(driver: Driver, operation: UpdateRow | DeleteRows | Copy
         f"DELETE FROM {_quote(operation.table.name)} WHERE {conditions}",  # noqa: S608
         *(_pg_value(operation.table.c[n], operation.where[n]) for n in names),
     )
+
+
+async def _update_row(driver: Driver, operation: UpdateRow) -> None:
+    sql, arguments = _update_statement(operation)
+    updated = len(await driver.fetch(sql, *arguments))
+    if operation.single and updated != 1:
+        raise operation.when_missing()
 
 
 async def copy_rows(driver: Driver, operation: CopyRows) -> None:
@@ -370,6 +415,35 @@ def _update_statement(operation: UpdateRow) -> tuple[str, list[Any]]:
     )
     sql = f"UPDATE {_quote(table.name)} SET {assignments} WHERE {conditions} RETURNING 1"  # noqa: S608
     return sql, arguments
+
+
+async def _update_by_ids(driver: Driver, run: UpdateByIds) -> None:
+    if len(run.updates) == 1:
+        await _update_row(driver, run.updates[0])
+        return
+    first = run.updates[0]
+    document = orjson.dumps(
+        [{"id": u.key["id"], **u.values} for u in run.updates],
+        option=orjson.OPT_PASSTHROUGH_DATETIME,
+        default=_json_scalar,
+    ).decode()
+    sql = _update_by_ids_template(first.table.name, tuple(first.values))
+    found = {row[0] for row in await driver.fetch(sql, document)}
+    for update in run.updates:
+        if update.key["id"] not in found:
+            raise update.when_missing()
+
+
+@lru_cache(maxsize=64)
+def _update_by_ids_template(table: str, columns: tuple[str, ...]) -> str:
+    # The rows' new values as one JSON document, unpacked into the table's own types (as
+    # the inserts are): one parameter, whatever the number of rows.
+    assignments = ", ".join(f"{_quote(c)} = v.{_quote(c)}" for c in columns)
+    return (
+        f"UPDATE {_quote(table)} AS t SET {assignments} "  # noqa: S608
+        f"FROM jsonb_populate_recordset(NULL::{_quote(table)}, $1::text::jsonb) AS v "
+        "WHERE t.id = v.id RETURNING t.id"
+    )
 
 
 def _quote(identifier: str) -> str:
