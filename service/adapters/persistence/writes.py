@@ -190,23 +190,31 @@ def insert_only(operations: Sequence[RowOperation]) -> InsertRun | None:
     return run
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class UpdateByIds:
     """Updates next to each other of rows of one table found by id alone, each row once,
     setting the same columns (messages marked done, network states saved, nodes moved):
     one statement for them all, as inserts are."""
 
-    updates: tuple[UpdateRow, ...]
+    updates: list[UpdateRow]
+    ids: set[Any] = field(default_factory=set)
 
-    def takes(self, operation: UpdateRow) -> bool:
+    def __post_init__(self) -> None:
+        self.ids = {update.key["id"] for update in self.updates}
+
+    def take(self, operation: UpdateRow) -> bool:
+        """Add the operation to the run if it belongs there; whether it did."""
         first = self.updates[0]
-        return (
-            _by_id_alone(operation)
-            and operation.table is first.table
-            and operation.values.keys() == first.values.keys()
+        if (
+            operation.table is not first.table
+            or operation.values.keys() != first.values.keys()
             # A row updated twice keeps the order of its updates: a statement of its own.
-            and all(u.key["id"] != operation.key["id"] for u in self.updates)
-        )
+            or operation.key["id"] in self.ids
+        ):
+            return False
+        self.updates.append(operation)
+        self.ids.add(operation.key["id"])
+        return True
 
 
 def _by_id_alone(operation: UpdateRow) -> bool:
@@ -234,10 +242,8 @@ def _runs(operations: Sequence[RowOperation]) -> list[Run]:
             else:
                 runs.append([operation])
         elif isinstance(operation, UpdateRow) and _by_id_alone(operation):
-            if isinstance(last, UpdateByIds) and last.takes(operation):
-                runs[-1] = UpdateByIds((*last.updates, operation))
-            else:
-                runs.append(UpdateByIds((operation,)))
+            if not (isinstance(last, UpdateByIds) and last.take(operation)):
+                runs.append(UpdateByIds([operation]))
         else:
             runs.append(operation)
     return runs
