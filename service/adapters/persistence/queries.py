@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,8 +14,3 @@ def prefixed(
     """The table's columns labelled `prefix + name`, so joined tables don't collide."""
     chosen = table.columns if names is None else [table.c[n] for n in names]
     return [column.label(prefix + column.name) for column in chosen]
-
-
-def unprefixed(row: Mapping[Any, Any], prefix: str) -> dict[str, Any]:
-    """The columns of one table out of a joined row, under their own names."""
-    return {key[len(prefix) :]: value for key, value in row.items() if key.startswith(prefix)}

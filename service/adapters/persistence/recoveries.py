@@ -4,7 +4,7 @@ without a transaction) and written through the unit of work's staged operations.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from service.adapters.persistence import tables
 from service.adapters.persistence.database import Connect, Row, Stage
-from service.adapters.persistence.queries import prefixed, unprefixed
+from service.adapters.persistence.queries import prefixed
 from service.adapters.persistence.recovery_rows import (
     corrected_recovery_operations,
     new_recovery_operations,
@@ -42,19 +42,33 @@ def _with_items(recoveries: sa.FromClause) -> sa.Select[Any]:
 
 
 def _assemble(rows: Sequence[Row]) -> list[tuple[Row, list[tuple[Row, dict[str, Row]]]]]:
-    """Group joined rows back into (recovery, [(item, {role: identifier})]) in row order."""
+    """Group joined rows back into (recovery, [(item, {role: identifier})]) in row order.
+    A recovery's and an item's columns repeat on each of their rows: each is read once."""
+    if not rows:
+        return []
+    names = list(rows[0].keys())
+    recovery_of, item_of, identifier_of = (_columns_of(names, p) for p in (_R, _I, _X))
+    recovery_id, item_id, role = _R + "id", _I + "id", _X + "role"
     recoveries: dict[UUID, tuple[Row, dict[UUID, tuple[Row, dict[str, Row]]]]] = {}
     for row in rows:
-        recovery = unprefixed(row, _R)
-        _, items = recoveries.setdefault(recovery["id"], (recovery, {}))
-        item = unprefixed(row, _I)
-        if item["id"] is None:
+        found = recoveries.get(row[recovery_id])
+        if found is None:
+            found = recoveries[row[recovery_id]] = (recovery_of(row), {})
+        if row[item_id] is None:
             continue
-        _, identifiers = items.setdefault(item["id"], (item, {}))
-        identifier = unprefixed(row, _X)
-        if identifier["role"] is not None:
-            identifiers[identifier["role"]] = identifier
+        items = found[1]
+        item = items.get(row[item_id])
+        if item is None:
+            item = items[row[item_id]] = (item_of(row), {})
+        if row[role] is not None:
+            item[1][row[role]] = identifier_of(row)
     return [(recovery, list(items.values())) for recovery, items in recoveries.values()]
+
+
+def _columns_of(names: Sequence[str], prefix: str) -> Callable[[Row], dict[str, Any]]:
+    """Reads one table's columns out of a joined row, under their own names."""
+    wanted = [(name, name[len(prefix) :]) for name in names if name.startswith(prefix)]
+    return lambda row: {short: row[name] for name, short in wanted}
 
 
 def _recovery_by_id(_: str, of_agency: bool) -> Statement:
