@@ -193,6 +193,12 @@ def test_the_image_runs_unprivileged_and_checks_readiness() -> None:
             assert f"!{source.rstrip('/')}" in ignored.replace("/\n", "\n"), source
 
 
+def test_both_stages_start_from_one_python_image_an_operator_keeps_by_default() -> None:
+    containerfile = (CONTAINER / "Containerfile").read_text(encoding="utf-8")
+    assert re.findall(r"^FROM (\S+)", containerfile, re.M) == ["${PYTHON_IMAGE}"] * 2
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim-bookworm$", containerfile, re.M)
+
+
 @pytest.mark.e2e
 def test_the_image_gets_every_file_the_service_needs(tmp_path: Path) -> None:
     """The package built from exactly what .dockerignore lets into the image holds every
