@@ -15,8 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
+from tests.debian_packages import install_when_missing, unavailable
 from tests.e2e.servers import free_port
 
 HA = Path(__file__).resolve().parent.parent / "deploy" / "ha"
@@ -117,32 +116,14 @@ def _installed() -> bool:
     )
 
 
-def _unavailable(message: str) -> None:
-    if os.environ.get("TRACEDESK_REQUIRE_POSTGRES") == "1":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
-
-
-def _install() -> None:
-    """Debian's packages, when missing and the tests run as root (as in CI)."""
-    if _installed() or os.geteuid() != 0 or shutil.which("apt-get") is None:
-        return
-    subprocess.run(  # noqa: S603 - apt-get, fixed arguments
-        ["apt-get", "install", "-y", "-q", "--no-install-recommends", *PACKAGES],  # noqa: S607
-        env=os.environ | {"DEBIAN_FRONTEND": "noninteractive"},
-        capture_output=True,
-        timeout=300,
-    )
-
-
 @contextmanager
 def ha_formation(*, fast_failover: bool = True) -> Iterator[Formation]:
     """A formation up until the block ends, then stopped and removed even if the block
     or the stand-up failed; skipped (failed under TRACEDESK_REQUIRE_POSTGRES=1) when
     pg_auto_failover is not installed and cannot be."""
-    _install()
+    install_when_missing(PACKAGES, _installed)
     if not _installed():
-        _unavailable(f"pg_auto_failover is not installed (apt-get install {' '.join(PACKAGES)})")
+        unavailable(f"pg_auto_failover is not installed (apt-get install {' '.join(PACKAGES)})")
     directory = Path(tempfile.mkdtemp(prefix="tracedesk-ha-"))
     ports = [free_port() for _ in range(3)]
     try:

@@ -182,12 +182,21 @@ def test_compose_migrates_first_and_runs_the_server_and_the_worker_read_only() -
 def test_the_image_runs_unprivileged_and_checks_readiness() -> None:
     containerfile = (CONTAINER / "Containerfile").read_text(encoding="utf-8")
     assert re.search(r"^USER 10001:10001$", containerfile, re.M)
-    assert "/readyz" in containerfile.split("HEALTHCHECK", 1)[1]
+    health_check = containerfile.split("HEALTHCHECK", 1)[1].split("ENTRYPOINT", 1)[0]
+    assert "/readyz" in health_check
+    # Asked where the server listens, which TRACEDESK_PORT may have moved from 8000.
+    assert "TRACEDESK_PORT" in health_check and ":8000" not in health_check
     copied = re.findall(r"^COPY (?!--from)(.+) \S+$", containerfile, re.M)
     ignored = (DEPLOY.parent / ".dockerignore").read_text(encoding="utf-8")
     for sources in copied:
         for source in sources.split():
             assert f"!{source.rstrip('/')}" in ignored.replace("/\n", "\n"), source
+
+
+def test_both_stages_start_from_one_python_image_an_operator_keeps_by_default() -> None:
+    containerfile = (CONTAINER / "Containerfile").read_text(encoding="utf-8")
+    assert re.findall(r"^FROM (\S+)", containerfile, re.M) == ["${PYTHON_IMAGE}"] * 2
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim-bookworm$", containerfile, re.M)
 
 
 @pytest.mark.e2e

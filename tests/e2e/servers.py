@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 
@@ -45,6 +46,15 @@ def run(
     return subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
         [*TRACEDESK, *arguments], env=env, input=stdin, capture_output=True, text=True, timeout=60
     )
+
+
+class Console(Protocol):
+    """A way to run `tracedesk` console commands: `run` above, or the same command in a
+    container of the image (tests/e2e/test_container.py)."""
+
+    def __call__(
+        self, env: dict[str, str], *arguments: str, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]: ...
 
 
 @contextmanager
@@ -95,13 +105,19 @@ def serving(
 
 
 def signed_in(
-    environment: dict[str, str], base: str, *, agency: str, username: str, country: str = "FR"
+    environment: dict[str, str],
+    base: str,
+    *,
+    agency: str,
+    username: str,
+    country: str = "FR",
+    console: Console = run,
 ) -> dict[str, str]:
     """An investigator of a new agency, made through the console as an operator would, and
     signed in over HTTP: the header their requests carry."""
-    created = run(environment, "admin", "create-agency", "--name", agency, "--country", country)
+    created = console(environment, "admin", "create-agency", "--name", agency, "--country", country)
     assert created.returncode == 0, created.stderr
-    user = run(
+    user = console(
         environment,
         *("admin", "create-user", "--agency", agency, "--username", username),
         *("--display-name", username, "--role", "investigator", "--password-stdin"),
