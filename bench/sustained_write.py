@@ -7,8 +7,10 @@ grows). Here the same load runs twice against `tracedesk serve` with one process
 core, alternately:
 
 1. API only: TRACEDESK_WORKER=external and no worker, as http_write.py does;
-2. deployed: the worker inside each server process (the default), checking every
-   recovery against the demo registry and linking it into the case networks. The load
+2. deployed, twice: the worker inside each server process (the default), then
+   `tracedesk worker` as a process of its own beside them (as compose.yaml and the
+   Kubernetes manifests run it), checking every recovery against the demo registry and
+   linking it into the case networks. The load
    stops after `--seconds`; the figure is every recovery written in that time divided by
    the time until the last of them was checked and linked (the outbox empty again): the
    rate the deployment sustains without its backlog growing. The lag from a recovery's
@@ -30,7 +32,9 @@ import asyncio
 import json
 import os
 import secrets
+import signal
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -162,14 +166,32 @@ async def _clear_outbox() -> None:
         await connection.close()
 
 
-def deployed(env: dict[str, str], args: argparse.Namespace, bodies: Path) -> dict[str, Any]:
+def _worker(env: dict[str, str]) -> Any:
+    """`tracedesk worker`, as the compose file and the Kubernetes manifests run it."""
+    log = (RESULTS / "sustained_worker.log").open("w")
+    command = [sys.executable, "-m", "service.adapters.cli", "worker"]
+    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log)  # noqa: S603
+
+
+def deployed(
+    env: dict[str, str], args: argparse.Namespace, bodies: Path, *, worker: str
+) -> dict[str, Any]:
+    """Writes with their background work done: by a worker inside each server process
+    (`in-process`, the default), or by `tracedesk worker` beside them (`external`)."""
     port = free_port()
-    with _serve(
-        env | {"TRACEDESK_WORKER": "in-process"},
-        port,
-        args.processes,
-        RESULTS / "sustained_deployed.log",
-    ):
+    external = _worker(env | {"TRACEDESK_WORKER": "external"}) if worker == "external" else None
+    try:
+        return _deployed_load(env | {"TRACEDESK_WORKER": worker}, args, bodies, port)
+    finally:
+        if external is not None:
+            external.send_signal(signal.SIGINT)
+            external.wait(timeout=30)
+
+
+def _deployed_load(
+    env: dict[str, str], args: argparse.Namespace, bodies: Path, port: int
+) -> dict[str, Any]:
+    with _serve(env, port, args.processes, RESULTS / "sustained_deployed.log"):
         token = _token(port)
         started = time.time()
         result = load(port, "/api/v1/recoveries", token, args.seconds, args.connections, bodies)
@@ -217,36 +239,46 @@ def main() -> None:
     migrated_with_investigator(env)
     RESULTS.mkdir(parents=True, exist_ok=True)
     load_before = os.getloadavg()
-    rounds: list[tuple[dict[str, Any], dict[str, Any]]] = []
+    rounds: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = []
     try:
         for n in range(args.rounds):
-            api = api_only(env, args, _bodies(args, seed=2 * n + 1))
-            rounds.append((api, deployed(env, args, _bodies(args, seed=2 * n + 2))))
+            api = api_only(env, args, _bodies(args, seed=3 * n + 1))
+            inside = deployed(env, args, _bodies(args, seed=3 * n + 2), worker="in-process")
+            beside = deployed(env, args, _bodies(args, seed=3 * n + 3), worker="external")
+            rounds.append((api, inside, beside))
     finally:
         drop_database(DATABASE)
 
     api_rate = statistics.median(r[0]["per_second"] for r in rounds)
-    sustained = statistics.median(r[1]["sustained_per_second"] for r in rounds)
-    summary = {
+    summary: dict[str, Any] = {
         "seconds": args.seconds,
         "rounds": args.rounds,
         "processes": args.processes,
         "connections": args.connections,
         "load_average": list(load_before),
         "api_only": [r[0] for r in rounds],
-        "deployed": [r[1] for r in rounds],
         "api_only_per_second": api_rate,
-        "sustained_per_second": sustained,
-        "ratio": round(sustained / api_rate, 2),
-        "lag_p50_s": statistics.median(r[1]["lag_p50_s"] for r in rounds),
-        "lag_p99_s": statistics.median(r[1]["lag_p99_s"] for r in rounds),
     }
+    for index, worker in ((1, "in_process"), (2, "external")):
+        runs = [r[index] for r in rounds]
+        sustained = statistics.median(r["sustained_per_second"] for r in runs)
+        summary[worker] = {
+            "rounds": runs,
+            "sustained_per_second": sustained,
+            "ratio": round(sustained / api_rate, 2),
+            "lag_p50_s": statistics.median(r["lag_p50_s"] for r in runs),
+            "lag_p99_s": statistics.median(r["lag_p99_s"] for r in runs),
+        }
     print(json.dumps(summary, indent=2))
-    print(
-        f"\nsustained {sustained:.0f}/s against {api_rate:.0f}/s with the work left undone: "
-        f"{summary['ratio']:.2f} (target >= {RATIO_MIN}); write to checked and linked "
-        f"p50 {summary['lag_p50_s']} s, p99 {summary['lag_p99_s']} s"
-    )
+    for worker, how in (("in_process", "worker in each server process"),
+                        ("external", "tracedesk worker beside the servers")):  # fmt: skip
+        figures = summary[worker]
+        print(
+            f"\n{how}: sustained {figures['sustained_per_second']:.0f}/s against "
+            f"{api_rate:.0f}/s with the work left undone: {figures['ratio']:.2f} "
+            f"(target >= {RATIO_MIN}); write to checked and linked p50 "
+            f"{figures['lag_p50_s']} s, p99 {figures['lag_p99_s']} s"
+        )
     (RESULTS / "sustained_write.json").write_text(json.dumps(summary, indent=2) + "\n")
 
 

@@ -178,6 +178,7 @@ def test_the_image_runs_as_compose_runs_it(
 
     assert podman.must("exec", api.name, "id", "-u").strip() == "10001"
     assert podman.must("exec", api.name, "id", "-g").strip() == "10001"
+    assert podman.must("exec", api.name, "id", "-gn").strip() == "tracedesk"
     written = podman("exec", api.name, "touch", "/opt/tracedesk/written")
     assert written.returncode != 0 and "Read-only file system" in written.stderr
     # The image's HEALTHCHECK, as the engine would run it.
