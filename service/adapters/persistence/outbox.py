@@ -26,28 +26,80 @@ _O = tables.outbox
 
 def _claim(dialect: str) -> Statement:
     now = sa.bindparam("now", type_=UtcDateTime())
-    due = (
-        sa.select(_O.c.id)
-        .where(
-            _O.c.done_at.is_(None),
-            _O.c.failed_at.is_(None),
-            _O.c.available_at <= now,
-            sa.or_(_O.c.leased_until.is_(None), _O.c.leased_until < now),
-            one_of(_O.c.topic, "topics", dialect),
-            sa.or_(_O.c.ordering_key.is_(None), ~_waits_its_turn()),
+    limit = sa.bindparam("limit", type_=sa.Integer())
+    waiting = (_O.c.done_at.is_(None), _O.c.failed_at.is_(None))
+    free = sa.or_(_O.c.leased_until.is_(None), _O.c.leased_until < now)
+    if dialect != POSTGRES:
+        # An embedded database's outbox is small: one pass, each keyed message asking
+        # whether an earlier one of its key still waits.
+        due = (
+            sa.select(_O.c.id)
+            .where(
+                *waiting,
+                _O.c.available_at <= now,
+                free,
+                one_of(_O.c.topic, "topics", dialect),
+                sa.or_(_O.c.ordering_key.is_(None), ~_waits_its_turn()),
+            )
+            .order_by(_O.c.available_at, _O.c.id)
+            .limit(limit)
         )
-        .order_by(_O.c.available_at, _O.c.id)
-        .limit(sa.bindparam("limit", type_=sa.Integer()))
-    )
-    if dialect == POSTGRES:
-        # Concurrent workers skip what another is leasing instead of queueing behind it.
-        due = due.with_for_update(skip_locked=True)
+    else:
+        due = (
+            sa.select(_O.c.id)
+            .where(
+                _O.c.id.in_(_claimable(dialect, now, limit)),
+                *waiting,
+                _O.c.available_at <= now,
+                free,
+            )
+            .order_by(_O.c.available_at, _O.c.id)
+            .limit(limit)
+            # Concurrent workers skip what another is leasing instead of queueing behind it.
+            .with_for_update(skip_locked=True)
+        )
     return (
         sa.update(_O)
         .where(_O.c.id.in_(due.scalar_subquery()))
         .values(leased_until=sa.bindparam("until", type_=UtcDateTime()))
         .returning(*_O.c)
     )
+
+
+def _claimable(dialect: str, now: Any, limit: Any) -> sa.Select[tuple[UUID]]:
+    """Two short reads instead of a walk over every waiting message: the first due
+    messages without a key (their own index), and the first waiting message of each key
+    (the index of waiting messages by key, one entry per key), if it is due. A keyed
+    message behind another of its key is never a candidate: it is not its key's first."""
+    free = sa.or_(_O.c.leased_until.is_(None), _O.c.leased_until < now)
+    topics = one_of(_O.c.topic, "topics", dialect)
+    unkeyed = (
+        sa.select(_O.c.id)
+        .where(
+            _O.c.ordering_key.is_(None),
+            _O.c.done_at.is_(None),
+            _O.c.failed_at.is_(None),
+            _O.c.available_at <= now,
+            free,
+            topics,
+        )
+        .order_by(_O.c.available_at, _O.c.id)
+        .limit(limit)
+    )
+    firsts = (
+        sa.select(_O.c.id, _O.c.available_at, _O.c.leased_until, _O.c.topic)
+        .distinct(_O.c.ordering_key)
+        .where(_O.c.ordering_key.is_not(None), _O.c.done_at.is_(None), _O.c.failed_at.is_(None))
+        .order_by(_O.c.ordering_key, _O.c.created_at, _O.c.id)
+        .subquery("firsts")
+    )
+    heads = sa.select(firsts.c.id).where(
+        firsts.c.available_at <= now,
+        sa.or_(firsts.c.leased_until.is_(None), firsts.c.leased_until < now),
+        one_of(firsts.c.topic, "topics", dialect),
+    )
+    candidates = sa.union_all(sa.select(unkeyed.subquery("unkeyed").c.id), heads)
+    return sa.select(candidates.subquery("candidates").c.id)
 
 
 def _waits_its_turn() -> sa.Exists:

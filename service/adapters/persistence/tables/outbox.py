@@ -26,6 +26,16 @@ class OutboxRow(SQLModel, table=True):
             sqlite_where=sa.text("done_at IS NULL AND failed_at IS NULL"),
             postgresql_where=sa.text("done_at IS NULL AND failed_at IS NULL"),
         ),
+        # What a claim takes first: due messages that wait for no earlier one.
+        sa.Index(
+            "ix_outbox_due_unkeyed",
+            "available_at",
+            "id",
+            sqlite_where=sa.text("ordering_key IS NULL AND done_at IS NULL AND failed_at IS NULL"),
+            postgresql_where=sa.text(
+                "ordering_key IS NULL AND done_at IS NULL AND failed_at IS NULL"
+            ),
+        ),
         # Done messages too: a trace request's delivery state reads all of its own.
         sa.Index(
             "ix_outbox_ordering",
