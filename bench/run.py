@@ -68,14 +68,24 @@ def _serial_search(r: dict[str, Any]) -> list[Line]:
 
 
 def _http_write(r: dict[str, Any]) -> list[Line]:
-    from bench.http_write import RATIO_MIN
+    from bench.http_write import (
+        OUR_SEARCH,
+        OURS,
+        RATIO_MIN,
+        RAW,
+        RAW_SEARCH,
+        SEARCH_RATIO_MIN,
+    )
 
-    ours = r["summary"]["tracedesk POST /api/v1/recoveries"]
-    raw = next(v for k, v in r["summary"].items() if k != "tracedesk POST /api/v1/recoveries")
+    summary, processes = r["summary"], r["processes"]
     return [
-        Line("http_write", f"POST /api/v1/recoveries, {r['processes']} processes each",
-             ours["per_second"], "requests/s", f">= {RATIO_MIN} of raw",
-             r["ratio"] >= RATIO_MIN, raw["per_second"], "raw asyncpg endpoint"),
+        Line("http_write", f"POST /api/v1/recoveries, {processes} processes each",
+             summary[OURS]["per_second"], "requests/s", f">= {RATIO_MIN} of raw",
+             r["ratio"] >= RATIO_MIN, summary[RAW]["per_second"], "raw asyncpg endpoint"),
+        Line("http_write", f"GET /api/v1/search/serials, {processes} processes each",
+             summary[OUR_SEARCH]["per_second"], "requests/s", f">= {SEARCH_RATIO_MIN} of raw",
+             r["search_ratio"] >= SEARCH_RATIO_MIN, summary[RAW_SEARCH]["per_second"],
+             "raw asyncpg search"),
     ]  # fmt: skip
 
 

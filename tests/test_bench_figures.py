@@ -108,8 +108,36 @@ def test_a_write_run_is_checked_against_its_ratio_and_p99() -> None:
         }
     )
     assert report.render_table(dict(table, measured="2026-12-01")).splitlines()[-1] == (
-        "tracedesk / raw throughput: 0.55 (target: at least 0.5). "
-        "tracedesk p99: 61.3 ms (target: at most 60 ms; **missed**)."
+        "tracedesk / raw writes: 0.55 (target: at least 0.5). "
+        "tracedesk write p99: 61.3 ms (target: at most 60 ms; **missed**)."
+    )
+
+
+def test_a_search_run_is_checked_against_its_own_ratio() -> None:
+    summary = {
+        name: {"per_second": rate, "p50_ms": 3, "p99_ms": 12}
+        for name, rate in (
+            ("raw asyncpg endpoint", 3000.0),
+            ("tracedesk POST /api/v1/recoveries", 1800.0),
+            ("raw asyncpg search", 5000.0),
+            ("tracedesk GET /api/v1/search/serials", 2500.0),
+        )
+    }
+    (table,) = conversions.http_write(
+        {
+            "processes": 2,
+            "connections": 32,
+            "rounds": 2,
+            "seconds": 10,
+            "summary": summary,
+            "ratio": 0.6,
+            "search_ratio": 0.5,
+        }  # fmt: skip
+    )
+    assert (
+        report.render_table(dict(table, measured="2026-12-01"))
+        .splitlines()[-1]
+        .endswith("tracedesk / raw searches: 0.50 (target: at least 0.6; **missed**).")
     )
 
 
