@@ -34,11 +34,13 @@ from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.adapters.photo_files import FileSystemPhotoStore
 from service.adapters.read_recorder import BatchingReadRecorder, DirectReadRecorder
 from service.adapters.reference_catalogue import packaged_catalogue
+from service.adapters.replica_routing import ReplicaRouting
 from service.adapters.secrets import SystemSecrets
 from service.adapters.settings import Settings, VerificationKey
 from service.adapters.tokens import JoseTokenService, TokenKey
 from service.dependencies import Dependencies
 from service.domain.identity import SecurityPolicy
+from service.domain.ports.unit_of_work import UnitOfWork
 from service.linking_worker import NetworkLinkHandler
 from service.outbox_worker import OutboxHandler, OutboxWorker
 from service.registry_checks import RegistryCheckHandler
@@ -74,11 +76,21 @@ async def open_replica(settings: Settings) -> Database | None:
         return None
 
 
-def reading_from(deps: Dependencies, replica: Database | None) -> Dependencies:
-    """Searches and listings read from the replica, when there is one."""
+def reading_from(
+    deps: Dependencies, replica: Database | None, routing: ReplicaRouting | None = None
+) -> Dependencies:
+    """Searches and listings read from the replica, when there is one, and while
+    `routing` finds it answering (from the primary meanwhile)."""
     if replica is None:
         return deps
-    return dataclasses.replace(deps, replica=lambda: SqlUnitOfWork(replica))
+    primary = deps.storage
+
+    def reading() -> UnitOfWork:
+        if routing is not None and not routing.answering:
+            return primary()
+        return SqlUnitOfWork(replica)
+
+    return dataclasses.replace(deps, replica=reading)
 
 
 def token_service(settings: Settings) -> JoseTokenService:

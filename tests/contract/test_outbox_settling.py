@@ -44,9 +44,7 @@ async def test_many_messages_are_marked_done_together(
     assert await waiting(unit_of_work) == 1
     async with unit_of_work() as uow:
         entries = [await uow.outbox.entry(m.id) for m in messages]
-    assert [e.done_at for e in entries if e is not None] == [AT + timedelta(seconds=1)] * 4 + [
-        None
-    ]
+    assert [e.done_at for e in entries if e is not None] == [AT + timedelta(seconds=1)] * 4 + [None]
 
 
 async def test_a_batch_with_a_message_that_is_not_there_lands_nothing(

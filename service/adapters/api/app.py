@@ -53,6 +53,7 @@ from service.adapters.logging import configure_logging
 from service.adapters.metrics import observe_pool
 from service.adapters.persistence.database import Database
 from service.adapters.persistence.schema import database_schema, status
+from service.adapters.replica_routing import ReplicaRouting
 from service.adapters.settings import Settings
 from service.adapters.telemetry import configure_tracing
 from service.dependencies import Dependencies
@@ -108,7 +109,8 @@ def create_app(
         except BaseException:
             await database.dispose()
             raise
-        deps = reading_from(dependencies(database, settings), replica)
+        routing = ReplicaRouting(partial(database_schema, replica)) if replica is not None else None
+        deps = reading_from(dependencies(database, settings), replica, routing)
         deps, feed = remember_actors(deps, database)
         deps, reads = batch_read_records(deps)
         if feed is not None:
@@ -128,9 +130,15 @@ def create_app(
             else None
         )
         pool_watch = asyncio.create_task(_watch_pool(database), name="pool-metrics")
+        replica_watch = (
+            asyncio.create_task(routing.run(stop_worker), name="replica-probe")
+            if routing is not None
+            else None
+        )
         try:
             app.state.database = database
             app.state.schema_status = partial(database_schema, database)
+            app.state.replica = routing
             app.state.deps = console.state.deps = deps
             app.state.imports = runner
             settle_for_serving()
@@ -140,6 +148,8 @@ def create_app(
             with contextlib.suppress(asyncio.CancelledError):
                 await pool_watch
             stop_worker.set()
+            if replica_watch is not None:
+                await replica_watch
             if worker is not None:
                 await worker
             # A job stops between batches or in one, which is then not written: run

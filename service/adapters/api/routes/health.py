@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import ProblemError, problem_responses
@@ -18,6 +18,11 @@ class Health(BaseModel):
 class Readiness(BaseModel):
     status: str
     schema_revision: str
+    replica: str | None = Field(
+        default=None,
+        description="The read replica, when one is configured: `answering`, or away "
+        "(searches and listings then read from the primary, and the server stays ready).",
+    )
 
 
 @router.get("/healthz")
@@ -28,7 +33,8 @@ async def healthz() -> Health:
 
 @router.get("/readyz", responses=problem_responses(503))
 async def readyz(request: Request) -> Readiness:
-    """The database answers and its schema is the one this release needs."""
+    """The database answers and its schema is the one this release needs. A read replica
+    that is away does not make the server unready: its reads go to the primary."""
     # The app factory says how to ask the database: routes do not reach storage.
     try:
         schema = await request.app.state.schema_status()
@@ -38,4 +44,9 @@ async def readyz(request: Request) -> Readiness:
         ) from None
     if not schema.is_current:
         raise ProblemError("service-unavailable", schema.explain())
-    return Readiness(status="ready", schema_revision=schema.head)
+    routing = getattr(request.app.state, "replica", None)
+    return Readiness(
+        status="ready",
+        schema_revision=schema.head,
+        replica=routing.state() if routing is not None else None,
+    )
