@@ -168,3 +168,28 @@ def test_the_recorded_figures_render_under_every_benchmark(name: str) -> None:
     rendered = report.render_benchmark(figures)
     assert rendered.startswith(f"### {figures['title']}\n")
     assert json.loads(json.dumps(figures)) == figures  # plain JSON, nothing else
+
+
+def test_a_sustained_run_is_checked_for_each_way_of_running_the_worker() -> None:
+    deployed = {
+        "write_per_second": 400.0, "write_p99_ms": 250.0, "drain_seconds": 2.0,
+        "sustained_per_second": 380.0, "lag_p50_s": 2.5, "lag_p99_s": 3.7,
+    }  # fmt: skip
+    (table,) = conversions.sustained_write(
+        {
+            "seconds": 60,
+            "rounds": 1,
+            "processes": 2,
+            "connections": 32,
+            "load_average": [1.0, 1.0, 1.0],
+            "api_only": [{"per_second": 800.0, "p99_ms": 90.0}],
+            "in_process": {"rounds": [deployed], "ratio": 0.48},
+            "external": {"rounds": [deployed], "ratio": 0.82},
+        }  # fmt: skip
+    )
+    assert len(table["rows"]) == 3
+    assert report.render_table(dict(table, measured="2026-12-01")).splitlines()[-1] == (
+        "sustained / API only, worker in each server process: 0.48 (target: at least 0.8; "
+        "**missed**). sustained / API only, `tracedesk worker` beside the servers: 0.82 "
+        "(target: at least 0.8)."
+    )

@@ -30,11 +30,11 @@ from service.adapters.persistence.actors import (
 from service.adapters.persistence.connecting import HostByHost
 from service.adapters.persistence.database import Database, PoolSettings
 from service.adapters.persistence.database import open_database as open_storage
+from service.adapters.persistence.replica_routing import ReplicaRouting
 from service.adapters.persistence.unit_of_work import SqlUnitOfWork
 from service.adapters.photo_files import FileSystemPhotoStore
 from service.adapters.read_recorder import BatchingReadRecorder, DirectReadRecorder
 from service.adapters.reference_catalogue import packaged_catalogue
-from service.adapters.replica_routing import ReplicaRouting
 from service.adapters.secrets import SystemSecrets
 from service.adapters.settings import Settings, VerificationKey
 from service.adapters.tokens import JoseTokenService, TokenKey

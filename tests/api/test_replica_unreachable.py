@@ -13,8 +13,8 @@ import structlog
 
 from service.adapters.api.app import create_app
 from service.adapters.persistence.database import Database
+from service.adapters.persistence.replica_routing import ReplicaRouting
 from service.adapters.persistence.schema import SchemaStatus, upgrade
-from service.adapters.replica_routing import ReplicaRouting
 from service.adapters.settings import Settings
 from service.dependencies import Dependencies
 from service.domain.outbox import REGISTRY_CHECK, OutboxMessage

@@ -52,8 +52,8 @@ from service.adapters.console.routes import photos as console_photos
 from service.adapters.logging import configure_logging
 from service.adapters.metrics import observe_pool
 from service.adapters.persistence.database import Database
+from service.adapters.persistence.replica_routing import ReplicaRouting
 from service.adapters.persistence.schema import database_schema, status
-from service.adapters.replica_routing import ReplicaRouting
 from service.adapters.settings import Settings
 from service.adapters.telemetry import configure_tracing
 from service.dependencies import Dependencies
