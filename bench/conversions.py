@@ -545,7 +545,8 @@ def sustained_write(raw: dict[str, Any]) -> list[Table]:
             "against the demo registry and linked into the case networks. Sustained: every "
             "recovery written, divided by the time until the last was checked and linked. "
             "Lag: from a recovery's write to the end of its last background work. "
-            f"{raw['rounds']} round(s), alternating. Load average before: {load}.",
+            f"{raw['rounds']} round(s), alternating. {_undone(raw, deployments)}"
+            f"Load average before: {load}.",
             "columns": [
                 {"name": ""},
                 {"name": "writes/s", "digits": 0},
@@ -567,6 +568,18 @@ def sustained_write(raw: dict[str, Any]) -> list[Table]:
             ],
         }
     ]
+
+
+def _undone(raw: dict[str, Any], deployments: tuple[tuple[str, str], ...]) -> str:
+    """Whether any background work was left undone or set aside as failed."""
+    rounds = [r for worker, _ in deployments for r in raw[worker]["rounds"]]
+    if "failed" not in rounds[0]:
+        return ""
+    undone = sum(r["left_undone"] for r in rounds)
+    failed = sum(r["failed"] for r in rounds)
+    if not undone and not failed:
+        return "No message was left waiting or set aside as failed. "
+    return f"**{undone} messages left waiting and {failed} set aside as failed.** "
 
 
 CONVERTERS: dict[str, Callable[[dict[str, Any]], list[Table]]] = {

@@ -74,6 +74,18 @@ async def _outbox_waiting() -> int:
         await connection.close()
 
 
+async def _outbox_failed() -> int:
+    """Messages set aside for good: work that was not done, which no figure may hide."""
+    connection = await asyncpg.connect(dsn(DATABASE))
+    try:
+        failed: int = await connection.fetchval(
+            "SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL"
+        )
+        return failed
+    finally:
+        await connection.close()
+
+
 async def _lags(since: float) -> list[float]:
     """Seconds from each recovery's write to the end of its last background work, for
     the recoveries written after `since` (a Unix time)."""
@@ -210,6 +222,7 @@ def _deployed_load(
         "write_p99_ms": result["p99_ms"],
         "drain_seconds": round(finished - load_ended, 1),
         "left_undone": backlog,
+        "failed": asyncio.run(_outbox_failed()),
         "sustained_per_second": round(written / (finished - started), 1),
         "lag_p50_s": round(_percentile(lags, 0.5), 2),
         "lag_p99_s": round(_percentile(lags, 0.99), 2),
