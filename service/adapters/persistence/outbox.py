@@ -9,6 +9,7 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from service.adapters.persistence import tables
 from service.adapters.persistence.database import Connect, Row, Stage
@@ -88,7 +89,7 @@ def _claimable(dialect: str, now: Any, limit: Any) -> sa.Select[tuple[UUID]]:
     )
     firsts = (
         sa.select(_O.c.id, _O.c.available_at, _O.c.leased_until, _O.c.topic)
-        .distinct(_O.c.ordering_key)
+        .ext(distinct_on(_O.c.ordering_key))
         .where(_O.c.ordering_key.is_not(None), _O.c.done_at.is_(None), _O.c.failed_at.is_(None))
         .order_by(_O.c.ordering_key, _O.c.created_at, _O.c.id)
         .subquery("firsts")
@@ -273,22 +274,23 @@ class SqlOutbox:
         self._stage([UpdateRow(_O, key={"id": message_id}, values={"done_at": at})])
 
     def retry(
-        self, message: OutboxMessage, *, error: str, at: datetime, not_before: datetime
+        self,
+        message: OutboxMessage,
+        *,
+        error: str,
+        at: datetime,
+        not_before: datetime,
+        behind_others: bool = False,
     ) -> None:
-        self._stage(
-            [
-                UpdateRow(
-                    _O,
-                    key={"id": message.id},
-                    values={
-                        "attempts": message.attempts + 1,
-                        "last_error": error[:2000],
-                        "available_at": not_before,
-                        "leased_until": None,
-                    },
-                )
-            ]
-        )
+        values: dict[str, Any] = {
+            "attempts": message.attempts + 1,
+            "last_error": error[:2000],
+            "available_at": not_before,
+            "leased_until": None,
+        }
+        if behind_others:
+            values["created_at"] = at
+        self._stage([UpdateRow(_O, key={"id": message.id}, values=values)])
 
     def give_up(self, message: OutboxMessage, *, error: str, at: datetime) -> None:
         self._stage(
