@@ -70,7 +70,13 @@ class NetworkLinkHandler:
         keep the incremental path, one by one; a backlog goes at batch speed."""
         ids = _recoveries_of(message.payload)
         taken = []
-        behind = await uow.outbox.next_in_turn(message, limit=CATCH_UP_BATCH)
+        # A message that failed before links alone: whatever failed is then its own, and
+        # costs none of the others a retry (it stepped aside behind them meanwhile).
+        behind = (
+            await uow.outbox.next_in_turn(message, limit=CATCH_UP_BATCH)
+            if message.attempts == 0
+            else []
+        )
         if len(behind) < CATCH_UP_AFTER:
             behind = []
         for follower in behind:

@@ -15,7 +15,12 @@ from uuid import UUID
 import structlog
 
 from service.dependencies import Dependencies
-from service.domain.outbox import HandlingFailed, OutboxMessage, RetryPolicy
+from service.domain.outbox import (
+    STEPS_ASIDE_ON_FAILURE,
+    HandlingFailed,
+    OutboxMessage,
+    RetryPolicy,
+)
 from service.domain.ports.unit_of_work import UnitOfWork
 
 log = structlog.get_logger("tracedesk.outbox")
@@ -157,7 +162,13 @@ class OutboxWorker:
             else:
                 log.warning("outbox message failed; retrying", topic=message.topic, error=error)
                 delay = self._policy.delay(message.attempts + 1)
-                uow.outbox.retry(message, error=error, at=now, not_before=now + delay)
+                uow.outbox.retry(
+                    message,
+                    error=error,
+                    at=now,
+                    not_before=now + delay,
+                    behind_others=message.topic in STEPS_ASIDE_ON_FAILURE,
+                )
 
     async def prepare(self) -> None:
         for handler in self._handlers.values():

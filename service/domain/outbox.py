@@ -19,6 +19,14 @@ REGISTRY_CHECK: Final = "registry.check"
 TRACE_DELIVERY: Final = "trace.deliver"
 NETWORK_LINK: Final = "network.link"
 
+# Topics whose ordering key keeps their work from running twice at once, not in an order
+# its messages depend on: all linking is one key so that it never races itself, and each
+# message links from the facts as they are. A message of theirs that fails steps aside,
+# behind the others of its key, instead of holding every one of them up through all its
+# retries (hours, with the backoff). Trace deliveries keep their place: a request's steps
+# must reach the peer in order.
+STEPS_ASIDE_ON_FAILURE: Final = frozenset({NETWORK_LINK})
+
 
 @dataclass(frozen=True, slots=True)
 class OutboxMessage:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 from uuid import UUID
 
@@ -25,6 +25,7 @@ from service.domain.networks.links import LinkKind, LinkStatus
 from service.domain.networks.membership import NetworkState
 from service.domain.networks.nodes import recovery_ref
 from service.domain.networks.rules import SAME_CASE_RULE, SAME_WEAPON_RULE, rules_in_force
+from service.domain.outbox import HandlingFailed, OutboxMessage
 from service.domain.persons import PersonReport
 from service.domain.ports.unit_of_work import UnitOfWork
 from service.domain.recovery import Recovery, RecoveryCorrection
@@ -226,6 +227,47 @@ async def test_a_recount_of_a_network_no_longer_stored_is_done_at_once(
         backlog = await uow.outbox.backlog()
     assert [(b.topic, b.waiting, b.failed) for b in backlog if b.waiting or b.failed] == []
     assert (await network_of(deps, recorded.id))[1] == 2
+
+
+class LinkingThatFailsFor(NetworkLinkHandler):
+    """Linking with a bug that one recovery's message always runs into."""
+
+    def __init__(self, deps: Dependencies, poison: UUID) -> None:
+        super().__init__(deps)
+        self._poison = str(poison)
+
+    async def handle(
+        self, uow: UnitOfWork, messages: Sequence[OutboxMessage]
+    ) -> dict[UUID, HandlingFailed]:
+        if any(m.payload.get("recovery_id") == self._poison for m in messages):
+            raise RuntimeError("a bug in linking")
+        return await super().handle(uow, messages)
+
+
+async def test_a_linking_message_that_keeps_failing_holds_up_no_other(
+    unit_of_work: Callable[[], UnitOfWork],
+) -> None:
+    """All linking is one ordering key, to keep it from racing itself: a message that
+    fails steps aside behind the others of the key rather than holding every one of
+    them up through its retries (hours, with the backoff)."""
+    clock = Clock()
+    deps = dependencies_for_tests(unit_of_work, clock=clock)
+    poison, *others = [
+        await record_recovery(
+            deps=deps, actor=INVESTIGATOR_A, command=record_command(f"PX {n}", case=f"C-{n}")
+        )
+        for n in range(3)
+    ]
+    clock.advance(seconds=1)
+    worker = OutboxWorker(deps, [LinkingThatFailsFor(deps, poison.id)])
+    while await worker.run_once():
+        pass
+    for recovery in others:
+        assert (await network_of(deps, recovery.id))[1] == 2  # the recovery and its case
+    async with deps.unit_of_work() as uow:
+        (waiting,) = [e for e in await uow.outbox.by_key(ORDERING_KEY) if e.done_at is None]
+    assert waiting.message.payload == {"recovery_id": str(poison.id)}
+    assert waiting.message.attempts == 1 and waiting.message.created_at == clock.now()
 
 
 SERIALS = ["AB 100", "AB100", "АВ-100", "AB 10O", "CD 200", "CD 201", "EF 300"]

@@ -141,12 +141,21 @@ class InMemoryOutbox:
         self._staging.write(mark)
 
     def retry(
-        self, message: OutboxMessage, *, error: str, at: datetime, not_before: datetime
+        self,
+        message: OutboxMessage,
+        *,
+        error: str,
+        at: datetime,
+        not_before: datetime,
+        behind_others: bool = False,
     ) -> None:
         def again() -> None:
             queued = self._store.outbox[message.id]
             queued.message = dataclasses.replace(
-                message, attempts=message.attempts + 1, last_error=error
+                message,
+                attempts=message.attempts + 1,
+                last_error=error,
+                created_at=at if behind_others else message.created_at,
             )
             queued.available_at, queued.leased_until = not_before, None
 

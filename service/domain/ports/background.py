@@ -40,9 +40,17 @@ class Outbox(Protocol):
     def done(self, message_id: UUID, *, at: datetime) -> None: ...
 
     def retry(
-        self, message: OutboxMessage, *, error: str, at: datetime, not_before: datetime
+        self,
+        message: OutboxMessage,
+        *,
+        error: str,
+        at: datetime,
+        not_before: datetime,
+        behind_others: bool = False,
     ) -> None:
-        """Stage a failed attempt: the message is due again at `not_before`."""
+        """Stage a failed attempt: the message is due again at `not_before`; with
+        `behind_others`, it also takes its turn after every message of its key waiting
+        now (as if written `at`)."""
 
     def give_up(self, message: OutboxMessage, *, error: str, at: datetime) -> None:
         """Stage a message set aside after its last attempt (kept, never deleted)."""
