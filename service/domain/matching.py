@@ -374,7 +374,11 @@ def rank(
                     candidate,
                     kind,
                     confidence(kind, query, candidate, catalogue),
-                    legible_share(query.identifier, candidate.identifier),
+                    # Only a pattern has a partial reading on either side: the rest are
+                    # whole, and this is the search's and the linking's hot loop.
+                    legible_share(query.identifier, candidate.identifier)
+                    if kind is MatchKind.PATTERN
+                    else 1.0,
                 )
             )
     matches.sort(

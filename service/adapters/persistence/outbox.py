@@ -29,7 +29,7 @@ def _claim(dialect: str) -> Statement:
     now = sa.bindparam("now", type_=UtcDateTime())
     limit = sa.bindparam("limit", type_=sa.Integer())
     waiting = (_O.c.done_at.is_(None), _O.c.failed_at.is_(None))
-    free = sa.or_(_O.c.leased_until.is_(None), _O.c.leased_until < now)
+    free = _lease_free(_O.c.leased_until, now)
     if dialect != POSTGRES:
         # An embedded database's outbox is small: one pass, each keyed message asking
         # whether an earlier one of its key still waits.
@@ -72,7 +72,7 @@ def _claimable(dialect: str, now: Any, limit: Any) -> sa.Select[tuple[UUID]]:
     messages without a key (their own index), and the first waiting message of each key
     (the index of waiting messages by key, one entry per key), if it is due. A keyed
     message behind another of its key is never a candidate: it is not its key's first."""
-    free = sa.or_(_O.c.leased_until.is_(None), _O.c.leased_until < now)
+    free = _lease_free(_O.c.leased_until, now)
     topics = one_of(_O.c.topic, "topics", dialect)
     unkeyed = (
         sa.select(_O.c.id)
@@ -96,11 +96,16 @@ def _claimable(dialect: str, now: Any, limit: Any) -> sa.Select[tuple[UUID]]:
     )
     heads = sa.select(firsts.c.id).where(
         firsts.c.available_at <= now,
-        sa.or_(firsts.c.leased_until.is_(None), firsts.c.leased_until < now),
+        _lease_free(firsts.c.leased_until, now),
         one_of(firsts.c.topic, "topics", dialect),
     )
     candidates = sa.union_all(sa.select(unkeyed.subquery("unkeyed").c.id), heads)
     return sa.select(candidates.subquery("candidates").c.id)
+
+
+def _lease_free(leased_until: sa.ColumnElement[Any], now: Any) -> sa.ColumnElement[bool]:
+    """Never leased, or its lease has run out."""
+    return sa.or_(leased_until.is_(None), leased_until < now)
 
 
 def _waits_its_turn() -> sa.Exists:

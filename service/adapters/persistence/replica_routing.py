@@ -10,7 +10,6 @@ second, as /readyz asks the primary, and reads follow what it last found.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from typing import Final
 
@@ -38,7 +37,6 @@ class ReplicaRouting:
         self._timeout = timeout
         self.answering = True  # it answered when the server opened it
         self.why_not = ""
-        self.probed_at: float | None = None
 
     async def probe(self) -> bool:
         """Ask the replica once; whether reads go there now."""
@@ -53,7 +51,6 @@ class ReplicaRouting:
                 self._found(True, "")
             else:
                 self._found(False, f"schema not current: {schema.explain()}")
-        self.probed_at = time.monotonic()
         return self.answering
 
     def _found(self, answering: bool, why_not: str) -> None:

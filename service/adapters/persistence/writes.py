@@ -197,7 +197,7 @@ class UpdateByIds:
     one statement for them all, as inserts are."""
 
     updates: list[UpdateRow]
-    ids: set[Any] = field(default_factory=set)
+    ids: set[Any] = field(init=False)
 
     def __post_init__(self) -> None:
         self.ids = {update.key["id"] for update in self.updates}
