@@ -136,10 +136,9 @@ def main() -> None:
 
     asyncio.run(raw_table())
     RESULTS.mkdir(parents=True, exist_ok=True)
-    # Enough bodies for every round of both servers at 2,500 writes a second.
-    bodies = recovery_bodies.write(
-        RESULTS / "http_write_bodies.ndjson", int((args.seconds + 2) * 2_500 * args.rounds * 2)
-    )
+    # Enough bodies for every round at 2,500 writes a second.
+    per_round = int((args.seconds + 2) * 2_500)
+    bodies = recovery_bodies.write(RESULTS / "http_write_bodies.ndjson", per_round * args.rounds)
     tracedesk_port, raw_port = free_port(), free_port()
     uvicorn = [
         sys.executable, "-m", "uvicorn", "--workers", str(args.processes),
@@ -171,17 +170,16 @@ def main() -> None:
                 f"http://127.0.0.1:{tracedesk_port}/api/v1/auth/token",
                 data={"username": "bench", "password": PASSWORD},
             ).json()["access_token"]
-            # Each server posts its own half of the bodies: every recovery once, the same
-            # serials in both.
-            halves = _halves(bodies)
-            for _ in range(args.rounds):
+            # Both servers post the same bodies in a round, each once, so that they hold
+            # the same recoveries when searched.
+            for chunk in _chunks(bodies, per_round):
                 runs[RAW].append(
                     load(raw_port, "/raw/recoveries", "", args.seconds, args.connections,
-                         halves[0])
+                         chunk)
                 )  # fmt: skip
                 runs[OURS].append(
                     load(tracedesk_port, "/api/v1/recoveries", token, args.seconds,
-                         args.connections, halves[1])
+                         args.connections, chunk)
                 )  # fmt: skip
             typed = asyncio.run(_typed_serials())
             raw_paths = _paths(RESULTS / "http_search_raw.txt", "/raw/search/serials", typed)
@@ -238,12 +236,15 @@ def main() -> None:
     )
 
 
-def _halves(bodies: Path) -> tuple[Path, Path]:
+def _chunks(bodies: Path, size: int) -> list[Path]:
+    """The bodies, `size` a file: one file a round."""
     lines = bodies.read_text(encoding="utf-8").splitlines(keepends=True)
-    first, second = bodies.with_suffix(".raw.ndjson"), bodies.with_suffix(".ours.ndjson")
-    first.write_text("".join(lines[0::2]), encoding="utf-8")
-    second.write_text("".join(lines[1::2]), encoding="utf-8")
-    return first, second
+    chunks = []
+    for n, start in enumerate(range(0, len(lines), size)):
+        chunk = bodies.with_suffix(f".{n}.ndjson")
+        chunk.write_text("".join(lines[start : start + size]), encoding="utf-8")
+        chunks.append(chunk)
+    return chunks
 
 
 async def _typed_serials(count: int = 5_000) -> list[str]:
@@ -253,7 +254,9 @@ async def _typed_serials(count: int = 5_000) -> list[str]:
         stored = [
             row["serial"]
             for row in await connection.fetch(
-                "SELECT serial FROM raw_recoveries WHERE serial IS NOT NULL ORDER BY id"
+                # A server may not get through a round's bodies: only what both hold.
+                "SELECT serial FROM raw_recoveries r WHERE serial IS NOT NULL AND EXISTS "
+                "(SELECT 1 FROM item_identifiers i WHERE i.raw = r.serial) ORDER BY id"
             )
         ]
     finally:

@@ -46,6 +46,7 @@ FAMILY: Final = ["Benali", "Costa", "Dimitrov", "Haddad", "Jovanovic", "Kovac", 
                  "Mensah", "Novak", "Petrovic", "Rossi", "Sow", "Traore", "Weber"]  # fmt: skip
 HOT_SPOTS: Final = 60  # places where several recoveries meet, of every city
 REPEAT_WEAPON: Final = 0.01  # a weapon recovered before, read the same or differently
+TWO_YEARS_MINUTES: Final = 2 * 365 * 24 * 60
 
 
 def bodies(count: int, *, seed: int = 11) -> Iterator[dict[str, Any]]:
@@ -56,7 +57,7 @@ def bodies(count: int, *, seed: int = 11) -> Iterator[dict[str, Any]]:
     hot = [_near(rng, rng.choice(CITIES), 0.05) for _ in range(HOT_SPOTS)]
     people = [f"{rng.choice(GIVEN)} {rng.choice(FAMILY)}" for _ in range(max(50, count // 40))]
     seen: list[tuple[str, str, str, str]] = []
-    start = datetime(2026, 1, 1, tzinfo=UTC)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
     case = 0
     for n in range(count):
         if rng.random() < 0.6:
@@ -70,7 +71,11 @@ def bodies(count: int, *, seed: int = 11) -> Iterator[dict[str, Any]]:
                           "quantity": rng.randrange(1, 200)})  # fmt: skip
         body: dict[str, Any] = {
             "case_reference": f"CASE-2026-{case:06d}",
-            "recovered_at": (start + timedelta(minutes=7 * n + rng.randrange(600))).isoformat(),
+            # Seven minutes apart over two years, round again after: never in the future,
+            # which the API refuses, however many bodies are asked for.
+            "recovered_at": (
+                start + timedelta(minutes=(7 * n) % TWO_YEARS_MINUTES + rng.randrange(600))
+            ).isoformat(),
             "location": {
                 "description": place[0],
                 "country": place[1],

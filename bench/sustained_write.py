@@ -63,27 +63,22 @@ RATIO_MIN: Final = 0.8
 DEMO_REGISTRIES: Final = ROOT / "service" / "adapters" / "registries" / "demo" / "registries.toml"
 
 
-async def _outbox_waiting() -> int:
+async def _count(query: str, *arguments: Any) -> int:
     connection = await asyncpg.connect(dsn(DATABASE))
     try:
-        waiting: int = await connection.fetchval(
-            "SELECT count(*) FROM outbox WHERE done_at IS NULL AND failed_at IS NULL"
-        )
-        return waiting
+        counted: int = await connection.fetchval(query, *arguments)
+        return counted
     finally:
         await connection.close()
+
+
+async def _outbox_waiting() -> int:
+    return await _count("SELECT count(*) FROM outbox WHERE done_at IS NULL AND failed_at IS NULL")
 
 
 async def _outbox_failed() -> int:
     """Messages set aside for good: work that was not done, which no figure may hide."""
-    connection = await asyncpg.connect(dsn(DATABASE))
-    try:
-        failed: int = await connection.fetchval(
-            "SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL"
-        )
-        return failed
-    finally:
-        await connection.close()
+    return await _count("SELECT count(*) FROM outbox WHERE failed_at IS NOT NULL")
 
 
 async def _lags(since: float) -> list[float]:
@@ -114,14 +109,9 @@ async def _lags(since: float) -> list[float]:
 
 
 async def _written_since(since: float) -> int:
-    connection = await asyncpg.connect(dsn(DATABASE))
-    try:
-        written: int = await connection.fetchval(
-            "SELECT count(*) FROM recoveries WHERE recorded_at >= to_timestamp($1)", since
-        )
-        return written
-    finally:
-        await connection.close()
+    return await _count(
+        "SELECT count(*) FROM recoveries WHERE recorded_at >= to_timestamp($1)", since
+    )
 
 
 def _percentile(values: list[float], fraction: float) -> float:
