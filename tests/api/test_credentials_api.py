@@ -277,3 +277,33 @@ async def test_pauses_and_key_events_are_recorded(api: Api) -> None:
         "auth.login_failed",
         "auth.sign_in_paused",
     } <= actions
+
+
+async def test_guessed_refresh_tokens_are_throttled_per_address(api: Api) -> None:
+    """A refresh token is a secret: guessing one is paused like guessing a password, and
+    refreshing often with the right one never adds up to a pause."""
+    await api.user("investigator", username="renewing")
+    session = await sign_in(api, "renewing")
+    limit = api.deps.security.throttle.address_limit
+    for _ in range(limit + 1):
+        renewed = await api.client.post(
+            "/api/v1/auth/token",
+            data={"grant_type": "refresh_token", "refresh_token": session["refresh_token"]},
+        )
+        assert renewed.status_code == 200, renewed.text
+        session = renewed.json()
+    answers = [
+        (
+            await api.client.post(
+                "/api/v1/auth/token",
+                data={"grant_type": "refresh_token", "refresh_token": f"guessed-{n:04}"},
+            )
+        ).status_code
+        for n in range(limit + 3)
+    ]
+    assert answers == [401] * limit + [429] * 3
+    paused = await api.client.post(
+        "/api/v1/auth/token",
+        data={"grant_type": "refresh_token", "refresh_token": session["refresh_token"]},
+    )
+    assert paused.status_code == 429 and int(paused.headers["retry-after"]) > 0
