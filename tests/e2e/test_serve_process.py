@@ -87,6 +87,30 @@ def test_an_investigator_records_corrects_and_finds_a_weapon(
         ]
 
 
+def malformed_http_refusal(base: str) -> dict[str, object]:
+    """What the server answers to a request line no HTTP parser accepts."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(b"GET /api/v1/recoveries HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status, *headers = head.decode("ascii").split("\r\n")
+    assert status == "HTTP/1.1 400 Bad Request", answer
+    fields = dict(line.lower().split(": ", 1) for line in headers)
+    assert fields["content-type"] == "application/problem+json", answer
+    assert int(fields["content-length"]) == len(body)
+    problem: dict[str, object] = json.loads(body)
+    assert problem["status"] == 400 and problem["detail"], problem
+    return problem
+
+
+def test_a_request_no_parser_accepts_is_refused_with_a_problem(server: str) -> None:
+    assert malformed_http_refusal(server)["type"] == "/problems/malformed-http"
+    assert httpx.get(f"{server}/readyz").status_code == 200  # and the server serves on
+
+
 def test_serve_refuses_an_unmigrated_database(environment: dict[str, str]) -> None:
     refused = run(environment, "serve", "--port", str(free_port()))
     assert refused.returncode == 2
@@ -256,6 +280,9 @@ def test_several_processes_serve_one_port_and_one_database(
                 and 'method="POST"' in line
             ]
             assert float(written.rsplit(" ", 1)[1]) == 6
+        # The parser's own refusals are problems too, in every process.
+        for _ in range(4):
+            assert malformed_http_refusal(base)["type"] == "/problems/malformed-http"
     lines = log_path.read_text().splitlines()
     assert sum("Application shutdown complete" in line for line in lines) == 2
 

@@ -58,6 +58,13 @@ PROBLEM_TYPES: Final = {
             "`pointer` (a JSON Pointer into the body), `parameter` or `header`.",
         ),
         ProblemType(
+            "malformed-http",
+            400,
+            "The request is not well-formed HTTP",
+            "The request line or a header could not be parsed, so the request never "
+            "reached a route; the connection is closed and nothing was stored.",
+        ),
+        ProblemType(
             "malformed-request",
             400,
             "The request body is not well-formed",

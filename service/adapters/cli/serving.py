@@ -107,6 +107,7 @@ def serve_http(arguments: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from service.adapters.api.app import create_app
+    from service.adapters.api.http_protocol import problem_http_protocol
 
     configure_logging(settings.environment, settings.log_level)
     start_tracing(settings)
@@ -127,6 +128,7 @@ def serve_http(arguments: argparse.Namespace, settings: Settings) -> int:
         "log_config": None,
         "access_log": False,
         "server_header": False,
+        "http": problem_http_protocol(),
         # The client's address is the proxy's unless the operator names the proxies.
         "proxy_headers": settings.forwarded_allow_ips is not None,
         "forwarded_allow_ips": settings.forwarded_allow_ips,
