@@ -146,17 +146,28 @@ class _Run:
         stream = batches(source.rows(), self.rules, size=self.batch_rows)
 
         def next_prepared() -> tuple[Prepared, int] | None:
-            batch = next(stream, None)
-            if batch is None:
-                return None
-            prepared = prepare(
-                batch,
-                agency_id=self.job.agency_id,
-                by=self.actor,
-                now=self.deps.clock.now(),
-                new_id=self.deps.ids.new_id,
-                catalogue=self.deps.catalogue,
-            )
+            # Reading and preparing touch no database: whatever fails here fails on this
+            # file, and would fail again on every retry, so it ends the job instead.
+            try:
+                batch = next(stream, None)
+                if batch is None:
+                    return None
+                prepared = prepare(
+                    batch,
+                    agency_id=self.job.agency_id,
+                    by=self.actor,
+                    now=self.deps.clock.now(),
+                    new_id=self.deps.ids.new_id,
+                    catalogue=self.deps.catalogue,
+                )
+            except UnreadableFile:
+                raise
+            except Exception as error:
+                log.exception("import stopped on its file", import_id=str(self.job.id))
+                raise UnreadableFile(
+                    f"tracedesk could not read on from here ({type(error).__name__}); the "
+                    f"error is logged with import {self.job.id}"
+                ) from error
             return prepared, source.bytes_read
 
         current = await asyncio.to_thread(next_prepared)

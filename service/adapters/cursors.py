@@ -25,5 +25,5 @@ def decode_cursor(text: str) -> tuple[datetime, UUID]:
         moment_text, identifier = json.loads(base64.urlsafe_b64decode(padded))
         moment = as_utc(datetime.fromisoformat(moment_text), "cursor")
         return moment, UUID(identifier)
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, InvalidValue):
+    except (ValueError, TypeError, RecursionError, binascii.Error, InvalidValue):
         raise InvalidValue("cursor", "not a cursor this service issued") from None

@@ -164,6 +164,9 @@ def _ndjson_rows(lines: BoundedLines) -> Iterator[tuple[int, dict[str, Any] | Fi
         except json.JSONDecodeError as error:
             yield number, FieldProblem("", f"not JSON: {error.msg}")
             continue
+        except RecursionError:
+            yield number, FieldProblem("", "not a record: JSON nested too deeply")
+            continue
         if not isinstance(row, dict):
             yield number, FieldProblem("", "must be a JSON object")
             continue

@@ -334,3 +334,46 @@ async def test_an_export_imports_into_an_empty_database_as_the_same_recoveries(
     again = await imported(empty, path)
     assert (again.state, again.counts.rows_rejected) == (ImportState.DONE, 0)
     assert described(await stored(empty)) == described(exported)
+
+
+async def test_a_file_that_breaks_its_reader_fails_its_job_and_keeps_whole_batches(
+    deps: Dependencies, tmp_path: Path
+) -> None:
+    """Whatever goes wrong while reading a file (a reader's bug, a file past its limits)
+    fails on every retry: it ends the job, as failed, with what landed before it kept."""
+
+    class Breaking:
+        def __init__(self, path: Path) -> None:
+            self._rows = open_rows(path, ImportFormat.CSV, ColumnMapping())
+
+        @property
+        def bytes_read(self) -> int:
+            return self._rows.bytes_read
+
+        def column(self, field: str) -> str:
+            return self._rows.column(field)
+
+        def rows(self) -> Any:
+            for number, row in enumerate(self._rows.rows()):
+                if number == 3:
+                    raise RecursionError("maximum recursion depth exceeded")
+                yield row
+
+    path = csv_file(tmp_path, ROWS[:5])
+    source = ImportSource(path.name, ImportFormat.CSV, path.stat().st_size, "0" * 64)
+    job = await queue_import(
+        deps=deps, actor=INVESTIGATOR, source=source, all_or_nothing=False, mapping=None
+    )
+    claimed = await claim_import(deps=deps, job_id=job.id)
+    assert claimed is not None
+    finished = await run_import(
+        deps=deps,
+        job=claimed[0],
+        actor=claimed[1],
+        open_rows=lambda: Breaking(path),
+        rules=ColumnMapping().rules,
+        batch_rows=2,
+    )
+    assert finished.state is ImportState.FAILED
+    assert finished.failure is not None and "RecursionError" in finished.failure
+    assert [r.case_reference for r in await stored(deps)] == ["CASE-1"]

@@ -190,14 +190,22 @@ async def test_files_are_read_line_by_line_and_bad_lines_reported(
         "not json\n"
         '{"reference": "IA-2", "status": "borrowed", "serial": "A1"}\n'
         '{"reference": "IA-1", "status": "lost", "serial": "X 1"}\n'
-        '{"reference": "IA-3", "status": "lost", "serial": "ABC-777", "country": "DE"}\n',
+        '{"reference": "IA-3", "status": "lost", "serial": "ABC-777", "country": "DE"}\n'
+        + '{"details": ' * 50_000
+        + "1"
+        + "}" * 50_000,  # nested past a recursive parser's reach
         encoding="utf-8",
     )
     read = read_registry_file(ndjson, registry=NAME, catalogue=catalogue)
     assert [r.reference for r in read.records] == ["IA-1", "IA-3"]
     assert read.records[0].recorded_on == date(2023, 9, 4)
     assert read.records[0].details == {"reported_by": "LKA Hamburg"}
-    assert [(p.line, p.field) for p in read.problems] == [(2, ""), (3, "status"), (4, "reference")]
+    assert [(p.line, p.field) for p in read.problems] == [
+        (2, ""),
+        (3, "status"),
+        (4, "reference"),
+        (6, ""),
+    ]
 
     csv_file = tmp_path / "national.csv"
     csv_file.write_text(

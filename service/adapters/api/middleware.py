@@ -301,13 +301,13 @@ def _body_errors(body: bytes, content_type: bytes) -> list[dict[str, str]]:
         return []
     try:
         document = json.loads(body)
-    except ValueError:
-        return []  # not JSON after all: the application says so
-    return [
-        {"pointer": json_pointer(path), "detail": _refusal(text)}
-        for path, text in _texts(document, "")
-        if _unstorable(text)
-    ]
+        return [
+            {"pointer": json_pointer(path), "detail": _refusal(text)}
+            for path, text in _texts(document, "")
+            if _unstorable(text)
+        ]
+    except (ValueError, RecursionError):
+        return []  # not JSON after all, or nested past reading: the application says so
 
 
 def _texts(value: Any, path: str) -> Iterator[tuple[str, str]]:

@@ -118,6 +118,8 @@ def read_mapping(text: str) -> ColumnMapping:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ValidationFailed.of(InvalidValue("mapping", f"is not TOML: {error}")) from None
+    except RecursionError:
+        raise ValidationFailed.of(InvalidValue("mapping", "is nested too deeply")) from None
     problems: list[InvalidValue] = []
     for key in sorted(set(document) - _KNOWN_KEYS):
         problems.append(InvalidValue(f"mapping.{key}", "is not a setting of a mapping"))

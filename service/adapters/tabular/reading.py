@@ -232,6 +232,8 @@ class NdjsonRows(_TextRows):
             document = json.loads(line)
         except json.JSONDecodeError as error:
             return RowProblem(number, "", f"not JSON: {error.msg} at column {error.colno}")
+        except RecursionError:
+            return RowProblem(number, "", "not a row: JSON nested too deeply")
         if not isinstance(document, dict):
             return RowProblem(number, "", "not a JSON object")
         cells: dict[str, Cell] = {}

@@ -48,18 +48,27 @@ class XlsxRows:
     def rows(self) -> Iterator[SourceRow | RowProblem]:
         try:
             self._size = self._path.stat().st_size
-            book = load_workbook(self._path, read_only=True, data_only=False)
-        except (InvalidFileException, *_BROKEN) as error:
-            raise UnreadableFile(f"not a readable .xlsx file: {_reason(error)}") from None
+            # Opened here, not by name: openpyxl refuses names not ending in .xlsx, and
+            # an upload is kept under its job's id.
+            handle = self._path.open("rb")
+        except OSError as error:
+            raise UnreadableFile(f"cannot open the file: {error.strerror}") from None
         try:
-            yield from self._sheet_rows(book)
-        except _BROKEN as error:
-            raise UnreadableFile(
-                f"the .xlsx file is truncated or corrupt: {_reason(error)}",
-                line=self._rows_read + 1,
-            ) from None
+            try:
+                book = load_workbook(handle, read_only=True, data_only=False)
+            except (InvalidFileException, *_BROKEN) as error:
+                raise UnreadableFile(f"not a readable .xlsx file: {_reason(error)}") from None
+            try:
+                yield from self._sheet_rows(book)
+            except _BROKEN as error:
+                raise UnreadableFile(
+                    f"the .xlsx file is truncated or corrupt: {_reason(error)}",
+                    line=self._rows_read + 1,
+                ) from None
+            finally:
+                book.close()
         finally:
-            book.close()
+            handle.close()
 
     def _sheet_rows(self, book: Any) -> Iterator[SourceRow | RowProblem]:
         name = self._mapping.sheet
