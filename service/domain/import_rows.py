@@ -39,8 +39,12 @@ from service.domain.items import (
 from service.domain.persons import PersonReport
 from service.domain.recovery import Recovery
 from service.domain.reference import ReferenceCatalogue
+from service.domain.text import shortened
 
 MAX_KEY_LENGTH: Final = 200
+# What a report quotes of a file is bounded (characters): a column's name, a reason.
+MAX_FIELD: Final = 100
+MAX_REASON: Final = 500
 
 # The fields each kind of item has, besides item_key and item_kind.
 _KIND_FIELDS: Final[Mapping[ItemKind, frozenset[str]]] = {
@@ -71,6 +75,7 @@ class UnreadableFile(DomainError):
     read before stands, nothing after it is known."""
 
     def __init__(self, detail: str, *, line: int | None = None) -> None:
+        detail = shortened(detail, MAX_REASON)
         super().__init__(f"line {line}: {detail}" if line else detail)
         self.detail = detail
         self.line = line
@@ -92,6 +97,11 @@ class RowProblem:
     line: int
     field: str
     reason: str
+
+    def __post_init__(self) -> None:
+        # Both may quote the file (a column's name, a cell): bounded, whatever it holds.
+        object.__setattr__(self, "field", shortened(self.field, MAX_FIELD))
+        object.__setattr__(self, "reason", shortened(self.reason, MAX_REASON))
 
 
 @dataclass(frozen=True, slots=True)

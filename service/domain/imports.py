@@ -19,12 +19,13 @@ from uuid import UUID
 from service.domain.access import Actor
 from service.domain.errors import InvalidValue
 from service.domain.events import DomainEvent, ImportFinished, ImportQueued
-from service.domain.text import check_text
+from service.domain.text import check_text, shortened
 
 # A running job renews its claim after each batch; one whose claim ran out (its process
 # died) is taken up again by another.
 CLAIM: Final = timedelta(minutes=2)
 MAX_SOURCE_NAME: Final = 200
+MAX_FAILURE: Final = 1000  # characters: a failure may quote the file
 
 
 class ImportState(StrEnum):
@@ -147,6 +148,7 @@ class ImportJob:
     def finish(self, *, now: datetime, by: Actor, failure: str | None = None) -> None:
         """Done, done with rejects, or failed with why."""
         if failure is not None:
+            failure = shortened(failure, MAX_FAILURE)
             self.state, self.failure = ImportState.FAILED, failure
         elif self.counts.rows_rejected:
             self.state = ImportState.DONE_WITH_REJECTS

@@ -33,3 +33,11 @@ def check_text(
                 field, f"must not contain control or invisible characters (U+{ord(char):04X})"
             )
     return value
+
+
+def shortened(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, marked where it was cut. Messages quote
+    what a file or a caller wrote; a quote of a megabyte-long cell is not a message."""
+    if len(text) <= limit:
+        return text
+    return f"{text[: limit - 30]}… ({len(text):,} characters)"

@@ -95,6 +95,17 @@ def test_a_quoted_line_break_is_one_row_reported_at_the_line_it_starts(tmp_path:
     assert isinstance(second, SourceRow) and second.line == 4
 
 
+def test_a_quote_never_closed_names_every_line_it_swallowed(tmp_path: Path) -> None:
+    # Found by probing: the rows after it were silently absent from counts and report.
+    path = tmp_path / "unclosed.csv"
+    rows = [ROW.format(n=n, place="Nice") for n in range(2, 52)]
+    path.write_text(lines(ROW.format(n=1, place="\"Quai d'Orsay"), *rows))
+    (only,) = rows_of(path)
+    assert isinstance(only, RowProblem) and only.line == 2
+    assert only.reason.startswith("lines 2 to 52 were read as one row")
+    assert "a quote opened on line 2 is not closed" in only.reason
+
+
 def test_a_line_longer_than_the_bound_is_reported_not_read(tmp_path: Path) -> None:
     path = tmp_path / "long.csv"
     long_place = "x" * (2 * MAX_LINE)
@@ -119,6 +130,43 @@ def test_a_truncated_or_corrupt_xlsx_file_is_unreadable(tmp_path: Path) -> None:
         archive.writestr("[Content_Types].xml", "<not xml")
     with pytest.raises(UnreadableFile):
         rows_of(corrupt, ImportFormat.XLSX)
+
+
+def test_an_xlsx_that_expands_like_a_zip_bomb_is_refused_before_it_is_parsed(
+    tmp_path: Path,
+) -> None:
+    # Found by probing: a 100 KB file whose header cell expanded to 100 MB took 4.3 GB.
+    plain = tmp_path / "plain.xlsx"
+    book = Workbook()
+    book.active.append(HEADER.split(","))
+    book.save(plain)
+    path = tmp_path / "bomb.xlsx"
+    huge_cell = '<c r="H1" t="inlineStr"><is><t>' + "x" * 20_000_000 + "</t></is></c></row>"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(path, "w") as bomb:
+        for part in source.infolist():
+            content = source.read(part)
+            if part.filename == "xl/worksheets/sheet1.xml":
+                content = content.replace(b"</row>", huge_cell.encode(), 1)
+            bomb.writestr(part, content, compress_type=zipfile.ZIP_DEFLATED)
+    assert path.stat().st_size < 200_000
+    with pytest.raises(UnreadableFile) as refused:
+        rows_of(path, ImportFormat.XLSX)
+    assert "no spreadsheet compresses so well" in refused.value.detail
+
+
+def test_what_a_report_quotes_of_a_file_is_bounded(tmp_path: Path) -> None:
+    # Found by probing: a megabyte-long column name became a megabyte-long failure.
+    path = tmp_path / "wide.csv"
+    path.write_text(HEADER + "," + "y" * 1_000_000 + "\n" + ROW.format(n=1, place="x") + ",1\n")
+    with pytest.raises(UnreadableFile) as refused:
+        rows_of(path)
+    assert len(str(refused.value)) < 600
+    assert refused.value.detail.startswith("unknown column 'yyyy")
+    ndjson = tmp_path / "wide.ndjson"
+    ndjson.write_text('{"' + "z" * 1_000_000 + '": 1}\n')
+    (problem,) = rows_of(ndjson, ImportFormat.NDJSON)
+    assert isinstance(problem, RowProblem)
+    assert len(problem.field) <= 100 and len(problem.reason) <= 500
 
 
 def test_xlsx_formula_cells_are_refused_and_dates_keep_their_type(tmp_path: Path) -> None:

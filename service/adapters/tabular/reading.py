@@ -194,6 +194,14 @@ class CsvRows(_TextRows):
             if number in lines.undecoded:
                 return RowProblem(start, "", _NOT_DECODED.format(encoding=lines.encoding))
         if cells and len(cells) != width:
+            if end > start:  # every line the row took in is named: none goes unreported
+                return RowProblem(
+                    start,
+                    "",
+                    f"lines {start} to {end} were read as one row of {len(cells)} cells (the "
+                    f"header has {width}): a quote opened on line {start} is not closed where "
+                    "it should be; none of these lines was imported",
+                )
             return RowProblem(start, "", f"has {len(cells)} cells; the header has {width}")
         return None
 

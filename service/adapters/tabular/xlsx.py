@@ -12,7 +12,7 @@ import zlib
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Final
 from xml.etree.ElementTree import ParseError
 
 from openpyxl import load_workbook
@@ -24,6 +24,12 @@ from service.domain.import_fields import Cell
 from service.domain.import_rows import RowProblem, SourceRow, UnreadableFile
 
 _BROKEN = (zipfile.BadZipFile, zlib.error, ParseError, EOFError, KeyError, OSError)
+# openpyxl holds the shared strings, and each cell's text, whole in memory: a part that
+# expands far more than a spreadsheet's XML does (5 to 20 times) is a zip bomb, and the
+# shared strings are bounded outright. A million rows fit well within both.
+_MAX_EXPANSION: Final = 100
+_EXPANSION_CHECKED_FROM: Final = 8 * 1024 * 1024  # bytes, expanded
+_MAX_SHARED_STRINGS: Final = 256 * 1024 * 1024
 
 
 class XlsxRows:
@@ -55,6 +61,7 @@ class XlsxRows:
             raise UnreadableFile(f"cannot open the file: {error.strerror}") from None
         try:
             try:
+                _refuse_bombs(handle)
                 book = load_workbook(handle, read_only=True, data_only=False)
             except (InvalidFileException, *_BROKEN) as error:
                 raise UnreadableFile(f"not a readable .xlsx file: {_reason(error)}") from None
@@ -113,6 +120,26 @@ class XlsxRows:
             values[name] = self._mapping.translated(name, _cell(cell.value))
         if values:
             yield SourceRow(number, values)
+
+
+def _refuse_bombs(handle: BinaryIO) -> None:
+    with zipfile.ZipFile(handle) as archive:
+        for part in archive.infolist():
+            expanded = part.file_size
+            if part.filename.endswith("sharedStrings.xml") and expanded > _MAX_SHARED_STRINGS:
+                raise UnreadableFile(
+                    f"its shared strings expand to {expanded // 2**20:,} MiB, more than "
+                    f"{_MAX_SHARED_STRINGS // 2**20} MiB: save it as CSV and import that"
+                )
+            if expanded > _EXPANSION_CHECKED_FROM and expanded > _MAX_EXPANSION * max(
+                part.compress_size, 1
+            ):
+                raise UnreadableFile(
+                    f"{part.filename} expands {expanded // max(part.compress_size, 1):,} times "
+                    f"(to {expanded // 2**20:,} MiB); no spreadsheet compresses so well: "
+                    "not read"
+                )
+    handle.seek(0)
 
 
 def _cell(value: Any) -> Cell:
