@@ -150,9 +150,8 @@ def prepare(
             new_id=new_id,
             catalogue=catalogue,
         )
-        if built.recovery is None:
-            prepared.problems += built.problems
-        else:
+        prepared.problems += built.problems
+        if built.recovery is not None:
             prepared.built.append((group, built.recovery))
     return prepared
 

@@ -184,6 +184,8 @@ class RecoveryRows:
 
 @dataclass(frozen=True, slots=True)
 class Built:
+    """The recovery (None: rejected, every row with a problem) and the rows refused."""
+
     recovery: Recovery | None
     problems: list[RowProblem]
 
@@ -199,19 +201,31 @@ def build_recovery(
     catalogue: ReferenceCatalogue,
 ) -> Built:
     """The recovery the rows describe, checked by the domain's rules; or, if any rule
-    fails, no recovery and a problem for every row (at least one each)."""
+    fails, no recovery and a problem for every row (at least one each).
+
+    A row that repeats one before it (the same item key, or the same content) is
+    refused alone, and leaves `group`: the recovery lands with the first. Two items
+    alike (two boxes of the same cartridges) are told apart by an item key each."""
     problems = [p for row in group.rows for p in row.problems]
     seen: dict[str, int] = {}
+    repeated: list[RowProblem] = []
     for row in group.rows:
         if row.key in seen:
-            problems.append(
-                RowProblem(row.line, "", f"the same row as line {seen[row.key]} (imported once)")
+            repeated.append(
+                RowProblem(
+                    row.line,
+                    "",
+                    f"the same row as line {seen[row.key]}: not imported twice (give two "
+                    "items alike an item_key each)",
+                )
             )
         seen.setdefault(row.key, row.line)
+    if repeated:
+        group.rows[:] = [row for row in group.rows if seen[row.key] == row.line]
     shared, given_at = _recovery_values(group, problems)
     reports = [_item_report(row, problems) for row in group.rows]
     if problems:
-        return Built(None, _every_row(group, problems))
+        return Built(None, _every_row(group, [*problems, *repeated]))
     try:
         recovery = Recovery.record(
             recovery_id=recovery_id,
@@ -235,8 +249,8 @@ def build_recovery(
     except ValidationFailed as failed:
         for problem in failed.problems:
             problems.append(_located(problem.field, problem.detail, group, given_at))
-        return Built(None, _every_row(group, problems))
-    return Built(recovery, [])
+        return Built(None, _every_row(group, [*problems, *repeated]))
+    return Built(recovery, repeated)
 
 
 def _recovery_values(

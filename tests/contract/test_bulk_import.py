@@ -188,6 +188,28 @@ async def test_importing_the_same_rows_again_changes_nothing(
     assert sorted(r.id for r in await stored(deps)) == sorted(r.id for r in before)
 
 
+async def test_a_repeated_row_is_refused_alone_and_its_recovery_lands_once(
+    deps: Dependencies, tmp_path: Path
+) -> None:
+    # Found by probing: the repeat rejected its whole recovery, while saying "imported once".
+    rows = [ROWS[0], ROWS[0], ROWS[1], ROWS[4].replace(",XX,", ",FR,")]
+    job = await imported(deps, csv_file(tmp_path, rows))
+    assert job.state is ImportState.DONE_WITH_REJECTS
+    assert (job.counts.rows_imported, job.counts.rows_rejected) == (3, 1)
+    assert await report(deps, job) == [
+        (
+            3,
+            "",
+            "the same row as line 2: not imported twice (give two items alike an item_key each)",
+        )
+    ]
+    first = {r.case_reference: r for r in await stored(deps)}["CASE-1"]
+    assert [i.kind.value for i in first.items] == ["firearm", "ammunition"]
+    again = await imported(deps, csv_file(tmp_path, rows, name="again.csv"))
+    assert (again.counts.rows_already_imported, again.counts.recoveries_imported) == (3, 0)
+    assert len(await stored(deps)) == 2
+
+
 async def test_a_row_new_to_a_recovery_imported_before_is_rejected(
     deps: Dependencies, tmp_path: Path
 ) -> None:
