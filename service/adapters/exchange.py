@@ -170,7 +170,9 @@ class TraceExchangeMessage(Message):
     recipient_agency_id: UUID
     by: UUID = Field(description="Who took the step, on the sending instance")
     at: Moment
-    version: int = Field(ge=1, description="The sender's version once the step was taken")
+    version: int = Field(
+        ge=1, le=2**31 - 1, description="The sender's version once the step was taken"
+    )
     reason: str | None = Field(default=None, max_length=4000)
     request: SubmittedRequestMessage | None = None
     response: ResponseMessage | None = None

@@ -223,3 +223,28 @@ async def test_a_malformed_id_in_the_path_is_a_parameter_problem(api: Api) -> No
     )
     assert response.status_code == 422
     assert response.json()["errors"][0]["parameter"] == "recovery_id"
+
+
+async def test_every_number_a_request_names_is_bounded(api: Api) -> None:
+    """A number past what the database holds (64 bits) is a 422 on its parameter, not an
+    OverflowError: every integer parameter declares its maximum."""
+    document = (await api.client.get("/openapi.json")).json()
+    unbounded = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                schema = parameter["schema"]
+                for variant in [schema, *schema.get("anyOf", [])]:
+                    if variant.get("type") == "integer" and "maximum" not in variant:
+                        unbounded.append((method, path, parameter["name"]))
+    assert unbounded == []
+    token = await api.user("auditor")
+    for url in (
+        "/api/v1/audit/events",
+        f"/api/v1/recoveries/{'0' * 8}-0000-7000-8000-{'0' * 12}/history",
+    ):
+        answer = await api.client.get(
+            url, params={"before_seq": str(2**63)}, headers={"Authorization": token}
+        )
+        assert answer.status_code == 422, (url, answer.text)
+        assert answer.json()["errors"][0]["parameter"] == "before_seq"

@@ -22,6 +22,9 @@ from service.audit_trail import audit_events, audit_head, recovery_history, veri
 from service.domain.access import Action
 from service.domain.ports.audit import AuditFilter
 
+# Sequence numbers are 64-bit: a larger one names no event, and no database takes it.
+BeforeSeq = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
+
 router = APIRouter(tags=["audit"], route_class=DeclaredRoute)
 
 
@@ -62,7 +65,7 @@ async def events(
     action_name: Annotated[str | None, Query(alias="action", max_length=64)] = None,
     occurred_from: Annotated[Moment | None, Query(description="inclusive")] = None,
     occurred_to: Annotated[Moment | None, Query(description="exclusive")] = None,
-    before_seq: Annotated[int | None, Query(ge=1)] = None,
+    before_seq: BeforeSeq = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditEventPage:
     """Events, newest first: your agency's for auditors, every agency's for system auditors."""
@@ -93,7 +96,7 @@ async def history(
     recovery_id: UUID,
     deps: Deps,
     actor: CurrentActor,
-    before_seq: Annotated[int | None, Query(ge=1)] = None,
+    before_seq: BeforeSeq = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditEventPage:
     """Who recorded and changed this recovery, when and why, newest first: for its
