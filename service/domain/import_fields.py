@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Final
 
 from service.domain.errors import InvalidValue
+from service.domain.moments import in_zone
 
 # A cell as a reader hands it over.
 Cell = str | int | float | bool | datetime | date | None
@@ -191,8 +192,7 @@ def _moment(name: str, cell: Cell, rules: ReadingRules) -> datetime:
     if moment.tzinfo is None:
         if rules.time_zone is None:
             raise InvalidValue(name, NO_ZONE)
-        # fold=0: a time repeated when clocks go back is read as the first of the two.
-        moment = moment.replace(tzinfo=rules.time_zone)
+        moment = in_zone(moment, rules.time_zone, name)
     return moment
 
 

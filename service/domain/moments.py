@@ -4,7 +4,7 @@ a clock or a database that cannot hold it (year 1 in a zone east of UTC is year 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Final
 
 from service.domain.errors import InvalidValue
@@ -25,3 +25,25 @@ def as_utc(value: datetime, field: str) -> datetime:
     if not EARLIEST <= utc < LATEST:
         raise InvalidValue(field, OUT_OF_RANGE)
     return utc
+
+
+def in_zone(wall_clock: datetime, zone: tzinfo, field: str) -> datetime:
+    """A time read off a clock in `zone`, as the moment it was. A time the zone skipped
+    (clocks put forward) or went through twice (clocks put back) is refused: which moment
+    it was cannot be known, and evidence an hour off is wrong evidence."""
+    first, second = wall_clock.replace(tzinfo=zone, fold=0), wall_clock.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return first
+    shown = wall_clock.replace(tzinfo=None).isoformat(timespec="minutes")
+    if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != first.replace(tzinfo=None):
+        raise InvalidValue(
+            field,
+            f"{shown} never happened in {zone} (the clocks were put forward): write it "
+            "with its offset",
+        )
+    offsets = " or ".join(m.isoformat()[-6:] for m in (first, second))
+    raise InvalidValue(
+        field,
+        f"{shown} happened twice in {zone} (the clocks were put back): write it with its "
+        f"offset, {offsets}",
+    )

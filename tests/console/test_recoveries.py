@@ -94,6 +94,29 @@ async def test_problems_are_shown_beside_their_fields_and_nothing_is_stored(
     assert page.recoveries == []
 
 
+async def test_a_time_the_readers_zone_skipped_or_lived_twice_is_asked_again(
+    console: Console,
+) -> None:
+    browser = await console.signed_in("investigator")
+    await browser.post("/account/preferences", {"language": "", "time_zone": "Europe/Paris"})
+    skipped = await browser.post(
+        "/recoveries/new", RECORDING | {"recovered_at": "2026-03-29T02:30"}
+    )
+    assert skipped.status_code == 422 and 'href="#recovered_at"' in skipped.text
+    assert "never happened in Europe/Paris" in skipped.text
+    recorded = await browser.post("/recoveries/new", RECORDING)
+    path = recorded.headers["location"].split("?")[0]
+    fields = _form_values((await browser.get(f"{path}/correct")).text)
+    twice = await browser.post(
+        f"{path}/correct",
+        fields | {"recovered_at": "2026-10-25T02:30", "reason": "Time read off the log"},
+    )
+    assert twice.status_code == 422 and "happened twice in Europe/Paris" in twice.text
+    async with console.deps.unit_of_work() as uow:
+        stored = await uow.recoveries.get(UUID(path.split("/")[2]))
+    assert stored is not None and stored.version == 1
+
+
 async def test_problems_are_written_in_the_readers_language(console: Console) -> None:
     """The validation's own messages are English only ("String should have at least 1
     character", a list of codes for a choice); the console says them in the reader's

@@ -218,6 +218,35 @@ def test_times_are_read_in_every_format_and_zone_given(
     assert isinstance(value, datetime) and value == expected
 
 
+@pytest.mark.parametrize(
+    ("cell", "refusal"),
+    [
+        (
+            "2019-03-31T02:30:00",
+            "2019-03-31T02:30 never happened in Europe/Paris (the clocks were put forward): "
+            "write it with its offset",
+        ),
+        (
+            "2019-10-27T02:30:00",
+            "2019-10-27T02:30 happened twice in Europe/Paris (the clocks were put back): "
+            "write it with its offset, +02:00 or +01:00",
+        ),
+    ],
+)
+def test_a_time_a_zone_skipped_or_lived_twice_is_refused_not_guessed(
+    cell: str, refusal: str
+) -> None:
+    # Found by probing: both were stored, an hour off one way or the other.
+    rules = ReadingRules(ZoneInfo("Europe/Paris"))
+    with pytest.raises(InvalidValue) as refused:
+        read_cell(FIELDS["recovered_at"], cell, rules)
+    assert (refused.value.field, refused.value.detail) == ("recovered_at", refusal)
+    with pytest.raises(InvalidValue):
+        read_cell(FIELDS["recovered_at"], datetime.fromisoformat(cell), rules)
+    offset = read_cell(FIELDS["recovered_at"], cell + "+01:00", rules)
+    assert offset == datetime.fromisoformat(cell + "+01:00")
+
+
 def test_a_time_without_a_zone_or_format_is_refused_with_what_to_give() -> None:
     with pytest.raises(InvalidValue) as refused:
         read_cell(FIELDS["recovered_at"], "01/03/2024 10:00", ReadingRules(ZoneInfo("UTC")))

@@ -16,6 +16,7 @@ from datetime import datetime, tzinfo
 from typing import Any, Final
 
 from service.domain.items import ItemKind
+from service.domain.moments import in_zone
 from service.domain.recovery import Recovery
 
 ITEM_KINDS: Final = tuple(kind.value for kind in ItemKind)
@@ -129,7 +130,8 @@ def _whole(value: str | None) -> int | str | None:
 
 
 def local_moment(value: str | None, zone: tzinfo) -> str | None:
-    """`2026-11-28T14:30`, as typed in the person's zone, as an ISO time with its offset."""
+    """`2026-11-28T14:30`, as typed in the person's zone, as an ISO time with its offset;
+    InvalidValue for a time the zone skipped or went through twice."""
     text = _text(value)
     if text is None:
         return None
@@ -138,7 +140,7 @@ def local_moment(value: str | None, zone: tzinfo) -> str | None:
     except ValueError:
         return text
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
+        moment = in_zone(moment, zone, "recovered_at")
     return moment.isoformat()
 
 

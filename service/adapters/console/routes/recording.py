@@ -3,6 +3,7 @@ where htmx only adds and removes items in place and shows serial matches while t
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -98,15 +99,17 @@ async def record(request: Request, deps: ConsoleDeps, holder: Holder, form: Post
     recovery_form = read_form(form)
     if (focus := _changed_items(recovery_form, form)) is not None:
         return _form_page(request, recovery_form, focus=focus)
-    document, positions = recovery_document(recovery_form, i18n.reading().time_zone)
+    positions: Sequence[int] = ()
     try:
+        document, positions = recovery_document(recovery_form, i18n.reading().time_zone)
         command = RecoveryCreate.model_validate(document).command()
         recovery = await record_recovery(deps=deps, actor=holder.actor, command=command)
     except ValidationError as invalid:
         errors = to_form_fields(model_problems(invalid, union_tags=UNION_TAGS), positions)
         return _form_page(request, recovery_form, errors=errors, status_code=422)
-    except ValidationFailed as refused:
-        errors = to_form_fields(problems_by_field(refused.problems), positions)
+    except (ValidationFailed, InvalidValue) as refused:
+        problems = refused.problems if isinstance(refused, ValidationFailed) else [refused]
+        errors = to_form_fields(problems_by_field(problems), positions)
         return _form_page(request, recovery_form, errors=errors, status_code=422)
     return RedirectResponse(f"/recoveries/{recovery.id}?recorded=true", status_code=303)
 
@@ -136,9 +139,15 @@ async def correct(
     if (focus := _changed_items(submitted, form)) is not None:
         return _form_page(request, submitted, correcting=recovery_id, focus=focus)
     version = form_text(form, "version")
-    correction = correction_document(
-        stored, submitted, i18n.reading().time_zone, form_text(form, "reason")
-    )
+    try:
+        correction = correction_document(
+            stored, submitted, i18n.reading().time_zone, form_text(form, "reason")
+        )
+    except InvalidValue as refused:
+        errors = problems_by_field([refused])
+        return _form_page(
+            request, submitted, errors=errors, correcting=recovery_id, status_code=422
+        )
     try:
         if not version.isdigit():
             raise InvalidValue("version", N_("the form is incomplete: open it again"))
