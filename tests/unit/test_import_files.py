@@ -4,6 +4,8 @@ keys). Exports neutralise what a spreadsheet would run as a formula."""
 
 from __future__ import annotations
 
+import csv
+import io
 import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -286,3 +288,26 @@ def test_exports_neutralise_formulas_and_imports_read_them_back(tmp_path: Path) 
     sheet = load_workbook(path).active
     serial = sheet.cell(row=2, column=list(FIELDS).index("serial") + 1)
     assert (serial.data_type, serial.value) == ("s", "'=HYPERLINK(1)")
+
+
+FORMULA_LIKE = [" =1+2", "\u00a0=1+2", "\u3000=1+2", "＝1+2", "＋1", "－1", "＠SUM(A1)", "-1"]
+KEPT_AS_IS = ["'s-Hertogenbosch", "a=b", "'", "O'Brien"]
+
+
+@pytest.mark.parametrize("text", [*FORMULA_LIKE, *(f"'{t}" for t in FORMULA_LIKE), *KEPT_AS_IS])
+def test_every_export_neutralises_formula_look_alikes_and_reads_back_what_was_written(
+    tmp_path: Path, text: str
+) -> None:
+    # Found by probing: white space or full-width forms before "=" got through, and a
+    # value written "'=x" came back as "=x".
+    row: dict[str, object] = dict.fromkeys(FIELDS)
+    row |= {"recovery_key": "R1", "other_markings": text}
+    written = next(csv.DictReader(io.StringIO(CsvExport().header() + CsvExport().chunk([row]))))
+    if text in KEPT_AS_IS:
+        assert written["other_markings"] == text
+    else:
+        assert written["other_markings"] == "'" + text
+    path = tmp_path / "export.csv"
+    path.write_text(CsvExport().header() + CsvExport().chunk([row]))
+    (back,) = rows_of(path)
+    assert isinstance(back, SourceRow) and back.cells["other_markings"] == text

@@ -12,6 +12,7 @@ from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from service.adapters.api.schemas.networks import LinkOut, NetworkOut
+from service.adapters.tabular.formulas import spreadsheet_safe
 
 NODE_ATTRIBUTES = ("kind", "label", "key", "agency_id", "country", "occurred_at", "hidden")
 EDGE_ATTRIBUTES = ("kind", "confidence", "status", "rule", "rule_version", "evidence")
@@ -113,17 +114,6 @@ def nodes_to_csv(view: NetworkOut) -> str:
     for node in _nodes(view):
         writer.writerow([spreadsheet_safe(node[name]) for name in ("id", *NODE_ATTRIBUTES)])
     return out.getvalue()
-
-
-# A spreadsheet runs a cell that starts like a formula (CSV injection): such text, a
-# case reference or a label typed by someone, is written with a leading apostrophe.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _edge_values(link: LinkOut) -> tuple[Any, ...]:

@@ -16,6 +16,7 @@ from service.adapters.cli.common import CommandFailed, with_database
 from service.adapters.cli.progress import print_summary, progress_bar
 from service.adapters.settings import Settings
 from service.adapters.tabular import open_rows
+from service.adapters.tabular.formulas import spreadsheet_safe
 from service.adapters.tabular.mapping import ColumnMapping, read_mapping
 from service.adapters.tabular.reading import import_format
 from service.adapters.tabular.writing import CsvExport, NdjsonExport, XlsxExport, rows_of
@@ -111,7 +112,9 @@ async def write_report(deps: Dependencies, actor: Actor, job: ImportJob, stream:
         )
         if not rows:
             return written
-        writer.writerows([row.line, row.column, row.reason] for row in rows)
+        writer.writerows(
+            [row.line, spreadsheet_safe(row.column), spreadsheet_safe(row.reason)] for row in rows
+        )
         written += len(rows)
         after = rows[-1].position
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, Final
 
+from service.adapters.tabular.formulas import as_written
 from service.adapters.tabular.mapping import ColumnMapping
 from service.domain.import_fields import Cell
 from service.domain.import_rows import RowProblem, SourceRow, UnreadableFile
@@ -32,9 +33,6 @@ _BOMS: Final = (
     (codecs.BOM_UTF16_LE, "utf-16-le"),
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
-# A leading apostrophe that an export put before =, +, - or @ (so that no spreadsheet
-# takes the cell for a formula) is the export's, not the value's.
-NEUTRALISED: Final = ("'=", "'+", "'-", "'@")
 
 
 def import_format(name: str) -> ImportFormat:
@@ -49,9 +47,9 @@ def import_format(name: str) -> ImportFormat:
 
 
 def unneutralised(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(NEUTRALISED):
-        return value[1:]
-    return value
+    """A leading apostrophe an export put before formula-like text (so that no
+    spreadsheet runs it) is the export's, not the value's."""
+    return as_written(value)
 
 
 class _Counting(io.RawIOBase):

@@ -19,13 +19,12 @@ import orjson
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from service.adapters.tabular.reading import NEUTRALISED
+from service.adapters.tabular.formulas import spreadsheet_safe
 from service.domain.import_fields import FIELD_NAMES, FIELDS, Kind
 from service.domain.items import Ammunition, Component, Firearm, Item
 from service.domain.recovery import Recovery
 
 COLUMNS: Final = FIELD_NAMES
-_FORMULA_STARTS: Final = tuple(start[1] for start in NEUTRALISED)
 
 
 def item_row(recovery: Recovery, item: Item) -> dict[str, Any]:
@@ -90,9 +89,8 @@ def rows_of(recoveries: Iterable[Recovery]) -> Iterable[dict[str, Any]]:
 
 def neutralised(name: str, value: Any) -> Any:
     """A text cell a spreadsheet would read as a formula, made plain text."""
-    if FIELDS[name].kind is Kind.TEXT and isinstance(value, str):
-        if value.startswith(_FORMULA_STARTS):
-            return "'" + value
+    if FIELDS[name].kind is Kind.TEXT:
+        return spreadsheet_safe(value)
     return value
 
 

@@ -20,6 +20,7 @@ from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.import_runner import ImportRunner, upload_path
 from service.adapters.api.problems import problem_responses
 from service.adapters.api.schemas.imports import ImportList, ImportPublic, import_public
+from service.adapters.tabular.formulas import spreadsheet_safe
 from service.adapters.tabular.mapping import MAX_MAPPING_BYTES, read_mapping
 from service.adapters.tabular.reading import import_format
 from service.domain.access import Action
@@ -152,7 +153,10 @@ async def rejects(import_id: UUID, deps: Deps, actor: CurrentActor) -> Streaming
         while rows := await rejected_rows(
             deps=deps, actor=actor, import_id=import_id, after=after, limit=5000
         ):
-            yield "".join(_csv_line([r.line, r.column, r.reason]) for r in rows)
+            yield "".join(
+                _csv_line([r.line, spreadsheet_safe(r.column), spreadsheet_safe(r.reason)])
+                for r in rows
+            )
             after = rows[-1].position
 
     return StreamingResponse(
