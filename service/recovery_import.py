@@ -125,6 +125,21 @@ async def run_import(
     return job
 
 
+async def abandon_import(
+    *, deps: Dependencies, job_id: UUID, actor: Actor, failure: str
+) -> ImportJob | None:
+    """End a job that cannot go on, as failed with why; the batches it landed stand.
+    Read afresh: the job as its run held it may be ahead of what was committed."""
+    async with deps.unit_of_work() as uow:
+        job = await uow.import_jobs.get(job_id)
+        if job is None or job.finished:
+            return job
+        job.finish(now=deps.clock.now(), by=actor, failure=failure)
+        uow.import_jobs.save(job)
+        await uow.commit()
+    return job
+
+
 class _Run:
     """One reading of the file: batches prepared in a worker thread (reading, parsing,
     the domain's rules) while the batch before is written."""

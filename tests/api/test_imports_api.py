@@ -194,3 +194,26 @@ async def test_nesting_past_reading_is_a_problem_or_a_rejected_row(api: Api) -> 
     )
     assert recorded.status_code in (400, 422), recorded.text
     assert recorded.headers["content-type"] == "application/problem+json"
+
+
+async def test_a_job_that_fails_writing_for_good_ends_failed_not_retried_forever(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failure that is not the database being away (a bug, a value no column holds)
+    would fail again at each claim: the job ends, failed, saying so."""
+    headers = {"Authorization": await api.user("investigator")}
+    upload = await api.client.post(
+        "/api/v1/imports", headers=headers, files={"file": ("lab.csv", FILE, "text/csv")}
+    )
+
+    def broken(*_: object, **__: object) -> None:
+        raise ValueError("a value no column holds")
+
+    monkeypatch.setattr("service.recovery_import.decide", broken)
+    assert await run_jobs(api) == 1
+    failed = (await api.client.get(upload.headers["location"], headers=headers)).json()
+    assert failed["state"] == "failed"
+    assert failed["failure"].startswith("tracedesk could not write on from here (ValueError)")
+    runner: ImportRunner = api.client._transport.app.state.imports  # type: ignore[attr-defined]
+    assert list(runner.directory.iterdir()) == []
+    assert await run_jobs(api) == 0

@@ -21,7 +21,7 @@ from service.adapters.tabular.mapping import ColumnMapping, read_mapping
 from service.dependencies import Dependencies
 from service.domain.errors import ValidationFailed
 from service.domain.imports import ImportJob
-from service.recovery_import import claim_import, run_import
+from service.recovery_import import abandon_import, claim_import, run_import
 
 log = structlog.get_logger("tracedesk.imports")
 
@@ -80,13 +80,27 @@ class ImportRunner:
             mapping = read_mapping(job.mapping) if job.mapping else ColumnMapping()
         except ValidationFailed:  # checked when queued; a release may read it differently
             mapping = ColumnMapping()
-        finished = await run_import(
-            deps=self._deps,
-            job=job,
-            actor=actor,
-            open_rows=lambda: open_rows(path, job.source.format, mapping),
-            rules=mapping.rules,
-        )
+        finished: ImportJob | None
+        try:
+            finished = await run_import(
+                deps=self._deps,
+                job=job,
+                actor=actor,
+                open_rows=lambda: open_rows(path, job.source.format, mapping),
+                rules=mapping.rules,
+            )
+        except Exception as error:
+            if unavailability(error) is not None:
+                raise  # the database comes back: the job is taken up again then
+            # Anything else would fail again at every claim, every two minutes, forever.
+            log.exception("import stopped writing", import_id=str(job.id))
+            finished = await abandon_import(
+                deps=self._deps,
+                job_id=job.id,
+                actor=actor,
+                failure=f"tracedesk could not write on from here ({type(error).__name__}); "
+                f"what landed before stands; the error is logged with import {job.id}",
+            )
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
         return finished
