@@ -11,6 +11,8 @@ from service.domain.transliteration import Table, transliterate
 # Look-alike classes, and Cyrillic letters with the Latin letters of their spellings
 # (Ж ZH/J, Ц TS/C, Х X/KH/H, Б B).
 ALPHABET = "AB80OQ15S-ЖЦХБZHJTC"
+# Zeros padding runs of digits, the digits they pad, and a letter between runs.
+DIGITS = "0015807"
 complete = st.text(st.sampled_from(ALPHABET), min_size=2, max_size=8).filter(
     lambda s: s.replace("-", "")
 )
@@ -31,7 +33,8 @@ partial = st.one_of(
         ),
     ),
 )
-readings = st.one_of(complete, complete, complete, partial)
+numeric = st.text(st.sampled_from(DIGITS + "A"), min_size=3, max_size=10)
+readings = st.one_of(complete, complete, complete, partial, numeric)
 LOOKALIKES = {"B": "8", "8": "B", "0": "O", "O": "Q", "Q": "0", "1": "I", "5": "S", "S": "5"}
 
 
@@ -53,6 +56,9 @@ def query_near(draw: st.DrawFn, stored: list[str]) -> str:
         base[:i] + base[i + 1 :],
         base[:i] + base[i + 1 : i + 2] + base[i] + base[i + 2 :],
         "".join(LOOKALIKES.get(c, c) for c in base),
+        base[:i] + "0" * draw(st.integers(1, 5)) + base[i:],  # padded, or not quite
+        base.lstrip("0"),
+        base.replace("0", "", draw(st.integers(1, 4))),
         transliterate(base, Table.ICAO_9303),
         transliterate(base, Table.BGN_PCGN),
         transliterate(base, Table.ICAO_9303)[:-1],

@@ -233,6 +233,50 @@ def one_deletion_variants(normalized: str) -> frozenset[str]:
     return frozenset(normalized[:i] + normalized[i + 1 :] for i in range(len(normalized)))
 
 
+# Zeros that pad a run of digits: `0012345` and `12345`, `GLK-00731` and `GLK-731`.
+# A spreadsheet drops them from a serial it takes for a number; some registers pad serials
+# to a width, others never. A run of zeros alone keeps one (`A000B` is `A0B`).
+_PADDING_ZEROS: Final = re.compile(r"(?<![0-9])0+(?=[0-9])")
+# Padding variants a query is looked up under: up to this many zeros before each of its
+# first runs of digits (two digits or more: a lone digit is rarely padded).
+MAX_PADDING: Final = 3
+_PADDED_RUNS: Final = 2
+_PADDED_RUN: Final = re.compile(r"[0-9]{2,}")
+
+
+def unpadded(normalized: str) -> str:
+    """The reading without the zeros that pad its runs of digits."""
+    return _PADDING_ZEROS.sub("", normalized)
+
+
+def padding_variants(normalized: str) -> frozenset[str]:
+    """The readings that differ from this one only by zeros padding its first runs of
+    digits (at most MAX_PADDING zeros each): the keys under which a reading with more or
+    fewer such zeros is stored. Empty for a reading too short to match on so little."""
+    bare = unpadded(normalized)
+    if len(bare) < MIN_LENGTH_FOR_EDIT_MATCH:
+        return _NONE
+    runs = [m.start() for m in _PADDED_RUN.finditer(bare)][:_PADDED_RUNS]
+    if not runs:
+        return _NONE
+    found = {bare}
+    for start in reversed(runs):  # from the end, so earlier positions stay where they are
+        found |= {v[:start] + "0" * n + v[start:] for v in found for n in range(1, MAX_PADDING + 1)}
+    return frozenset(found - {normalized})
+
+
+def padded_alike(a: str, b: str) -> bool:
+    """True when two readings differ only by zeros padding their first runs of digits,
+    within what `padding_variants` looks up (the same either way round)."""
+    if a == b:
+        return False
+    bare = unpadded(a)
+    if bare != unpadded(b):
+        return False
+    family = padding_variants(bare) | {bare}
+    return len(family) > 1 and a in family and b in family
+
+
 def within_one_edit(a: str, b: str) -> bool:
     """True when a and b differ by exactly one insertion, deletion, substitution or swap."""
     if a == b or abs(len(a) - len(b)) > 1:

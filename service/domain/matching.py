@@ -9,6 +9,8 @@ Match kinds, strongest first, each with the confidence it has on its own:
 - `exact` (0.97): the same characters as entered;
 - `normalized` (0.93): the same once case, separators, digit scripts and Cyrillic or
   Greek look-alikes are set aside (`ВХК-482` is `BXK482`);
+- `padding` (0.80): the same but for zeros padding a run of digits (`0012345` and
+  `12345`, `GLK-00731` and `GLK731`): a spreadsheet drops them, some registers add them;
 - `skeleton` (0.70): the same once look-alike characters are folded (`8XK482`);
 - `transliterated` (0.62): the same once Cyrillic and Greek letters without a Latin
   look-alike are spelled by a recognised table (`BZH9735` for `БЖ9735`; see
@@ -40,6 +42,8 @@ from service.domain.identifiers import (
     Identifier,
     anchor_keys,
     legible_count,
+    padded_alike,
+    padding_variants,
     pattern_matches,
     patterns_overlap,
     within_one_edit,
@@ -52,6 +56,7 @@ from service.domain.reference import ReferenceCatalogue, Resolution, make_key
 class MatchKind(StrEnum):
     EXACT = "exact"
     NORMALIZED = "normalized"
+    PADDING = "padding"
     SKELETON = "skeleton"
     TRANSLITERATED = "transliterated"
     EDIT = "edit"
@@ -65,6 +70,8 @@ _KIND_RANK: Final = {kind: rank for rank, kind in enumerate(MatchKind)}
 _BASE_CONFIDENCE: Final = {
     MatchKind.EXACT: 0.97,
     MatchKind.NORMALIZED: 0.93,
+    # The characters that were read agree; only zeros a system added or dropped differ.
+    MatchKind.PADDING: 0.80,
     MatchKind.SKELETON: 0.70,
     # Between the two on either side: the characters were read right and typed by a
     # table, but the tables disagree on some letters and a spelling can collide.
@@ -125,10 +132,16 @@ class SerialQuery:
     @property
     def normalized_keys(self) -> frozenset[str]:
         """Stored spellings (normalized readings, transliterations) or their one-deletion
-        variants equal to one of these may match (exact to edit)."""
+        variants equal to one of these may match (exact to edit), and so may readings
+        padded with more or fewer zeros."""
         if self.identifier.is_partial:
             return frozenset()
-        return self.identifier.spellings | self.identifier.deletion_variants
+        identifier = self.identifier
+        return (
+            identifier.spellings
+            | identifier.deletion_variants
+            | padding_variants(identifier.normalized)
+        )
 
     @property
     def skeleton_key(self) -> str | None:
@@ -243,6 +256,8 @@ def match_kind(
         return MatchKind.EXACT
     if stored.normalized == query.normalized:
         return MatchKind.NORMALIZED
+    if padded_alike(query.normalized, stored.normalized):
+        return MatchKind.PADDING
     if stored.skeleton == query.skeleton:
         return MatchKind.SKELETON
     if not query.transliterations and not stored.transliterations:

@@ -159,12 +159,22 @@ def test_ranking_orders_by_confidence_then_kind(catalogue: ReferenceCatalogue) -
     query = SerialQuery.parse("ABC 123", catalogue=catalogue)
     stored = [
         candidate(s, catalogue=catalogue)
-        for s in ["ABC1?3", "ABC124", "A8C123", "АБС123", "abc123", "ABC 123", "QQQ999"]
+        for s in [
+            "ABC1?3",
+            "ABC124",
+            "A8C123",
+            "АБС123",
+            "ABC-00123",
+            "abc123",
+            "ABC 123",
+            "QQQ999",
+        ]
     ]
     kinds = [m.kind for m in rank(query, stored, catalogue)]
     assert kinds == [
         MatchKind.EXACT,
         MatchKind.NORMALIZED,
+        MatchKind.PADDING,
         MatchKind.SKELETON,
         MatchKind.TRANSLITERATED,
         MatchKind.EDIT,
@@ -190,10 +200,42 @@ def test_confidence_stays_within_zero_and_one(_: float, kind: MatchKind) -> None
 
 def test_query_keys_cover_every_one_edit_neighbour(catalogue: ReferenceCatalogue) -> None:
     query = SerialQuery.parse("ABC123", catalogue=catalogue)
-    assert query.normalized_keys == {"ABC123", "BC123", "AC123", "AB123", "ABC23", "ABC13", "ABC12"}
+    one_edit = {"ABC123", "BC123", "AC123", "AB123", "ABC23", "ABC13", "ABC12"}
+    padded = {"ABC0123", "ABC00123", "ABC000123"}
+    assert query.normalized_keys == one_edit | padded
     assert query.skeleton_key == "A8C123"
     assert query.like_pattern is None
     pattern = SerialQuery.parse("abc?1%*", catalogue=catalogue)
     assert pattern.like_pattern == "ABC_1\\%%"
     assert pattern.literal_prefix == "ABC"
     assert pattern.normalized_keys == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("query", "stored", "kind"),
+    [
+        ("12345", "0012345", MatchKind.PADDING),  # a spreadsheet took the serial for a number
+        ("0012345", "12345", MatchKind.PADDING),
+        ("GLK-731", "GLK 00731", MatchKind.PADDING),
+        ("12345", "012345", MatchKind.PADDING),  # one edit too, but padding says more
+        ("12345", "0000012345", None),  # more zeros than any register pads with
+        ("123", "0123", None),  # too short to match on so little
+        ("A12B34C56", "A12B34C056", MatchKind.EDIT),  # padding only in the first two runs
+        ("100200", "1000200", MatchKind.EDIT),  # a zero inside a run is a digit read
+    ],
+)
+def test_readings_differing_only_by_padding_zeros_match_as_padding(
+    catalogue: ReferenceCatalogue, query: str, stored: str, kind: MatchKind | None
+) -> None:
+    found = rank(
+        SerialQuery.parse(query, catalogue=catalogue),
+        [candidate(stored, catalogue=catalogue)],
+        catalogue,
+    )
+    assert [m.kind for m in found] == ([kind] if kind else [])
+    if kind is MatchKind.PADDING:
+        assert found[0].confidence == 0.8
+        assert (
+            stored.replace(" ", "").replace("-", "")
+            in SerialQuery.parse(query, catalogue=catalogue).normalized_keys
+        )

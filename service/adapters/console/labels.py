@@ -43,6 +43,7 @@ LABELS: Final[dict[str, str]] = {
     # How a serial matches
     "exact": N_("Exact"),
     "normalized": N_("Same characters"),
+    "padding": N_("Leading zeros differ"),
     "skeleton": N_("Look-alike characters"),
     "transliterated": N_("Transliterated"),
     "edit": N_("One character different"),

@@ -33,8 +33,9 @@ from service.domain.registry_hits import RegistryHit
 # `tracedesk networks rebuild` runs them all again after a change.
 # Version 2: the serial matcher also finds transliterated readings, and partial readings
 # whose legible characters form no run of three. Version 3: a partial reading links only
-# where most of the serial is legible (SAME_WEAPON_LEGIBLE_SHARE).
-SAME_WEAPON_RULE: Final = ("same-weapon", 3)
+# where most of the serial is legible (SAME_WEAPON_LEGIBLE_SHARE). Version 4: readings that
+# differ only by zeros padding a run of digits match (`padding`).
+SAME_WEAPON_RULE: Final = ("same-weapon", 4)
 
 SAME_CASE_RULE: Final = ("same-case", 1)
 
@@ -79,6 +80,7 @@ LINKED_MATCH_KINDS: Final = frozenset(
     {
         MatchKind.EXACT,
         MatchKind.NORMALIZED,
+        MatchKind.PADDING,
         MatchKind.SKELETON,
         MatchKind.TRANSLITERATED,
         MatchKind.EDIT,
