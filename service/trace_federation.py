@@ -33,6 +33,7 @@ from service.domain.federation import (
     ReceivedExchange,
     TraceExchange,
     apply_exchange,
+    check_exchange_times,
     exchange_of,
     mark_received,
     message_exchange,
@@ -145,6 +146,7 @@ async def receive_trace_exchange(
     for one of the peer's agencies; the sender must be an agency of that same peer and
     the recipient an agency of this instance."""
     authorize(actor, Action.FEDERATION_EXCHANGE)
+    check_exchange_times(exchange, now=deps.clock.now())
     async with deps.unit_of_work() as uow:
         peer = await _calling_peer(uow, actor, exchange)
     try:

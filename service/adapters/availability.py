@@ -1,4 +1,4 @@
-"""Telling "the database cannot serve this now" apart from a bug.
+"""Telling "the database (or the file store) cannot serve this now" apart from a bug.
 
 A request that fails because PostgreSQL is restarting, failing over, refusing
 connections, read-only or out of disk is answered 503 with Retry-After, and its client
@@ -48,15 +48,37 @@ class Unavailable:
 
     reason: str
     retry_after_seconds: int
+    what: str = "the database"
 
     @property
     def detail(self) -> str:
-        return f"the database is {self.reason}; try again in {self.retry_after_seconds} s"
+        return f"{self.what} is {self.reason}; try again in {self.retry_after_seconds} s"
 
 
 UNREACHABLE: Final = Unavailable("unreachable or restarting", 2)
 READ_ONLY: Final = Unavailable("read-only (a failover in progress or a full disk)", 5)
 BUSY: Final = Unavailable("busy", 1)
+# Photos and uploads live in directories (a volume, a network share): one that is full,
+# read-only, not writable or not a directory is the operator's to mend, not a bug, and
+# nothing was stored.
+FILE_STORE: Final = Unavailable(
+    "not writable (full, read-only, or not a directory this service may use)",
+    30,
+    what="the file store",
+)
+_STORAGE_ERRNOS: Final = frozenset(
+    {
+        errno.ENOTDIR,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EEXIST,
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EROFS,
+        errno.EIO,
+        errno.ESTALE,
+    }
+)
 
 
 def unavailability(error: BaseException) -> Unavailable | None:
@@ -109,6 +131,8 @@ def _classify(error: BaseException) -> Unavailable | None:
     if isinstance(error, OSError) and str(error).startswith(_SOCKET_FAILURES):
         # asyncio's summary when every address of the host refused.
         return UNREACHABLE
+    if isinstance(error, OSError) and error.errno in _STORAGE_ERRNOS:
+        return FILE_STORE
     return None
 
 

@@ -49,7 +49,7 @@ class ErrorBoundary(ABC):
             unavailable = unavailability(error)
             if unavailable is not None:
                 log.warning(
-                    "database unavailable",
+                    f"{unavailable.what.removeprefix('the ')} unavailable",
                     reason=unavailable.reason,
                     error_type=type(error).__name__,
                 )

@@ -72,9 +72,13 @@ class StaleVersion(DomainError):
     current: int | None
 
     def __post_init__(self) -> None:
-        super().__init__(
-            f"{self.resource} is at version {self.current}, the change was based on {self.expected}"
+        # `current` is unknown when a concurrent change won the race at commit.
+        now = (
+            f"is at version {self.current}"
+            if self.current is not None
+            else "was changed by someone else meanwhile"
         )
+        super().__init__(f"{self.resource} {now}, the change was based on {self.expected}")
 
 
 @dataclass

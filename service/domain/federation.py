@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 from uuid import UUID
 
@@ -275,6 +275,37 @@ def _report(event: CustodyEvent) -> CustodyEventReport:
         date=event.date,
         party=PartyReport(party.name, party.role.value, party.country, party.licence),
     )
+
+
+# How far ahead of this instance's clock another instance's may run: a step stamped
+# later than that was not taken yet, whatever the sender says.
+MAX_CLOCK_SKEW: Final = timedelta(minutes=10)
+
+
+def check_exchange_times(exchange: TraceExchange, *, now: datetime) -> None:
+    """The times a received message carries must be ones it could have: taken no later
+    than now (within a clock's skew), a request created before it was sent, and its
+    deadlines after it was sent, the answer's after the acknowledgement's."""
+    problems = ValidationCollector()
+    if exchange.at > now + MAX_CLOCK_SKEW:
+        problems.add(InvalidValue("at", "lies in the future: the step was not taken yet"))
+    asked = exchange.request
+    if asked is not None:
+        if asked.created_at > exchange.at:
+            problems.add(InvalidValue("request.created_at", "is after the request was sent"))
+        for name, due in (
+            ("acknowledge_by", asked.acknowledge_by),
+            ("respond_by", asked.respond_by),
+        ):
+            if due is not None and due <= exchange.at:
+                problems.add(InvalidValue(f"request.{name}", "is not after the request was sent"))
+        if (
+            asked.acknowledge_by is not None
+            and asked.respond_by is not None
+            and asked.respond_by < asked.acknowledge_by
+        ):
+            problems.add(InvalidValue("request.respond_by", "is before acknowledge_by"))
+    problems.raise_if_any()
 
 
 def received_request(exchange: TraceExchange) -> TraceRequest:

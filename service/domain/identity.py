@@ -194,6 +194,7 @@ class User:
         return Actor(id=self.id, kind=ActorKind.USER, agency_id=self.agency_id, roles=self.roles)
 
     def disable(self, now: datetime, *, by: Actor | None, reason: str | None) -> None:
+        _check_reason(reason)
         self.disabled = True
         self.updated_at = now
         self.changed.add("disabled")
@@ -375,6 +376,7 @@ class ApiKey:
 
     def revoke(self, now: datetime, *, by: Actor | None, reason: str | None) -> None:
         """Revoke the key; revoking it again changes nothing."""
+        _check_reason(reason)
         if self.revoked_at is None:
             self.revoked_at = now
             self.events.append(ApiKeyRevoked(self, by, reason))
@@ -425,3 +427,13 @@ class SecurityPolicy:
     # whatever happens: a shared terminal left signed in does not stay open for long.
     session_idle: timedelta = timedelta(minutes=30)
     session_lifetime: timedelta = timedelta(hours=12)
+
+
+# Why an account or a key was stopped goes into the audit trail, which keeps everything
+# forever: bounded as every other reason is.
+MAX_REASON: Final = 4000
+
+
+def _check_reason(reason: str | None) -> None:
+    if reason is not None:
+        check_text(reason, "reason", max_length=MAX_REASON, multiline=True, required=False)

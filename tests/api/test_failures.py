@@ -16,7 +16,13 @@ from sqlalchemy import exc as sqlalchemy_errors
 from service.adapters.api.failures import UnexpectedErrors
 from service.adapters.api.middleware import RequestContext
 from service.adapters.api.problems import install_problem_handlers
-from service.adapters.availability import BUSY, READ_ONLY, UNREACHABLE, unavailability
+from service.adapters.availability import (
+    BUSY,
+    FILE_STORE,
+    READ_ONLY,
+    UNREACHABLE,
+    unavailability,
+)
 
 
 def _chained(error: BaseException, cause: BaseException) -> BaseException:
@@ -63,7 +69,12 @@ def _chained(error: BaseException, cause: BaseException) -> BaseException:
         ),
         (sqlite3.OperationalError("no such table: recoveries"), None),
         (FileNotFoundError(errno.ENOENT, "photo missing"), None),
-        (PermissionError(errno.EACCES, "denied"), None),
+        # A file store (photos, uploads) the service cannot write to is the operator's
+        # to mend, as a database that is away is; a file that is missing is not.
+        (PermissionError(errno.EACCES, "denied"), FILE_STORE),
+        (NotADirectoryError(errno.ENOTDIR, "not a directory"), FILE_STORE),
+        (OSError(errno.ENOSPC, "no space left on device"), FILE_STORE),
+        (OSError(errno.EROFS, "read-only file system"), FILE_STORE),
         (ValueError("a bug"), None),
     ],
     ids=lambda value: type(value).__name__ if isinstance(value, BaseException) else str(value),

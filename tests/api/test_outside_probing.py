@@ -6,11 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 from collections import Counter
+from pathlib import Path
 from uuid import UUID
 
+import pytest
+
+from service import accounts
+from service.domain.errors import InvalidValue
 from tests.api import exchanges
 from tests.api.conftest import PASSWORD, Api, drain
+from tests.api.test_credentials_api import integration
+from tests.pictures import png
 
 PEER_PATH = "/api/v1/federation/trace-exchanges"
 
@@ -256,3 +264,107 @@ async def test_a_recovery_far_in_the_future_is_named_with_its_other_problems(api
     pointers = {e["pointer"]: e["detail"] for e in answer.json()["errors"]}
     assert pointers.keys() == {"#/recovered_at", "#/location/country"}
     assert pointers["#/recovered_at"] == "lies outside the years 1900 to 2199"
+
+
+async def test_a_file_store_that_cannot_be_written_is_a_503_with_retry_after(
+    api: Api, tmp_path: Path
+) -> None:
+    """A photo directory or an upload directory that is a file, full or read-only is the
+    operator's to mend: 503 with Retry-After, nothing stored, and service once mended."""
+    token = await api.user("investigator")
+    recovery = await api.record_firearm(token, "FS 100", "CASE-FS-1")
+    path = f"/api/v1/recoveries/{recovery['id']}/items/{recovery['items'][0]['id']}/photos"
+    photos, imports = tmp_path / "photos", tmp_path / "imports"
+    for directory in (photos, imports):
+        if directory.exists():
+            shutil.rmtree(directory)
+        directory.write_bytes(b"not a directory")
+    attached = await api.client.post(
+        path, files={"photo": ("p.png", png(), "image/png")}, headers={"Authorization": token}
+    )
+    uploaded = await api.client.post(
+        "/api/v1/imports",
+        files={"file": ("lab.csv", "recovery_key\n", "text/csv")},
+        headers={"Authorization": token},
+    )
+    for answer in (attached, uploaded):
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert int(answer.headers["retry-after"]) > 0
+        assert answer.json()["detail"].startswith("the file store is not writable")
+    listed = await api.client.get(
+        f"/api/v1/recoveries/{recovery['id']}/photos", headers={"Authorization": token}
+    )
+    assert listed.json() == {"photos": []}
+    imported = await api.client.get("/api/v1/imports", headers={"Authorization": token})
+    assert imported.json() == {"imports": []}
+    for directory in (photos, imports):
+        directory.unlink()
+    again = await api.client.post(
+        path, files={"photo": ("p.png", png(), "image/png")}, headers={"Authorization": token}
+    )
+    assert again.status_code == 201, again.text
+
+
+async def test_a_peer_cannot_send_times_its_step_could_not_have(api: Api) -> None:
+    agency, peer = await _peer(api)
+    future = exchanges.submission(agency, at="2100-01-01T00:00:00Z")
+    refused = await api.client.post(PEER_PATH, json=future, headers=peer)
+    assert refused.status_code == 422
+    assert "#/at" in {e["pointer"] for e in refused.json()["errors"]}
+    backwards = exchanges.submission(agency)
+    backwards["request"]["acknowledge_by"] = "2000-01-01T00:00:00Z"
+    backwards["request"]["respond_by"] = "1999-01-01T00:00:00Z"
+    refused = await api.client.post(PEER_PATH, json=backwards, headers=peer)
+    assert refused.status_code == 422
+    assert {e["pointer"] for e in refused.json()["errors"]} == {
+        "#/request/acknowledge_by",
+        "#/request/respond_by",
+    }
+    assert (
+        await api.client.post(PEER_PATH, json=exchanges.submission(agency), headers=peer)
+    ).status_code == 201
+
+
+async def test_api_answers_are_not_cached_nor_sniffed(api: Api) -> None:
+    await api.user("investigator", username="cached")
+    token = await api.client.post(
+        "/api/v1/auth/token", data={"username": "cached", "password": PASSWORD}
+    )
+    listed = await api.client.get(
+        "/api/v1/recoveries", headers={"Authorization": f"Bearer {token.json()['access_token']}"}
+    )
+    refused = await api.client.get("/api/v1/recoveries")
+    for answer in (token, listed, refused):
+        assert answer.headers["cache-control"] == "no-store", answer.request.url
+        assert answer.headers["pragma"] == "no-cache"
+        assert answer.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_if_match_names_exactly_one_strong_tag_and_nothing_else(api: Api) -> None:
+    token = await api.user("investigator")
+    recovery = await api.record_firearm(token, "IM 100", "CASE-IM-1")
+    for header in ('"v1", W/"v9", *, garbage', '"v1", "v1"', 'W/"v1"', "*", '"v1" x'):
+        answer = await api.client.patch(
+            f"/api/v1/recoveries/{recovery['id']}",
+            json={"reason": "typo", "case_reference": "CASE-IM-2"},
+            headers={"Authorization": token, "If-Match": header},
+        )
+        assert answer.status_code == 428, (header, answer.status_code)
+
+
+async def test_a_reason_stored_for_good_is_bounded(api: Api) -> None:
+    """Why an account or a key was stopped stays in the audit trail forever."""
+    client_id, _secret = await integration(api, "recoveries:read")
+    with pytest.raises(InvalidValue):
+        await accounts.revoke_api_key(deps=api.deps, public_id=client_id, reason="x" * 5000)
+    user = await api.user("investigator", username="staying")
+    async with api.deps.unit_of_work() as uow:
+        person = await uow.users.by_username("staying")
+    assert person is not None and user
+    with pytest.raises(InvalidValue):
+        await accounts.disable_user(deps=api.deps, user_id=person.id, reason="x" * 5000)
+    async with api.deps.unit_of_work() as uow:
+        kept = await uow.users.by_username("staying")
+        key = await uow.api_keys.by_public_id(client_id)
+    assert kept is not None and not kept.disabled and key is not None and key.active

@@ -339,3 +339,15 @@ def test_a_draft_is_invisible_to_the_addressee() -> None:
     request.submit(REQUESTER, expected_version=1, policy=DEFAULT_DUE_POLICY)
     assert request.side_of(AGENCY_B) == {Side.RESPONDER}
     assert request.side_of(new_id()) == frozenset()
+
+
+def test_a_version_lost_to_a_concurrent_change_is_said_in_words() -> None:
+    # Found by probing: "trace request is at version None, the change was based on 2".
+    from service.domain.errors import StaleVersion
+
+    assert str(StaleVersion("trace request", 2, None)) == (
+        "trace request was changed by someone else meanwhile, the change was based on 2"
+    )
+    assert str(StaleVersion("trace request", 2, 3)) == (
+        "trace request is at version 3, the change was based on 2"
+    )

@@ -85,7 +85,9 @@ async def required_version(
         raise ProblemError(
             "precondition-required", "send the ETag of the version you read in If-Match"
         )
-    versions = [m.group(1) for tag in if_match.split(",") if (m := _STRONG_TAG.match(tag))]
+    # One strong tag and nothing else: a list ("v2", W/"v9", *) could be read as more
+    # than one version, and a change is made against exactly one.
+    versions = [m.group(1) for m in [_STRONG_TAG.match(if_match)] if m]
     if len(versions) != 1:
         raise ProblemError(
             "precondition-required",

@@ -40,14 +40,14 @@ class RequestContext:
         started = time.perf_counter()
         status = 500
 
+        api = scope["path"].startswith("/api/")
+
         async def send_with_id(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"x-request-id", request_id.encode()),
-                ]
+                headers = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                message["headers"] = headers + _protective_headers(headers, api=api)
             await send(message)
 
         structlog.contextvars.clear_contextvars()
@@ -70,6 +70,20 @@ class RequestContext:
             )
             observe_request(scope["method"], _route_template(scope), status, seconds)
             structlog.contextvars.clear_contextvars()
+
+
+def _protective_headers(
+    headers: list[tuple[bytes, bytes]], *, api: bool
+) -> list[tuple[bytes, bytes]]:
+    """What every answer says unless it said otherwise: no type sniffing; and an API
+    answer (tokens, case data, personal data) is not to be cached anywhere (RFC 6749
+    5.1 asks it of the token endpoint). An answer that says how it may be cached (a
+    photo) is left to say so."""
+    names = {name.lower() for name, _value in headers}
+    extra = [] if b"x-content-type-options" in names else [(b"x-content-type-options", b"nosniff")]
+    if api and b"cache-control" not in names:
+        extra += [(b"cache-control", b"no-store"), (b"pragma", b"no-cache")]
+    return extra
 
 
 def _route_template(scope: Scope) -> str | None:

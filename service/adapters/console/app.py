@@ -21,7 +21,7 @@ from starlette.routing import Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.adapters.availability import Unavailable
+from service.adapters.availability import FILE_STORE, Unavailable
 from service.adapters.console.dependencies import page_values, read_for
 from service.adapters.console.i18n import gettext_ as _
 from service.adapters.console.rendering import is_htmx, page
@@ -43,9 +43,11 @@ from service.domain.errors import (
     Conflict,
     Forbidden,
     IllegalTransition,
+    InvalidValue,
     NotFound,
     StaleVersion,
     TooManyAttempts,
+    ValidationFailed,
 )
 
 STATIC_DIR: Final = Path(__file__).with_name("static")
@@ -100,7 +102,17 @@ class UnexpectedErrors(ErrorBoundary):
     async def answer(
         self, scope: Scope, receive: Receive, send: Send, unavailable: Unavailable | None
     ) -> None:
-        if unavailable is not None:
+        if unavailable is FILE_STORE:
+            response = _error_page(
+                Request(scope),
+                503,
+                _("tracedesk cannot store files now"),
+                _(
+                    "Its file store is full or cannot be written to; the logs tell its "
+                    "administrators. Nothing was saved: send it again later."
+                ),
+            )
+        elif unavailable is not None:
             response = _error_page(
                 Request(scope),
                 503,
@@ -110,6 +122,7 @@ class UnexpectedErrors(ErrorBoundary):
                     "you sent may not have been saved: look before you send it again."
                 ),
             )
+        if unavailable is not None:
             response.headers["Retry-After"] = str(unavailable.retry_after_seconds)
         else:
             response = _error_page(
@@ -227,6 +240,22 @@ def _install_error_pages(console: FastAPI) -> None:
             422,
             _("This address has values that are not right"),
             _("Go back and use the page's own links and forms."),
+        )
+
+    # A form's own handler shows its problems beside their fields; one it did not expect
+    # (a value no field of the page holds, or one a page's own links never send) is
+    # still the person's to correct, never a server error.
+    @console.exception_handler(ValidationFailed)
+    @console.exception_handler(InvalidValue)
+    async def invalid_values(request: Request, error: ValidationFailed | InvalidValue) -> Response:
+        problems = error.problems if isinstance(error, ValidationFailed) else [error]
+        return _error_page(
+            request,
+            422,
+            _("Some of the values sent are not right"),
+            "; ".join(f"{p.field}: {_(p.detail)}" for p in problems)
+            + " "
+            + _("Go back, correct them and send the form again."),
         )
 
     @console.exception_handler(NotFound)

@@ -9,8 +9,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from service.adapters.console.forms import whole_number
+
 EVENT_FIELDS: Final = ("kind", "date", "party-name", "party-role", "party-country", "party-licence")
-_EVENT: Final = re.compile(r"^events-(\d{1,3})-(.+)$")
+_EVENT: Final = re.compile(r"^events-([0-9]{1,3})-(.+)$")
 
 
 @dataclass
@@ -40,9 +42,9 @@ class ResponseForm:
             if button == "add_event":
                 self.rows.append(CustodyRow())
                 return f"events-{len(self.rows) - 1}-kind"
-            if not pressed.isdigit() or int(pressed) >= len(self.rows):
+            index = whole_number(pressed)
+            if index is None or index >= len(self.rows):
                 return "add-event"
-            index = int(pressed)
             if button == "remove_event":
                 del self.rows[index]
                 return "add-event"
@@ -103,7 +105,7 @@ def event_fields(errors: Mapping[str, str], positions: list[int]) -> dict[str, s
     by the form's rows (`events-2-party-role`)."""
     moved: dict[str, str] = {}
     for name, message in errors.items():
-        found = re.match(r"^chain_of_custody-(\d+)(-.*)?$", name)
+        found = re.match(r"^chain_of_custody-([0-9]{1,4})(-.*)?$", name)
         if found and int(found.group(1)) < len(positions):
             name = f"events-{positions[int(found.group(1))]}{found.group(2) or ''}"
         moved.setdefault(name, message)

@@ -6,6 +6,7 @@ report land beside the field they are about without any mapping table."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Final, Protocol
 
@@ -28,6 +29,16 @@ class Located(Protocol):
 def form_text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value if isinstance(value, str) else ""
+
+
+# A whole number as a form sends it: ASCII digits, few enough for any count or version.
+# `str.isdigit` also takes "²", which `int` refuses, and `int` refuses 5,000 digits.
+_WHOLE_NUMBER: Final = re.compile(r"[0-9]{1,9}")
+
+
+def whole_number(text: str) -> int | None:
+    """The whole number a form field holds, or None when it holds anything else."""
+    return int(text) if _WHOLE_NUMBER.fullmatch(text) else None
 
 
 def field_id(path: str) -> str:

@@ -42,9 +42,9 @@ ITEM_FIELDS: Final[dict[str, tuple[str, ...]]] = {
 }
 _WHOLE_NUMBERS: Final = frozenset({"quantity", "import_marking-year"})
 _POSSESSOR: Final = ("name", "born_on", "nationality", "document_number", "document_country")
-_INDEX: Final = re.compile(r"^(items|new_items)-(\d+)-(.*)$")
+_INDEX: Final = re.compile(r"^(items|new_items)-([0-9]{1,4})-(.*)$")
 _UUID: Final = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
-_CORRECTED: Final = re.compile(rf"^(items|new_items)-({_UUID}|\d+)(-.*)?$")
+_CORRECTED: Final = re.compile(rf"^(items|new_items)-({_UUID}|[0-9]{{1,4}})(-.*)?$")
 
 
 @dataclass
@@ -126,7 +126,7 @@ def _whole(value: str | None) -> int | str | None:
     if text is None:
         return None
     stripped = text.strip()
-    return int(stripped) if re.fullmatch(r"-?\d{1,9}", stripped) else text
+    return int(stripped) if re.fullmatch(r"-?[0-9]{1,9}", stripped) else text
 
 
 def local_moment(value: str | None, zone: tzinfo) -> str | None:
@@ -196,7 +196,7 @@ def to_form_fields(errors: Mapping[str, str], positions: Sequence[int]) -> dict[
     """Problems named by the document's item positions, named by the form's fields."""
     moved: dict[str, str] = {}
     for name, message in errors.items():
-        found = re.match(r"^items-(\d+)(-.*)?$", name)
+        found = re.match(r"^items-([0-9]{1,4})(-.*)?$", name)
         if found and int(found.group(1)) < len(positions):
             name = f"items-{positions[int(found.group(1))]}{found.group(2) or ''}"
         moved.setdefault(name, message)

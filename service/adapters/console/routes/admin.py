@@ -169,7 +169,10 @@ async def roles(
             deps=deps, actor=holder.actor, user_id=user_id, roles=chosen
         )
     except (ValidationFailed, InvalidValue) as refused:
-        agency_id = UUID(form_text(form, "agency_id"))
+        try:
+            agency_id = UUID(form_text(form, "agency_id"))
+        except ValueError:
+            raise refused from None  # not sent from the agency's page: shown on its own
         return await agency_page(
             request,
             deps,

@@ -19,7 +19,12 @@ from service.adapters.api.schemas.recoveries import (
 )
 from service.adapters.console import i18n
 from service.adapters.console.dependencies import ConsoleDeps, Holder, PostedForm
-from service.adapters.console.forms import form_text, model_problems, problems_by_field
+from service.adapters.console.forms import (
+    form_text,
+    model_problems,
+    problems_by_field,
+    whole_number,
+)
 from service.adapters.console.i18n import N_
 from service.adapters.console.labels import choices, countries
 from service.adapters.console.recovery_forms import (
@@ -81,8 +86,8 @@ def _changed_items(recovery_form: RecoveryForm, form: FormData) -> str | None:
         recovery_form.item(added)
         return f"{recovery_form.items[-1].prefix}-kind"
     if removed := form_text(form, "remove_item"):
-        if removed.isdigit():
-            recovery_form.without_item(int(removed))
+        if (index := whole_number(removed)) is not None:
+            recovery_form.without_item(index)
         return "add-item"
     return None
 
@@ -149,14 +154,14 @@ async def correct(
             request, submitted, errors=errors, correcting=recovery_id, status_code=422
         )
     try:
-        if not version.isdigit():
+        if (expected := whole_number(version)) is None:
             raise InvalidValue("version", N_("the form is incomplete: open it again"))
         body = RecoveryUpdate.model_validate(correction.document)
         await correct_recovery(
             deps=deps,
             actor=holder.actor,
             recovery_id=recovery_id,
-            expected_version=int(version),
+            expected_version=expected,
             correction=body.correction(),
             reason=body.reason,
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from typing import Annotated, Final
+from urllib.parse import urlencode
 from uuid import UUID
 
 from babel.units import format_unit
@@ -25,6 +26,7 @@ from service.dependencies import Dependencies
 from service.domain.access import Action
 from service.domain.errors import InvalidValue
 from service.domain.items import ItemKind
+from service.domain.moments import as_utc
 from service.domain.networks.nodes import recovery_ref
 from service.domain.photos import ItemPhoto
 from service.domain.ports.recoveries import RecoveryCursor, RecoveryFilter
@@ -38,15 +40,15 @@ PAGE_SIZE: Final = 25
 SUGGESTIONS: Final = 8
 
 
-def _day(text: str | None) -> datetime | None:
+def _day(text: str | None, field: str) -> datetime | None:
     """A day typed in a date field, as the start of that day in the reader's zone."""
     if not text:
         return None
     try:
         day = datetime.fromisoformat(text).date()
     except ValueError:
-        raise InvalidValue("recovered_from", N_("must be a date, e.g. 2026-11-28")) from None
-    return datetime.combine(day, time(), tzinfo=i18n.reading().time_zone)
+        raise InvalidValue(field, N_("must be a date, e.g. 2026-11-28")) from None
+    return as_utc(datetime.combine(day, time(), tzinfo=i18n.reading().time_zone), field)
 
 
 @router.get("/recoveries")
@@ -84,8 +86,8 @@ async def recoveries(
             recovery_filter=RecoveryFilter(
                 case_reference=case_reference.strip() or None,
                 country=country or None,
-                recovered_from=_day(recovered_from),
-                recovered_to=_day(recovered_to),
+                recovered_from=_day(recovered_from, "recovered_from"),
+                recovered_to=_day(recovered_to, "recovered_to"),
                 make=(catalogue.resolve_make(make).canonical or make) if make.strip() else None,
                 calibre=(catalogue.resolve_calibre(calibre).canonical or calibre)
                 if calibre.strip()
@@ -102,7 +104,7 @@ async def recoveries(
             )
     except InvalidValue as refused:
         errors = problems_by_field([refused])
-    query = "&".join(f"{name}={value}" for name, value in filters.items() if value)
+    query = urlencode({name: value for name, value in filters.items() if value})
     return page(
         request,
         "recoveries/list.html",

@@ -19,7 +19,12 @@ from service.adapters.console.custody_forms import (
     read_response_form,
 )
 from service.adapters.console.dependencies import ConsoleDeps, Holder, PostedForm
-from service.adapters.console.forms import form_text, model_problems, problems_by_field
+from service.adapters.console.forms import (
+    form_text,
+    model_problems,
+    problems_by_field,
+    whole_number,
+)
 from service.adapters.console.i18n import N_
 from service.adapters.console.labels import choices, countries
 from service.adapters.console.rendering import page
@@ -91,14 +96,14 @@ async def respond(
         )
     positions = response_form.positions()
     try:
-        if not version.isdigit():
+        if (expected := whole_number(version)) is None:
             raise ValidationFailed.of(InvalidValue("version", N_("open the request again")))
         answer = ResponseIn.model_validate(response_form.document())
         await act_on_trace_request(
             deps=deps,
             actor=holder.actor,
             request_id=request_id,
-            expected_version=int(version),
+            expected_version=expected,
             command=Respond(
                 outcome=answer.outcome,
                 chain_of_custody=[event.report() for event in answer.chain_of_custody],

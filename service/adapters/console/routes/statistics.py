@@ -19,7 +19,8 @@ from service.adapters.console.labels import choices, label
 from service.adapters.console.rendering import page
 from service.agency_directory import agency_names
 from service.domain.access import Action, authorize
-from service.domain.errors import ValidationFailed
+from service.domain.errors import InvalidValue, ValidationFailed
+from service.domain.moments import as_utc
 from service.domain.ports.tracing import Box
 from service.domain.trace_statistics import TIME_TO_CRIME_BANDS, Period
 from service.domain.trace_workflow import Side
@@ -30,13 +31,15 @@ PERIODS = (Period.MONTH, Period.QUARTER, Period.YEAR)
 
 
 def _day(text: str, default: datetime) -> datetime:
+    """A day of the address, in the reader's zone; the default for one that is not a
+    date, or lies outside the years a record can speak of."""
     try:
         day = datetime.fromisoformat(text).date() if text else None
-    except ValueError:
-        day = None
-    if day is None:
+        if day is None:
+            return default
+        return as_utc(datetime.combine(day, time(), tzinfo=i18n.reading().time_zone), "day")
+    except (ValueError, InvalidValue):
         return default
-    return datetime.combine(day, time(), tzinfo=i18n.reading().time_zone)
 
 
 @router.get("/statistics")

@@ -18,7 +18,12 @@ from service.adapters.api.schemas.trace_requests import (
     TraceRequestCreate,
 )
 from service.adapters.console.dependencies import ConsoleDeps, Holder, PostedForm
-from service.adapters.console.forms import form_text, model_problems, problems_by_field
+from service.adapters.console.forms import (
+    form_text,
+    model_problems,
+    problems_by_field,
+    whole_number,
+)
 from service.adapters.console.i18n import N_
 from service.adapters.console.i18n import gettext_ as _
 from service.adapters.console.labels import choices
@@ -272,13 +277,13 @@ async def take_step(
     text = form_text(form, f"{step.value}-{field}") if field else ""
     version = form_text(form, "version")
     try:
-        if not version.isdigit():
+        if (expected := whole_number(version)) is None:
             raise InvalidValue("version", N_("the form is incomplete: open the request again"))
         await act_on_trace_request(
             deps=deps,
             actor=holder.actor,
             request_id=request_id,
-            expected_version=int(version),
+            expected_version=expected,
             command=_command(step, text),
         )
     except ValidationError as invalid:
