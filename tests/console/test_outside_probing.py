@@ -127,3 +127,23 @@ async def test_the_next_page_keeps_every_filter_as_typed(console: Console) -> No
     assert second.status_code == 200
     cases = [set(re.findall(r"\bC-(\d+)\b", page.text)) for page in (first, second)]
     assert len(cases[0]) == 25 and len(cases[0] | cases[1]) == 26
+
+
+async def test_a_form_the_edge_refuses_is_a_page_a_person_can_read(console: Console) -> None:
+    """Refusals made before any page runs (a control character, a body too large) are
+    pages for a browser, problem documents for the API."""
+    investigator = await console.signed_in("investigator")
+    await investigator.get("/recoveries/new")
+    page = {"Accept": "text/html,application/xhtml+xml"}
+    control = await investigator.post(
+        "/recoveries/new", RECORDING | {"case_reference": "NUL \x00"}, headers=page
+    )
+    assert control.status_code == 422
+    assert control.headers["content-type"] == "text/html; charset=utf-8"
+    assert "case_reference: must not contain control characters" in control.text
+    large = await investigator.post(
+        "/recoveries/new", RECORDING | {"location-description": "x" * 3_000_000}, headers=page
+    )
+    assert large.status_code == 413 and "<h1>" in large.text
+    api = await investigator.client.get("/api/v1/recoveries", params={"q": "\x01"}, headers=page)
+    assert api.headers["content-type"] == "application/problem+json"

@@ -3,6 +3,7 @@ BaseHTTPMiddleware wrapper would cost more than the work it does."""
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import time
@@ -148,7 +149,8 @@ class BodySizeLimit:
         limit = self.limit_for(scope["method"], scope["path"])
         for name, value in scope["headers"]:
             if name == b"content-length":
-                if not value.isdigit() or int(value) > limit:
+                # More than 18 digits is past any limit, and past what `int` reads quickly.
+                if len(value) > 18 or not value.isdigit() or int(value) > limit:
                     await self._refuse(scope, send, limit)
                     return
                 break
@@ -183,18 +185,7 @@ class BodySizeLimit:
             detail=f"the request body exceeds {limit} bytes",
             instance=scope["path"],
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await _send_problem(scope, send, 413, body, close=True)
 
 
 # Characters no database stores in text: NUL (PostgreSQL refuses it in text and JSON) and
@@ -217,7 +208,9 @@ class StorableText:
             await self.app(scope, receive, send)
             return
         if _unprintable(scope["path"]):
-            await _send_problem(send, 404, problem_bytes("not-found", instance=scope["path"]))
+            await _send_problem(
+                scope, send, 404, problem_bytes("not-found", instance=scope["path"])
+            )
             return
         errors = [
             {"parameter": name, "detail": _refusal(value)}
@@ -237,7 +230,7 @@ class StorableText:
                 request_id=scope.get("state", {}).get("request_id"),
                 errors=errors,
             )
-            await _send_problem(send, 422, document)
+            await _send_problem(scope, send, 422, document)
             return
         await self.app(scope, receive, send)
 
@@ -338,15 +331,37 @@ def _texts(value: Any, path: str) -> Iterator[tuple[str, str]]:
             yield from _texts(item, f"{path}.{index}" if path else str(index))
 
 
-async def _send_problem(send: Send, status: int, body: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
+async def _send_problem(
+    scope: Scope, send: Send, status: int, problem: bytes, *, close: bool = False
+) -> None:
+    """The problem document; or, to a browser outside the API (a console form sent with
+    a control character, or too large), the same as a page a person can read."""
+    body, media_type = problem, b"application/problem+json"
+    if _wants_page(scope):
+        body, media_type = _problem_page(json.loads(problem)), b"text/html; charset=utf-8"
+    headers = [(b"content-type", media_type), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+def _wants_page(scope: Scope) -> bool:
+    if scope["path"].startswith("/api/"):
+        return False
+    accept = next((value for name, value in scope["headers"] if name == b"accept"), b"")
+    return b"text/html" in accept
+
+
+def _problem_page(problem: Mapping[str, Any]) -> bytes:
+    title = html.escape(str(problem.get("title", "")))
+    details = [str(problem.get("detail") or "")] + [
+        f"{e.get('parameter') or e.get('pointer', '')}: {e.get('detail', '')}"
+        for e in problem.get("errors", [])
+    ]
+    items = "".join(f"<li>{html.escape(d)}</li>" for d in details if d)
+    return (
+        f'<!doctype html><html lang="en"><meta charset="utf-8"><title>{title}</title>'
+        f"<h1>{title}</h1><ul>{items}</ul><p>Nothing was saved. Go back, correct it and "
+        'send it again, or <a href="/">go to the dashboard</a>.</p></html>'
+    ).encode()
