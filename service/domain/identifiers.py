@@ -235,46 +235,60 @@ def one_deletion_variants(normalized: str) -> frozenset[str]:
 
 # Zeros that pad a run of digits: `0012345` and `12345`, `GLK-00731` and `GLK-731`.
 # A spreadsheet drops them from a serial it takes for a number; some registers pad serials
-# to a width, others never. A run of zeros alone keeps one (`A000B` is `A0B`).
+# to a width, others never. Runs are those of the reading as written: a separator ends
+# one (`G19-00731` pads `731`, not `19731`). A run of zeros alone keeps one.
 _PADDING_ZEROS: Final = re.compile(r"(?<![0-9])0+(?=[0-9])")
-# Padding variants a query is looked up under: up to this many zeros before each of its
-# first runs of digits (two digits or more: a lone digit is rarely padded).
+# Padding a query is looked up with: up to this many zeros before each of its first runs
+# of digits (two digits or more: a lone digit is rarely padded).
 MAX_PADDING: Final = 3
 _PADDED_RUNS: Final = 2
 _PADDED_RUN: Final = re.compile(r"[0-9]{2,}")
+_GROUP: Final = "\x1f"  # never in a reading: control characters are refused
 
 
-def unpadded(normalized: str) -> str:
-    """The reading without the zeros that pad its runs of digits."""
-    return _PADDING_ZEROS.sub("", normalized)
+def _grouped(raw: str) -> str:
+    """The normalized reading with its separators kept, as one mark between groups."""
+    groups: list[str] = []
+    current: list[str] = []
+    for char in raw:
+        if _is_separator(char):
+            groups.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    groups.append("".join(current))
+    return _GROUP.join(normalize(group) for group in groups if group)
 
 
-def padding_variants(normalized: str) -> frozenset[str]:
-    """The readings that differ from this one only by zeros padding its first runs of
-    digits (at most MAX_PADDING zeros each): the keys under which a reading with more or
-    fewer such zeros is stored. Empty for a reading too short to match on so little."""
-    bare = unpadded(normalized)
-    if len(bare) < MIN_LENGTH_FOR_EDIT_MATCH:
-        return _NONE
+def _padding_family(raw: str) -> tuple[str, frozenset[str]]:
+    """The reading without padding zeros (grouped), and every grouped reading that
+    differs from it only by up to MAX_PADDING zeros before each of its first runs."""
+    bare = _PADDING_ZEROS.sub("", _grouped(raw))
+    if len(bare.replace(_GROUP, "")) < MIN_LENGTH_FOR_EDIT_MATCH:
+        return bare, _NONE
     runs = [m.start() for m in _PADDED_RUN.finditer(bare)][:_PADDED_RUNS]
-    if not runs:
-        return _NONE
-    found = {bare}
+    family = {bare}
     for start in reversed(runs):  # from the end, so earlier positions stay where they are
-        found |= {v[:start] + "0" * n + v[start:] for v in found for n in range(1, MAX_PADDING + 1)}
-    return frozenset(found - {normalized})
+        family |= {v[:start] + "0" * n + v[start:] for v in family for n in range(MAX_PADDING + 1)}
+    return bare, frozenset(family) if runs else _NONE
+
+
+def padding_variants(raw: str) -> frozenset[str]:
+    """The normalized readings that differ from this one only by zeros padding its first
+    runs of digits: the keys under which a reading padded otherwise is stored. Empty for
+    a reading too short to match on so little, or without such a run."""
+    _, family = _padding_family(raw)
+    return frozenset(v.replace(_GROUP, "") for v in family) - {normalize(raw)}
 
 
 def padded_alike(a: str, b: str) -> bool:
-    """True when two readings differ only by zeros padding their first runs of digits,
-    within what `padding_variants` looks up (the same either way round)."""
-    if a == b:
+    """True when two readings (raw) differ only by zeros padding their first runs of
+    digits, within what `padding_variants` looks up (the same either way round)."""
+    bare, family = _padding_family(a)
+    if not family or normalize(a) == normalize(b):
         return False
-    bare = unpadded(a)
-    if bare != unpadded(b):
-        return False
-    family = padding_variants(bare) | {bare}
-    return len(family) > 1 and a in family and b in family
+    other = _grouped(b)
+    return _PADDING_ZEROS.sub("", other) == bare and _grouped(a) in family and other in family
 
 
 def within_one_edit(a: str, b: str) -> bool:

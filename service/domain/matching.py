@@ -138,9 +138,7 @@ class SerialQuery:
             return frozenset()
         identifier = self.identifier
         return (
-            identifier.spellings
-            | identifier.deletion_variants
-            | padding_variants(identifier.normalized)
+            identifier.spellings | identifier.deletion_variants | padding_variants(identifier.raw)
         )
 
     @property
@@ -256,7 +254,7 @@ def match_kind(
         return MatchKind.EXACT
     if stored.normalized == query.normalized:
         return MatchKind.NORMALIZED
-    if padded_alike(query.normalized, stored.normalized):
+    if padded_alike(query.raw, stored.raw):
         return MatchKind.PADDING
     if stored.skeleton == query.skeleton:
         return MatchKind.SKELETON

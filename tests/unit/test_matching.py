@@ -222,6 +222,8 @@ def test_query_keys_cover_every_one_edit_neighbour(catalogue: ReferenceCatalogue
         ("123", "0123", None),  # too short to match on so little
         ("A12B34C56", "A12B34C056", MatchKind.EDIT),  # padding only in the first two runs
         ("100200", "1000200", MatchKind.EDIT),  # a zero inside a run is a digit read
+        ("G19-731", "G19-00731", MatchKind.PADDING),  # a separator ends a run
+        ("M4A1-123", "M4A01-123", MatchKind.EDIT),  # a lone digit is not padded
     ],
 )
 def test_readings_differing_only_by_padding_zeros_match_as_padding(

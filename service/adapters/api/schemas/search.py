@@ -26,8 +26,8 @@ class SerialMatchPublic(BaseModel):
     recovered_at: datetime
     case_reference: str
     match_kind: MatchKind = Field(
-        description="How the serial matched, strongest first: exact, normalized, skeleton, "
-        "transliterated, edit, pattern"
+        description="How the serial matched, strongest first: exact, normalized, padding, "
+        "skeleton, transliterated, edit, pattern"
     )
     confidence: float = Field(
         ge=0, le=1, description="The kind's confidence, raised or lowered by make, model, calibre"
