@@ -4,7 +4,7 @@ a clock or a database that cannot hold it (year 1 in a zone east of UTC is year 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, time, tzinfo
 from typing import Final
 
 from service.domain.errors import InvalidValue
@@ -28,22 +28,37 @@ def as_utc(value: datetime, field: str) -> datetime:
 
 
 def in_zone(wall_clock: datetime, zone: tzinfo, field: str) -> datetime:
-    """A time read off a clock in `zone`, as the moment it was. A time the zone skipped
+    """A time read off a clock in `zone`, as the moment it was (in UTC). A time the zone skipped
     (clocks put forward) or went through twice (clocks put back) is refused: which moment
     it was cannot be known, and evidence an hour off is wrong evidence."""
     first, second = wall_clock.replace(tzinfo=zone, fold=0), wall_clock.replace(tzinfo=zone, fold=1)
     if first.utcoffset() == second.utcoffset():
-        return first
+        return first.astimezone(UTC)
+    if wall_clock.time() == time():
+        # Midnight is how a day without a time is written (a date cell, `2024-09-08`): it
+        # stands for the start of that day, the first moment of it there was. Where the
+        # clocks skip midnight, fold 0 reads it with the offset before, which is exactly
+        # the moment they were put forward; where midnight comes twice, the first. In UTC:
+        # a time in a gap or a fold compares unequal to every other zone's (PEP 495).
+        return first.astimezone(UTC)
     shown = wall_clock.replace(tzinfo=None).isoformat(timespec="minutes")
     if first.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != first.replace(tzinfo=None):
-        raise InvalidValue(
+        raise SkippedTime(
             field,
             f"{shown} never happened in {zone} (the clocks were put forward): write it "
             "with its offset",
         )
     offsets = " or ".join(m.isoformat()[-6:] for m in (first, second))
-    raise InvalidValue(
+    raise RepeatedTime(
         field,
         f"{shown} happened twice in {zone} (the clocks were put back): write it with its "
         f"offset, {offsets}",
     )
+
+
+class SkippedTime(InvalidValue):
+    """A wall-clock time its zone skipped when the clocks were put forward."""
+
+
+class RepeatedTime(InvalidValue):
+    """A wall-clock time its zone went through twice when the clocks were put back."""

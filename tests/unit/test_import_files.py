@@ -311,3 +311,12 @@ def test_every_export_neutralises_formula_look_alikes_and_reads_back_what_was_wr
     path.write_text(CsvExport().header() + CsvExport().chunk([row]))
     (back,) = rows_of(path)
     assert isinstance(back, SourceRow) and back.cells["other_markings"] == text
+
+
+def test_a_day_whose_midnight_the_zone_skipped_starts_when_the_clocks_moved() -> None:
+    # Found by review: Santiago puts its clocks forward at midnight; a date alone must
+    # still be read, as the first moment of that day there was.
+    rules = ReadingRules(ZoneInfo("America/Santiago"))
+    for cell in ("2024-09-08", date(2024, 9, 8), datetime(2024, 9, 8)):
+        value = read_cell(FIELDS["recovered_at"], cell, rules)  # type: ignore[arg-type]
+        assert value == datetime(2024, 9, 8, 4, 0, tzinfo=UTC), cell

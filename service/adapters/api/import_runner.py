@@ -19,7 +19,7 @@ from service.adapters.availability import unavailability
 from service.adapters.tabular import open_rows
 from service.adapters.tabular.mapping import ColumnMapping, read_mapping
 from service.dependencies import Dependencies
-from service.domain.errors import ValidationFailed
+from service.domain.errors import StaleVersion, ValidationFailed
 from service.domain.imports import ImportJob
 from service.recovery_import import abandon_import, claim_import, run_import
 
@@ -89,6 +89,10 @@ class ImportRunner:
                 open_rows=lambda: open_rows(path, job.source.format, mapping),
                 rules=mapping.rules,
             )
+        except StaleVersion:
+            # Another process took the job up (this one overran its claim): it is theirs.
+            log.info("import taken up by another process", import_id=str(job.id))
+            return None
         except Exception as error:
             if unavailability(error) is not None:
                 raise  # the database comes back: the job is taken up again then

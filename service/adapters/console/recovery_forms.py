@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, Final
 
+from service.adapters.console.i18n import N_
+from service.domain.errors import InvalidValue
 from service.domain.items import ItemKind
-from service.domain.moments import in_zone
+from service.domain.moments import RepeatedTime, SkippedTime, in_zone
 from service.domain.recovery import Recovery
 
 ITEM_KINDS: Final = tuple(kind.value for kind in ItemKind)
@@ -140,7 +142,22 @@ def local_moment(value: str | None, zone: tzinfo) -> str | None:
     except ValueError:
         return text
     if moment.tzinfo is None:
-        moment = in_zone(moment, zone, "recovered_at")
+        try:
+            moment = in_zone(moment, zone, "recovered_at")
+        except SkippedTime:
+            raise InvalidValue(
+                "recovered_at",
+                N_("this time never happened in your time zone (the clocks were put forward)"),
+            ) from None
+        except RepeatedTime:
+            # A date and time field holds no offset to say which of the two it was.
+            raise InvalidValue(
+                "recovered_at",
+                N_(
+                    "this time happened twice in your time zone (the clocks were put back): "
+                    "choose UTC as your time zone in your account and type it in UTC"
+                ),
+            ) from None
     return moment.isoformat()
 
 
@@ -165,10 +182,7 @@ def has_content(row: ItemRow) -> bool:
     return any(_text(row.values.get(name)) for name in ITEM_FIELDS[row.kind])
 
 
-def recovery_document(form: RecoveryForm, zone: tzinfo) -> tuple[dict[str, Any], list[int]]:
-    """The API's RecoveryCreate document, and for each of its items the form's index.
-    Items left empty are left out (an officer added one too many)."""
-    values = form.values
+def _location(values: Mapping[str, str]) -> dict[str, Any]:
     location: dict[str, Any] = {
         "description": values.get("location-description", ""),
         "country": values.get("location-country", ""),
@@ -176,17 +190,28 @@ def recovery_document(form: RecoveryForm, zone: tzinfo) -> tuple[dict[str, Any],
     for name in ("lat", "lon"):
         if (number := _decimal(values.get(f"location-{name}"))) is not None:
             location[name] = number
-    document: dict[str, Any] = {
-        "case_reference": values.get("case_reference", ""),
-        "recovered_at": local_moment(values.get("recovered_at"), zone),
-        "location": location,
-        "circumstances": values.get("circumstances", ""),
-    }
+    return location
+
+
+def _possessor(values: Mapping[str, str]) -> dict[str, Any] | None:
     possessor = {
         name: text for name in _POSSESSOR if (text := _text(values.get(f"possessor-{name}")))
     }
-    if possessor:
-        document["possessor"] = possessor | {"name": values.get("possessor-name", "")}
+    return possessor | {"name": values.get("possessor-name", "")} if possessor else None
+
+
+def recovery_document(form: RecoveryForm, zone: tzinfo) -> tuple[dict[str, Any], list[int]]:
+    """The API's RecoveryCreate document, and for each of its items the form's index.
+    Items left empty are left out (an officer added one too many)."""
+    values = form.values
+    document: dict[str, Any] = {
+        "case_reference": values.get("case_reference", ""),
+        "recovered_at": local_moment(values.get("recovered_at"), zone),
+        "location": _location(values),
+        "circumstances": values.get("circumstances", ""),
+    }
+    if (possessor := _possessor(values)) is not None:
+        document["possessor"] = possessor
     kept = [row for row in form.items if has_content(row)]
     document["items"] = [item_document(row) for row in kept]
     return document, [row.index for row in kept]
@@ -260,12 +285,12 @@ def correction_document(
         document["recovered_at"] = local_moment(after.get("recovered_at"), zone)
     if changed("circumstances"):
         document["circumstances"] = after.get("circumstances", "")
+    # Only what changed is read: the time as shown may be one the zone lived twice,
+    # which a correction of the place must not have to settle.
     if changed(*(f"location-{n}" for n in ("description", "country", "lat", "lon"))):
-        whole, _positions = recovery_document(submitted, zone)
-        document["location"] = whole["location"]
+        document["location"] = _location(after)
     if changed(*(f"possessor-{n}" for n in _POSSESSOR)):
-        whole, _positions = recovery_document(submitted, zone)
-        document["possessor"] = whole.get("possessor")
+        document["possessor"] = _possessor(after)
     originals = {row.item_id: row for row in stored.items if row.item_id}
     corrections, corrected, added, new_items = [], [], [], []
     for row in submitted.items:
