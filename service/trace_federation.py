@@ -146,9 +146,9 @@ async def receive_trace_exchange(
     for one of the peer's agencies; the sender must be an agency of that same peer and
     the recipient an agency of this instance."""
     authorize(actor, Action.FEDERATION_EXCHANGE)
-    check_exchange_times(exchange, now=deps.clock.now())
     async with deps.unit_of_work() as uow:
         peer = await _calling_peer(uow, actor, exchange)
+    check_exchange_times(exchange, now=deps.clock.now())
     try:
         return await _take(deps, actor, exchange, peer)
     except (Conflict, StaleVersion, IllegalTransition):

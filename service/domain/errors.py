@@ -146,6 +146,21 @@ class TooManyAttempts(DomainError):
 
 
 @dataclass
+class DatedAhead(DomainError):
+    """Another instance sent a step dated later than this instance's clock allows: its
+    clock runs ahead. Taken once this clock has caught up; never refused for good, or
+    the step would be lost."""
+
+    retry_after_seconds: int
+
+    def __post_init__(self) -> None:
+        super().__init__(
+            f"the step is dated ahead of this instance's clock; retry in "
+            f"{self.retry_after_seconds} s"
+        )
+
+
+@dataclass
 class IllegalTransition(DomainError):
     """A workflow action the resource's current state does not allow."""
 

@@ -24,7 +24,13 @@ from uuid import UUID
 from service.domain.access import Actor
 from service.domain.choices import choose
 from service.domain.custody import CustodyEvent, CustodyEventReport, PartyReport
-from service.domain.errors import DomainError, InvalidValue, ValidationCollector, ValidationFailed
+from service.domain.errors import (
+    DatedAhead,
+    DomainError,
+    InvalidValue,
+    ValidationCollector,
+    ValidationFailed,
+)
 from service.domain.events import (
     DomainEvent,
     Receipt,
@@ -283,12 +289,11 @@ MAX_CLOCK_SKEW: Final = timedelta(minutes=10)
 
 
 def check_exchange_times(exchange: TraceExchange, *, now: datetime) -> None:
-    """The times a received message carries must be ones it could have: taken no later
-    than now (within a clock's skew), a request created before it was sent, and its
-    deadlines after it was sent, the answer's after the acknowledgement's."""
+    """The times a received message carries must be ones it could have: a request
+    created before it was sent, its deadlines after it was sent and the answer's after
+    the acknowledgement's (ValidationFailed); and taken no later than now, within a
+    clock's skew (DatedAhead: to be sent again)."""
     problems = ValidationCollector()
-    if exchange.at > now + MAX_CLOCK_SKEW:
-        problems.add(InvalidValue("at", "lies in the future: the step was not taken yet"))
     asked = exchange.request
     if asked is not None:
         if asked.created_at > exchange.at:
@@ -306,6 +311,10 @@ def check_exchange_times(exchange: TraceExchange, *, now: datetime) -> None:
         ):
             problems.add(InvalidValue("request.respond_by", "is before acknowledge_by"))
     problems.raise_if_any()
+    ahead = exchange.at - (now + MAX_CLOCK_SKEW)
+    if ahead > timedelta(0):
+        # A clock runs ahead for a while; the step is taken once ours has caught up.
+        raise DatedAhead(min(int(ahead.total_seconds()) + 1, 3600))
 
 
 def received_request(exchange: TraceExchange) -> TraceRequest:

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from service.adapters.api.methods import allowed_methods
 from service.domain.errors import (
     Conflict,
+    DatedAhead,
     FieldProblem,
     Forbidden,
     IllegalTransition,
@@ -134,6 +135,14 @@ PROBLEM_TYPES: Final = {
             429,
             "Too many failed attempts",
             "Sign-in is paused for this account or address; retry after the given time.",
+        ),
+        ProblemType(
+            "clock-ahead",
+            503,
+            "The step is dated ahead of this instance's clock",
+            "The sending instance's clock runs ahead of this one's by more than the skew "
+            "allowed. Nothing was taken; send it again after the seconds in Retry-After, "
+            "and set the sender's clock right.",
         ),
         ProblemType(
             "service-unavailable",
@@ -358,6 +367,15 @@ def install_problem_handlers(app: FastAPI, *, union_tags: frozenset[str] = froze
             request,
             "too-many-attempts",
             detail=f"too many failed attempts; retry in {error.retry_after_seconds} s",
+            headers={"Retry-After": str(error.retry_after_seconds)},
+        )
+
+    @app.exception_handler(DatedAhead)
+    async def dated_ahead(request: Request, error: DatedAhead) -> Response:
+        return problem_response(
+            request,
+            "clock-ahead",
+            detail=str(error),
             headers={"Retry-After": str(error.retry_after_seconds)},
         )
 

@@ -19,7 +19,7 @@ router = APIRouter(tags=["federation"], route_class=DeclaredRoute)
     status_code=status.HTTP_201_CREATED,
     responses={
         200: {"model": TraceReceiptMessage, "description": "Taken before: nothing changed"},
-        **problem_responses(401, 403, 404, 409, 412, 422),
+        **problem_responses(401, 403, 404, 409, 412, 422, 503),
     },
     openapi_extra=action(Action.FEDERATION_EXCHANGE),
 )
