@@ -176,25 +176,32 @@ async def refresh_access(*, deps: Dependencies, refresh_token: str) -> SignedIn:
 
     Presenting a refresh token that was already used means it was copied: its whole
     family is revoked and the caller must sign in again. A refresh token is a secret like
-    a password: attempts are counted per address before it is looked up, as sign-ins are
-    (a token names no account to count against until it is found)."""
+    a password: a token that names nothing is counted per address as a failed sign-in is
+    (it names no account to count against). One that exists was not guessed, whatever
+    else is wrong with it (expired, used by another tab a moment before): it costs the
+    address nothing."""
+    digest = secret_digest(refresh_token)
     async with ThrottledAttempt(deps, _address_limit(deps)) as attempt:
-        now = deps.clock.now()
         async with deps.unit_of_work() as uow:
-            token = await uow.refresh_tokens.by_digest(secret_digest(refresh_token))
-            if token is None or token.revoked_at is not None or token.expires_at <= now:
-                raise Unauthenticated("refresh token unknown, revoked or expired")
-            if token.used_at is not None or not await uow.refresh_tokens.use(token.id, at=now):
-                uow.refresh_tokens.revoke_family(token.family_id, at=now)
-                uow.record(RefreshTokenReused(token.user_id, token.family_id))
-                await uow.commit()
-                raise Unauthenticated("refresh token already used")
-            user = await uow.users.get(token.user_id)
-            if user is None or user.disabled:
-                raise Unauthenticated("account unknown or disabled")
-            replacement = _new_refresh_token(deps, uow, user.id, token.family_id)
-            await uow.commit()
+            known = await uow.refresh_tokens.by_digest(digest) is not None
+        if not known:
+            raise Unauthenticated("refresh token unknown, revoked or expired")
         await attempt.succeeded()
+    now = deps.clock.now()
+    async with deps.unit_of_work() as uow:
+        token = await uow.refresh_tokens.by_digest(digest)
+        if token is None or token.revoked_at is not None or token.expires_at <= now:
+            raise Unauthenticated("refresh token unknown, revoked or expired")
+        if token.used_at is not None or not await uow.refresh_tokens.use(token.id, at=now):
+            uow.refresh_tokens.revoke_family(token.family_id, at=now)
+            uow.record(RefreshTokenReused(token.user_id, token.family_id))
+            await uow.commit()
+            raise Unauthenticated("refresh token already used")
+        user = await uow.users.get(token.user_id)
+        if user is None or user.disabled:
+            raise Unauthenticated("account unknown or disabled")
+        replacement = _new_refresh_token(deps, uow, user.id, token.family_id)
+        await uow.commit()
     actor = user.as_actor()
     return SignedIn(actor=actor, access=deps.tokens.issue(actor, now=now), refresh=replacement)
 

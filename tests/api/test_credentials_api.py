@@ -307,3 +307,19 @@ async def test_guessed_refresh_tokens_are_throttled_per_address(api: Api) -> Non
         data={"grant_type": "refresh_token", "refresh_token": session["refresh_token"]},
     )
     assert paused.status_code == 429 and int(paused.headers["retry-after"]) > 0
+
+
+async def test_real_refresh_tokens_refused_for_other_reasons_cost_the_address_nothing(
+    api: Api,
+) -> None:
+    """Tokens that exist were not guessed: used ones (two tabs racing), or a family
+    revoked, must never pause sign-in for everyone behind the address."""
+    await api.user("investigator", username="tabs")
+    limit = api.deps.security.throttle.address_limit
+    for _ in range(limit + 2):
+        session = await sign_in(api, "tabs")
+        grant = {"grant_type": "refresh_token", "refresh_token": session["refresh_token"]}
+        assert (await api.client.post("/api/v1/auth/token", data=grant)).status_code == 200
+        replayed = await api.client.post("/api/v1/auth/token", data=grant)
+        assert replayed.status_code == 401
+    await sign_in(api, "tabs")
