@@ -203,25 +203,39 @@ def build_recovery(
     """The recovery the rows describe, checked by the domain's rules; or, if any rule
     fails, no recovery and a problem for every row (at least one each).
 
-    A row that repeats one before it (the same item key, or the same content) is
-    refused alone, and leaves `group`: the recovery lands with the first. Two items
-    alike (two boxes of the same cartridges) are told apart by an item key each."""
-    problems = [p for row in group.rows for p in row.problems]
-    seen: dict[str, int] = {}
+    A row that repeats one before it (the same content) is refused alone, and leaves
+    `group`: the recovery lands with the first. Two items alike (two boxes of the same
+    cartridges) are told apart by an item key each. An item key given to rows that say
+    different things names no one item: the recovery is refused."""
+    seen: dict[str, ReadRow] = {}
     repeated: list[RowProblem] = []
+    unique: list[ReadRow] = []
+    conflicts: list[RowProblem] = []
     for row in group.rows:
-        if row.key in seen:
+        first = seen.get(row.key)
+        if first is None:
+            seen[row.key] = row
+            unique.append(row)
+        elif first.digest == row.digest:
             repeated.append(
                 RowProblem(
                     row.line,
                     "",
-                    f"the same row as line {seen[row.key]}: not imported twice (give two "
-                    "items alike an item_key each)",
+                    f"the same row as line {first.line}: imported once (two items alike need "
+                    "an item_key each; once imported, add the other with a correction)",
                 )
             )
-        seen.setdefault(row.key, row.line)
-    if repeated:
-        group.rows[:] = [row for row in group.rows if seen[row.key] == row.line]
+        else:
+            conflicts.append(
+                RowProblem(
+                    row.line,
+                    "item_key",
+                    f"names the item of line {first.line} too, with other values: an item "
+                    "key names one item",
+                )
+            )
+    group.rows[:] = unique
+    problems = [p for row in group.rows for p in row.problems] + conflicts
     shared, given_at = _recovery_values(group, problems)
     reports = [_item_report(row, problems) for row in group.rows]
     if problems:

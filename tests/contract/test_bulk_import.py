@@ -200,7 +200,8 @@ async def test_a_repeated_row_is_refused_alone_and_its_recovery_lands_once(
         (
             3,
             "",
-            "the same row as line 2: not imported twice (give two items alike an item_key each)",
+            "the same row as line 2: imported once (two items alike need an item_key each; "
+            "once imported, add the other with a correction)",
         )
     ]
     first = {r.case_reference: r for r in await stored(deps)}["CASE-1"]
@@ -208,6 +209,29 @@ async def test_a_repeated_row_is_refused_alone_and_its_recovery_lands_once(
     again = await imported(deps, csv_file(tmp_path, rows, name="again.csv"))
     assert (again.counts.rows_already_imported, again.counts.recoveries_imported) == (3, 0)
     assert len(await stored(deps)) == 2
+
+
+async def test_an_item_key_given_to_rows_that_differ_refuses_the_recovery(
+    deps: Dependencies, tmp_path: Path
+) -> None:
+    path = tmp_path / "keyed.csv"
+    path.write_text(
+        HEADER.replace("\n", ",item_key\n")
+        + ROWS[0].replace("\n", ",BOX-1\n")
+        + ROWS[1].replace("\n", ",BOX-1\n"),
+        encoding="utf-8",
+    )
+    job = await imported(deps, path)
+    assert (job.counts.rows_imported, job.counts.rows_rejected) == (0, 2)
+    assert await report(deps, job) == [
+        (2, "", "not imported: its recovery ('R1') has a rejected row (line 3)"),
+        (
+            3,
+            "item_key",
+            "names the item of line 2 too, with other values: an item key names one item",
+        ),
+    ]
+    assert await stored(deps) == []
 
 
 async def test_a_row_new_to_a_recovery_imported_before_is_rejected(

@@ -320,3 +320,24 @@ def test_a_day_whose_midnight_the_zone_skipped_starts_when_the_clocks_moved() ->
     for cell in ("2024-09-08", date(2024, 9, 8), datetime(2024, 9, 8)):
         value = read_cell(FIELDS["recovered_at"], cell, rules)  # type: ignore[arg-type]
         assert value == datetime(2024, 9, 8, 4, 0, tzinfo=UTC), cell
+
+
+def test_parts_read_whole_are_bounded_whatever_their_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Found by review: openpyxl finds shared strings by content type, not by name.
+    from service.adapters.tabular import xlsx
+
+    monkeypatch.setattr(xlsx, "_MAX_HELD", 1024 * 1024)
+    plain = tmp_path / "plain.xlsx"
+    book = Workbook()
+    book.active.append(HEADER.split(","))
+    book.save(plain)
+    renamed = tmp_path / "renamed.xlsx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(renamed, "w") as target:
+        for part in source.infolist():
+            target.writestr(part, source.read(part), compress_type=zipfile.ZIP_DEFLATED)
+        target.writestr("xl/strings-elsewhere.xml", "<sst>" + "x" * 2_000_000 + "</sst>")
+    with pytest.raises(UnreadableFile) as refused:
+        rows_of(renamed, ImportFormat.XLSX)
+    assert "shared strings and styles expand to" in refused.value.detail

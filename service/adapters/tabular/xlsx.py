@@ -26,10 +26,11 @@ from service.domain.import_rows import RowProblem, SourceRow, UnreadableFile
 _BROKEN = (zipfile.BadZipFile, zlib.error, ParseError, EOFError, KeyError, OSError)
 # openpyxl holds the shared strings, and each cell's text, whole in memory: a part that
 # expands far more than a spreadsheet's XML does (5 to 20 times) is a zip bomb, and the
-# shared strings are bounded outright. A million rows fit well within both.
+# parts read whole (shared strings, styles) are bounded outright. A million rows fit well
+# within both.
 _MAX_EXPANSION: Final = 100
 _EXPANSION_CHECKED_FROM: Final = 8 * 1024 * 1024  # bytes, expanded
-_MAX_SHARED_STRINGS: Final = 256 * 1024 * 1024
+_MAX_HELD: Final = 256 * 1024 * 1024
 
 
 class XlsxRows:
@@ -124,13 +125,16 @@ class XlsxRows:
 
 def _refuse_bombs(handle: BinaryIO) -> None:
     with zipfile.ZipFile(handle) as archive:
-        for part in archive.infolist():
+        parts = archive.infolist()
+        # Whatever is not a sheet is read whole (shared strings, styles), under any name.
+        held = sum(p.file_size for p in parts if not p.filename.startswith("xl/worksheets/"))
+        if held > _MAX_HELD:
+            raise UnreadableFile(
+                f"its shared strings and styles expand to {held // 2**20:,} MiB, more than "
+                f"{_MAX_HELD // 2**20} MiB: save it as CSV and import that"
+            )
+        for part in parts:
             expanded = part.file_size
-            if part.filename.endswith("sharedStrings.xml") and expanded > _MAX_SHARED_STRINGS:
-                raise UnreadableFile(
-                    f"its shared strings expand to {expanded // 2**20:,} MiB, more than "
-                    f"{_MAX_SHARED_STRINGS // 2**20} MiB: save it as CSV and import that"
-                )
             if expanded > _EXPANSION_CHECKED_FROM and expanded > _MAX_EXPANSION * max(
                 part.compress_size, 1
             ):
