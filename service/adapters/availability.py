@@ -14,6 +14,7 @@ import errno
 import socket
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Final
 
@@ -81,6 +82,24 @@ _STORAGE_ERRNOS: Final = frozenset(
 )
 
 
+class FileStoreFailure(Exception):
+    """A directory where files are kept (photos, uploads) cannot be used: raised, from
+    the OSError, only by the code that keeps files, so that the same errno anywhere else
+    (a database socket refused to this user) is not taken for it."""
+
+
+@contextmanager
+def file_store() -> Iterator[None]:
+    """Around reading and writing kept files: an OSError that says the directory is full,
+    read-only, not writable or not a directory becomes a FileStoreFailure."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno in _STORAGE_ERRNOS:
+            raise FileStoreFailure(f"{type(error).__name__}: {error.strerror}") from error
+        raise
+
+
 def unavailability(error: BaseException) -> Unavailable | None:
     """Unavailable when `error`, or what caused it, says the database cannot serve now;
     None for every other error."""
@@ -131,7 +150,7 @@ def _classify(error: BaseException) -> Unavailable | None:
     if isinstance(error, OSError) and str(error).startswith(_SOCKET_FAILURES):
         # asyncio's summary when every address of the host refused.
         return UNREACHABLE
-    if isinstance(error, OSError) and error.errno in _STORAGE_ERRNOS:
+    if isinstance(error, FileStoreFailure):
         return FILE_STORE
     return None
 

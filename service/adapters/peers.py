@@ -203,7 +203,7 @@ class PeerClient:
             )
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past reading
             raise PeerFailure("the peer's answer is not JSON", retry=False) from None
 
     async def _access_token(self) -> str:
@@ -226,7 +226,7 @@ class PeerClient:
         try:
             body = response.json()
             token, lifetime = str(body["access_token"]), float(body["expires_in"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             raise PeerFailure("the peer's sign-in answer is malformed", retry=False) from None
         # Renew a little early rather than be refused mid-way.
         self._token = (token, time.monotonic() + max(lifetime - 30, lifetime / 2))
@@ -260,5 +260,5 @@ def _problem(response: httpx.Response) -> str:
             return ""
         detail = problem.get("detail")
         return f": {problem['title']}" + (f"; {detail}" if detail else "")
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""

@@ -21,6 +21,7 @@ from typing import Final
 
 import anyio
 
+from service.adapters.availability import file_store
 from service.domain.photos import is_sha256
 
 FILE_MODE: Final = 0o440
@@ -49,6 +50,10 @@ class FileSystemPhotoStore:
         return is_sha256(sha256) and await anyio.Path(self.path_of(sha256)).is_file()
 
     def _put(self, content: bytes) -> str:
+        with file_store():
+            return self._put_in_place(content)
+
+    def _put_in_place(self, content: bytes) -> str:
         sha256 = hashlib.sha256(content).hexdigest()
         target = self.path_of(sha256)
         if target.is_file():
@@ -72,7 +77,8 @@ class FileSystemPhotoStore:
     @staticmethod
     def _read(path: Path) -> bytes | None:
         try:
-            return path.read_bytes()
+            with file_store():
+                return path.read_bytes()
         except FileNotFoundError:
             return None
 

@@ -21,6 +21,7 @@ from service.adapters.availability import (
     FILE_STORE,
     READ_ONLY,
     UNREACHABLE,
+    FileStoreFailure,
     unavailability,
 )
 
@@ -70,11 +71,11 @@ def _chained(error: BaseException, cause: BaseException) -> BaseException:
         (sqlite3.OperationalError("no such table: recoveries"), None),
         (FileNotFoundError(errno.ENOENT, "photo missing"), None),
         # A file store (photos, uploads) the service cannot write to is the operator's
-        # to mend, as a database that is away is; a file that is missing is not.
-        (PermissionError(errno.EACCES, "denied"), FILE_STORE),
-        (NotADirectoryError(errno.ENOTDIR, "not a directory"), FILE_STORE),
-        (OSError(errno.ENOSPC, "no space left on device"), FILE_STORE),
-        (OSError(errno.EROFS, "read-only file system"), FILE_STORE),
+        # to mend, as a database that is away is: said so only where files are kept, so
+        # that the same errno elsewhere (a socket refused to this user) stays a bug.
+        (PermissionError(errno.EACCES, "denied"), None),
+        (_chained(FileStoreFailure("PermissionError: denied"), PermissionError()), FILE_STORE),
+        (FileStoreFailure("NotADirectoryError: not a directory"), FILE_STORE),
         (ValueError("a bug"), None),
     ],
     ids=lambda value: type(value).__name__ if isinstance(value, BaseException) else str(value),

@@ -93,6 +93,16 @@ async def test_a_good_answer_is_matched_here_and_unknown_fields_are_ignored(
     [
         (httpx.Response(500, text="boom"), "answered 500", 3),  # retried twice, then given up
         (httpx.Response(200, text="<html>"), "not JSON", 1),
+        # Nested past a recursive parser's reach: a refusal like any other, not a crash.
+        (
+            httpx.Response(
+                200,
+                text="[" * 100_000 + "]" * 100_000,
+                headers={"content-type": "application/json"},
+            ),
+            "not JSON",
+            1,
+        ),
         (httpx.Response(200, json={"registry": "peer"}), "does not follow", 1),
         (
             httpx.Response(

@@ -20,6 +20,7 @@ from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.import_runner import ImportRunner, upload_path
 from service.adapters.api.problems import problem_responses
 from service.adapters.api.schemas.imports import ImportList, ImportPublic, import_public
+from service.adapters.availability import file_store
 from service.adapters.tabular.formulas import spreadsheet_safe
 from service.adapters.tabular.mapping import MAX_MAPPING_BYTES, read_mapping
 from service.adapters.tabular.reading import import_format
@@ -67,10 +68,12 @@ async def upload(
         raise ValidationFailed.of(InvalidValue("file", unknown.detail)) from None
     mapping_text = await _mapping_text(mapping)
     directory = runner.directory
-    await anyio.Path(directory).mkdir(parents=True, exist_ok=True)
+    with file_store():
+        await anyio.Path(directory).mkdir(parents=True, exist_ok=True)
     waiting = directory / f"{uuid4()}.partial"
     try:
-        size, digest = await anyio.to_thread.run_sync(_keep, file.file, waiting)
+        with file_store():
+            size, digest = await anyio.to_thread.run_sync(_keep, file.file, waiting)
         job = await queue_import(
             deps=deps,
             actor=actor,
@@ -78,7 +81,8 @@ async def upload(
             all_or_nothing=all_or_nothing,
             mapping=mapping_text,
         )
-        await anyio.Path(waiting).rename(upload_path(directory, job.id))
+        with file_store():
+            await anyio.Path(waiting).rename(upload_path(directory, job.id))
     finally:
         with contextlib.suppress(FileNotFoundError):
             await anyio.Path(waiting).unlink()
