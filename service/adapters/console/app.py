@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.adapters.availability import FILE_STORE, Unavailable
 from service.adapters.console.dependencies import page_values, read_for
+from service.adapters.console.domain_messages import said_to_reader
 from service.adapters.console.i18n import gettext_ as _
 from service.adapters.console.rendering import is_htmx, page
 from service.adapters.console.routes import (
@@ -253,7 +254,7 @@ def _install_error_pages(console: FastAPI) -> None:
             request,
             422,
             _("Some of the values sent are not right"),
-            "; ".join(f"{p.field}: {_(p.detail)}" for p in problems)
+            "; ".join(f"{p.field}: {said_to_reader(p.detail)}" for p in problems)
             + " "
             + _("Go back, correct them and send the form again."),
         )

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 from starlette.datastructures import FormData
 
+from service.adapters.console.domain_messages import said_to_reader
 from service.adapters.console.i18n import N_, ngettext_, number
 from service.adapters.console.i18n import gettext_ as _
 
@@ -50,7 +51,7 @@ def problems_by_field(problems: Iterable[Located]) -> dict[str, str]:
     knows the message (the domain's messages are English)."""
     found: dict[str, str] = {}
     for problem in problems:
-        found.setdefault(field_id(problem.field) or "form", _(problem.detail))
+        found.setdefault(field_id(problem.field) or "form", said_to_reader(problem.detail))
     return found
 
 
