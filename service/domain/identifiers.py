@@ -282,13 +282,13 @@ def padding_variants(raw: str) -> frozenset[str]:
 
 
 def padded_alike(a: str, b: str) -> bool:
-    """True when two readings (raw) differ only by zeros padding their first runs of
-    digits, within what `padding_variants` looks up (the same either way round)."""
-    bare, family = _padding_family(a)
-    if not family or normalize(a) == normalize(b):
-        return False
-    other = _grouped(b)
-    return _PADDING_ZEROS.sub("", other) == bare and _grouped(a) in family and other in family
+    """True when two readings (raw) differ only by zeros padding runs of digits, each
+    within what the other is looked up with (`padding_variants`): the same either way
+    round, and found by the keys whichever is searched."""
+    normal_a, normal_b = normalize(a), normalize(b)
+    return (
+        normal_a != normal_b and normal_b in padding_variants(a) and normal_a in padding_variants(b)
+    )
 
 
 def within_one_edit(a: str, b: str) -> bool:

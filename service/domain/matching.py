@@ -78,6 +78,9 @@ _BASE_CONFIDENCE: Final = {
     MatchKind.TRANSLITERATED: 0.62,
     MatchKind.EDIT: 0.55,
 }
+# Kinds whose readings differ in what was read (a character, a worn run): agreeing
+# descriptions do not raise them (see `confidence`).
+_NEIGHBOURLY: Final = frozenset({MatchKind.EDIT, MatchKind.PATTERN})
 _PATTERN_FLOOR: Final = 0.25
 _PATTERN_SPAN: Final = 0.35
 
@@ -235,9 +238,6 @@ class SerialMatch:
     candidate: StoredIdentifier
     kind: MatchKind
     confidence: float
-    # Of the two readings' characters, the share both show (1.0 unless one is partial):
-    # how much of the serial the match rests on, whatever the rest of the description.
-    legible_share: float = 1.0
 
 
 def match_kind(
@@ -302,6 +302,11 @@ def confidence(
         + _calibre_evidence(query.calibre, candidate.calibre, catalogue)
         + _model_evidence(query.model, candidate.model)
     )
+    if kind in _NEIGHBOURLY:
+        # A serial one character away, or one a partial reading fits, is most often a
+        # neighbour from the same maker's run: the same make, model and calibre are what
+        # such a neighbour has too, so agreement says nothing; disagreement still does.
+        evidence = min(evidence, 0.0)
     logit = math.log(base / (1.0 - base)) + evidence
     return round(1.0 / (1.0 + math.exp(-logit)), 3)
 
@@ -387,11 +392,6 @@ def rank(
                     candidate,
                     kind,
                     confidence(kind, query, candidate, catalogue),
-                    # Only a pattern has a partial reading on either side: the rest are
-                    # whole, and this is the search's and the linking's hot loop.
-                    legible_share(query.identifier, candidate.identifier)
-                    if kind is MatchKind.PATTERN
-                    else 1.0,
                 )
             )
     matches.sort(

@@ -43,6 +43,10 @@ class RegistryStatus(StrEnum):
     DESTROYED = "destroyed"
 
 
+# A hit alerts only when its match is this strong: one character away, or a partial
+# reading, is most often a neighbour of the listed weapon in its maker's run, a lead to
+# weigh, not an alarm (the hit is kept and shown all the same).
+ALERT_CONFIDENCE: Final = 0.6
 # Statuses that make a hit an alert: the weapon should not be where it was recovered.
 # A destroyed weapon that resurfaces was never destroyed.
 ALERTING: Final = frozenset(
@@ -149,7 +153,7 @@ class RegistryMatch:
 
     @property
     def alerting(self) -> bool:
-        return self.record.status in ALERTING
+        return self.record.status in ALERTING and self.confidence >= ALERT_CONFIDENCE
 
 
 def registry_matches(

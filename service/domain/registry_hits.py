@@ -16,7 +16,12 @@ from uuid import UUID
 
 from service.domain.matching import MatchKind
 from service.domain.outbox import OutboxEntry
-from service.domain.registry import ALERTING, RegistryMatch, RegistryStatus
+from service.domain.registry import (
+    ALERT_CONFIDENCE,
+    ALERTING,
+    RegistryMatch,
+    RegistryStatus,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +42,11 @@ class RegistryHit:
 
     @property
     def alerting(self) -> bool:
-        return self.cleared_at is None and self.status in ALERTING
+        return (
+            self.cleared_at is None
+            and self.status in ALERTING
+            and self.confidence >= ALERT_CONFIDENCE
+        )
 
     @property
     def key(self) -> tuple[UUID, str, str]:

@@ -156,31 +156,36 @@ async def test_a_corrected_serial_retracts_the_link_and_splits_the_network(
     assert kept_network != other_network and (kept_size, other_size) == (2, 2)
 
 
-async def test_a_serial_mostly_ground_off_links_to_no_weapon(
+async def test_a_partial_or_neighbouring_serial_links_to_no_weapon(
     unit_of_work: Callable[[], UnitOfWork],
 ) -> None:
-    """`GHK*` fits every Glock of that series, and make, model and calibre agree with
-    them all: it is no evidence of one weapon. `GHK8746?2` shows 8 of 9 characters."""
+    """`GHK*` fits every Glock of that series, and even `GHK8746?2` (8 of 9 characters)
+    is no unique identity; `GHK 874613` is the next serial of the same run. Make, model
+    and calibre agree with them all. Each is a lead in a search, never a link by itself;
+    the same serial written otherwise is."""
     deps = deps_for(unit_of_work)
     whole = await record_recovery(
         deps=deps, actor=INVESTIGATOR_A, command=record_command("GHK 874612", case="C-1")
     )
-    await record_recovery(
-        deps=deps, actor=INVESTIGATOR_A, command=record_command("GHK 112233", case="C-2")
-    )
-    vague = await record_recovery(
-        deps=deps, actor=INVESTIGATOR_B, command=record_command("GHK*", case="C-3")
-    )
-    sharp = await record_recovery(
-        deps=deps, actor=INVESTIGATOR_B, command=record_command("GHK8746?2", case="C-4")
-    )
+    readings = {
+        case: await record_recovery(
+            deps=deps, actor=INVESTIGATOR_B, command=record_command(serial, case=case)
+        )
+        for case, serial in [
+            ("C-2", "GHK*"),
+            ("C-3", "GHK8746?2"),
+            ("C-4", "GHK 874613"),
+            ("C-5", "ghk-874612"),
+        ]
+    }
     await link_all(deps)
-    assert [k for k, _, _ in await links_of(deps, vague.id)] == ["same_case"]
-    assert [(k, s) for k, s, _ in await links_of(deps, sharp.id)] == [
+    for case in ("C-2", "C-3", "C-4"):
+        assert [k for k, _, _ in await links_of(deps, readings[case].id)] == ["same_case"]
+    assert [(k, s) for k, s, _ in await links_of(deps, readings["C-5"].id)] == [
         ("same_case", "proposed"),
         ("same_weapon", "proposed"),
     ]
-    assert (await network_of(deps, whole.id))[0] == (await network_of(deps, sharp.id))[0]
+    assert (await network_of(deps, whole.id))[0] == (await network_of(deps, readings["C-5"].id))[0]
 
 
 async def test_a_search_cut_at_its_cap_retracts_no_link(

@@ -82,14 +82,43 @@ def candidate(
 
 
 def test_agreeing_make_model_and_calibre_raise_confidence(catalogue: ReferenceCatalogue) -> None:
-    bare = SerialQuery.parse("ABC124", catalogue=catalogue)
+    bare = SerialQuery.parse("8BC123", catalogue=catalogue)
     described = SerialQuery.parse(
-        "ABC124", catalogue=catalogue, make="Glock", model="17", calibre="9mm"
+        "8BC123", catalogue=catalogue, make="Glock", model="17", calibre="9mm"
     )
-    stored = candidate("ABC123", make="GLOCK GmbH", model="17", calibre="9x19", catalogue=catalogue)
-    assert confidence(MatchKind.EDIT, described, stored, catalogue) > confidence(
-        MatchKind.EDIT, bare, stored, catalogue
+    stored = candidate("BBC123", make="GLOCK GmbH", model="17", calibre="9x19", catalogue=catalogue)
+    assert confidence(MatchKind.SKELETON, described, stored, catalogue) > confidence(
+        MatchKind.SKELETON, bare, stored, catalogue
     )
+
+
+def test_agreement_does_not_lift_a_neighbour_in_a_makers_run(
+    catalogue: ReferenceCatalogue,
+) -> None:
+    """One character away, or fitting a partial reading, is what the next serial of the
+    same run is too: the same make, model and calibre say nothing then. A different make
+    still lowers it."""
+    run = [
+        candidate(
+            f"1002{n:02}", make="Zastava", model="M57", calibre="7.62x25", catalogue=catalogue
+        )
+        for n in range(1, 61)
+    ]
+    query = SerialQuery.parse(
+        "100246", catalogue=catalogue, make="Zastava", model="M57", calibre="7.62x25"
+    )
+    found = rank(query, run, catalogue)
+    assert found[0].kind is MatchKind.EXACT and found[0].confidence > 0.95
+    assert {m.kind for m in found[1:]} == {MatchKind.EDIT}
+    assert max(m.confidence for m in found[1:]) == 0.55
+    worn = rank(
+        SerialQuery.parse("1002*", catalogue=catalogue, make="Zastava", model="M57"),
+        run,
+        catalogue,
+    )
+    assert max(m.confidence for m in worn) <= 0.6
+    other_make = SerialQuery.parse("100247", catalogue=catalogue, make="Beretta")
+    assert rank(other_make, run[45:46], catalogue)[0].confidence < 0.55
 
 
 def test_a_different_make_lowers_confidence_below_an_agreeing_one(
@@ -141,10 +170,13 @@ def test_the_legible_share_is_what_both_readings_show(one: str, other: str, shar
     assert legible_share(a, b) == legible_share(b, a) == pytest.approx(share)
 
 
-def test_a_ranked_match_carries_its_legible_share(catalogue: ReferenceCatalogue) -> None:
+def test_a_patterns_confidence_grows_with_its_legible_share(
+    catalogue: ReferenceCatalogue,
+) -> None:
     query = SerialQuery.parse("ABC*", catalogue=catalogue)
     (match,) = rank(query, [candidate("ABCDEF123456", catalogue=catalogue)], catalogue)
-    assert match.kind is MatchKind.PATTERN and match.legible_share == pytest.approx(3 / 12)
+    assert match.kind is MatchKind.PATTERN
+    assert match.confidence == pytest.approx(0.25 + 0.35 * 3 / 12, abs=0.001)
 
 
 def test_a_pattern_query_needs_three_legible_characters(
@@ -223,6 +255,9 @@ def test_query_keys_cover_every_one_edit_neighbour(catalogue: ReferenceCatalogue
         ("A12B34C56", "A12B34C056", MatchKind.EDIT),  # padding only in the first two runs
         ("100200", "1000200", MatchKind.EDIT),  # a zero inside a run is a digit read
         ("G19-731", "G19-00731", MatchKind.PADDING),  # a separator ends a run
+        ("GLK731", "GLK-00731", MatchKind.PADDING),  # written with a separator on one side
+        ("Z 41237", "Z041237", MatchKind.PADDING),
+        ("F-12345", "F012345", MatchKind.PADDING),
         ("M4A1-123", "M4A01-123", MatchKind.EDIT),  # a lone digit is not padded
     ],
 )

@@ -33,13 +33,15 @@ from service.domain.registry_hits import RegistryHit
 # `tracedesk networks rebuild` runs them all again after a change.
 # Version 2: the serial matcher also finds transliterated readings, and partial readings
 # whose legible characters form no run of three. Version 3: a partial reading links only
-# where most of the serial is legible (SAME_WEAPON_LEGIBLE_SHARE). Version 4: readings that
-# differ only by zeros padding a run of digits match (`padding`).
+# where most of the serial is legible. Version 4: readings that differ only by zeros padding
+# a run of digits link (`padding`); one-edit and partial readings no longer link at all.
 SAME_WEAPON_RULE: Final = ("same-weapon", 4)
 
 SAME_CASE_RULE: Final = ("same-case", 1)
 
-REGISTRY_HIT_RULE: Final = ("registry-hit", 1)
+# Version 2: a hit links only as a same-weapon match would (one character away, or a
+# partial reading, is a lead, not the listed weapon).
+REGISTRY_HIT_RULE: Final = ("registry-hit", 2)
 
 # Version 2: retail purchasers are persons (same-person), no longer parties.
 # Version 3 (same-source) and 2 (same-person): a party named with its licence or document
@@ -67,15 +69,15 @@ def rules_in_force() -> str:
     return " ".join(f"{name}/{version}" for name, version in sorted(RULES))
 
 
-# Below this a serial match is too weak to link weapons (a pattern against a common
-# prefix, a skeleton match on another make).
+# Below this a serial match is too weak to link weapons (a skeleton match on another
+# make, a transliteration whose calibre differs).
 SAME_WEAPON_THRESHOLD: Final = 0.6
-# A partial reading says "probably the same weapon" only where it shows most of the
-# serial: `BER*` fits every Beretta of that series, and agreeing make, model and calibre
-# (which raise its confidence past the threshold) do not single one out. `10?46` (4 of
-# 5) and `BER4460*` against `BER446012` (7 of 9) still link.
-SAME_WEAPON_LEGIBLE_SHARE: Final = 0.6
 
+# Only readings of the whole serial that agree but for how they were written link two
+# recoveries as one weapon. One character away is most often the neighbour in the same
+# maker's run (`100246`, `100256`), and a partial reading is never a unique identity
+# (`BER*` fits every Beretta of that series): both are leads for a person to weigh in a
+# search, and a person links them when they are the same weapon.
 LINKED_MATCH_KINDS: Final = frozenset(
     {
         MatchKind.EXACT,
@@ -83,10 +85,12 @@ LINKED_MATCH_KINDS: Final = frozenset(
         MatchKind.PADDING,
         MatchKind.SKELETON,
         MatchKind.TRANSLITERATED,
-        MatchKind.EDIT,
-        MatchKind.PATTERN,
     }
 )
+
+
+def _says_same_weapon(kind: MatchKind, confidence: float) -> bool:
+    return kind in LINKED_MATCH_KINDS and confidence >= SAME_WEAPON_THRESHOLD
 
 
 def recovery_facts(recovery: Recovery) -> NodeFacts:
@@ -108,11 +112,7 @@ def same_weapon_links(
     best: dict[UUID, tuple[UUID, SerialMatch]] = {}
     for item_id, match in matches:
         other = match.candidate.recovery_id
-        if other == recovery.id or match.kind not in LINKED_MATCH_KINDS:
-            continue
-        if match.confidence < SAME_WEAPON_THRESHOLD:
-            continue
-        if match.legible_share < SAME_WEAPON_LEGIBLE_SHARE:
+        if other == recovery.id or not _says_same_weapon(match.kind, match.confidence):
             continue
         if other not in best or _stronger(match, best[other][1]):
             best[other] = (item_id, match)
@@ -278,10 +278,12 @@ def _named_in(
 
 def registry_hit_links(recovery: Recovery, hits: Iterable[RegistryHit]) -> list[ProposedLink]:
     """A standing registry hit links the recovery to the registry's record: every other
-    recovery hitting that record is then in the same network."""
+    recovery hitting that record is then in the same network. Only a hit that says "this
+    weapon" does: two neighbours of a listed serial, each one character away from it,
+    would otherwise be one network through it."""
     links = []
     for hit in hits:
-        if hit.cleared_at is not None:
+        if hit.cleared_at is not None or not _says_same_weapon(hit.match_kind, hit.confidence):
             continue
         links.append(
             ProposedLink(
