@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import re
 
-from tests.console.conftest import Console
+from service.domain.recovery import Recovery
+from tests.console.conftest import Browser, Console
 
 
 async def test_the_graph_data_shows_other_agencies_records_only_as_counts(
@@ -33,17 +34,23 @@ async def test_the_graph_data_shows_other_agencies_records_only_as_counts(
     assert "CASE-THEIRS" not in text and "decision_reason" not in text
 
 
-async def test_a_links_evidence_opens_and_a_rejection_needs_a_reason(console: Console) -> None:
-    investigator = await console.signed_in("investigator")
+async def same_weapon_link(console: Console, browser: Browser) -> tuple[Recovery, str]:
+    """Two recoveries of one weapon, linked: the first, and the path of their link's page."""
     first = await console.recorded("investigator.a", "QRS 1100", case="CASE-ONE")
     await console.recorded("investigator.a", "QRS 1100", case="CASE-TWO")
     await console.drain()
-    page = await investigator.get(f"/recoveries/{first.id}/network")
+    page = await browser.get(f"/recoveries/{first.id}/network")
     link_path = re.search(rf'href="(/recoveries/{first.id}/network/links/[0-9a-f-]+)"', page.text)
     assert link_path
-    evidence = await investigator.get(link_path.group(1))
+    return first, link_path.group(1)
+
+
+async def test_a_links_evidence_opens_and_a_rejection_needs_a_reason(console: Console) -> None:
+    investigator = await console.signed_in("investigator")
+    first, link_path = await same_weapon_link(console, investigator)
+    evidence = await investigator.get(link_path)
     assert "Same weapon" in evidence.text and "Confirm the link" in evidence.text
-    link_id = link_path.group(1).rsplit("/", 1)[1]
+    link_id = link_path.rsplit("/", 1)[1]
     no_reason = await investigator.post(
         f"/network-links/{link_id}/decision",
         {"decision": "rejected", "recovery_id": str(first.id)},

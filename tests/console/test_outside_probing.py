@@ -8,6 +8,7 @@ import re
 
 from service.domain.items import FirearmReport
 from tests.console.conftest import Console
+from tests.console.test_networks import same_weapon_link
 from tests.console.test_recoveries import RECORDING
 from tests.console.test_traces import _asked, _version
 from tests.databases import AGENCIES
@@ -64,18 +65,14 @@ async def test_the_chain_editor_takes_only_its_own_row_numbers(console: Console)
 
 async def test_a_value_no_page_sends_is_a_422_page_not_a_server_error(console: Console) -> None:
     investigator = await console.signed_in("investigator")
-    first = await console.recorded("investigator.a", "QRS 1100", case="CASE-ONE")
-    await console.recorded("investigator.a", "QRS 1100", case="CASE-TWO")
-    await console.drain()
-    page = await investigator.get(f"/recoveries/{first.id}/network")
-    link = re.search(rf'href="/recoveries/{first.id}/network/links/([0-9a-f-]+)"', page.text)
-    assert link
+    first, link_path = await same_weapon_link(console, investigator)
+    link_id = link_path.rsplit("/", 1)[1]
     for decision in (
         {"decision": "maybe"},
         {"decision": "rejected", "reason": "x" * 200_000},
     ):
         answer = await investigator.post(
-            f"/network-links/{link.group(1)}/decision", {**decision, "recovery_id": str(first.id)}
+            f"/network-links/{link_id}/decision", {**decision, "recovery_id": str(first.id)}
         )
         assert answer.status_code == 422, answer.status_code
         assert "text/html" in answer.headers["content-type"]
