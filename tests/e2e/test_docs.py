@@ -65,7 +65,12 @@ def reader_checkout(directory: Path) -> Path:
 
 @pytest.mark.e2e
 def test_the_documented_examples_work_as_written(tmp_path: Path) -> None:
-    env = production_environment(TRACEDESK_DATABASE_URL=sqlite_url(tmp_path))
+    env = production_environment(
+        TRACEDESK_DATABASE_URL=sqlite_url(tmp_path),
+        # Uploads and photos stay in this test's directory, not in the machine's temp dir.
+        TRACEDESK_IMPORT_DIRECTORY=str(tmp_path / "imports"),
+        TRACEDESK_PHOTO_DIR=str(tmp_path / "photos"),
+    )
     env["PYTHONPATH"] = str(ROOT)
     checkout = reader_checkout(tmp_path / "checkout")
     runnable = [example for example in all_examples() if not example.not_run]
