@@ -324,11 +324,9 @@ def legible_share(a: Identifier, b: Identifier) -> float:
         return 1.0
     complete = [i for i in (a, b) if not i.is_partial]
     known = min(legible_count(i.normalized) for i in partial)
-    length = (
-        len(complete[0].normalized)
-        if complete
-        else max(len(i.normalized.replace("*", "")) for i in partial)
-    )
+    # Without a complete reading the length is not known: each `*` stands for at least one
+    # character (`BXK*` against `BXK*` shows 3 of at least 4, not all of it).
+    length = len(complete[0].normalized) if complete else max(len(i.normalized) for i in partial)
     return min(1.0, known / max(length, 1))
 
 

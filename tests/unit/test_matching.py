@@ -276,3 +276,11 @@ def test_readings_differing_only_by_padding_zeros_match_as_padding(
             stored.replace(" ", "").replace("-", "")
             in SerialQuery.parse(query, catalogue=catalogue).normalized_keys
         )
+
+
+def test_two_fragments_do_not_count_as_the_whole_serial(catalogue: ReferenceCatalogue) -> None:
+    # Found by probing: `BXK*` against a stored `BXK*` ranked above every complete serial.
+    query = SerialQuery.parse("BXK*", catalogue=catalogue, make="Glock")
+    fragment = candidate("BXK*", make="Glock", catalogue=catalogue)
+    (match,) = rank(query, [fragment], catalogue)
+    assert match.kind is MatchKind.PATTERN and match.confidence < 0.55
