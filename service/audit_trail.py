@@ -25,6 +25,11 @@ async def verify_audit_trail(*, deps: Dependencies, actor: Actor | None) -> Veri
 
 
 async def verify_in(uow: UnitOfWork) -> Verification:
+    """The whole chain against the head. Events keep arriving while the chain is read
+    (read records are written in the background), each with its head in the same
+    transaction: a head read after the chain is never behind it, and when it is ahead the
+    events that arrived meanwhile are read and checked too. A chain that runs past its
+    head (an event added without moving it) is still a break."""
     verifier = ChainVerifier()
     after = 0
     while True:
@@ -32,10 +37,13 @@ async def verify_in(uow: UnitOfWork) -> Verification:
         for event in page:
             if not verifier.feed(event):
                 return verifier.result()
+        if page:
+            after = page[-1].seq
         if len(page) < PAGE:
-            break
-        after = page[-1].seq
-    return verifier.result(expected_head=await uow.audit.head())
+            head = await uow.audit.head()
+            # Nothing new to read while the head is ahead: the chain was cut short.
+            if head[0] <= after or not page:
+                return verifier.result(expected_head=head)
 
 
 async def audit_head(*, deps: Dependencies, actor: Actor) -> tuple[int, str]:

@@ -157,6 +157,34 @@ async def test_verification_finds_the_first_tampered_event(
     assert (result.ok, result.broken_at, result.problem) == (False, broken_at, problem)
 
 
+async def test_events_written_while_the_chain_is_read_do_not_break_it(
+    unit_of_work: Callable[[], UnitOfWork],
+) -> None:
+    """Read records land in the background, each with its head: one that lands between
+    reading the chain and reading the head is read and checked too, never reported as a
+    break (found by CI: 'the chain ends at 22 but its head is at 23')."""
+    deps = dependencies_for_tests(unit_of_work)
+    await changes(deps, 2)
+    writes = asyncio.Event()
+
+    def reading() -> UnitOfWork:
+        uow = unit_of_work()
+        chain = uow.audit.chain
+
+        async def chain_then_a_change(*, after_seq: int, limit: int) -> list:  # type: ignore[type-arg]
+            page = await chain(after_seq=after_seq, limit=limit)
+            if not writes.is_set():
+                writes.set()
+                await changes(deps, 1)  # committed by another unit of work meanwhile
+            return page
+
+        uow.audit.chain = chain_then_a_change  # type: ignore[method-assign]
+        return uow
+
+    result = await verify_audit_trail(deps=dependencies_for_tests(reading), actor=None)
+    assert result.ok and result.count == 6 and result.head_seq == 6
+
+
 async def test_concurrent_writers_make_one_chain_without_gaps_or_forks(
     postgresql_database: Database,
 ) -> None:
