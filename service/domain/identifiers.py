@@ -287,7 +287,12 @@ def padded_alike(a: str, b: str) -> bool:
     round, and found by the keys whichever is searched."""
     normal_a, normal_b = normalize(a), normalize(b)
     return (
-        normal_a != normal_b and normal_b in padding_variants(a) and normal_a in padding_variants(b)
+        normal_a != normal_b
+        # Padding only adds zeros: a cheap test first, since ranking asks it of every
+        # candidate the exact and normalized kinds did not take.
+        and normal_a.replace("0", "") == normal_b.replace("0", "")
+        and normal_b in padding_variants(a)
+        and normal_a in padding_variants(b)
     )
 
 
