@@ -65,7 +65,7 @@ DATABASE = "tracedesk_bench_bulk_import"
 RAW = "tracedesk_bench_bulk_raw"
 REGISTRY = "iarms-bench"
 TABLES = ("recoveries", "recovery_items", "item_identifiers", "identifier_deletions",
-          "identifier_transliterations")  # fmt: skip
+          "identifier_transliterations", "identifier_anchors")  # fmt: skip
 MAKES = [("Glock", "17", "9mm Luger"), ("Beretta", "92FS", "9mm Luger"),
          ("Kalashnikov", "AKM", "7.62x39mm"), ("CZ", "75", "9mm"), ("Zastava", "M70", "7.62x39mm")]  # fmt: skip
 HEADER = ("recovery_key,case_reference,recovered_at,location_description,location_country,"

@@ -152,6 +152,7 @@ class Batch:
     identifiers: list[tuple] = field(default_factory=list)
     deletions: list[tuple] = field(default_factory=list)
     spellings: list[tuple] = field(default_factory=list)
+    anchors: list[tuple] = field(default_factory=list)
     # The searching agency's serials: (as entered, as stamped).
     searcher_serials: list[tuple[str, str]] = field(default_factory=list)
 
@@ -188,10 +189,11 @@ def batches(count: int, agencies: list[UUID], seed: int, size: int = 50_000) -> 
             )  # fmt: skip
             batch.identifiers.append(
                 (item_id, "serial", recovery_id, agency, raw, reading.normalized,
-                 reading.skeleton, reading.is_partial, reading.anchor, reading.reversed)
+                 reading.skeleton, reading.is_partial, reading.reversed)
             )  # fmt: skip
             batch.deletions += [(v, item_id, "serial") for v in reading.deletion_variants]
             batch.spellings += [(s, item_id, "serial") for s in reading.transliterations]
+            batch.anchors += [(a, item_id, "serial") for a in reading.anchors]
             if agency == agencies[0]:
                 batch.searcher_serials.append((raw, stamped))
         yield batch
@@ -211,11 +213,12 @@ ITEM_COLUMNS = [
 ]  # fmt: skip
 IDENTIFIER_COLUMNS = [
     "item_id", "role", "recovery_id", "agency_id", "raw", "normalized", "skeleton",
-    "is_partial", "anchor", "reversed",
+    "is_partial", "reversed",
 ]  # fmt: skip
 KEY_COLUMNS = {
     "identifier_deletions": ["variant", "item_id", "role"],
     "identifier_transliterations": ["transliterated", "item_id", "role"],
+    "identifier_anchors": ["anchor", "item_id", "role"],
 }
 
 
@@ -225,6 +228,7 @@ LOADED_TABLES = [
     "item_identifiers",
     "identifier_deletions",
     "identifier_transliterations",
+    "identifier_anchors",
 ]
 
 
@@ -264,6 +268,7 @@ async def load(
                 batch.spellings,
                 KEY_COLUMNS["identifier_transliterations"],
             ),
+            ("identifier_anchors", batch.anchors, KEY_COLUMNS["identifier_anchors"]),
         ]:
             await connection.copy_records_to_table(table, records=records, columns=columns)
         serials += batch.searcher_serials

@@ -24,12 +24,12 @@ import asyncpg
 INTENDED = {
     ("item_identifiers", "normalized", False): "ix_item_identifiers_normalized",
     ("item_identifiers", "skeleton", False): "ix_item_identifiers_skeleton",
-    ("item_identifiers", "anchor", False): "ix_item_identifiers_anchor",
     ("item_identifiers", "reversed", False): "ix_item_identifiers_reversed",
     ("item_identifiers", "reversed", True): "ix_item_identifiers_reversed_trgm",
     ("item_identifiers", "item_id", False): "item_identifiers_pkey",
     ("identifier_deletions", "variant", False): "identifier_deletions_pkey",
     ("identifier_transliterations", "transliterated", False): "identifier_transliterations_pkey",
+    ("identifier_anchors", "anchor", False): "identifier_anchors_pkey",
     ("recovery_items", "id", False): "recovery_items_pkey",
     ("recoveries", "id", False): "recoveries_pkey",
 }

@@ -9,8 +9,8 @@ GRANT SELECT, INSERT, UPDATE ON recoveries, recovery_items, users TO tracedesk_a
 GRANT SELECT, INSERT ON recovery_corrections TO tracedesk_app;
 -- Photos of markings are evidence: attached, never changed or removed.
 GRANT SELECT, INSERT ON item_photos TO tracedesk_app;
-GRANT SELECT, INSERT, DELETE ON item_identifiers, identifier_deletions, identifier_transliterations
-  TO tracedesk_app;
+GRANT SELECT, INSERT, DELETE ON item_identifiers, identifier_deletions, identifier_transliterations,
+  identifier_anchors TO tracedesk_app;
 GRANT SELECT ON alembic_version TO tracedesk_app;
 -- The audit trail: appended to, never changed. The head moves forward with each append
 -- (a trigger refuses anything else); UPDATE and DELETE on events are neither granted nor,

@@ -5,18 +5,20 @@ Identifiers are read by people from worn, painted or ground-off markings, in man
 scripts. The raw text is evidence and is never changed; everything else is derived
 from it by the pure functions below, so the same reading always yields the same keys:
 
-- normalized: NFKC, upper case, no separators, every decimal digit as ASCII, Cyrillic
-  and Greek look-alikes as the Latin letter they look like;
+- normalized: NFKC, upper case, no separators (white space, punctuation, symbols), every
+  decimal digit as ASCII, Cyrillic and Greek look-alikes as the Latin letter they look
+  like;
 - skeleton: the normalized form with look-alike characters folded into one class each;
 - transliterations: for a reading with Cyrillic or Greek letters that look like no
   Latin one, its Latin spellings by the recognised tables (`transliteration.py`);
 - reversed: the normalized form backwards, so a suffix is a prefix of an index key;
-- for a partial reading (`?` one unknown character, `*` a run), its anchor.
+- for a partial reading (`?` one unknown character, `*` a run), its anchors.
 """
 
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -24,11 +26,12 @@ from typing import Final
 
 from service.domain.errors import InvalidValue
 from service.domain.text import check_text
-from service.domain.transliteration import latin_spellings
+from service.domain.transliteration import SPELLED_LETTERS, latin_spellings
 
 ONE_UNKNOWN: Final = "?"
 UNKNOWN_RUN: Final = "*"
 WILDCARDS: Final = frozenset({ONE_UNKNOWN, UNKNOWN_RUN})
+_NONE: Final[frozenset[str]] = frozenset()
 
 MAX_RAW_LENGTH: Final = 64
 # A partial reading says something about identity once it shows this many legible
@@ -36,15 +39,25 @@ MAX_RAW_LENGTH: Final = 64
 MIN_LEGIBLE: Final = 3
 # Runs of this length are trigrams: a pattern's runs of three or more are found by them.
 TRIGRAM: Final = 3
-# A stored partial reading is anchored by at most this many characters of its longest
-# run: in a register of dense numeric serials a trigram is shared by thousands.
-MAX_RUN_ANCHOR: Final = 6
-# Without a run of three, it is anchored by its known start or end, then at most this long.
+# A stored partial reading is filed under every stretch of this many characters of its
+# legible runs (a run of three, whole): in a register of dense numeric serials a trigram
+# is shared by thousands, and a longer stretch would be broken by the unknown character
+# of another worn reading of the same serial (`58A12?456`, `58A1?3456`).
+ANCHOR_LENGTH: Final = 4
+# Without a run of three, by its known start and end, each at most this long.
 MAX_END_ANCHOR: Final = TRIGRAM - 1
 # One edit on a very short serial ("1234" -> "1284") is as likely chance as a misreading.
 MIN_LENGTH_FOR_EDIT_MATCH: Final = 4
 
-_SEPARATORS: Final = frozenset(" -/._")
+# Characters typed for an unknown one on other keyboards: the Arabic and Persian question
+# mark, the Arabic five-pointed star and the asterisk operators. (Full-width forms are
+# the ASCII ones once NFKC has run.)
+_WILDCARD_LOOKALIKES: Final = {
+    "\u061f": ONE_UNKNOWN,  # ؟
+    "\u066d": UNKNOWN_RUN,  # ٭
+    "\u2217": UNKNOWN_RUN,  # ∗
+    "\u204e": UNKNOWN_RUN,  # ⁎
+}
 
 # Cyrillic and Greek capitals that are drawn like Latin ones. A serial stamped in Latin
 # letters is often typed on a Cyrillic or Greek keyboard, and the reverse.
@@ -97,16 +110,18 @@ _SKELETON_TABLE: Final = str.maketrans(_SKELETON_CLASSES)
 
 
 def _is_separator(char: str) -> bool:
-    # Any white space or dash punctuation (hyphen, en dash, non-breaking hyphen...) counts,
-    # not only the ASCII ones: readings are pasted from reports written in many locales.
-    return (
-        char in _SEPARATORS
-        or char.isspace()
-        or unicodedata.category(char) in ("Pd", "Zs", "Zl", "Zp")
-    )
+    # White space, punctuation and symbols of any script: no maker stamps them as part of
+    # a serial, and readings come pasted from reports written in many locales (`12 345`,
+    # `12,345`, `No 4521·B`, `#58812`, an apostrophe a spreadsheet put in front). The
+    # wildcards are punctuation too, and are kept.
+    if char in WILDCARDS:
+        return False
+    return char.isspace() or unicodedata.category(char)[0] in "PSZ"
 
 
 def _fold_char(char: str) -> str:
+    if char in _WILDCARD_LOOKALIKES:
+        return _WILDCARD_LOOKALIKES[char]
     if _is_separator(char):
         return ""
     if unicodedata.category(char) == "Nd":
@@ -134,7 +149,11 @@ def normalize(raw: str) -> str:
 
 
 def _normalize_unicode(raw: str) -> str:
-    upper = unicodedata.normalize("NFKC", raw).upper()
+    # Symbols go before NFKC, which spells some of them in letters (`№` as `No`, `™`).
+    unsymbolled = "".join(
+        c for c in raw if c in _WILDCARD_LOOKALIKES or unicodedata.category(c)[0] != "S"
+    )
+    upper = unicodedata.normalize("NFKC", unsymbolled).upper()
     # Fold on the decomposed text, so a look-alike base letter carrying a combining mark
     # is folded too and recomposes with the mark; this keeps normalize idempotent.
     decomposed = unicodedata.normalize("NFKD", upper)
@@ -176,46 +195,76 @@ def known_end(normalized: str) -> str:
     return re.split(r"[?*]", normalized)[-1]
 
 
-def pattern_anchor(normalized: str) -> str | None:
-    """The index key of a partial reading: the end of its longest legible run (three to
-    MAX_RUN_ANCHOR characters) or, when no run is that long, its known end (`*46`) or
-    start (`10*`), the longer (the end on a tie).
+# What an unknown character may stand for in a normalized reading: digits, Latin letters,
+# and the Cyrillic and Greek letters that look like no Latin one, as normalized.
+SERIAL_ALPHABET: Final = tuple(
+    sorted(
+        set(string.digits + string.ascii_uppercase)
+        | {n for n in map(normalize, SPELLED_LETTERS) if len(n) == 1}
+    )
+)
 
-    Any serial the pattern matches contains the run, or starts or ends so, so candidates
-    for a partial reading are found by plain equality on `anchor_keys` of the reading
-    searched for. Ends, not beginnings: serials share their beginnings (maker codes,
-    production runs), so `M70 2361?5` filed under `M70` would be a candidate for every
-    Zastava serial searched; under `702361` it is one for almost none. None when the
-    reading shows fewer than MIN_LEGIBLE characters, or they are neither in a run of
-    three nor at an end (`?A?B?C?`).
+
+def pattern_anchors(normalized: str) -> frozenset[str]:
+    """The index keys of a partial reading: every stretch of ANCHOR_LENGTH characters of
+    its legible runs (a run of three, whole) or, when no run is three long, its known
+    start (`10*`) and end (`*46`).
+
+    Any reading a pattern fits, or another worn reading of the same serial, shows the
+    same stretches where both could read them, so candidates for a partial reading are
+    found by plain equality on `anchor_keys` of the reading searched for: every stored
+    anchor is among them. Empty when the reading shows fewer than MIN_LEGIBLE characters,
+    or they are neither in a run of three nor at an end (`?A?B?C?`).
     """
     if legible_count(normalized) < MIN_LEGIBLE:
-        return None
-    runs = legible_runs(normalized)
-    longest = max(reversed(runs), key=len, default="")
-    if len(longest) >= TRIGRAM:
-        return longest[-MAX_RUN_ANCHOR:]
+        return _NONE
+    runs = [run for run in legible_runs(normalized) if len(run) >= TRIGRAM]
+    if runs:
+        return frozenset(
+            run[i : i + ANCHOR_LENGTH]
+            for run in runs
+            for i in range(max(len(run) - ANCHOR_LENGTH, 0) + 1)
+        )
     start, end = known_start(normalized), known_end(normalized)
-    if not start and not end:
-        return None
-    return UNKNOWN_RUN + end if len(end) >= len(start) else start + UNKNOWN_RUN
+    anchors = set()
+    if start:
+        anchors.add(start[:MAX_END_ANCHOR] + UNKNOWN_RUN)
+    if end:
+        anchors.add(UNKNOWN_RUN + end[-MAX_END_ANCHOR:])
+    return frozenset(anchors)
 
 
 def anchor_keys(normalized: str) -> frozenset[str]:
-    """Every anchor a partial reading fitting this one (or sharing its fragments) may be
-    filed under: the stretches of three to MAX_RUN_ANCHOR characters of its legible runs,
-    and its known start and end up to MAX_END_ANCHOR characters, as `pattern_anchor`
-    writes them."""
+    """Every anchor a partial reading fitting this one, or another worn reading of the
+    same serial, may be filed under (as `pattern_anchors` writes them): the stretches of
+    three and of ANCHOR_LENGTH characters of its legible runs; where a run meets an
+    unknown character, its three characters there with each character the unknown one
+    may be (`58A*` may be `58A1*`, filed under `58A1`); and its known start and end up
+    to MAX_END_ANCHOR characters.
+
+    Two readings that show the same three characters or more side by side therefore
+    find each other, whichever is searched for."""
     start, end = known_start(normalized), known_end(normalized)
     keys = {
         run[i : i + length]
         for run in legible_runs(normalized)
-        for length in range(TRIGRAM, MAX_RUN_ANCHOR + 1)
+        for length in (TRIGRAM, ANCHOR_LENGTH)
         for i in range(len(run) - length + 1)
     }
+    for match in _RUN.finditer(normalized):
+        run = match.group()
+        if len(run) < TRIGRAM:
+            continue
+        if match.start() > 0:
+            keys.update(char + run[:TRIGRAM] for char in SERIAL_ALPHABET)
+        if match.end() < len(normalized):
+            keys.update(run[-TRIGRAM:] + char for char in SERIAL_ALPHABET)
     keys.update(start[:n] + UNKNOWN_RUN for n in range(1, min(len(start), MAX_END_ANCHOR) + 1))
     keys.update(UNKNOWN_RUN + end[-n:] for n in range(1, min(len(end), MAX_END_ANCHOR) + 1))
     return frozenset(keys)
+
+
+_RUN: Final = re.compile(r"[^?*]+")
 
 
 def reversed_key(normalized: str) -> str:
@@ -376,9 +425,6 @@ def transliterations(raw: str, normalized: str) -> frozenset[str]:
     return frozenset(found)
 
 
-_NONE: Final[frozenset[str]] = frozenset()
-
-
 @dataclass(frozen=True, slots=True)
 class Identifier:
     """A serial or lot number: the reading as entered and the keys derived from it."""
@@ -389,6 +435,7 @@ class Identifier:
     # Derived once, because matching asks them of every candidate.
     is_partial: bool = field(init=False, compare=False)
     transliterations: frozenset[str] = field(init=False, compare=False)
+    anchors: frozenset[str] = field(init=False, compare=False)
 
     def __post_init__(self) -> None:
         partial = is_partial(self.normalized)
@@ -398,6 +445,8 @@ class Identifier:
             _NONE if partial or self.raw.isascii() else transliterations(self.raw, self.normalized)
         )
         object.__setattr__(self, "transliterations", spelled)
+        # Index keys for a partial reading (see `pattern_anchors`); none for a complete one.
+        object.__setattr__(self, "anchors", pattern_anchors(self.normalized) if partial else _NONE)
 
     @classmethod
     def read(cls, raw: str, *, field: str = "serial") -> Identifier:
@@ -421,11 +470,6 @@ class Identifier:
     @property
     def reversed(self) -> str:
         return reversed_key(self.normalized)
-
-    @property
-    def anchor(self) -> str | None:
-        """Index key for a partial reading; None for complete readings."""
-        return pattern_anchor(self.normalized) if self.is_partial else None
 
     @property
     def deletion_variants(self) -> frozenset[str]:

@@ -190,10 +190,9 @@ def stored_keys(identifier: Identifier) -> frozenset[str]:
     """The keys a stored reading is filed under, for `SerialQuery.lookup_keys`: its
     spellings (normalized form, transliterations) and their one-deletion variants (one
     space, so that a query and a reading one edit apart share a key), its skeleton, and
-    for a partial reading its anchor."""
+    for a partial reading its anchors."""
     if identifier.is_partial:
-        anchor = identifier.anchor
-        return frozenset({f"a:{anchor}"} if anchor else ())
+        return frozenset(f"a:{anchor}" for anchor in identifier.anchors)
     keys = {f"e:{spelling}" for spelling in identifier.spellings}
     keys.add(f"s:{identifier.skeleton}")
     keys.update(f"e:{variant}" for variant in identifier.deletion_variants)
@@ -278,13 +277,16 @@ def _pattern_match(
 ) -> MatchKind | None:
     if not stored.is_partial:
         return MatchKind.PATTERN if pattern_matches(query.normalized, stored.normalized) else None
-    # A stored partial reading is only findable through an anchor (a legible trigram, its
+    # A stored partial reading is only findable through an anchor (a legible stretch, its
     # known start or end) that the query shows too; two fragments that merely could
     # overlap say nothing about identity.
-    anchor = stored.anchor
-    if anchor is None or anchor not in query_anchor_keys:
+    if stored.anchors.isdisjoint(query_anchor_keys):
         return None
     if query.is_partial:
+        # Two partial readings: each must show an anchor of the other, so that which one
+        # was stored and which searched for never decides whether they match.
+        if query.anchors.isdisjoint(anchor_keys(stored.normalized)):
+            return None
         return MatchKind.PATTERN if patterns_overlap(query.normalized, stored.normalized) else None
     return MatchKind.PATTERN if pattern_matches(stored.normalized, query.normalized) else None
 

@@ -20,21 +20,19 @@ A range reads at most MAX_PATTERN_SCAN index entries; a search cut there says so
 
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
 from service.domain.identifiers import (
     ONE_UNKNOWN,
+    SERIAL_ALPHABET,
     TRIGRAM,
     UNKNOWN_RUN,
     known_end,
     known_start,
     legible_runs,
-    normalize,
 )
-from service.domain.transliteration import SPELLED_LETTERS
 
 # Index entries a range lookup reads before it stops and the answer says it was cut.
 MAX_PATTERN_SCAN: Final = 20_000
@@ -42,14 +40,7 @@ MAX_PATTERN_SCAN: Final = 20_000
 # known start, end or run at least this long, that range is cheaper.
 _RANGE_BEATS_EXPANSION: Final = 4
 
-# What a `?` may stand for in a normalized reading: digits, Latin letters, and the
-# Cyrillic and Greek letters that look like no Latin one, as normalized.
-SERIAL_ALPHABET: Final = tuple(
-    sorted(
-        set(string.digits + string.ascii_uppercase)
-        | {n for n in map(normalize, SPELLED_LETTERS) if len(n) == 1}
-    )
-)
+__all__ = ["SERIAL_ALPHABET", "PatternLookup", "PatternSource", "pattern_lookup"]
 
 
 class PatternSource(StrEnum):

@@ -1,6 +1,8 @@
-"""Migration 0013 gives readings stored before it the new serial keys, on both databases:
-a Cyrillic serial recorded earlier is found by its transliteration, a partial one
-without a run of three by its full serial, in tracedesk's records and in a registry."""
+"""Migrations 0013 and 0019 give readings stored before them today's serial keys, on both
+databases: a Cyrillic serial recorded earlier is found by its transliteration, a partial
+one without a run of three by its full serial, a partial one by every stretch it shows,
+and one written with punctuation as if it had none, in tracedesk's records and in a
+registry."""
 
 from __future__ import annotations
 
@@ -36,8 +38,19 @@ READINGS = {
     UUID("00000000-0000-7000-8000-0000000000f2"): "10?46",
     UUID("00000000-0000-7000-8000-0000000000f3"): "BXK 482",
     UUID("00000000-0000-7000-8000-0000000000f4"): "AB?123",
+    UUID("00000000-0000-7000-8000-0000000000f5"): "12,345/B",
 }
-CYRILLIC, PARTIAL, LATIN, ANCHORED = READINGS
+CYRILLIC, PARTIAL, LATIN, ANCHORED, PUNCTUATED = READINGS
+# What the releases before 0019 made of a reading with punctuation: kept in the key.
+NORMALIZED_BEFORE_0019 = {PUNCTUATED: "12,345B"}
+# item_identifiers as 0012 left it (today's table has no anchor column).
+IDENTIFIERS_AT_0012 = sa.table(
+    "item_identifiers",
+    *(sa.column(name, sa.Uuid()) for name in ("item_id", "recovery_id", "agency_id")),
+    *(sa.column(name, sa.String()) for name in ("role", "raw", "normalized", "skeleton")),
+    sa.column("is_partial", sa.Boolean()),
+    sa.column("anchor", sa.String()),
+)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -66,7 +79,7 @@ def _rows_as_0012_wrote_them() -> dict[sa.Table, list[dict[str, Any]]]:
     anchor for a partial reading without a run of three."""
     identifiers, deletions = [], []
     for item_id, raw in READINGS.items():
-        normalized = normalize(raw)
+        normalized = NORMALIZED_BEFORE_0019.get(item_id) or normalize(raw)
         partial = "?" in normalized
         identifiers.append(
             {
@@ -117,16 +130,22 @@ def _rows_as_0012_wrote_them() -> dict[sa.Table, list[dict[str, Any]]]:
             {"id": item_id, "recovery_id": RECOVERY, "position": n, "kind": "firearm"}
             for n, item_id in enumerate(READINGS)
         ],
-        tables.item_identifiers: identifiers,
+        IDENTIFIERS_AT_0012: identifiers,
         tables.identifier_deletions: deletions,
         tables.registry_records: [
             {**record, "reference": "R-1", "serial": "Ж-1234", "normalized": "Ж1234"},
             {**record, "reference": "R-2", "serial": "77?31", "normalized": "77?31"},
             {**record, "reference": "R-3", "serial": "BER12?4", "normalized": "BER12?4"},
+            {**record, "reference": "R-4", "serial": "No. 77,310", "normalized": "NO77,310"},
         ],
         tables.registry_keys: [
-            {"key": key, "registry_name": "iarms", "reference": "R-1"}
-            for key in ["e:Ж1234", "s:Ж1234", *(f"e:{v}" for v in one_deletion_variants("Ж1234"))]
+            {"key": key, "registry_name": "iarms", "reference": reference}
+            for reference, normalized in [("R-1", "Ж1234"), ("R-4", "NO77,310")]
+            for key in [
+                f"e:{normalized}",
+                f"s:{normalized}",
+                *(f"e:{v}" for v in one_deletion_variants(normalized)),
+            ]
         ]
         # Before 0013 a partial reading was filed under its first trigram.
         + [{"key": "a:BER", "registry_name": "iarms", "reference": "R-3"}],
@@ -140,39 +159,54 @@ async def test_readings_stored_before_0013_get_the_new_keys(url: str) -> None:
     try:
         async with engine.connect() as connection:
             keys = {
-                row.item_id: (row.reversed, row.anchor)
+                row.item_id: (row.normalized, row.reversed)
                 for row in await connection.execute(sa.select(tables.item_identifiers))
+            }
+            anchors = {
+                (row.item_id, row.anchor)
+                for row in await connection.execute(sa.select(tables.identifier_anchors))
             }
             spelled = set(
                 (await connection.execute(sa.select(tables.identifier_transliterations))).all()
             )
-            partial_keys = {
-                row.key
-                for row in await connection.execute(
-                    sa.select(tables.registry_keys).where(
-                        tables.registry_keys.c.reference.in_(["R-2", "R-3"])
-                    )
-                )
+            registry_keys = {
+                (row.reference, row.key)
+                for row in await connection.execute(sa.select(tables.registry_keys))
             }
             variants = {
-                row.variant
-                for row in await connection.execute(
-                    sa.select(tables.identifier_deletions).where(
-                        tables.identifier_deletions.c.item_id == CYRILLIC
-                    )
-                )
+                (row.item_id, row.variant)
+                for row in await connection.execute(sa.select(tables.identifier_deletions))
             }
     finally:
         await engine.dispose()
     assert keys == {
-        CYRILLIC: ("5379ЖБ", None),
-        PARTIAL: ("64?01", "*46"),
-        LATIN: ("284KXB", None),
-        ANCHORED: ("321?BA", "123"),
+        CYRILLIC: ("БЖ9735", "5379ЖБ"),
+        PARTIAL: ("10?46", "64?01"),
+        LATIN: ("BXK482", "284KXB"),
+        ANCHORED: ("AB?123", "321?BA"),
+        PUNCTUATED: ("12345B", "B54321"),
     }
+    assert anchors == {(PARTIAL, "10*"), (PARTIAL, "*46"), (ANCHORED, "123")}
     assert spelled == {("BZH9735", CYRILLIC, "serial"), ("BJ9735", CYRILLIC, "serial")}
-    assert one_deletion_variants("BZH9735") | one_deletion_variants("БЖ9735") <= variants
-    assert partial_keys == {"a:*31", "a:BER12"}  # the first trigram's key is gone
+
+    def variants_of(item_id: UUID) -> set[str]:
+        return {variant for item, variant in variants if item == item_id}
+
+    assert variants_of(CYRILLIC) == one_deletion_variants("BZH9735") | one_deletion_variants(
+        "BJ9735"
+    ) | one_deletion_variants("БЖ9735")
+    assert variants_of(PUNCTUATED) == one_deletion_variants("12345B")  # the old ones gone
+
+    def keys_of(reference: str) -> set[str]:
+        return {key for filed, key in registry_keys if filed == reference}
+
+    # The first trigram's key (before 0013) and the end of the longest run (before 0019)
+    # are gone: a partial reading is filed under its stretches, else its known ends.
+    assert keys_of("R-2") == {"a:77*", "a:*31"}
+    assert keys_of("R-3") == {"a:BER1", "a:ER12"}
+    assert keys_of("R-4") == {"e:NO77310", "s:N077310"} | {
+        f"e:{v}" for v in one_deletion_variants("NO77310")
+    }
 
 
 async def test_after_0013_old_readings_are_found_by_the_new_kinds(
@@ -191,10 +225,12 @@ async def test_after_0013_old_readings_are_found_by_the_new_kinds(
 
         assert await found("BZH9735") == [("БЖ-9735", "transliterated")]
         assert await found("10746") == [("10?46", "pattern")]
+        assert await found("12345-B") == [("12,345/B", "normalized")]
         registry = SqlRegistry("iarms", database, catalogue)
         for serial, reference, kind in [
             ("ZH1234", "R-1", "transliterated"),
             ("77531", "R-2", "pattern"),
+            ("no 77-310", "R-4", "normalized"),
         ]:
             matches = await registry.search(SerialQuery.parse(serial, catalogue=catalogue))
             assert [(m.record.reference, m.kind.value) for m in matches] == [(reference, kind)]

@@ -13,7 +13,7 @@ from service.domain.identifiers import (
     anchor_keys,
     normalize,
     one_deletion_variants,
-    pattern_anchor,
+    pattern_anchors,
     pattern_matches,
     patterns_overlap,
     skeleton,
@@ -25,7 +25,9 @@ LATIN_TO_GREEK = dict(zip("ABEZHIKMNOPTYX", "ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", stri
 ARABIC_INDIC = "٠١٢٣٤٥٦٧٨٩"
 PERSIAN = "۰۱۲۳۴۵۶۷۸۹"
 FULL_WIDTH = "０１２３４５６７８９"
-SEPARATORS = [" ", "-", "/", ".", "_"]
+# The ASCII ones, then punctuation and symbols of other scripts and keyboards.
+SEPARATORS = [" ", "-", "/", ".", "_", ",", ":", ";", "#", "'", '"', "(", ")", "+", "|"]
+SEPARATORS += ["\u00b7", "\u00b0", "\u060c", "\u3001", "\u2116", "\u00a7", "\u20ac"]
 
 any_text = st.text(max_size=40)
 serial_alphabet = st.sampled_from(list("ABCDEFGHJKLMNPRSTUVWXYZ0123456789"))
@@ -101,6 +103,13 @@ def test_separators_never_matter(serial: str, insertions: list[tuple[int, str]])
         ("AB\u00a012", "AB12"),  # no-break space
         ("AB\u201312", "AB12"),  # en dash
         ("AB??1**2", "AB??1*2"),
+        ("12,345", "12345"),  # thousands, as a spreadsheet writes them
+        ("#58812", "58812"),
+        ("No. 4521·B", "NO4521B"),
+        ("'0012345", "0012345"),  # a spreadsheet's text mark
+        ("12\u061f45", "12?45"),  # the Arabic question mark is an unknown character
+        ("BER\u066d", "BER*"),  # and the Arabic star, a run
+        ("AB\u221712", "AB*12"),  # as is the asterisk operator
     ],
 )
 def test_normalize_examples(raw: str, expected: str) -> None:
@@ -117,6 +126,8 @@ def test_reading_rejects_control_characters_and_empty_serials() -> None:
         Identifier.read("AB\x0012")
     with pytest.raises(InvalidValue, match="separators"):
         Identifier.read(" - / ")
+    with pytest.raises(InvalidValue, match="separators"):
+        Identifier.read("#,;")
     with pytest.raises(InvalidValue, match="legible"):
         Identifier.read("??**")
     with pytest.raises(InvalidValue, match="at most 64"):
@@ -167,37 +178,69 @@ def test_patterns_overlap_exactly_when_some_serial_fits_both(a: str, b: str) -> 
 
 
 @given(st.text(st.sampled_from("ABC12?*"), min_size=1, max_size=12), latin_serials)
-def test_a_serial_fitting_a_pattern_is_filed_under_its_anchor(pattern: str, serial: str) -> None:
-    anchor = pattern_anchor(normalize(pattern))
-    if anchor is not None and pattern_matches(normalize(pattern), serial):
-        assert anchor in anchor_keys(serial)
+def test_a_serial_fitting_a_pattern_shows_every_anchor_of_it(pattern: str, serial: str) -> None:
+    if pattern_matches(normalize(pattern), serial):
+        assert pattern_anchors(normalize(pattern)) <= anchor_keys(serial)
+
+
+def _worn(serial: str, positions: list[int], run: bool) -> str:
+    worn = list(serial)
+    for position in positions:
+        worn[position % len(worn)] = "*" if run else "?"
+    return "".join(worn)
+
+
+def _shows_three_side_by_side(a: str, b: str) -> bool:
+    """Whether two readings of one serial, worn in place (same length), both show the
+    same three characters side by side."""
+    together = "".join("x" if x == y and x not in "?*" else " " for x, y in zip(a, b, strict=True))
+    return "xxx" in together
+
+
+@given(
+    st.text(st.sampled_from("ABC12"), min_size=4, max_size=12),
+    st.lists(st.integers(0, 11), min_size=1, max_size=3),
+    st.lists(st.integers(0, 11), min_size=1, max_size=3),
+    st.booleans(),
+)
+@example("58A123456", [5], [4], False)
+@example("58A1456", [3], [4], True)
+def test_worn_readings_showing_three_characters_together_share_anchors_both_ways(
+    serial: str, worn_here: list[int], worn_there: list[int], run: bool
+) -> None:
+    a, b = _worn(serial, worn_here, run=False), _worn(serial, worn_there, run=run)
+    if _shows_three_side_by_side(a, b.replace("*", "?")):
+        assert pattern_anchors(normalize(a)) & anchor_keys(normalize(b))
+        assert pattern_anchors(normalize(b)) & anchor_keys(normalize(a))
 
 
 @pytest.mark.parametrize(
-    ("pattern", "anchor"),
+    ("pattern", "anchors"),
     [
-        ("A?BCDE*", "BCDE"),  # the longest run
-        ("M70 2361?5", "702361"),  # its end: not the maker's prefix, which thousands share
-        ("ABC?DEF", "DEF"),  # the last of two runs as long
-        ("AB?C?6", "AB*"),  # no run of three: the known start...
-        ("A?C?46", "*46"),  # ...or end, the longer
-        ("10?46", "*46"),  # the end on a tie
-        ("?A?B?C?", None),  # three legible characters, but neither a run nor an end
-        ("AB?*", None),  # fewer than three legible characters say nothing
+        ("A?BCDE*", {"BCDE"}),  # every stretch of four of a run
+        ("M70 2361?5", {"M702", "7023", "0236", "2361"}),
+        ("58A12?456", {"58A1", "8A12", "456"}),  # a run of three, whole
+        ("AB?C?6", {"AB*", "*6"}),  # no run of three: the known start and end
+        ("10?46", {"10*", "*46"}),
+        ("?A?B?C?", set()),  # three legible characters, but neither a run nor an end
+        ("AB?*", set()),  # fewer than three legible characters say nothing
     ],
 )
-def test_a_partial_reading_is_anchored_by_a_trigram_else_a_known_end(
-    pattern: str, anchor: str | None
+def test_a_partial_reading_is_anchored_by_its_stretches_else_its_known_ends(
+    pattern: str, anchors: set[str]
 ) -> None:
-    assert pattern_anchor(normalize(pattern)) == anchor
+    assert pattern_anchors(normalize(pattern)) == anchors
+    assert Identifier.read(pattern).anchors == anchors
 
 
 def test_a_reading_shows_the_anchors_it_may_be_filed_under() -> None:
     assert anchor_keys("10746") == {
-        *("107", "074", "746", "1074", "0746", "10746"),
+        *("107", "074", "746", "1074", "0746"),
         *("1*", "10*", "*6", "*46"),
     }
     assert anchor_keys("10?46") == {"1*", "10*", "*6", "*46"}
+    # A run meeting an unknown character may go on with any character there.
+    assert {"58A1", "58AZ", "X456"} <= anchor_keys("58A*456")
 
 
 def _strings_over(alphabet: str, max_length: int) -> list[str]:

@@ -48,6 +48,16 @@ def read(text: str) -> Identifier:
         ("ABC1*", "ABC?23", MatchKind.PATTERN),  # two partial readings that overlap
         ("10?46", "10?46", MatchKind.PATTERN),  # the same fragments, recorded twice
         ("10?4*", "1?746", None),  # fragments that could overlap, sharing no anchor
+        # Two worn readings of one serial, unknown in different places, either way round.
+        ("58A12?456", "58A1?3456", MatchKind.PATTERN),
+        ("58A1?3456", "58A12?456", MatchKind.PATTERN),
+        ("58A*456", "58A1*56", MatchKind.PATTERN),
+        ("58A1*56", "58A*456", MatchKind.PATTERN),
+        # Sharing only what one of them is anchored by is not enough, either way round.
+        ("10?46", "1?046", None),
+        ("1?046", "10?46", None),
+        ("12,345", "12345", MatchKind.NORMALIZED),  # punctuation separates
+        ("№ 58812", "#58812", MatchKind.NORMALIZED),
         ("BZH 9735", "БЖ-9735", MatchKind.TRANSLITERATED),
         ("ABC 123", "XYZ 999", None),
         ("ACB132", "ABC123", None),  # two edits
@@ -237,8 +247,9 @@ def test_query_keys_cover_every_one_edit_neighbour(catalogue: ReferenceCatalogue
     assert query.normalized_keys == one_edit | padded
     assert query.skeleton_key == "A8C123"
     assert query.like_pattern is None
+    # LIKE's own `%`, `_` and `\\` are punctuation: gone from a normalized reading.
     pattern = SerialQuery.parse("abc?1%*", catalogue=catalogue)
-    assert pattern.like_pattern == "ABC_1\\%%"
+    assert pattern.like_pattern == "ABC_1%"
     assert pattern.literal_prefix == "ABC"
     assert pattern.normalized_keys == frozenset()
 

@@ -201,6 +201,10 @@ def identifier_operations(recovery: Recovery, items: Iterable[Item]) -> list[Row
             tables.identifier_transliterations,
             _key_values(items, "transliterated", lambda reading: reading.transliterations),
         ),
+        InsertRows(
+            tables.identifier_anchors,
+            _key_values(items, "anchor", lambda reading: reading.anchors),
+        ),
     ]
 
 
@@ -215,7 +219,6 @@ def _identifier_values(recovery: Recovery, items: Iterable[Item]) -> list[dict[s
             "normalized": identifier.normalized,
             "skeleton": identifier.skeleton,
             "is_partial": identifier.is_partial,
-            "anchor": identifier.anchor,
             "reversed": identifier.reversed,
         }
         for item in items
@@ -226,7 +229,7 @@ def _identifier_values(recovery: Recovery, items: Iterable[Item]) -> list[dict[s
 def _key_values(
     items: Iterable[Item], column: str, keys: Callable[[Identifier], frozenset[str]]
 ) -> list[dict[str, Any]]:
-    """Rows of a key table (deletion variants, transliterations): one per key."""
+    """Rows of a key table (deletion variants, transliterations, anchors): one per key."""
     return [
         {column: key, "item_id": item.id, "role": role.value}
         for item in items

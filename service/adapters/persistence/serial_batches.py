@@ -34,7 +34,7 @@ _LOOKUPS = (
     ("identifier_transliterations", "transliterated", "keys", 2),
     ("identifier_deletions", "variant", "edit_keys", 3),
     ("item_identifiers", "skeleton", "skeleton", 1),
-    ("item_identifiers", "anchor", "anchors", 4),
+    ("identifier_anchors", "anchor", "anchors", 4),
 )
 
 

@@ -2,9 +2,10 @@
 
 One statement unions the lookups, each tagged with a priority (cheap, confident kinds
 first), keeps the agency's readings, and caps the result; the domain then decides.
-Each lookup names the one index meant to serve it: equality on `normalized`, `skeleton`,
-`anchor` and the key tables' primary keys; ranges on `normalized` (a known start) and
-`reversed` (a known end); trigrams on `reversed` only, so no equality can drift there.
+Each lookup names the one index meant to serve it: equality on `normalized`, `skeleton`
+and the key tables' primary keys (deletions, spellings, anchors); ranges on `normalized`
+(a known start) and `reversed` (a known end); trigrams on `reversed` only, so no
+equality can drift there.
 `bench/serial_search.py` checks on PostgreSQL that the plans use exactly these.
 """
 
@@ -51,7 +52,8 @@ def _candidates(dialect: str, shape: frozenset[str]) -> Statement:
         # One character longer, or one substitution or swap away (edit).
         lookups.append(_keyed(deletions, deletions.c.variant, "keys", _EDIT, dialect))
     if "anchors" in shape:
-        lookups.append(_keyed(ident, ident.c.anchor, "anchors", _ANCHOR, dialect))
+        anchors = tables.identifier_anchors
+        lookups.append(_keyed(anchors, anchors.c.anchor, "anchors", _ANCHOR, dialect))
     lookups += _pattern_lookups(dialect, shape)
     hits = sa.union_all(*lookups).subquery("hits")
     best = (

@@ -35,13 +35,14 @@ from service.domain.registry_hits import RegistryHit
 # whose legible characters form no run of three. Version 3: a partial reading links only
 # where most of the serial is legible. Version 4: readings that differ only by zeros padding
 # a run of digits link (`padding`); one-edit and partial readings no longer link at all.
-SAME_WEAPON_RULE: Final = ("same-weapon", 4)
+# Version 5: punctuation and symbols are separators (`12,345` is `12345`).
+SAME_WEAPON_RULE: Final = ("same-weapon", 5)
 
 SAME_CASE_RULE: Final = ("same-case", 1)
 
 # Version 2: a hit links only as a same-weapon match would (one character away, or a
-# partial reading, is a lead, not the listed weapon).
-REGISTRY_HIT_RULE: Final = ("registry-hit", 2)
+# partial reading, is a lead, not the listed weapon). Version 3: as same-weapon 5.
+REGISTRY_HIT_RULE: Final = ("registry-hit", 3)
 
 # Version 2: retail purchasers are persons (same-person), no longer parties.
 # Version 3 (same-source) and 2 (same-person): a party named with its licence or document

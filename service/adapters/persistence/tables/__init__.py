@@ -29,6 +29,7 @@ from service.adapters.persistence.tables.networks import (
 )
 from service.adapters.persistence.tables.outbox import outbox
 from service.adapters.persistence.tables.recoveries import (
+    identifier_anchors,
     identifier_deletions,
     identifier_transliterations,
     item_identifiers,
@@ -60,6 +61,7 @@ __all__ = [
     "service_accounts",
     "sign_in_failures",
     "users",
+    "identifier_anchors",
     "identifier_deletions",
     "identifier_transliterations",
     "item_identifiers",

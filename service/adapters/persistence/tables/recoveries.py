@@ -93,12 +93,6 @@ class ItemIdentifierRow(SQLModel, table=True):
         sa.Index("ix_item_identifiers_normalized", "normalized", postgresql_include=_FOUND),
         sa.Index("ix_item_identifiers_skeleton", "skeleton"),
         sa.Index(
-            "ix_item_identifiers_anchor",
-            "anchor",
-            sqlite_where=sa.text("anchor IS NOT NULL"),
-            postgresql_where=sa.text("anchor IS NOT NULL"),
-        ),
-        sa.Index(
             "ix_item_identifiers_reversed", "reversed", postgresql_include=["normalized", *_FOUND]
         ),
         sa.Index(
@@ -119,7 +113,6 @@ class ItemIdentifierRow(SQLModel, table=True):
     normalized: str = Field(sa_type=key_text(256))
     skeleton: str = Field(sa_type=key_text(256))
     is_partial: bool
-    anchor: str | None = Field(default=None, sa_type=key_text(8))
     reversed: str = Field(sa_type=key_text(256))
 
 
@@ -156,6 +149,25 @@ class IdentifierTransliterationRow(SQLModel, table=True):
     )
 
     transliterated: str = Field(sa_type=key_text(256), primary_key=True)
+    item_id: UUID = Field(primary_key=True)
+    role: str = Field(max_length=8, primary_key=True)
+
+
+class IdentifierAnchorRow(SQLModel, table=True):
+    """The anchors of a partial reading (`?`, `*`): the stretches of its legible runs, or
+    its known start and end, that any reading it may be shows too. Index-only lookups,
+    as for deletions."""
+
+    __tablename__ = "identifier_anchors"
+    __table_args__ = (
+        sa.ForeignKeyConstraint(
+            ["item_id", "role"],
+            ["item_identifiers.item_id", "item_identifiers.role"],
+            ondelete="CASCADE",
+        ),
+    )
+
+    anchor: str = Field(sa_type=key_text(256), primary_key=True)
     item_id: UUID = Field(primary_key=True)
     role: str = Field(max_length=8, primary_key=True)
 
@@ -197,5 +209,6 @@ recovery_items = RecoveryItemRow.__table__  # type: ignore[attr-defined]
 item_identifiers = ItemIdentifierRow.__table__  # type: ignore[attr-defined]
 identifier_deletions = IdentifierDeletionRow.__table__  # type: ignore[attr-defined]
 identifier_transliterations = IdentifierTransliterationRow.__table__  # type: ignore[attr-defined]
+identifier_anchors = IdentifierAnchorRow.__table__  # type: ignore[attr-defined]
 recovery_corrections = RecoveryCorrectionRow.__table__  # type: ignore[attr-defined]
 item_photos = ItemPhotoRow.__table__  # type: ignore[attr-defined]

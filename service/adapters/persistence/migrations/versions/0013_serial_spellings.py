@@ -13,7 +13,9 @@
   `reversed` cover the item and role, so a range lookup reads no table page.
 
 Every existing reading gets its new keys here, computed by the same domain functions
-that compute them for new readings.
+that compute them for new readings. (This revision also moved the anchor of partial
+readings in `item_identifiers.anchor`; 0019 replaced that column by a table of anchors
+and files every partial reading there, so the move is no longer done here.)
 
 Revision ID: 0013
 Revises: 0012
@@ -22,15 +24,12 @@ Create Date: 2026-11-29
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql, sqlite
 
+from service.adapters.persistence.migrations.paging import insert_new, pages
 from service.adapters.persistence.types import key_text
-from service.domain.identifiers import Identifier, pattern_anchor, skeleton
+from service.domain.identifiers import Identifier, skeleton
 from service.domain.matching import stored_keys
 
 revision = "0013"
@@ -38,7 +37,6 @@ down_revision = "0012"
 branch_labels = None
 depends_on = None
 
-BATCH = 5000
 FOUND = ["item_id", "role"]
 
 readings = sa.table(
@@ -95,7 +93,6 @@ def upgrade() -> None:
         with op.batch_alter_table("item_identifiers") as batch:
             batch.alter_column("reversed", existing_type=key_text(256), nullable=False)
 
-    _anchor_partial_readings(bind)
     _spell_readings(bind, transliterations)
     _spell_registry_records(bind)
 
@@ -138,38 +135,12 @@ def upgrade() -> None:
             )
 
 
-def _batches(
-    bind: sa.Connection, query: sa.Select[Any], *key: sa.ColumnClause[Any]
-) -> Iterator[list[sa.Row[Any]]]:
-    """The query's rows a batch at a time, in primary key order (key by key, so each
-    batch is one index range, and no server-side cursor is needed)."""
-    last: tuple[Any, ...] | None = None
-    while True:
-        page = query.order_by(*key).limit(BATCH)
-        if last is not None:
-            page = page.where(sa.tuple_(*key) > sa.tuple_(*last))
-        rows = list(bind.execute(page).all())
-        if not rows:
-            return
-        yield rows
-        last = tuple(getattr(rows[-1], column.name) for column in key)
-
-
 def _non_ascii(column: sa.ColumnElement[str], postgres: bool) -> sa.ColumnElement[bool]:
     """Readings with a character beyond ASCII: only those can have a Cyrillic or Greek
     letter (bytes outnumber characters in UTF-8)."""
     if postgres:
         return sa.func.octet_length(column) != sa.func.char_length(column)
     return sa.func.length(sa.cast(column, sa.LargeBinary())) != sa.func.length(column)
-
-
-def _insert_new(bind: sa.Connection, table: sa.TableClause, rows: list[dict[str, Any]]) -> None:
-    """Insert rows, leaving those already there (a deletion variant shared by two
-    spellings of one reading)."""
-    if not rows:
-        return
-    dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
-    bind.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
 
 
 def _reverse_in_python(bind: sa.Connection) -> None:
@@ -183,7 +154,7 @@ def _reverse_in_python(bind: sa.Connection) -> None:
         )
         .values(reversed=sa.bindparam("value"))
     )
-    for batch in _batches(bind, query, readings.c.item_id, readings.c.role):
+    for batch in pages(bind, query, readings.c.item_id, readings.c.role):
         bind.execute(
             update,
             [
@@ -193,34 +164,12 @@ def _reverse_in_python(bind: sa.Connection) -> None:
         )
 
 
-def _anchor_partial_readings(bind: sa.Connection) -> None:
-    query = sa.select(
-        readings.c.item_id, readings.c.role, readings.c.normalized, readings.c.anchor
-    ).where(readings.c.is_partial)
-    update = (
-        sa.update(readings)
-        .where(
-            readings.c.item_id == sa.bindparam("key_item"),
-            readings.c.role == sa.bindparam("key_role"),
-        )
-        .values(anchor=sa.bindparam("value"))
-    )
-    for batch in _batches(bind, query, readings.c.item_id, readings.c.role):
-        changed = [
-            {"key_item": r.item_id, "key_role": r.role, "value": anchor}
-            for r in batch
-            if (anchor := pattern_anchor(r.normalized)) != r.anchor
-        ]
-        if changed:
-            bind.execute(update, changed)
-
-
 def _spell_readings(bind: sa.Connection, transliterations: sa.Table) -> None:
     postgres = bind.dialect.name == "postgresql"
     query = sa.select(
         readings.c.item_id, readings.c.role, readings.c.raw, readings.c.normalized
     ).where(sa.not_(readings.c.is_partial), _non_ascii(readings.c.raw, postgres))
-    for batch in _batches(bind, query, readings.c.item_id, readings.c.role):
+    for batch in pages(bind, query, readings.c.item_id, readings.c.role):
         spelled, variants = [], []
         for row in batch:
             reading = Identifier(
@@ -230,8 +179,8 @@ def _spell_readings(bind: sa.Connection, transliterations: sa.Table) -> None:
             spelled += [{"transliterated": s, **key} for s in sorted(reading.transliterations)]
             if reading.transliterations:
                 variants += [{"variant": v, **key} for v in sorted(reading.deletion_variants)]
-        _insert_new(bind, transliterations, spelled)
-        _insert_new(bind, deletions, variants)
+        insert_new(bind, transliterations, spelled)
+        insert_new(bind, deletions, variants)
 
 
 def _spell_registry_records(bind: sa.Connection) -> None:
@@ -247,7 +196,7 @@ def _spell_registry_records(bind: sa.Connection) -> None:
         registry_keys.c.reference == sa.bindparam("key_reference"),
         registry_keys.c.key.startswith("a:"),
     )
-    for batch in _batches(bind, query, records.c.registry_name, records.c.reference):
+    for batch in pages(bind, query, records.c.registry_name, records.c.reference):
         keys, anchored = [], []
         for row in batch:
             reading = Identifier(
@@ -261,7 +210,7 @@ def _spell_registry_records(bind: sa.Connection) -> None:
                 anchored.append({"key_registry": row.registry_name, "key_reference": row.reference})
         if anchored:
             bind.execute(old_anchors, anchored)
-        _insert_new(bind, registry_keys, keys)
+        insert_new(bind, registry_keys, keys)
 
 
 def downgrade() -> None:
