@@ -41,8 +41,9 @@ async def search_by_serial(
     """Items of your agency whose serial or lot may be this one, however it was read.
 
     Match kinds, strongest first, with the confidence each has on its own: `exact`
-    (0.97); `normalized` (0.93: case, separators, digit scripts, Cyrillic and Greek
-    look-alikes); `skeleton` (0.70: look-alike characters such as 0/O, 8/B);
+    (0.97); `normalized` (0.93: case, separators and punctuation, digit scripts,
+    Cyrillic and Greek look-alikes); `padding` (0.80: zeros padding a run of digits,
+    `0012345` and `12345`); `skeleton` (0.70: look-alike characters such as 0/O, 8/B);
     `transliterated` (0.62: Cyrillic or Greek letters without a Latin look-alike
     spelled by ICAO 9303, BGN/PCGN or a common alternative, `BZH9735` for `БЖ9735`,
     either way); `edit` (0.55: one character inserted, deleted, changed or swapped);
