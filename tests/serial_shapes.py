@@ -16,7 +16,8 @@ DIGITS = "0015807"
 complete = st.text(st.sampled_from(ALPHABET), min_size=2, max_size=8).filter(
     lambda s: s.replace("-", "")
 )
-LEGIBLE = st.sampled_from("AB80Ж")
+# `Ñ`: a letter an unknown character is never expanded into.
+LEGIBLE = st.sampled_from("AB80ЖÑ")
 partial = st.one_of(
     st.builds(  # a run of three or more
         lambda head, tail, wild: head + wild + tail,
@@ -50,6 +51,7 @@ def query_near(draw: st.DrawFn, stored: list[str]) -> str:
         base,
         base.lower(),
         base[:i] + "-" + base[i:],
+        base[:i] + draw(st.sampled_from([",", "#", "·", "№", "'"])) + base[i:],
         base[:i] + LOOKALIKES.get(base[i], base[i]) + base[i + 1 :],
         base[:i] + char + base[i + 1 :],
         base[:i] + char + base[i:],
@@ -70,5 +72,8 @@ def query_near(draw: st.DrawFn, stored: list[str]) -> str:
         "*" + base[i:],
         base[:2] + "*" + base[-2:],
         base[:i] + "*" + base[i + 1 :],
+        # Worn elsewhere: another reading of a partial one, its unknown moved along.
+        base.replace("?", draw(LEGIBLE), 1)[:i] + "?" + base.replace("?", "A", 1)[i + 1 :],
+        base.replace("*", draw(LEGIBLE), 1)[: i + 1] + "*" + base[i + 2 :],
     ]
     return draw(st.sampled_from(edits))

@@ -49,15 +49,6 @@ MAX_END_ANCHOR: Final = TRIGRAM - 1
 # One edit on a very short serial ("1234" -> "1284") is as likely chance as a misreading.
 MIN_LENGTH_FOR_EDIT_MATCH: Final = 4
 
-# Characters typed for an unknown one on other keyboards: the Arabic and Persian question
-# mark, the Arabic five-pointed star and the asterisk operators. (Full-width forms are
-# the ASCII ones once NFKC has run.)
-_WILDCARD_LOOKALIKES: Final = {
-    "\u061f": ONE_UNKNOWN,  # ؟
-    "\u066d": UNKNOWN_RUN,  # ٭
-    "\u2217": UNKNOWN_RUN,  # ∗
-    "\u204e": UNKNOWN_RUN,  # ⁎
-}
 
 # Cyrillic and Greek capitals that are drawn like Latin ones. A serial stamped in Latin
 # letters is often typed on a Cyrillic or Greek keyboard, and the reverse.
@@ -109,19 +100,35 @@ _SKELETON_CLASSES: Final = {
 _SKELETON_TABLE: Final = str.maketrans(_SKELETON_CLASSES)
 
 
+def _wildcard_lookalike(char: str) -> str | None:
+    """The wildcard a character is typed for, if it is one: any question mark (`؟` on
+    Arabic and Persian keyboards, `¿`, `？`, `❓`) is one unknown character, any asterisk
+    or star (`٭`, `∗`, `✱`, `★`) a run. Punctuation or symbol, found by its Unicode name,
+    so that no keyboard's wildcard is dropped as a separator and a partial reading never
+    passes for a complete one."""
+    if unicodedata.category(char)[0] not in "PS":
+        return None
+    name = unicodedata.name(char, "")
+    if "QUESTION MARK" in name:
+        return ONE_UNKNOWN
+    if "ASTERISK" in name or name.endswith(" STAR") or "STAR OPERATOR" in name:
+        return UNKNOWN_RUN
+    return None
+
+
 def _is_separator(char: str) -> bool:
     # White space, punctuation and symbols of any script: no maker stamps them as part of
     # a serial, and readings come pasted from reports written in many locales (`12 345`,
     # `12,345`, `No 4521·B`, `#58812`, an apostrophe a spreadsheet put in front). The
-    # wildcards are punctuation too, and are kept.
-    if char in WILDCARDS:
-        return False
-    return char.isspace() or unicodedata.category(char)[0] in "PSZ"
+    # wildcards and what is typed for them are punctuation too, and are kept.
+    if char.isspace():
+        return True
+    return unicodedata.category(char)[0] in "PSZ" and _wildcard_lookalike(char) is None
 
 
 def _fold_char(char: str) -> str:
-    if char in _WILDCARD_LOOKALIKES:
-        return _WILDCARD_LOOKALIKES[char]
+    if (wildcard := _wildcard_lookalike(char)) is not None:
+        return wildcard
     if _is_separator(char):
         return ""
     if unicodedata.category(char) == "Nd":
@@ -149,16 +156,20 @@ def normalize(raw: str) -> str:
 
 
 def _normalize_unicode(raw: str) -> str:
-    # Symbols go before NFKC, which spells some of them in letters (`№` as `No`, `™`).
-    unsymbolled = "".join(
-        c for c in raw if c in _WILDCARD_LOOKALIKES or unicodedata.category(c)[0] != "S"
-    )
-    upper = unicodedata.normalize("NFKC", unsymbolled).upper()
+    # Wildcards are read and symbols dropped before NFKC, which spells some symbols in
+    # letters (`№` as `No`, `™`) and turns the Greek question mark into a semicolon.
+    upper = unicodedata.normalize("NFKC", "".join(map(_before_nfkc, raw))).upper()
     # Fold on the decomposed text, so a look-alike base letter carrying a combining mark
     # is folded too and recomposes with the mark; this keeps normalize idempotent.
     decomposed = unicodedata.normalize("NFKD", upper)
     folded = unicodedata.normalize("NFKC", "".join(_fold_char(c) for c in decomposed))
     return _collapse_runs(folded)
+
+
+def _before_nfkc(char: str) -> str:
+    if (wildcard := _wildcard_lookalike(char)) is not None:
+        return wildcard
+    return "" if unicodedata.category(char)[0] == "S" else char
 
 
 def _collapse_runs(text: str) -> str:
@@ -205,6 +216,9 @@ SERIAL_ALPHABET: Final = tuple(
 )
 
 
+_ALPHABET: Final = frozenset(SERIAL_ALPHABET)
+
+
 def pattern_anchors(normalized: str) -> frozenset[str]:
     """The index keys of a partial reading: every stretch of ANCHOR_LENGTH characters of
     its legible runs (a run of three, whole) or, when no run is three long, its known
@@ -212,19 +226,29 @@ def pattern_anchors(normalized: str) -> frozenset[str]:
 
     Any reading a pattern fits, or another worn reading of the same serial, shows the
     same stretches where both could read them, so candidates for a partial reading are
-    found by plain equality on `anchor_keys` of the reading searched for: every stored
-    anchor is among them. Empty when the reading shows fewer than MIN_LEGIBLE characters,
-    or they are neither in a run of three nor at an end (`?A?B?C?`).
+    found by plain equality on `anchor_keys` of the reading searched for: every anchor of
+    a partial reading that a complete one fits is among them. Empty when the reading
+    shows fewer than MIN_LEGIBLE characters, or they are neither in a run of three nor
+    at an end (`?A?B?C?`).
     """
     if legible_count(normalized) < MIN_LEGIBLE:
         return _NONE
     runs = [run for run in legible_runs(normalized) if len(run) >= TRIGRAM]
     if runs:
-        return frozenset(
-            run[i : i + ANCHOR_LENGTH]
-            for run in runs
-            for i in range(max(len(run) - ANCHOR_LENGTH, 0) + 1)
-        )
+        anchors = set()
+        for run in runs:
+            for i in range(max(len(run) - ANCHOR_LENGTH, 0) + 1):
+                stretch = run[i : i + ANCHOR_LENGTH]
+                anchors.add(stretch)
+                # A reading searched for extends its runs by the characters of
+                # SERIAL_ALPHABET only (`anchor_keys`): past any other (`Ñ`, an Arabic
+                # letter), the stretch is filed without it too.
+                if len(stretch) == ANCHOR_LENGTH:
+                    if stretch[0] not in _ALPHABET:
+                        anchors.add(stretch[1:])
+                    if stretch[-1] not in _ALPHABET:
+                        anchors.add(stretch[:-1])
+        return frozenset(anchors)
     start, end = known_start(normalized), known_end(normalized)
     anchors = set()
     if start:
@@ -234,6 +258,7 @@ def pattern_anchors(normalized: str) -> frozenset[str]:
     return frozenset(anchors)
 
 
+@lru_cache(maxsize=4096)
 def anchor_keys(normalized: str) -> frozenset[str]:
     """Every anchor a partial reading fitting this one, or another worn reading of the
     same serial, may be filed under (as `pattern_anchors` writes them): the stretches of

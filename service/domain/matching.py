@@ -150,7 +150,7 @@ class SerialQuery:
 
     @property
     def anchor_keys(self) -> frozenset[str]:
-        """Stored partial readings whose anchor is one of these may match."""
+        """Stored partial readings with an anchor among these may match."""
         return anchor_keys(self.identifier.normalized)
 
     @property
@@ -167,7 +167,7 @@ class SerialQuery:
         keys = {f"e:{key}" for key in self.normalized_keys}
         if self.skeleton_key is not None:
             keys.add(f"s:{self.skeleton_key}")
-        keys.update(f"a:{trigram}" for trigram in self.anchor_keys)
+        keys.update(f"a:{anchor}" for anchor in self.anchor_keys)
         return frozenset(keys)
 
     @property

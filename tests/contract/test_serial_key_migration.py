@@ -39,10 +39,11 @@ READINGS = {
     UUID("00000000-0000-7000-8000-0000000000f3"): "BXK 482",
     UUID("00000000-0000-7000-8000-0000000000f4"): "AB?123",
     UUID("00000000-0000-7000-8000-0000000000f5"): "12,345/B",
+    UUID("00000000-0000-7000-8000-0000000000f6"): "#?",
 }
-CYRILLIC, PARTIAL, LATIN, ANCHORED, PUNCTUATED = READINGS
-# What the releases before 0019 made of a reading with punctuation: kept in the key.
-NORMALIZED_BEFORE_0019 = {PUNCTUATED: "12,345B"}
+CYRILLIC, PARTIAL, LATIN, ANCHORED, PUNCTUATED, ILLEGIBLE = READINGS
+# What the releases before 0019 made of readings with punctuation: kept in the key.
+NORMALIZED_BEFORE_0019 = {PUNCTUATED: "12,345B", ILLEGIBLE: "#?"}
 # item_identifiers as 0012 left it (today's table has no anchor column).
 IDENTIFIERS_AT_0012 = sa.table(
     "item_identifiers",
@@ -185,6 +186,7 @@ async def test_readings_stored_before_0013_get_the_new_keys(url: str) -> None:
         LATIN: ("BXK482", "284KXB"),
         ANCHORED: ("AB?123", "321?BA"),
         PUNCTUATED: ("12345B", "B54321"),
+        ILLEGIBLE: ("#?", "?#"),  # nothing legible without the `#`: left as it was
     }
     assert anchors == {(PARTIAL, "10*"), (PARTIAL, "*46"), (ANCHORED, "123")}
     assert spelled == {("BZH9735", CYRILLIC, "serial"), ("BJ9735", CYRILLIC, "serial")}

@@ -110,6 +110,11 @@ def test_separators_never_matter(serial: str, insertions: list[tuple[int, str]])
         ("12\u061f45", "12?45"),  # the Arabic question mark is an unknown character
         ("BER\u066d", "BER*"),  # and the Arabic star, a run
         ("AB\u221712", "AB*12"),  # as is the asterisk operator
+        ("AB\u00bf12", "AB?12"),  # any question mark, asterisk or star, by its name
+        ("12\u037e45", "12?45"),  # the Greek question mark, before NFKC makes it `;`
+        ("A\u275312", "A?12"),
+        ("BER\u2731", "BER*"),
+        ("\u2116 58812", "58812"),  # a symbol, before NFKC spells it `No`
     ],
 )
 def test_normalize_examples(raw: str, expected: str) -> None:
@@ -198,13 +203,15 @@ def _shows_three_side_by_side(a: str, b: str) -> bool:
 
 
 @given(
-    st.text(st.sampled_from("ABC12"), min_size=4, max_size=12),
+    # `Ñ` and `ب`: letters beyond those an unknown character is expanded into.
+    st.text(st.sampled_from("ABC12Ñب"), min_size=4, max_size=12),
     st.lists(st.integers(0, 11), min_size=1, max_size=3),
     st.lists(st.integers(0, 11), min_size=1, max_size=3),
     st.booleans(),
 )
 @example("58A123456", [5], [4], False)
 @example("58A1456", [3], [4], True)
+@example("Ñ123456", [4], [0], False)
 def test_worn_readings_showing_three_characters_together_share_anchors_both_ways(
     serial: str, worn_here: list[int], worn_there: list[int], run: bool
 ) -> None:
@@ -220,6 +227,8 @@ def test_worn_readings_showing_three_characters_together_share_anchors_both_ways
         ("A?BCDE*", {"BCDE"}),  # every stretch of four of a run
         ("M70 2361?5", {"M702", "7023", "0236", "2361"}),
         ("58A12?456", {"58A1", "8A12", "456"}),  # a run of three, whole
+        # Past a character an unknown one is never expanded into, without it too.
+        ("Ñ123?56", {"Ñ123", "123"}),
         ("AB?C?6", {"AB*", "*6"}),  # no run of three: the known start and end
         ("10?46", {"10*", "*46"}),
         ("?A?B?C?", set()),  # three legible characters, but neither a run nor an end

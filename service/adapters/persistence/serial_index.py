@@ -29,8 +29,9 @@ from service.domain.ports.recoveries import CandidateBatch
 from service.domain.reference import Resolution
 
 # Lookups in the order their candidates are kept when there are too many: the confident
-# kinds first. A pattern's range lookup that reached its bound marks its next entry.
-_NORMALIZED, _SKELETON, _SPELLING, _EDIT, _ANCHOR, _PATTERN = range(6)
+# kinds first, and complete readings a pattern fits before other partial readings.
+# A pattern's range lookup that reached its bound marks its next entry.
+_NORMALIZED, _SKELETON, _SPELLING, _EDIT, _PATTERN, _ANCHOR = range(6)
 
 
 def _candidates(dialect: str, shape: frozenset[str]) -> Statement:

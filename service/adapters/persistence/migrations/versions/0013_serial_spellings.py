@@ -5,8 +5,9 @@
 - `identifier_transliterations`: the Latin spellings of readings with Cyrillic or Greek
   letters that look like no Latin one; their one-deletion variants join the others in
   `identifier_deletions`, and registry records get the same keys in `registry_keys`.
-- Partial readings are anchored by the last trigram of their longest run, or without
-  one by their known end or start, not by a first trigram that a maker's prefix shares.
+- Partial readings were anchored by the end of their longest run, or without one by
+  their known end or start, not by a first trigram that a maker's prefix shares (0019
+  files them under every stretch instead, in a table of their own).
 - On PostgreSQL the trigram index moves from `normalized` to `reversed`: pg_trgm answers
   equality too, and the planner served `normalized = ANY(...)` from it on numeric serials,
   where trigrams are common (64 ms instead of 0.7 ms). The B-trees on `normalized` and

@@ -10,7 +10,7 @@
   them get their keys again, in tracedesk's records and in registries held here.
 
 Every key is computed by the same domain functions that compute them for new readings.
-A reading left with no character once punctuation is gone keeps the keys it had.
+A reading left with no legible character once punctuation is gone keeps the keys it had.
 
 Revision ID: 0019
 Revises: 0018
@@ -26,7 +26,7 @@ from alembic import op
 
 from service.adapters.persistence.migrations.paging import insert_new, pages
 from service.adapters.persistence.types import key_text
-from service.domain.identifiers import Identifier, normalize, skeleton
+from service.domain.identifiers import WILDCARDS, Identifier, normalize, skeleton
 from service.domain.matching import stored_keys
 
 revision = "0019"
@@ -111,7 +111,11 @@ def _may_change(column: sa.ColumnElement[str], postgres: bool) -> sa.ColumnEleme
 
 
 def _read_again(raw: str, old_normalized: str) -> Identifier:
-    normalized = normalize(raw) or old_normalized
+    normalized = normalize(raw)
+    if not any(c not in WILDCARDS for c in normalized):
+        # Nothing legible once punctuation is gone (`#`, `#?`): a reading today's rules
+        # would refuse keeps the keys it was recorded with.
+        normalized = old_normalized
     return Identifier(raw=raw, normalized=normalized, skeleton=skeleton(normalized))
 
 
@@ -180,8 +184,8 @@ def _rekey_readings(bind: sa.Connection, anchors: sa.Table) -> None:
 
 
 def _rekey_registry_records(bind: sa.Connection) -> None:
-    """Registry records are filed under the same keys: every key of a record read again
-    (its anchors if partial) replaces the keys it had."""
+    """Registry records are filed under the same keys: the keys of a record read again
+    replace those it had, where they change (a partial record's anchors always do)."""
     postgres = bind.dialect.name == "postgresql"
     partial = sa.or_(records.c.normalized.contains("?"), records.c.normalized.contains("*"))
     query = sa.select(
@@ -203,6 +207,8 @@ def _rekey_registry_records(bind: sa.Connection) -> None:
         keys, read_again = [], []
         for row in page:
             reading = _read_again(row.serial, row.normalized)
+            if not reading.is_partial and reading.normalized == row.normalized:
+                continue
             read_again.append(
                 {
                     "key_registry": row.registry_name,
@@ -214,8 +220,9 @@ def _rekey_registry_records(bind: sa.Connection) -> None:
                 {"key": key, "registry_name": row.registry_name, "reference": row.reference}
                 for key in sorted(stored_keys(reading))
             ]
-        bind.execute(update, read_again)
-        bind.execute(old_keys, read_again)
+        if read_again:
+            bind.execute(update, read_again)
+            bind.execute(old_keys, read_again)
         insert_new(bind, registry_keys, keys)
 
 
