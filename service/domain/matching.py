@@ -42,13 +42,12 @@ from service.domain.identifiers import (
     Identifier,
     anchor_keys,
     legible_count,
-    padded_alike,
-    padding_variants,
     pattern_matches,
     patterns_overlap,
     within_one_edit,
 )
 from service.domain.items import IdentifierRole, ItemKind
+from service.domain.padding import padded_alike, padding_variants
 from service.domain.pattern_lookup import PatternLookup, pattern_lookup
 from service.domain.reference import ReferenceCatalogue, Resolution, make_key
 

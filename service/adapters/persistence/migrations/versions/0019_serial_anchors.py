@@ -40,41 +40,25 @@ depends_on = None
 _UNCHANGED_POSIX = "^[A-Za-z0-9?* ./_-]*$"
 _UNCHANGED_GLOB = "*[^A-Za-z0-9?* ./_-]*"
 
+
+def _columns(*names: str) -> list[sa.ColumnClause[Any]]:
+    """String columns, but ids and flags typed as they are stored."""
+    types: dict[str, Any] = {"item_id": sa.Uuid(), "is_partial": sa.Boolean()}
+    return [sa.column(name, types.get(name, sa.String())) for name in names]
+
+
 readings = sa.table(
     "item_identifiers",
-    sa.column("item_id", sa.Uuid()),
-    sa.column("role", sa.String()),
-    sa.column("raw", sa.String()),
-    sa.column("normalized", sa.String()),
-    sa.column("skeleton", sa.String()),
-    sa.column("is_partial", sa.Boolean()),
-    sa.column("reversed", sa.String()),
+    *_columns("item_id", "role", "raw", "normalized", "skeleton", "is_partial", "reversed"),
 )
-deletions = sa.table(
-    "identifier_deletions",
-    sa.column("variant", sa.String()),
-    sa.column("item_id", sa.Uuid()),
-    sa.column("role", sa.String()),
-)
+deletions = sa.table("identifier_deletions", *_columns("variant", "item_id", "role"))
 transliterations = sa.table(
-    "identifier_transliterations",
-    sa.column("transliterated", sa.String()),
-    sa.column("item_id", sa.Uuid()),
-    sa.column("role", sa.String()),
+    "identifier_transliterations", *_columns("transliterated", "item_id", "role")
 )
 records = sa.table(
-    "registry_records",
-    sa.column("registry_name", sa.String()),
-    sa.column("reference", sa.String()),
-    sa.column("serial", sa.String()),
-    sa.column("normalized", sa.String()),
+    "registry_records", *_columns("registry_name", "reference", "serial", "normalized")
 )
-registry_keys = sa.table(
-    "registry_keys",
-    sa.column("key", sa.String()),
-    sa.column("registry_name", sa.String()),
-    sa.column("reference", sa.String()),
-)
+registry_keys = sa.table("registry_keys", *_columns("key", "registry_name", "reference"))
 
 
 def upgrade() -> None:
