@@ -185,28 +185,31 @@ def _pattern_lookups(dialect: str, shape: frozenset[str]) -> list[sa.Select[Any]
         conditions = []
         if f"{side}_from" in shape:
             conditions = [key >= sa.bindparam(f"{side}_from"), key < sa.bindparam(f"{side}_to")]
-        # Read at most `scan` entries of the range, in index order, numbered; keep those
-        # that fit, and the entry past the bound (numbered scan + 1) as a sign.
+        # Read at most `scan` entries of the range, in index order, and keep those that
+        # fit; the entry past the bound, if there is one, comes as a sign that the answer
+        # was cut. (Numbering the entries instead cost a window over every entry read: a
+        # range of 10,000 took 2.5 ms against 1.4 ms this way.)
+        scan = sa.bindparam("scan", type_=sa.Integer())
         scanned = (
-            sa.select(
-                ident.c.item_id,
-                ident.c.role,
-                ident.c.normalized,
-                sa.func.row_number().over(order_by=key).label("n"),
-            )
+            sa.select(ident.c.item_id, ident.c.role, ident.c.normalized)
             .where(*conditions)
             .order_by(key)
-            .limit(sa.bindparam("scan_limit", type_=sa.Integer()))
+            .limit(scan)
             .subquery("scanned")
         )
-        beyond = scanned.c.n > sa.bindparam("scan", type_=sa.Integer())
+        past = (
+            sa.select(ident.c.item_id, ident.c.role)
+            .where(*conditions)
+            .order_by(key)
+            .offset(scan)
+            .limit(1)
+            .subquery("past")
+        )
         return [
-            sa.select(
-                scanned.c.item_id,
-                scanned.c.role,
-                pattern,
-                sa.case((beyond, 1), else_=0).label("beyond"),
-            ).where(sa.or_(scanned.c.normalized.like(sa.bindparam("like"), escape="\\"), beyond))
+            sa.select(scanned.c.item_id, scanned.c.role, pattern, _within()).where(
+                scanned.c.normalized.like(sa.bindparam("like"), escape="\\")
+            ),
+            sa.select(past.c.item_id, past.c.role, pattern, sa.literal(1).label("beyond")),
         ]
     return []
 
@@ -278,11 +281,7 @@ def _pattern_parameters(lookup: PatternLookup) -> dict[str, Any]:
     if lookup.source is PatternSource.TRIGRAMS:
         return {"run": f"%{_literal(reversed_key(known))}%"}
     side = "start" if lookup.source is PatternSource.START else "end"
-    parameters: dict[str, Any] = {
-        side: True,
-        "scan": MAX_PATTERN_SCAN,
-        "scan_limit": MAX_PATTERN_SCAN + 1,
-    }
+    parameters: dict[str, Any] = {side: True, "scan": MAX_PATTERN_SCAN}
     if known:
         edge = known if side == "start" else reversed_key(known)
         parameters |= {f"{side}_from": edge, f"{side}_to": _following(edge)}
@@ -291,7 +290,7 @@ def _pattern_parameters(lookup: PatternLookup) -> dict[str, Any]:
 
 # Parameters that only shape the statement, or that every shape binds alike.
 _SHAPE_ONLY = frozenset({"edit_keys", "start", "end"})
-_NOT_SHAPE = frozenset({"start_to", "end_to", "scan", "scan_limit", "like"})
+_NOT_SHAPE = frozenset({"start_to", "end_to", "scan", "like"})
 
 
 def candidate_statement(
