@@ -102,6 +102,7 @@ _SKELETON_CLASSES: Final = {
 _SKELETON_TABLE: Final = str.maketrans(_SKELETON_CLASSES)
 
 
+@lru_cache(maxsize=1024)
 def _wildcard_lookalike(char: str) -> str | None:
     """The wildcard a character is typed for, if it is one: any question mark (`؟` on
     Arabic and Persian keyboards, `¿`, `？`, `❓`) is one unknown character, any asterisk
@@ -272,14 +273,11 @@ def anchor_keys(normalized: str) -> frozenset[str]:
     Two readings that show the same three characters or more side by side therefore
     find each other, whichever is searched for."""
     start, end = known_start(normalized), known_end(normalized)
-    keys = {
-        run[i : i + length]
-        for run in legible_runs(normalized)
-        for length in (TRIGRAM, ANCHOR_LENGTH)
-        for i in range(len(run) - length + 1)
-    }
+    keys: set[str] = set()
     for match in _RUN.finditer(normalized):
         run = match.group()
+        for length in (TRIGRAM, ANCHOR_LENGTH):
+            keys.update(run[i : i + length] for i in range(len(run) - length + 1))
         if len(run) < TRIGRAM:
             continue
         if match.start() > 0:
@@ -419,9 +417,7 @@ class Identifier:
         normalized = normalize(raw)
         if not normalized:
             raise InvalidValue(field, "has no characters once separators are removed")
-        if normalized == UNKNOWN_RUN or (
-            is_partial(normalized) and not any(c not in WILDCARDS for c in normalized)
-        ):
+        if legible_count(normalized) == 0:
             raise InvalidValue(field, "has no legible character; record the serial state instead")
         return cls(raw=raw, normalized=normalized, skeleton=skeleton(normalized))
 

@@ -26,7 +26,7 @@ from alembic import op
 
 from service.adapters.persistence.migrations.paging import insert_new, pages
 from service.adapters.persistence.types import key_text
-from service.domain.identifiers import WILDCARDS, Identifier, normalize, skeleton
+from service.domain.identifiers import Identifier, legible_count, normalize, skeleton
 from service.domain.matching import stored_keys
 
 revision = "0019"
@@ -96,7 +96,7 @@ def _may_change(column: sa.ColumnElement[str], postgres: bool) -> sa.ColumnEleme
 
 def _read_again(raw: str, old_normalized: str) -> Identifier:
     normalized = normalize(raw)
-    if not any(c not in WILDCARDS for c in normalized):
+    if legible_count(normalized) == 0:
         # Nothing legible once punctuation is gone (`#`, `#?`): a reading today's rules
         # would refuse keeps the keys it was recorded with.
         normalized = old_normalized
