@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+import httpx
+
 from service.adapters.api.contract import exchange_schemas
 from service.adapters.api.problems import PROBLEM_TYPES
 from tests.api.conftest import Api
@@ -35,6 +37,29 @@ async def test_unknown_routes_and_methods_are_problems(api: Api) -> None:
     assert missing.status_code == 404 and missing.json()["type"] == "/problems/not-found"
     wrong = await api.client.delete("/api/v1/recoveries")
     assert wrong.status_code == 405 and wrong.json()["type"] == "/problems/method-not-allowed"
+
+
+async def test_a_router_turns_away_paths_outside_its_prefix_and_keeps_its_own(
+    api: Api,
+) -> None:
+    """Routers answer for their prefix only (a search is not matched against the
+    recoveries' routes): a path that merely starts like a prefix is no route of it, and
+    every route is still found when the application is served under a root path."""
+    token = await api.user("investigator")
+    beside = await api.client.get("/api/v1/searchx/serials", params={"serial": "ABC123"})
+    assert beside.status_code == 404 and beside.json()["type"] == "/problems/not-found"
+    app = api.client._transport.app  # type: ignore[attr-defined]
+    under_root = httpx.ASGITransport(app=app, root_path="/tracedesk")
+    async with httpx.AsyncClient(transport=under_root, base_url="http://tracedesk.test") as c:
+        found = await c.get(
+            "/tracedesk/api/v1/search/serials",
+            params={"serial": "ABC123"},
+            headers={"Authorization": token},
+        )
+        assert found.status_code == 200, found.text
+        assert (await c.get("/tracedesk/healthz")).json() == {"status": "ok"}
+        outside = await c.get("/elsewhere/api/v1/search/serials", params={"serial": "ABC"})
+        assert outside.status_code in (401, 404)
 
 
 async def test_a_method_a_resource_lacks_is_a_405_naming_every_method_it_has(api: Api) -> None:

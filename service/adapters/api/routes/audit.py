@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from service.adapters.api.dependencies import CurrentActor, Deps, action
-from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import problem_responses
+from service.adapters.api.routers import ApiRouter
 from service.adapters.api.schemas.audit import (
     AuditEventPage,
     AuditHead,
@@ -25,7 +25,7 @@ from service.domain.ports.audit import AuditFilter
 # Sequence numbers are 64-bit: a larger one names no event, and no database takes it.
 BeforeSeq = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
 
-router = APIRouter(tags=["audit"], route_class=DeclaredRoute)
+router = ApiRouter(tags=["audit"])
 
 
 @router.get(

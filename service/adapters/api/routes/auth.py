@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form
+from fastapi import Form
 from pydantic import AfterValidator, BaseModel, Field
 
 from service.accounts import (
@@ -21,11 +21,11 @@ from service.accounts import (
     sign_in,
 )
 from service.adapters.api.dependencies import Deps
-from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import ProblemError, problem_responses
+from service.adapters.api.routers import ApiRouter
 from service.domain.errors import Unauthenticated
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"], route_class=DeclaredRoute)
+router = ApiRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
 class TokenResponse(BaseModel):

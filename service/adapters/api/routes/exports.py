@@ -10,21 +10,20 @@ from pathlib import Path
 from typing import Final, Literal
 
 import anyio
-from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, Response
 
 from service.adapters.api.dependencies import CurrentActor, Deps, action
-from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import problem_responses
 from service.adapters.api.recovery_filters import RecoveryFilterQuery
+from service.adapters.api.routers import ApiRouter
 from service.adapters.tabular.writing import CsvExport, NdjsonExport, XlsxExport, rows_of
 from service.domain.access import Action
 from service.domain.recovery import Recovery
 from service.recovery_export import export_recoveries
 
-router = APIRouter(prefix="/api/v1/recoveries", tags=["recoveries"], route_class=DeclaredRoute)
+router = ApiRouter(prefix="/api/v1/recoveries", tags=["recoveries"])
 
 MEDIA_TYPES: Final = {
     "ndjson": "application/x-ndjson",

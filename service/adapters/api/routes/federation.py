@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from service.adapters.api.dependencies import CurrentActor, Deps, action
-from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import problem_responses
+from service.adapters.api.routers import ApiRouter
 from service.adapters.exchange import TraceExchangeMessage, TraceReceiptMessage
 from service.domain.access import Action
 from service.trace_federation import receive_trace_exchange
 
-router = APIRouter(tags=["federation"], route_class=DeclaredRoute)
+router = ApiRouter(tags=["federation"])
 
 
 @router.post(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, Field
 
-from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import ProblemError, problem_responses
+from service.adapters.api.routers import ApiRouter
 
-router = APIRouter(tags=["operations"], route_class=DeclaredRoute)
+router = ApiRouter(tags=["operations"])
 
 
 class Health(BaseModel):

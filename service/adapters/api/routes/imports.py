@@ -12,13 +12,13 @@ from typing import Annotated, Any, BinaryIO
 from uuid import UUID, uuid4
 
 import anyio
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi import Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
 from service.adapters.api.dependencies import CurrentActor, Deps, action
-from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.import_runner import ImportRunner, upload_path
 from service.adapters.api.problems import problem_responses
+from service.adapters.api.routers import ApiRouter
 from service.adapters.api.schemas.imports import ImportList, ImportPublic, import_public
 from service.adapters.availability import file_store
 from service.adapters.tabular.formulas import spreadsheet_safe
@@ -30,7 +30,7 @@ from service.domain.import_rows import UnreadableFile
 from service.domain.imports import ImportFormat, ImportSource
 from service.recovery_import import import_job, import_jobs, queue_import, rejected_rows
 
-router = APIRouter(prefix="/api/v1/imports", tags=["imports"], route_class=DeclaredRoute)
+router = ApiRouter(prefix="/api/v1/imports", tags=["imports"])
 
 
 async def get_runner(request: Request) -> ImportRunner:

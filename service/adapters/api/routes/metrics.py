@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import hmac
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 
 from service.adapters.api.dependencies import Deps
-from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import ProblemError
+from service.adapters.api.routers import ApiRouter
 from service.adapters.metrics import CONTENT_TYPE, StoredState, exposition
 from service.outbox_operations import stored_figures
 
-router = APIRouter(tags=["operations"], route_class=DeclaredRoute)
+router = ApiRouter(tags=["operations"])
 
 
 @router.get("/metrics", include_in_schema=False)

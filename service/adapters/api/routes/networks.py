@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from service.adapters.api.dependencies import CurrentActor, Deps, action
-from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.network_export import nodes_to_csv, to_csv, to_graphml, to_json
 from service.adapters.api.problems import problem_responses
+from service.adapters.api.routers import ApiRouter
 from service.adapters.api.schemas.networks import (
     AgencyShare,
     Decision,
@@ -36,7 +36,7 @@ from service.case_networks import (
 from service.domain.access import Action
 from service.domain.networks.links import LinkKind, LinkStatus
 
-router = APIRouter(tags=["networks"], route_class=DeclaredRoute)
+router = ApiRouter(tags=["networks"])
 
 
 @router.get(

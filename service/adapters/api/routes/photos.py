@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Annotated, Any, Final
 from uuid import UUID
 
-from fastapi import APIRouter, File, Form, Header, Response, UploadFile
+from fastapi import File, Form, Header, Response, UploadFile
 
 from service.adapters.api.dependencies import CurrentActor, Deps, action
-from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import problem_responses
+from service.adapters.api.routers import ApiRouter
 from service.adapters.api.schemas.photos import (
     PhotoList,
     PhotoPublic,
@@ -28,7 +28,7 @@ from service.item_photos import (
     recovery_photos,
 )
 
-router = APIRouter(prefix="/api/v1/recoveries", tags=["photos"], route_class=DeclaredRoute)
+router = ApiRouter(prefix="/api/v1/recoveries", tags=["photos"])
 # The path the body-size limit gives the photo limit to (see the application factory).
 UPLOAD: Final = f"{router.prefix}/{{recovery_id}}/items/{{item_id}}/photos"
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from pydantic import BaseModel
 
-from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import PROBLEM_TYPES, ProblemError
+from service.adapters.api.routers import ApiRouter
 
-router = APIRouter(prefix="/problems", tags=["operations"], route_class=DeclaredRoute)
+router = ApiRouter(prefix="/problems", tags=["operations"])
 
 
 class ProblemTypeDescription(BaseModel):

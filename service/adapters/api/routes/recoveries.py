@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from service.adapters.api.cursors import decode_cursor, encode_cursor
 from service.adapters.api.dependencies import CurrentActor, Deps, RequiredVersion, action, etag
-from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import problem_responses
 from service.adapters.api.recovery_filters import RecoveryFilterQuery
+from service.adapters.api.routers import ApiRouter
 from service.adapters.api.schemas.recoveries import (
     RecoveryCreate,
     RecoveryPage,
@@ -32,7 +32,7 @@ from service.recoveries import (
 )
 from service.registry_checks import current_alerts
 
-router = APIRouter(prefix="/api/v1/recoveries", tags=["recoveries"], route_class=DeclaredRoute)
+router = ApiRouter(prefix="/api/v1/recoveries", tags=["recoveries"])
 
 
 @router.post(

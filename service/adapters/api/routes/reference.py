@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from service.adapters.api.dependencies import CurrentActor, Deps, action
-from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import problem_responses
+from service.adapters.api.routers import ApiRouter
 from service.domain.access import Action, authorize
 from service.reference_report import unresolved_reference_values
 
-router = APIRouter(prefix="/api/v1/reference", tags=["reference"], route_class=DeclaredRoute)
+router = ApiRouter(prefix="/api/v1/reference", tags=["reference"])
 
 
 class CanonicalMakePublic(BaseModel):

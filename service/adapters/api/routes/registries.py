@@ -6,19 +6,19 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, Field
 
 from service.adapters.api.dependencies import CurrentActor, Deps, action
-from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import problem_responses
+from service.adapters.api.routers import ApiRouter
 from service.adapters.exchange import RegistrySearchAnswer, registry_answer
 from service.domain.access import Action
 from service.domain.registry_hits import CheckState, RegistryHit
 from service.registry_checks import registry_hits
 from service.registry_search import search_registry
 
-router = APIRouter(tags=["registries"], route_class=DeclaredRoute)
+router = ApiRouter(tags=["registries"])
 
 
 @router.get(

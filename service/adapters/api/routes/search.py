@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from service.adapters.api.dependencies import CurrentActor, Deps, action
-from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import ProblemError, problem_responses
+from service.adapters.api.routers import ApiRouter
 from service.adapters.api.schemas.search import SerialSearchResponse, match_public
 from service.domain.access import Action
 from service.domain.errors import InvalidValue
 from service.serial_search import MAX_RESULTS, search_serials
 
-router = APIRouter(prefix="/api/v1/search", tags=["search"], route_class=DeclaredRoute)
+router = ApiRouter(prefix="/api/v1/search", tags=["search"])
 
 
 @router.get(

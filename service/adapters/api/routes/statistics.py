@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from service.adapters.api.dependencies import CurrentActor, Deps, action
-from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import problem_responses
+from service.adapters.api.routers import ApiRouter
 from service.adapters.api.schemas.trace_requests import TracingStatisticsOut, figures_out
 from service.adapters.moments import Moment
 from service.domain.access import Action
@@ -17,7 +17,7 @@ from service.domain.ports.tracing import Box
 from service.domain.trace_statistics import Period
 from service.tracing_statistics import tracing_statistics
 
-router = APIRouter(prefix="/api/v1/stats", tags=["statistics"], route_class=DeclaredRoute)
+router = ApiRouter(prefix="/api/v1/stats", tags=["statistics"])
 
 
 @router.get(

@@ -6,12 +6,12 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import Query, Response
 
 from service.adapters.api.cursors import decode_cursor, encode_cursor
 from service.adapters.api.dependencies import CurrentActor, Deps, RequiredVersion, action
-from service.adapters.api.edge_problems import DeclaredRoute
 from service.adapters.api.problems import problem_responses
+from service.adapters.api.routers import ApiRouter
 from service.adapters.api.schemas.trace_requests import (
     AnswerIn,
     DeliveryOut,
@@ -53,9 +53,7 @@ from service.trace_requests import (
     request_trace,
 )
 
-router = APIRouter(
-    prefix="/api/v1/trace-requests", tags=["trace requests"], route_class=DeclaredRoute
-)
+router = ApiRouter(prefix="/api/v1/trace-requests", tags=["trace requests"])
 # Workflow actions: the version read goes in If-Match; the answer is the request after it.
 _ACTION_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428)
 
