@@ -118,6 +118,37 @@ class Prepared:
             keys += [row.key for row in group.rows]
         return keys
 
+    def recovery_ids(self) -> list[UUID]:
+        """The recovery keys that are ids, as an export writes them: recoveries this
+        database may hold already, imported or recorded."""
+        return [i for i in (_as_id(group.key) for group, _ in self.built) if i is not None]
+
+
+def held_keys(
+    prepared: Prepared, held: Mapping[UUID, frozenset[UUID]]
+) -> dict[str, tuple[UUID, None]]:
+    """The keys of rows that name, by their ids, a recovery the agency holds and its
+    items: an export of this database read back, which holds them already."""
+    keys: dict[str, tuple[UUID, None]] = {}
+    for group, _ in prepared.built:
+        recovery_id = _as_id(group.key)
+        if recovery_id is None or recovery_id not in held:
+            continue
+        keys[RECOVERY_KEY + group.key] = (recovery_id, None)
+        for row in group.rows:
+            if _as_id(str(row.values.get("item_key") or "")) in held[recovery_id]:
+                keys[row.key] = (recovery_id, None)
+    return keys
+
+
+def _as_id(key: str) -> UUID | None:
+    """The id a key spells as tracedesk writes ids, else None."""
+    try:
+        found = UUID(key)
+    except ValueError:
+        return None
+    return found if str(found) == key.lower() else None
+
 
 def prepare(
     batch: Batch,
@@ -169,11 +200,11 @@ class Outcome:
 
 
 def decide(
-    prepared: Prepared, known: Mapping[str, tuple[UUID, UUID]], *, import_id: UUID
+    prepared: Prepared, known: Mapping[str, tuple[UUID, UUID | None]], *, import_id: UUID
 ) -> Outcome:
     """Land recoveries never imported; count rows imported before (by this job too, when
-    it runs again after a stop); reject rows new to a recovery imported before (a
-    recovery is corrected, not imported twice)."""
+    it runs again after a stop) or held already (`held_keys`); reject rows new to a
+    recovery held already (a recovery is corrected, not imported twice)."""
     outcome = Outcome(problems=list(prepared.problems))
     ours = already = 0
     for group, recovery in prepared.built:
@@ -196,7 +227,7 @@ def decide(
                     RowProblem(
                         row.line,
                         "",
-                        f"recovery {group.key!r} was imported before ({recovery_id}) without "
+                        f"recovery {group.key!r} is held already ({recovery_id}) without "
                         "this row: add the item to it with a correction",
                     )
                 )

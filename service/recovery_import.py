@@ -26,7 +26,15 @@ from service.domain.import_rows import UnreadableFile
 from service.domain.imports import ImportCounts, ImportJob, ImportSource
 from service.domain.ports.identity import TokenSubject
 from service.domain.ports.imports import RejectedRow, RowSource
-from service.import_batches import BATCH_ROWS, Prepared, batches, decide, prepare, rows_digest
+from service.import_batches import (
+    BATCH_ROWS,
+    Prepared,
+    batches,
+    decide,
+    held_keys,
+    prepare,
+    rows_digest,
+)
 
 log = structlog.get_logger("tracedesk.imports")
 
@@ -201,7 +209,11 @@ class _Run:
     ) -> None:
         deps, job = self.deps, self.job
         async with deps.unit_of_work() as uow:
-            known = await uow.bulk_recoveries.known(job.agency_id, prepared.keys())
+            known: dict[str, tuple[UUID, UUID | None]] = dict(
+                await uow.bulk_recoveries.known(job.agency_id, prepared.keys())
+            )
+            held = await uow.bulk_recoveries.held(job.agency_id, prepared.recovery_ids())
+            known |= held_keys(prepared, held)
             outcome = decide(prepared, known, import_id=job.id)
             counts = outcome.counts
             if land and outcome.recoveries:

@@ -34,10 +34,11 @@ from service.domain.reference import ReferenceCatalogue
 from service.domain.registry import RegistryRecord, RegistryRecordReport
 from service.linking_worker import NetworkLinkHandler
 from service.outbox_worker import OutboxWorker
+from service.recoveries import record_recovery
 from service.recovery_export import export_recoveries
 from service.recovery_import import claim_import, queue_import, rejected_rows, run_import
 from service.registry_checks import RegistryCheckHandler, registry_hits
-from tests.builders import AGENCY_A, AGENCY_B, actor, dependencies_for_tests
+from tests.builders import AGENCY_A, AGENCY_B, actor, dependencies_for_tests, record_command
 
 INVESTIGATOR = actor(Role.INVESTIGATOR)
 HEADER = (
@@ -241,7 +242,7 @@ async def test_a_row_new_to_a_recovery_imported_before_is_rejected(
     grown = await imported(deps, csv_file(tmp_path, ROWS[:2], name="grown.csv"))
     ((line, column, reason),) = await report(deps, grown)
     assert (line, column, grown.counts.rows_already_imported) == (3, "", 1)
-    assert reason.startswith("recovery 'R1' was imported before (")
+    assert reason.startswith("recovery 'R1' is held already (")
     assert reason.endswith(") without this row: add the item to it with a correction")
 
 
@@ -380,6 +381,53 @@ async def test_an_export_imports_into_an_empty_database_as_the_same_recoveries(
     again = await imported(empty, path)
     assert (again.state, again.counts.rows_rejected) == (ImportState.DONE, 0)
     assert described(await stored(empty)) == described(exported)
+
+
+@pytest.mark.parametrize("format", ["csv", "ndjson", "xlsx"])
+async def test_an_export_read_back_into_its_own_database_changes_nothing(
+    deps: Dependencies, tmp_path: Path, format: str
+) -> None:
+    """An export names recoveries and items by their ids: read back by the agency that
+    holds them, imported or recorded one at a time, every row is one held already; a
+    row naming an item the recovery does not hold is refused, not landed beside it.
+    Another agency reading the same file lands its own copies."""
+    await imported(deps, csv_file(tmp_path, ROWS))
+    await record_recovery(deps=deps, actor=INVESTIGATOR, command=record_command())
+    held = await stored(deps)
+    path = tmp_path / f"export.{format}"
+    rows = list(rows_of(held))
+    if format == "xlsx":
+        workbook = XlsxExport(path)
+        workbook.add(rows)
+        workbook.close()
+    else:
+        writer = CsvExport() if format == "csv" else NdjsonExport()
+        path.write_text(writer.header() + writer.chunk(rows), encoding="utf-8")
+    again = await imported(deps, path)
+    assert (again.state, again.counts.rows_imported, again.counts.rows_rejected) == (
+        ImportState.DONE,
+        0,
+        0,
+    )
+    assert again.counts.rows_already_imported == len(rows)
+    assert described(await stored(deps)) == described(held)
+
+    grown = [rows[0], {**rows[0], "item_key": "0190a000-0000-7000-8000-00000000f00d"}, *rows[1:]]
+    writer = NdjsonExport()
+    grown_path = tmp_path / "grown.ndjson"
+    grown_path.write_text(writer.header() + writer.chunk(grown), encoding="utf-8")
+    refused = await imported(deps, grown_path)
+    ((line, column, reason),) = await report(deps, refused)
+    assert (line, column) == (2, "")
+    assert reason.startswith(f"recovery {rows[0]['recovery_key']!r} is held already (")
+    assert described(await stored(deps)) == described(held)
+
+    elsewhere = actor(Role.INVESTIGATOR, agency=AGENCY_B)
+    directory = Directory(INVESTIGATOR, elsewhere)
+    theirs = dataclasses.replace(deps, actors=directory)
+    copied = await imported(theirs, path, by=elsewhere)
+    assert copied.counts.rows_imported == len(rows)
+    assert described(await stored(deps, AGENCY_B)) == described(held)
 
 
 async def test_a_file_that_breaks_its_reader_fails_its_job_and_keeps_whole_batches(

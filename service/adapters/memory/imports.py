@@ -87,6 +87,16 @@ class InMemoryBulkRecoveries:
             if (agency_id, key) in self._store.import_keys
         }
 
+    async def held(
+        self, agency_id: UUID, recovery_ids: Sequence[UUID]
+    ) -> dict[UUID, frozenset[UUID]]:
+        recoveries = (self._store.recoveries.get(r) for r in recovery_ids)
+        return {
+            recovery.id: frozenset(item.id for item in recovery.items)
+            for recovery in recoveries
+            if recovery is not None and recovery.agency_id == agency_id
+        }
+
     def land(
         self,
         *,

@@ -76,6 +76,21 @@ def _known(dialect: str) -> Statement:
 
 
 _KNOWN = Query(_known)
+
+
+def _held(dialect: str) -> Statement:
+    recoveries, items = tables.recoveries, tables.recovery_items
+    return (
+        sa.select(recoveries.c.id.label("recovery_id"), items.c.id.label("item_id"))
+        .select_from(recoveries.outerjoin(items, items.c.recovery_id == recoveries.c.id))
+        .where(
+            recoveries.c.agency_id == sa.bindparam("agency_id", type_=sa.Uuid()),
+            one_of(recoveries.c.id, "ids", dialect),
+        )
+    )
+
+
+_HELD = Query(_held)
 _IMPORT_OF = Query(
     lambda _: (
         sa.select(_K.c.import_id, _K.c.batch)
@@ -227,6 +242,21 @@ class SqlBulkRecoveries:
             return {}
         rows = await (await self._connect()).fetch(_KNOWN, agency_id=agency_id, keys=list(keys))
         return {row["key"]: (row["recovery_id"], row["import_id"]) for row in rows}
+
+    async def held(
+        self, agency_id: UUID, recovery_ids: Sequence[UUID]
+    ) -> dict[UUID, frozenset[UUID]]:
+        if not recovery_ids:
+            return {}
+        rows = await (await self._connect()).fetch(
+            _HELD, agency_id=agency_id, ids=list(recovery_ids)
+        )
+        items: dict[UUID, set[UUID]] = defaultdict(set)
+        for row in rows:
+            found = items[row["recovery_id"]]
+            if row["item_id"] is not None:
+                found.add(row["item_id"])
+        return {recovery_id: frozenset(ids) for recovery_id, ids in items.items()}
 
     def land(
         self,

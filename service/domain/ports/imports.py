@@ -69,6 +69,13 @@ class BulkRecoveries(Protocol):
         import that landed it)."""
         ...
 
+    async def held(
+        self, agency_id: UUID, recovery_ids: Sequence[UUID]
+    ) -> dict[UUID, frozenset[UUID]]:
+        """Of these recovery ids, those of the agency's recoveries, each with the ids of
+        its items (an export names recoveries and items by their ids)."""
+        ...
+
     def land(
         self,
         *,
