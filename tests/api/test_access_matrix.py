@@ -785,8 +785,31 @@ async def test_text_no_database_can_store_is_refused_with_where_it_is(api: Api) 
             assert {"parameter": name} in [
                 {"parameter": e.get("parameter")} for e in answer.json()["errors"]
             ], (method, path, name, answer.text)
+            # Bytes that are not UTF-8 would be read as U+FFFD, a value nobody sent.
+            others = {k: v for k, v in request.get("params", {}).items() if k != name}
+            query = "&".join(q for q in (str(httpx.QueryParams(others)), f"{name}=A%FFB") if q)
+            url = f"{request['url']}{'&' if '?' in request['url'] else '?'}{query}"
+            answer = await _sender(api, method)({**request, "url": url, "params": None}, token)
+            assert answer.status_code == 422, (method, path, name, answer.text)
+            assert {"parameter": name, "detail": "is not UTF-8 text"} in [
+                {"parameter": e.get("parameter"), "detail": e.get("detail")}
+                for e in answer.json()["errors"]
+            ], (method, path, name, answer.text)
             tried += 1
         body = (await example.build(fixture, Target.OWN, role)).get("json")
+        if isinstance(body, dict) and body:
+            # A member named twice: which of the two is meant?
+            first, value = next(iter(body.items()))
+            request = await example.build(fixture, Target.OWN, role)
+            text = json.dumps(request["json"])
+            twice = "{" + f"{json.dumps(first)}: {json.dumps(value)}, " + text[1:]
+            headers = {**request.get("headers", {}), "Authorization": token}
+            headers["Content-Type"] = "application/json"
+            answer = await api.client.request(
+                method, request["url"], content=twice.encode(), headers=headers
+            )
+            assert answer.status_code == 422, (method, path, answer.text)
+            assert f"#/{first}" in [e.get("pointer") for e in answer.json()["errors"]]
         for leaf in _leaves(body):
             for text in UNSTORABLE:
                 request = await example.build(fixture, Target.OWN, role)
@@ -812,6 +835,13 @@ async def test_text_no_database_can_store_is_refused_with_where_it_is(api: Api) 
         answer = await api.client.post("/api/v1/auth/token", data=form)
         assert answer.status_code == 422, answer.text
         assert answer.json()["errors"][0]["pointer"] == f"#/{name}"
+    answer = await api.client.post(
+        "/api/v1/auth/token",
+        content=b"username=some%FFone&password=a+password",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"] == [{"pointer": "#/username", "detail": "is not UTF-8 text"}]
     for url in ("/api/v1/registries/test%00registry/search?serial=A1", "/problems/not%00found"):
         answer = await api.client.get(url, headers={"Authorization": tokens[Role.INVESTIGATOR]})
         assert answer.status_code == 404, (url, answer.text)

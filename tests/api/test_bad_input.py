@@ -191,6 +191,7 @@ async def test_a_ten_megabyte_string_is_refused_and_the_service_stays_up(api: Ap
     )
     assert response.status_code == 413
     assert response.json()["type"] == "/problems/payload-too-large"
+    assert response.json()["request_id"] == response.headers["x-request-id"]
 
     async def chunks():  # type: ignore[no-untyped-def]
         for start in range(0, len(huge), 65536):

@@ -99,6 +99,34 @@ async def test_correction_errors_point_into_the_request(api: Api) -> None:
     assert unchanged.json()["version"] == 1
 
 
+async def test_a_correction_changing_one_item_twice_is_refused(api: Api) -> None:
+    """Two changes of one item in one correction: which is meant? The history would
+    have kept only the last, as if the first had never been asked for."""
+    token = await api.user("investigator")
+    created = (await api.record(token)).json()
+    item = created["items"][0]["id"]
+    response = await api.client.patch(
+        f"/api/v1/recoveries/{created['id']}",
+        json={
+            "reason": "re-read",
+            "items": [{"id": item, "serial": "PAT 1002"}, {"id": item, "serial": "PAT 1003"}],
+        },
+        headers={"Authorization": token, "If-Match": '"v1"'},
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"] == [
+        {
+            "pointer": "#/items/1/id",
+            "detail": "names the item of items.0 again: give an item's changes once",
+        }
+    ]
+    unchanged = await api.client.get(
+        f"/api/v1/recoveries/{created['id']}", headers={"Authorization": token}
+    )
+    assert unchanged.json()["version"] == 1
+    assert unchanged.json()["items"][0]["serial"] == created["items"][0]["serial"]
+
+
 async def test_required_fields_cannot_be_removed_by_a_correction(api: Api) -> None:
     token = await api.user("investigator")
     created = (await api.record(token)).json()

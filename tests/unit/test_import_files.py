@@ -67,6 +67,20 @@ def test_utf_16_with_a_byte_order_mark_is_read_as_such(tmp_path: Path) -> None:
     assert isinstance(row, SourceRow) and row.cells["location_description"] == "Київ"
 
 
+def test_an_ndjson_row_naming_a_field_twice_is_refused_not_read_as_the_last(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "twice.ndjson"
+    one = '"recovery_key": "R1", "case_reference": "C-1", "recovered_at": "2024-03-01"'
+    path.write_text(
+        f'{{{one}, "serial": "S 1"}}\n{{{one}, "serial": "S 1", "serial": "S 2"}}\n',
+        encoding="utf-8",
+    )
+    first, second = rows_of(path, ImportFormat.NDJSON)
+    assert isinstance(first, SourceRow) and first.cells["serial"] == "S 1"
+    assert second == RowProblem(2, "serial", "is given twice: which one is meant?")
+
+
 def test_a_missing_or_misspelt_column_stops_the_file_with_what_to_do(tmp_path: Path) -> None:
     missing = tmp_path / "missing.csv"
     missing.write_text(

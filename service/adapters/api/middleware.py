@@ -7,17 +7,16 @@ import html
 import json
 import re
 import time
-import unicodedata
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
-from urllib.parse import parse_qsl
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import request_context
-from service.adapters.api.problems import json_pointer, problem_bytes
+from service.adapters.api.problems import problem_bytes
+from service.adapters.api.request_text import body_problems, query_problems, unprintable
 from service.adapters.metrics import observe_request
 
 REQUEST_ID_HEADER: Final = "x-request-id"
@@ -180,25 +179,21 @@ class BodySizeLimit:
         await self.app(scope, limited_receive, guarded_send)
 
     async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
-        body = problem_bytes(
-            "payload-too-large",
-            detail=f"the request body exceeds {limit} bytes",
-            instance=scope["path"],
+        body = _problem(
+            scope, "payload-too-large", detail=f"the request body exceeds {limit} bytes"
         )
         await _send_problem(scope, send, 413, body, close=True)
 
 
-# Characters no database stores in text: NUL (PostgreSQL refuses it in text and JSON) and
-# halves of UTF-16 surrogate pairs (they have no UTF-8 form). A JSON body can only carry
-# them escaped, so a body without such an escape is let through unparsed.
-_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
 _FORM = b"application/x-www-form-urlencoded"
 
 
 class StorableText:
-    """Refuses text that cannot be stored before any of it reaches a use case, naming
-    where it is: in a query parameter, any control character (422); in the path (404:
-    nothing has such a name); in a JSON or form body, NUL or a lone surrogate (422)."""
+    """Refuses text that cannot be stored, or read one way only, before any of it reaches
+    a use case, naming where it is (request_text): in the path, a control character (404:
+    nothing has such a name); in a query parameter, bytes that are not UTF-8 or a control
+    character (422); in a JSON or form body, bytes that are not UTF-8, NUL or a lone
+    surrogate, or a JSON member named twice in one object (422)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -207,47 +202,20 @@ class StorableText:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if _unprintable(scope["path"]):
-            await _send_problem(
-                scope, send, 404, problem_bytes("not-found", instance=scope["path"])
-            )
+        if unprintable(scope["path"]):
+            await _send_problem(scope, send, 404, _problem(scope, "not-found"))
             return
-        errors = [
-            {"parameter": name, "detail": _refusal(value)}
-            for name, value in parse_qsl(
-                scope["query_string"].decode("latin-1"), keep_blank_values=True
-            )
-            if _unprintable(value)
-        ]
+        errors = query_problems(scope["query_string"])
         content_type = _content_type(scope)
         if not errors and scope["method"] in ("POST", "PUT", "PATCH") and _read_here(content_type):
             body, receive = await _buffered(receive)
-            errors = _body_errors(body, content_type)
+            errors = body_problems(body, form=content_type == _FORM)
         if errors:
-            document = problem_bytes(
-                "validation-error",
-                instance=scope["path"],
-                request_id=scope.get("state", {}).get("request_id"),
-                errors=errors,
+            await _send_problem(
+                scope, send, 422, _problem(scope, "validation-error", errors=errors)
             )
-            await _send_problem(scope, send, 422, document)
             return
         await self.app(scope, receive, send)
-
-
-def _unprintable(text: str) -> bool:
-    return not text.isprintable() and any(
-        unicodedata.category(char) in ("Cc", "Cs") for char in text
-    )
-
-
-def _unstorable(text: str) -> bool:
-    return "\x00" in text or any(0xD800 <= ord(char) <= 0xDFFF for char in text)
-
-
-def _refusal(text: str) -> str:
-    char = next(c for c in text if unicodedata.category(c) in ("Cc", "Cs"))
-    return f"must not contain control characters or lone surrogates (U+{ord(char):04X})"
 
 
 def _content_type(scope: Scope) -> bytes:
@@ -287,48 +255,10 @@ def _read_here(content_type: bytes) -> bool:
     return content_type in (_FORM, b"", b"application/json") or content_type.endswith(b"+json")
 
 
-def _body_errors(body: bytes, content_type: bytes) -> list[dict[str, str]]:
-    if content_type == _FORM:
-        fields = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
-        return [
-            {"pointer": json_pointer(name), "detail": _refusal(value)}
-            for name, value in fields
-            if _unstorable(value)
-        ]
-    if not body.isascii() or b"\x00" in body:
-        # JSON between systems is UTF-8 (RFC 8259): raw bytes that are not (UTF-16 or
-        # UTF-32, or halves of surrogate pairs) are refused whole, not guessed at.
-        try:
-            text = body.decode("utf-8")
-        except UnicodeDecodeError as error:
-            return [{"pointer": "#", "detail": f"the body is not UTF-8 ({error.reason})"}]
-        if "\x00" in text:
-            return [{"pointer": "#", "detail": "the body holds a NUL byte"}]
-    if not _UNSTORABLE_ESCAPE.search(body):
-        return []
-    try:
-        document = json.loads(body)
-        return [
-            {"pointer": json_pointer(path), "detail": _refusal(text)}
-            for path, text in _texts(document, "")
-            if _unstorable(text)
-        ]
-    except (ValueError, RecursionError):
-        return []  # not JSON after all, or nested past reading: the application says so
-
-
-def _texts(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """Every text in a JSON document, keys included, with its dotted path."""
-    if isinstance(value, str):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            inner = f"{path}.{key}" if path else str(key)
-            yield inner, str(key)
-            yield from _texts(item, inner)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _texts(item, f"{path}.{index}" if path else str(index))
+def _problem(scope: Scope, slug: str, **fields: Any) -> bytes:
+    """A problem about this request, naming it (its path and id)."""
+    request_id = scope.get("state", {}).get("request_id")
+    return problem_bytes(slug, instance=scope["path"], request_id=request_id, **fields)
 
 
 async def _send_problem(

@@ -235,23 +235,38 @@ class NdjsonRows(_TextRows):
 
     def _row(self, number: int, line: str) -> SourceRow | RowProblem:
         try:
-            document = json.loads(line)
+            # Members as the line gives them: a parser's dict keeps the last of two
+            # members of one name, and the row would silently say only one of them.
+            document = json.loads(line, object_pairs_hook=_Members)
         except json.JSONDecodeError as error:
             return RowProblem(number, "", f"not JSON: {error.msg} at column {error.colno}")
         except RecursionError:
             return RowProblem(number, "", "not a row: JSON nested too deeply")
-        if not isinstance(document, dict):
+        if not isinstance(document, _Members):
             return RowProblem(number, "", "not a JSON object")
         cells: dict[str, Cell] = {}
-        for key, value in document.items():
+        given: dict[str, str] = {}
+        for key, value in document:
             try:
                 name = self._mapping.field_of(key)
             except UnreadableFile as unknown:
                 return RowProblem(number, key, unknown.detail)
             if name is None:
                 continue
-            if isinstance(value, dict | list):
+            if name in given:
+                same = (
+                    "is given twice"
+                    if given[name] == key
+                    else f"gives {name} as {given[name]!r} does"
+                )
+                return RowProblem(number, key, f"{same}: which one is meant?")
+            given[name] = key
+            if isinstance(value, _Members | list):
                 return RowProblem(number, key, "must be a single value, not an object or list")
             self._columns.setdefault(name, key)
             cells[name] = self._mapping.translated(name, value)
         return SourceRow(number, cells)
+
+
+class _Members(list[tuple[str, Any]]):
+    """A JSON object's members in the order given, names repeated or not."""

@@ -216,15 +216,24 @@ class RecoveryUpdate(Strict):
     new_items: list[ItemIn] = Field(default_factory=list, max_length=500)
 
     def correction(self) -> RecoveryCorrection:
-        cleared = [
-            name
+        problems = [
+            FieldProblem(name, "is required and cannot be removed")
             for name in ("case_reference", "recovered_at", "location", "circumstances")
             if name in self.model_fields_set and getattr(self, name) is None
         ]
-        if cleared:
-            raise ValidationFailed(
-                [FieldProblem(n, "is required and cannot be removed") for n in cleared]
-            )
+        first: dict[UUID, int] = {}
+        for index, item in enumerate(self.items):
+            earlier = first.setdefault(item.id, index)
+            if earlier != index:
+                # Two changes of one item: which is meant, and in which order?
+                problems.append(
+                    FieldProblem(
+                        f"items.{index}.id",
+                        f"names the item of items.{earlier} again: give an item's changes once",
+                    )
+                )
+        if problems:
+            raise ValidationFailed(problems)
         return RecoveryCorrection(
             case_reference=self.case_reference,
             recovered_at=self.recovered_at,
