@@ -64,6 +64,7 @@ async def audit_events(
     """Events, newest first. Auditors see what their agency's people did; system auditors
     see everything."""
     authorize(actor, Action.AUDIT_READ)
+    audit_filter.check()
     if not actor.across_agencies(Action.AUDIT_READ):
         audit_filter = replace(audit_filter, agency_id=actor.agency_id)
     async with deps.unit_of_work() as uow:

@@ -95,8 +95,11 @@ async def list_recoveries(
     limit: int,
 ) -> RecoveryPage:
     """The actor's agency's recoveries, newest first, one page at a time; from the read
-    replica when there is one, so a recovery recorded a moment ago may be missing."""
+    replica when there is one, so a recovery recorded a moment ago may be missing. A
+    filter that can find nothing (an unknown country, a period ending before it starts)
+    is refused with InvalidValue."""
     authorize(actor, Action.RECOVERY_READ)
+    recovery_filter.check()
     async with deps.reading() as uow:
         return await uow.recoveries.page(
             agency_id=actor.agency_id,

@@ -27,6 +27,16 @@ def as_utc(value: datetime, field: str) -> datetime:
     return utc
 
 
+def check_period(
+    start: datetime | None, end: datetime | None, *, start_field: str, end_field: str
+) -> None:
+    """A period from `start` (inclusive) to `end` (exclusive), either open, must hold
+    some time: one that ends where or before it starts finds nothing, and saying so is
+    better than an empty answer taken for "there is none"."""
+    if start is not None and end is not None and end <= start:
+        raise InvalidValue(end_field, f"must be after {start_field}")
+
+
 def in_zone(wall_clock: datetime, zone: tzinfo, field: str) -> datetime:
     """A time read off a clock in `zone`, as the moment it was (in UTC). A time the zone skipped
     (clocks put forward) or went through twice (clocks put back) is refused: which moment

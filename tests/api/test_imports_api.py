@@ -217,3 +217,38 @@ async def test_a_job_that_fails_writing_for_good_ends_failed_not_retried_forever
     runner: ImportRunner = api.client._transport.app.state.imports  # type: ignore[attr-defined]
     assert list(runner.directory.iterdir()) == []
     assert await run_jobs(api) == 0
+
+
+async def test_a_field_sent_twice_is_refused_and_nothing_is_queued(api: Api) -> None:
+    """A second file (or mapping, or option) would be dropped without a word: the client
+    would believe both imported."""
+    headers = {"Authorization": await api.user("investigator")}
+    mapping = ("m.toml", '[columns]\n"Série" = "serial"\n', "text/plain")
+    for parts, data, field, what in [
+        (
+            [("file", ("a.csv", FILE, "text/csv")), ("file", ("b.csv", FILE, "text/csv"))],
+            {},
+            "file",
+            "file",
+        ),
+        (
+            [("file", ("a.csv", FILE, "text/csv")), ("mapping", mapping), ("mapping", mapping)],
+            {},
+            "mapping",
+            "file",
+        ),
+        ([("file", ("a.csv", FILE, "text/csv"))], {"format": ["csv", "ndjson"]}, "format", "value"),
+        (
+            [("file", ("a.csv", FILE, "text/csv"))],
+            {"all_or_nothing": ["true", "false"]},
+            "all_or_nothing",
+            "value",
+        ),
+    ]:
+        refused = await api.client.post("/api/v1/imports", headers=headers, files=parts, data=data)
+        assert refused.status_code == 422, (field, refused.text)
+        assert refused.json()["errors"] == [
+            {"pointer": f"#/{field}", "detail": f"one {what} per request: 2 were sent"}
+        ]
+    assert (await api.client.get("/api/v1/imports", headers=headers)).json() == {"imports": []}
+    assert not list(api.client._transport.app.state.imports.directory.glob("*"))  # type: ignore[attr-defined]

@@ -92,3 +92,29 @@ async def test_integrations_attach_with_the_write_scope_and_read_with_the_read_s
     assert attached.status_code == 201, attached.text
     read = await api.client.get(attached.json()["url"], headers=reader)
     assert read.status_code == 200 and read.content == png()
+
+
+async def test_a_second_photo_in_one_request_is_refused_and_none_is_attached(api: Api) -> None:
+    """One of two photo parts would be dropped without a word, the other attached."""
+    token = await api.user("investigator")
+    recovery = await api.record_firearm(token, "PH 300", "CASE-PH-3")
+    path = f"/api/v1/recoveries/{recovery['id']}/items/{recovery['items'][0]['id']}/photos"
+    two = [
+        ("photo", ("a.jpg", jpeg(40, 30), "image/jpeg")),
+        ("photo", ("b.png", png(), "image/png")),
+    ]
+    for parts, data, field, what in [
+        (two, {"caption": "both"}, "photo", "file"),
+        (two[:1], {"caption": ["one", "two"]}, "caption", "value"),
+    ]:
+        refused = await api.client.post(
+            path, files=parts, data=data, headers={"Authorization": token}
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["errors"] == [
+            {"pointer": f"#/{field}", "detail": f"one {what} per request: 2 were sent"}
+        ]
+    listed = await api.client.get(
+        f"/api/v1/recoveries/{recovery['id']}/photos", headers={"Authorization": token}
+    )
+    assert listed.json() == {"photos": []}

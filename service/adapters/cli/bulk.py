@@ -22,6 +22,7 @@ from service.adapters.tabular.reading import import_format
 from service.adapters.tabular.writing import CsvExport, NdjsonExport, XlsxExport, rows_of
 from service.dependencies import Dependencies
 from service.domain.access import Actor
+from service.domain.errors import InvalidValue
 from service.domain.import_rows import UnreadableFile
 from service.domain.imports import ImportFormat, ImportJob, ImportSource, ImportState
 from service.domain.ports.recoveries import RecoveryFilter
@@ -156,6 +157,11 @@ def export(arguments: argparse.Namespace, settings: Settings) -> int:
             calibre=(catalogue.resolve_calibre(calibre).canonical or calibre) if calibre else None,
             item_kind=arguments.item_kind,
         )
+        try:
+            wanted.check()
+        except InvalidValue as refused:
+            option = "--" + refused.field.replace("_", "-")
+            raise CommandFailed(f"{option}: {refused.detail}") from None
         pages = await export_recoveries(
             deps=deps, actor=actor, recovery_filter=wanted, format=arguments.format
         )

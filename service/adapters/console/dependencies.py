@@ -23,9 +23,11 @@ from service.dependencies import Dependencies
 from service.domain.errors import Unauthenticated
 
 # A form has a few dozen fields (items of a recovery, events of a chain of custody);
-# Starlette's default (1000) is more than any page needs.
+# Starlette's default (1000) is more than any page needs. A form takes one file at most:
+# one more is read, so that a second photo is refused beside its field, not as a form
+# that could not be read.
 MAX_FORM_FIELDS: Final = 600
-MAX_FORM_FILES: Final = 1
+MAX_FORM_FILES: Final = 2
 
 
 async def console_dependencies(request: Request) -> Dependencies:

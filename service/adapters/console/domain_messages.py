@@ -75,6 +75,19 @@ DOMAIN_MESSAGES: Final = (
     N_("lies outside the years 1900 to 2199"),
 )
 
+# The starts of the periods the console's forms ask for, by the label of their field.
+_PERIOD_STARTS: Final = {
+    "recovered_from": N_("Recovered from"),
+    "submitted_from": N_("Sent from"),
+}
+
+
+def _after(start: str) -> str:
+    """A period's end must be after its start, named as its form names it."""
+    named = _(_PERIOD_STARTS[start]) if start in _PERIOD_STARTS else start
+    return _("must be after %(field)s") % {"field": named}
+
+
 # Messages that carry a value: the domain's wording as a pattern, and the catalogue's
 # message with the value in its place.
 _SHAPED: Final[tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...]] = (
@@ -100,6 +113,7 @@ _SHAPED: Final[tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str]], ...
         re.compile(r"must be one of:? (.+)"),
         lambda m: _("must be one of: %(choices)s") % {"choices": m.group(1)},
     ),
+    (re.compile(r"must be after (\w+)"), lambda m: _after(m.group(1))),
     (
         re.compile(r"must be between 1 and (\d+)"),
         lambda m: _("must be between 1 and %(count)s") % {"count": m.group(1)},

@@ -8,6 +8,7 @@ from typing import Protocol
 from uuid import UUID
 
 from service.domain.audit import AuditEvent, ChainedEvent
+from service.domain.moments import check_period
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +20,16 @@ class AuditFilter:
     occurred_from: datetime | None = None
     occurred_to: datetime | None = None
     agency_id: UUID | None = None  # the acting agency; None means every agency
+
+    def check(self) -> AuditFilter:
+        """The filter, if its period ends after it starts; else InvalidValue."""
+        check_period(
+            self.occurred_from,
+            self.occurred_to,
+            start_field="occurred_from",
+            end_field="occurred_to",
+        )
+        return self
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,10 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from service.domain.geography import check_country
 from service.domain.items import ItemKind
 from service.domain.matching import SerialQuery, StoredIdentifier
+from service.domain.moments import check_period
 from service.domain.recovery import Recovery
 
 
@@ -24,6 +26,20 @@ class RecoveryFilter:
     make: str | None = None
     calibre: str | None = None
     item_kind: ItemKind | None = None
+
+    def check(self) -> RecoveryFilter:
+        """The filter, if it can find anything: a country as recording takes it (an ISO
+        code, upper case) and a period that ends after it starts; else InvalidValue
+        naming the filter."""
+        if self.country is not None:
+            check_country(self.country, "country")
+        check_period(
+            self.recovered_from,
+            self.recovered_to,
+            start_field="recovered_from",
+            end_field="recovered_to",
+        )
+        return self
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from uuid import UUID
 from fastapi import Query
 
 from service.adapters.api.dependencies import CurrentActor, Deps, action
-from service.adapters.api.problems import problem_responses
+from service.adapters.api.problems import ProblemError, problem_responses
 from service.adapters.api.routers import ApiRouter
 from service.adapters.api.schemas.audit import (
     AuditEventPage,
@@ -20,6 +20,7 @@ from service.adapters.api.schemas.audit import (
 from service.adapters.moments import Moment
 from service.audit_trail import audit_events, audit_head, recovery_history, verify_audit_trail
 from service.domain.access import Action
+from service.domain.errors import InvalidValue
 from service.domain.ports.audit import AuditFilter
 
 # Sequence numbers are 64-bit: a larger one names no event, and no database takes it.
@@ -64,24 +65,27 @@ async def events(
     actor_id: UUID | None = None,
     action_name: Annotated[str | None, Query(alias="action", max_length=64)] = None,
     occurred_from: Annotated[Moment | None, Query(description="inclusive")] = None,
-    occurred_to: Annotated[Moment | None, Query(description="exclusive")] = None,
+    occurred_to: Annotated[
+        Moment | None, Query(description="exclusive; after occurred_from")
+    ] = None,
     before_seq: BeforeSeq = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditEventPage:
     """Events, newest first: your agency's for auditors, every agency's for system auditors."""
+    wanted = AuditFilter(
+        entity_type=entity_type,
+        entity_id=entity_id,
+        actor_id=actor_id,
+        action=action_name,
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
+    )
+    try:
+        wanted.check()
+    except InvalidValue as refused:
+        raise ProblemError.invalid_parameter(refused.field, refused.detail) from None
     found = await audit_events(
-        deps=deps,
-        actor=actor,
-        audit_filter=AuditFilter(
-            entity_type=entity_type,
-            entity_id=entity_id,
-            actor_id=actor_id,
-            action=action_name,
-            occurred_from=occurred_from,
-            occurred_to=occurred_to,
-        ),
-        before_seq=before_seq,
-        limit=limit,
+        deps=deps, actor=actor, audit_filter=wanted, before_seq=before_seq, limit=limit
     )
     return page(found, limit)
 

@@ -16,6 +16,7 @@ from fastapi import Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
 from service.adapters.api.dependencies import CurrentActor, Deps, action
+from service.adapters.api.form_parts import one_part_each
 from service.adapters.api.import_runner import ImportRunner, upload_path
 from service.adapters.api.problems import problem_responses
 from service.adapters.api.routers import ApiRouter
@@ -46,6 +47,7 @@ Runner = Annotated[ImportRunner, Depends(get_runner)]
     status_code=202,
     responses=problem_responses(401, 403, 413, 422),
     openapi_extra=action(Action.RECOVERY_IMPORT),
+    dependencies=[Depends(one_part_each("file", "mapping", "format", "all_or_nothing"))],
 )
 async def upload(
     deps: Deps,
@@ -60,7 +62,8 @@ async def upload(
     all_or_nothing: Annotated[bool, Form(description="Nothing lands if a row fails")] = False,
 ) -> ImportPublic:
     """Import recoveries into your agency. The file is kept and imported by a job: follow
-    it at the `Location` given; rejected rows are listed, every one, in its report."""
+    it at the `Location` given; rejected rows are listed, every one, in its report. One
+    file per request: a field sent twice is a 422, and nothing is queued."""
     name = Path(file.filename or "upload").name[:200]
     try:
         chosen = format or import_format(name)

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Annotated, Any, Final
 from uuid import UUID
 
-from fastapi import File, Form, Header, Response, UploadFile
+from fastapi import Depends, File, Form, Header, Response, UploadFile
 
 from service.adapters.api.dependencies import CurrentActor, Deps, action
+from service.adapters.api.form_parts import one_part_each
 from service.adapters.api.problems import problem_responses
 from service.adapters.api.routers import ApiRouter
 from service.adapters.api.schemas.photos import (
@@ -46,6 +47,7 @@ _IMAGE: Final[dict[int | str, dict[str, Any]]] = {
     status_code=201,
     responses=problem_responses(401, 403, 404, 413, 422),
     openapi_extra=action(Action.RECOVERY_CORRECT),
+    dependencies=[Depends(one_part_each("photo", "caption"))],
 )
 async def attach(
     recovery_id: UUID,
@@ -59,7 +61,8 @@ async def attach(
     caption: Annotated[str | None, Form(max_length=MAX_CAPTION)] = None,
 ) -> PhotoPublic:
     """Attach a photo of its markings to an item of your agency's recovery. The photo is
-    kept exactly as sent; its SHA-256 and its thumbnail's are in the audit trail."""
+    kept exactly as sent; its SHA-256 and its thumbnail's are in the audit trail. One
+    photo per request: a second `photo` (or `caption`) part is a 422, nothing attached."""
     content = await photo.read(deps.photo_rules.max_bytes + 1)
     attached = await attach_photo(
         deps=deps,

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from fastapi import Query
 
 from service.adapters.api.dependencies import CurrentActor, Deps, action
-from service.adapters.api.problems import problem_responses
+from service.adapters.api.problems import ProblemError, problem_responses
 from service.adapters.api.routers import ApiRouter
 from service.adapters.api.schemas.trace_requests import TracingStatisticsOut, figures_out
 from service.adapters.moments import Moment
 from service.domain.access import Action
+from service.domain.errors import ValidationFailed
 from service.domain.ports.tracing import Box
 from service.domain.trace_statistics import Period
 from service.tracing_statistics import tracing_statistics
 
 router = ApiRouter(prefix="/api/v1/stats", tags=["statistics"])
+_PARAMETERS: Final = {"submitted_from": "from", "submitted_to": "to"}
 
 
 @router.get(
@@ -45,14 +47,24 @@ async def tracing(
     the time-to-crime bands of traced weapons."""
     until = submitted_to or deps.clock.now()
     since = submitted_from or until - timedelta(days=365)
-    figures = await tracing_statistics(
-        deps=deps,
-        actor=actor,
-        box=Box(box),
-        submitted_from=since,
-        submitted_to=until,
-        period=period,
-    )
+    try:
+        figures = await tracing_statistics(
+            deps=deps,
+            actor=actor,
+            box=Box(box),
+            submitted_from=since,
+            submitted_to=until,
+            period=period,
+        )
+    except ValidationFailed as refused:
+        # The use case names its own fields; here they are the query's `from` and `to`.
+        raise ProblemError(
+            "validation-error",
+            errors=[
+                {"parameter": _PARAMETERS.get(p.field, p.field), "detail": p.detail}
+                for p in refused.problems
+            ],
+        ) from None
     return TracingStatisticsOut(
         box=box,
         period=period.value,

@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 from service.adapters.api.schemas.photos import held_digest, image_response
 from service.adapters.console.dependencies import ConsoleDeps, Holder, PostedForm
 from service.adapters.console.forms import form_text, problems_by_field
+from service.adapters.console.i18n import N_
 from service.adapters.console.routes.recoveries import recovery_page
 from service.domain.errors import InvalidValue, ValidationFailed
 from service.item_photos import AttachPhoto, PhotoVariant, attach_photo, photo_content
@@ -24,6 +25,11 @@ from service.item_photos import AttachPhoto, PhotoVariant, attach_photo, photo_c
 router = APIRouter()
 # The path the body-size limit gives the photo limit to (see the application factory).
 UPLOAD: Final = "/recoveries/{recovery_id}/items/{item_id}/photos"
+# What a form that repeats one of its fields is told, beside the field.
+_ONE_EACH: Final = {
+    "photo": N_("attach one photo at a time"),
+    "caption": N_("a photo has one caption"),
+}
 
 
 def field_prefix(item_id: UUID) -> str:
@@ -49,6 +55,9 @@ async def attach(
         content = await upload.read(deps.photo_rules.max_bytes + 1)
         await upload.close()
     try:
+        # A second photo (or caption) in one form would be dropped without a word.
+        if repeated := [n for n in _ONE_EACH if len(form.getlist(f"{prefix}{n}")) > 1]:
+            raise ValidationFailed.of(*(InvalidValue(n, _ONE_EACH[n]) for n in repeated))
         await attach_photo(
             deps=deps,
             actor=holder.actor,

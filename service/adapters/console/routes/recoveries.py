@@ -17,8 +17,8 @@ from service.adapters.api.schemas.recoveries import recovery_public
 from service.adapters.console import i18n
 from service.adapters.console.dependencies import ConsoleDeps, Holder
 from service.adapters.console.forms import problems_by_field
-from service.adapters.console.i18n import N_
-from service.adapters.console.labels import choices, countries
+from service.adapters.console.i18n import N_, ngettext_, number
+from service.adapters.console.labels import choices, countries, field_label
 from service.adapters.console.rendering import page
 from service.adapters.cursors import decode_cursor, encode_cursor
 from service.console_sessions import SessionHolder
@@ -38,6 +38,10 @@ from service.serial_search import search_serials
 router = APIRouter()
 PAGE_SIZE: Final = 25
 SUGGESTIONS: Final = 8
+# The fields of an item the serial matches are looked up by, and the longest value of
+# each the search takes (as the API's GET /api/v1/search/serials does).
+SEARCHED: Final = ("serial", "make", "model", "calibre")
+MAX_SEARCHED: Final = 64
 
 
 def _day(text: str | None, field: str) -> datetime | None:
@@ -205,20 +209,22 @@ async def serial_matches(
 ) -> Response:
     """What is already known of the serial being typed in one item of the form: the
     agency's recorded items, and the registries' records, however it was read."""
-    params = request.query_params
-    serial = params.get(f"{field}-serial", "")[:64]
-    make = params.get(f"{field}-make", "")[:64] or None
-    calibre = params.get(f"{field}-calibre", "")[:64] or None
-    model = params.get(f"{field}-model", "")[:64] or None
+    typed = {name: request.query_params.get(f"{field}-{name}", "") for name in SEARCHED}
+    serial = typed["serial"]
+    make, model, calibre = (typed[name] or None for name in ("make", "model", "calibre"))
     context: dict[str, object] = {
         "field": field,
         "serial": serial,
         "matches": [],
         "listed": [],
         "truncated": False,
-        "refusal": None,
+        "refusal": _too_long(typed),
     }
-    if len(serial.strip()) >= 3 and holder.actor.may(Action.SERIAL_SEARCH):
+    # A value the search would refuse is said so, never cut and searched: a cut serial
+    # matches items that are not the one typed.
+    if context["refusal"] is None and (
+        len(serial.strip()) >= 3 and holder.actor.may(Action.SERIAL_SEARCH)
+    ):
         try:
             found = await search_serials(
                 deps=deps,
@@ -250,3 +256,13 @@ async def serial_matches(
         except InvalidValue as refused:
             context["refusal"] = refused.detail
     return page(request, "recoveries/serial_matches.html", context)
+
+
+def _too_long(typed: dict[str, str]) -> str | None:
+    """What is wrong with the values longer than the serial search takes (the API's
+    limit), each named as its field is; None when every one fits."""
+    most = ngettext_(
+        "Enter at most %(num)s character", "Enter at most %(num)s characters", MAX_SEARCHED
+    ) % {"num": number(MAX_SEARCHED)}
+    over = [name for name, value in typed.items() if len(value) > MAX_SEARCHED]
+    return "; ".join(f"{field_label(name)}: {most}" for name in over) or None
