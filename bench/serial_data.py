@@ -30,6 +30,7 @@ import asyncpg
 from service.adapters.ids import UuidV7Generator
 from service.adapters.reference_catalogue import packaged_catalogue
 from service.domain.identifiers import Identifier
+from service.domain.matching import filed_spellings
 from service.domain.transliteration import Table, transliterate
 
 CYRILLIC_SPELLED = "БГДЖЗИЛПФЦЧШЭЮЯ"
@@ -192,7 +193,7 @@ def batches(count: int, agencies: list[UUID], seed: int, size: int = 50_000) -> 
                  reading.skeleton, reading.is_partial, reading.reversed)
             )  # fmt: skip
             batch.deletions += [(v, item_id, "serial") for v in reading.deletion_variants]
-            batch.spellings += [(s, item_id, "serial") for s in reading.transliterations]
+            batch.spellings += [(s, item_id, "serial") for s in filed_spellings(reading)]
             batch.anchors += [(a, item_id, "serial") for a in reading.anchors]
             if agency == agencies[0]:
                 batch.searcher_serials.append((raw, stamped))

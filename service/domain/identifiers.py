@@ -161,7 +161,9 @@ def normalize(raw: str) -> str:
 def _normalize_unicode(raw: str) -> str:
     # Wildcards are read and symbols dropped before NFKC, which spells some symbols in
     # letters (`№` as `No`, `™`) and turns the Greek question mark into a semicolon.
-    upper = unicodedata.normalize("NFKC", "".join(map(_before_nfkc, raw))).upper()
+    # Case folded before upper case: `ẞ`, which has no upper case of two letters, is `SS`
+    # as `ß` is.
+    upper = unicodedata.normalize("NFKC", "".join(map(_before_nfkc, raw))).casefold().upper()
     # Fold on the decomposed text, so a look-alike base letter carrying a combining mark
     # is folded too and recomposes with the mark; this keeps normalize idempotent.
     decomposed = unicodedata.normalize("NFKD", upper)
@@ -182,8 +184,14 @@ def _collapse_runs(text: str) -> str:
 
 
 def skeleton(text: str) -> str:
-    """The normalized form with look-alike letters and digits folded into one class each."""
-    return normalize(text).translate(_SKELETON_TABLE)
+    """The normalized form with look-alike letters and digits folded into one class each,
+    and without diacritics: a worn or misread mark (`İ` for `I`, `Й` for `И`) is a look-
+    alike too."""
+    normalized = normalize(text)
+    if not normalized.isascii():
+        decomposed = unicodedata.normalize("NFD", normalized)
+        normalized = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return normalized.translate(_SKELETON_TABLE)
 
 
 def is_partial(normalized: str) -> bool:

@@ -47,7 +47,7 @@ from service.domain.identifiers import (
     within_one_edit,
 )
 from service.domain.items import IdentifierRole, ItemKind
-from service.domain.padding import padded_alike, padding_variants
+from service.domain.padding import padded_alike, padding_key
 from service.domain.pattern_lookup import PatternLookup, pattern_lookup
 from service.domain.reference import ReferenceCatalogue, Resolution, make_key
 
@@ -133,15 +133,15 @@ class SerialQuery:
 
     @property
     def normalized_keys(self) -> frozenset[str]:
-        """Stored spellings (normalized readings, transliterations) or their one-deletion
-        variants equal to one of these may match (exact to edit), and so may readings
-        padded with more or fewer zeros."""
+        """Stored spellings (normalized readings, transliterations, unpadded forms) or
+        their one-deletion variants equal to one of these may match (exact to edit): the
+        query's unpadded form finds readings padded with more or fewer zeros."""
         if self.identifier.is_partial:
             return frozenset()
         identifier = self.identifier
-        return (
-            identifier.spellings | identifier.deletion_variants | padding_variants(identifier.raw)
-        )
+        keys = identifier.spellings | identifier.deletion_variants
+        padded = padding_key(identifier.raw, identifier.normalized)
+        return keys if padded is None else keys | {padded}
 
     @property
     def skeleton_key(self) -> str | None:
@@ -187,15 +187,24 @@ _LIKE: Final = {"?": "_", "*": "%", "%": "\\%", "_": "\\_", "\\": "\\\\"}
 
 def stored_keys(identifier: Identifier) -> frozenset[str]:
     """The keys a stored reading is filed under, for `SerialQuery.lookup_keys`: its
-    spellings (normalized form, transliterations) and their one-deletion variants (one
-    space, so that a query and a reading one edit apart share a key), its skeleton, and
-    for a partial reading its anchors."""
+    spellings (normalized form, transliterations, unpadded form) and the one-deletion
+    variants of the first two (one space, so that a query and a reading one edit apart
+    share a key), its skeleton, and for a partial reading its anchors."""
     if identifier.is_partial:
         return frozenset(f"a:{anchor}" for anchor in identifier.anchors)
-    keys = {f"e:{spelling}" for spelling in identifier.spellings}
+    spellings = identifier.spellings | filed_spellings(identifier)
+    keys = {f"e:{spelling}" for spelling in spellings}
     keys.add(f"s:{identifier.skeleton}")
     keys.update(f"e:{variant}" for variant in identifier.deletion_variants)
     return frozenset(keys)
+
+
+def filed_spellings(identifier: Identifier) -> frozenset[str]:
+    """The spellings a complete reading is filed under besides its normalized form: its
+    transliterations and, when zeros pad its runs of digits, its unpadded form."""
+    padded = padding_key(identifier.raw, identifier.normalized)
+    spellings = identifier.transliterations
+    return spellings if padded is None or identifier.is_partial else spellings | {padded}
 
 
 class Described(Protocol):

@@ -9,7 +9,8 @@ recognised table:
 - Cyrillic: ICAO Doc 9303 Part 3 (machine-readable travel documents; Russian and
   Ukrainian passports use it), first; BGN/PCGN where it differs; then the spellings of
   ISO 9 that need no diacritic (Й J, Х H, Ц C) and other common ones (Ж J, Г H and И Y
-  as Ukrainian writes them, Ё YO).
+  as Ukrainian writes them, Ё YO). The letters ISO 9 writes with a diacritic (Č for Ч)
+  are read back as the Cyrillic letter they stand for.
 - Greek: ELOT 743 (ISO 843 type 2, which Greek documents use and BGN/PCGN adopted),
   first, with the older spellings (Δ DH, Ξ KS, Φ PH) as alternatives.
 
@@ -106,6 +107,13 @@ _LETTERS: Final = {
     "Ω": _same("O"),
 }
 
+# ISO 9 and the scholarly tables spell these Cyrillic letters with a diacritic (Ч Č, Ш Š,
+# Ж Ž, Щ Ŝ or ŠČ, Ю Û, Я Â, Ё Ë, Э È): an officer who types one means the Cyrillic letter,
+# and it has that letter's spellings (`ČŠČ4412` is `CHSHCH4412`, as `ЧЩ4412` is).
+_ISO_9: Final = {
+    latin: _LETTERS[cyrillic] for latin, cyrillic in zip("ČŠŽŜÛÂËÈ", "ЧШЖЩЮЯЁЭ", strict=True)
+}
+
 # Letters a `?` may stand for besides digits and Latin letters, when a pattern is
 # expanded into exact keys.
 SPELLED_LETTERS: Final = frozenset(_LETTERS) - {"Х"}
@@ -120,7 +128,7 @@ def _is_cyrillic_or_greek(char: str) -> bool:
 def _letter(char: str) -> _Letter | None:
     """The spellings of a Cyrillic or Greek letter, by itself or under its marks (a Greek
     tonos, a Cyrillic breve); None for every other character."""
-    found = _LETTERS.get(char)
+    found = _LETTERS.get(char) or _ISO_9.get(char)
     if found is None and _is_cyrillic_or_greek(char):
         base = unicodedata.normalize("NFD", char)[0]
         found = _LETTERS.get(base)

@@ -115,6 +115,8 @@ def test_separators_never_matter(serial: str, insertions: list[tuple[int, str]])
         ("A\u275312", "A?12"),
         ("BER\u2731", "BER*"),
         ("\u2116 58812", "58812"),  # a symbol, before NFKC spells it `No`
+        ("STRA\u1e9eE 12", "STRASSE12"),  # the capital sharp s, as the small one
+        ("stra\u00dfe 12", "STRASSE12"),
     ],
 )
 def test_normalize_examples(raw: str, expected: str) -> None:
@@ -124,6 +126,12 @@ def test_normalize_examples(raw: str, expected: str) -> None:
 def test_skeleton_folds_lookalike_letters_and_digits() -> None:
     assert skeleton("O0QD-IL1-S5-B8-Z2-G6") == "0000111558822" + "66"
     assert skeleton("BO5S") == skeleton("8OSS") == "8055"
+
+
+def test_skeleton_drops_diacritics_a_worn_stamp_or_a_keyboard_adds_or_loses() -> None:
+    assert skeleton("\u0130K 4242") == skeleton("IK4242") == "1K4242"  # Turkish dotted I
+    assert skeleton("\u0419123") == skeleton("\u0418123")  # Й and И
+    assert skeleton("CZ-\u00c9734") == skeleton("CZ E734")
 
 
 def test_reading_rejects_control_characters_and_empty_serials() -> None:

@@ -79,8 +79,17 @@ def test_one_edit_applies_on_top_of_a_transliteration() -> None:
     assert kind("BZH9835", "ЧЛ7079") is None
 
 
-def test_two_cyrillic_readings_spelled_alike_match_as_transliterated() -> None:
-    assert kind("ЁЖ-17", "ЕЖ-17") is MatchKind.TRANSLITERATED  # Ё and Е are both E
+def test_two_cyrillic_readings_spelled_alike_match() -> None:
+    # Ё and Е are both E; Ё is Е with its mark dropped too, a look-alike, which is closer.
+    assert kind("ЁЖ-17", "ЕЖ-17") is MatchKind.SKELETON
+    assert kind("ЮЖ-17", "ÛŽ-17") is MatchKind.TRANSLITERATED  # ISO 9 read back
+
+
+def test_letters_iso_9_writes_with_a_diacritic_are_read_as_the_cyrillic_letter() -> None:
+    assert kind("ČŠČ4412", "ЧЩ 4412") is MatchKind.TRANSLITERATED
+    assert kind("ŠČ4412", "Щ-4412") is MatchKind.TRANSLITERATED  # the scholarly Щ
+    assert kind("ŽČ 731", "ЖЧ731") is MatchKind.TRANSLITERATED
+    assert kind("ZHCH731", "ŽČ 731") is MatchKind.TRANSLITERATED
 
 
 def test_readings_without_spelled_letters_have_no_transliteration() -> None:

@@ -28,6 +28,7 @@ from service.domain.items import (
     ItemKind,
     SerialState,
 )
+from service.domain.matching import filed_spellings
 from service.domain.persons import Person
 from service.domain.recovery import Circumstances, Correction, FieldChange, Recovery
 from service.domain.reference import Resolution
@@ -199,7 +200,7 @@ def identifier_operations(recovery: Recovery, items: Iterable[Item]) -> list[Row
         ),
         InsertRows(
             tables.identifier_transliterations,
-            _key_values(items, "transliterated", lambda reading: reading.transliterations),
+            _key_values(items, "transliterated", filed_spellings),
         ),
         InsertRows(
             tables.identifier_anchors,

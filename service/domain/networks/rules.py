@@ -36,13 +36,14 @@ from service.domain.registry_hits import RegistryHit
 # where most of the serial is legible. Version 4: readings that differ only by zeros padding
 # a run of digits link (`padding`); one-edit and partial readings no longer link at all.
 # Version 5: punctuation and symbols are separators (`12,345` is `12345`).
-SAME_WEAPON_RULE: Final = ("same-weapon", 5)
+# Version 6: `ẞ` is `SS`, skeletons have no diacritics, and ISO 9's `Č` is `Ч` (0020).
+SAME_WEAPON_RULE: Final = ("same-weapon", 6)
 
 SAME_CASE_RULE: Final = ("same-case", 1)
 
 # Version 2: a hit links only as a same-weapon match would (one character away, or a
-# partial reading, is a lead, not the listed weapon). Version 3: as same-weapon 5.
-REGISTRY_HIT_RULE: Final = ("registry-hit", 3)
+# partial reading, is a lead, not the listed weapon). Version 3: as same-weapon 5; 4, 6.
+REGISTRY_HIT_RULE: Final = ("registry-hit", 4)
 
 # Version 2: retail purchasers are persons (same-person), no longer parties.
 # Version 3 (same-source) and 2 (same-person): a party named with its licence or document

@@ -136,8 +136,11 @@ class IdentifierDeletionRow(SQLModel, table=True):
 
 
 class IdentifierTransliterationRow(SQLModel, table=True):
-    """The Latin spellings of a reading with Cyrillic or Greek letters that look like no
-    Latin one (`БЖ9735`: `BZH9735`, `BJ9735`). Index-only lookups, as for deletions."""
+    """The spellings a reading is filed under besides its normalized form
+    (`matching.filed_spellings`): the Latin spellings of its Cyrillic or Greek letters
+    that look like no Latin one (`БЖ9735`: `BZH9735`, `BJ9735`), and its form without
+    the zeros padding its runs of digits (`GLK-00731`: `GLK731`). Index-only lookups, as
+    for deletions. (The table keeps the name it had when it held transliterations only.)"""
 
     __tablename__ = "identifier_transliterations"
     __table_args__ = (
