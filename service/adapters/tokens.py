@@ -35,6 +35,10 @@ class TokenKey:
     signing_material: str | None = None
 
 
+# Servers of one deployment may read their clocks a little apart.
+_CLOCK_SKEW_SECONDS: Final = 60
+
+
 class JoseTokenService:
     # Verified tokens are remembered by their exact text: a signature that checked once
     # checks forever, so only expiry is re-checked. Whether the account may still act is
@@ -125,6 +129,10 @@ class JoseTokenService:
             raise Unauthenticated("token times malformed") from None
         if expires <= moment:
             raise Unauthenticated("token expired")
+        if expires > moment + self._lifetime.total_seconds() + _CLOCK_SKEW_SECONDS:
+            # This service never issues such a token: one signed with a leaked key to
+            # last for years is refused, not honoured until its far expiry.
+            raise Unauthenticated("token lives longer than this service issues tokens for")
         if not_before > moment:
             raise Unauthenticated("token not yet valid")
         try:

@@ -137,6 +137,24 @@ def test_a_token_without_expiry_or_subject_is_refused(missing: str) -> None:
         hs_service().verify(signed, now=NOW)
 
 
+def test_a_token_living_longer_than_the_service_issues_them_is_refused() -> None:
+    """Signed with the service's own key (leaked, say) to last thirty years: refused, as
+    this service never issues one living past its configured lifetime."""
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": str(new_id()),
+        "kind": "user",
+        "iat": int(NOW.timestamp()),
+        "exp": int((NOW + timedelta(days=365 * 30)).timestamp()),
+    }
+    signed = jwt.encode(claims, SECRET, algorithm="HS256", headers={"kid": "hs-1"})
+    with pytest.raises(Unauthenticated, match="longer than this service issues"):
+        hs_service().verify(signed, now=NOW)
+    issued = hs_service().issue(user(), now=NOW).token  # lives exactly the lifetime
+    assert hs_service().verify(issued, now=NOW)
+
+
 def test_expiry_is_judged_by_the_service_clock_not_the_wall_clock() -> None:
     """A token issued long ago on the service's clock is valid while that clock says so
     (tests and replays run on a fixed clock)."""
