@@ -79,6 +79,13 @@ PROBLEM_TYPES: Final = {
             "The body exceeds the configured limit (TRACEDESK_MAX_BODY_BYTES).",
         ),
         ProblemType(
+            "unsupported-media-type",
+            415,
+            "The body is not of a type this operation reads",
+            "The Content-Type names a type the operation does not read: send "
+            "`application/json` (or a `+json` type); nothing was stored.",
+        ),
+        ProblemType(
             "unauthenticated",
             401,
             "Authentication is required",
