@@ -127,20 +127,30 @@ async def test_the_next_page_keeps_every_filter_as_typed(console: Console) -> No
 
 
 async def test_a_form_the_edge_refuses_is_a_page_a_person_can_read(console: Console) -> None:
-    """Refusals made before any page runs (a control character, a body too large) are
-    pages for a browser, problem documents for the API."""
+    """Refusals made before any page runs (a control character in a form or an address,
+    a body too large) are the console's pages, whatever the client accepts; problem
+    documents stay the API's."""
     investigator = await console.signed_in("investigator")
     await investigator.get("/recoveries/new")
-    page = {"Accept": "text/html,application/xhtml+xml"}
-    control = await investigator.post(
-        "/recoveries/new", RECORDING | {"case_reference": "NUL \x00"}, headers=page
-    )
+    control = await investigator.post("/recoveries/new", RECORDING | {"case_reference": "NUL \x00"})
     assert control.status_code == 422
     assert control.headers["content-type"] == "text/html; charset=utf-8"
+    assert "Some of the values sent are not right" in control.text
     assert "case_reference: must not contain control characters" in control.text
     large = await investigator.post(
-        "/recoveries/new", RECORDING | {"location-description": "x" * 3_000_000}, headers=page
+        "/recoveries/new", RECORDING | {"location-description": "x" * 3_000_000}
     )
-    assert large.status_code == 413 and "<h1>" in large.text
+    assert large.status_code == 413 and "What you sent is too large" in large.text
+    for address in (
+        "/recoveries?case_reference=AB%005678",
+        "/serial-matches?field=items-0&items-0-serial=AB%005678",
+        "/recoveries?case_reference=AB%FF",
+    ):
+        refused = await investigator.client.get(address)
+        assert refused.status_code == 422, (address, refused.text)
+        assert refused.headers["content-type"] == "text/html; charset=utf-8"
+        assert "This address has values that are not right" in refused.text
+        assert refused.headers["x-request-id"] in refused.text
+    page = {"Accept": "text/html,application/xhtml+xml"}
     api = await investigator.client.get("/api/v1/recoveries", params={"q": "\x01"}, headers=page)
     assert api.headers["content-type"] == "application/problem+json"

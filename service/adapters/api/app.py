@@ -210,11 +210,11 @@ def create_app(
     document_problems_alone(app)
     keep_fixed_paths(app)
     # The web console answers every path the API does not own.
-    mount_console(app, console, [module.router for module in routers])
+    console_pages = mount_console(app, console, [module.router for module in routers])
     # Added last, runs first: every response, even a refused one, carries the request id.
     # (Starlette's own body limit answers 413 in plain text, not as a problem.)
     app.add_middleware(UnexpectedErrors)
-    app.add_middleware(StorableText)
+    app.add_middleware(StorableText, pages=console_pages)
     photo_upload = settings.photo_max_bytes + FORM_ALLOWANCE
     app.add_middleware(
         BodySizeLimit,
@@ -224,6 +224,7 @@ def create_app(
             console_photos.UPLOAD: photo_upload,
             photos.UPLOAD: photo_upload,
         },
+        pages=console_pages,
     )
     app.add_middleware(RequestContext)
     return app

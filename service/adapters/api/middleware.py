@@ -3,15 +3,15 @@ BaseHTTPMiddleware wrapper would cost more than the work it does."""
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import time
 import uuid
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import structlog
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service import request_context
@@ -110,6 +110,14 @@ def _request_id(scope: Scope) -> str:
     return uuid.uuid4().hex
 
 
+class RefusalPages(Protocol):
+    """Who answers the edge's refusals on the paths it serves as pages (the console)."""
+
+    def owns(self, path: str) -> bool: ...
+
+    def page(self, scope: Scope, status: int, problem: Mapping[str, Any]) -> Response: ...
+
+
 class BodySizeLimit:
     """Refuses bodies over the limit with 413 before the application reads them, whether
     the size is announced in Content-Length or only discovered while streaming.
@@ -119,9 +127,14 @@ class BodySizeLimit:
     one segment (`/recoveries/{recovery_id}/items/{item_id}/photos`)."""
 
     def __init__(
-        self, app: ASGIApp, max_bytes: int, uploads: Mapping[str, int] | None = None
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        uploads: Mapping[str, int] | None = None,
+        pages: RefusalPages | None = None,
     ) -> None:
         self.app = app
+        self.pages = pages
         self.default_bytes = max_bytes
         given = dict(uploads or {})
         self.uploads = {path: limit for path, limit in given.items() if "{" not in path}
@@ -182,7 +195,7 @@ class BodySizeLimit:
         body = _problem(
             scope, "payload-too-large", detail=f"the request body exceeds {limit} bytes"
         )
-        await _send_problem(scope, send, 413, body, close=True)
+        await _send_problem(scope, send, 413, body, self.pages, close=True)
 
 
 _FORM = b"application/x-www-form-urlencoded"
@@ -195,15 +208,16 @@ class StorableText:
     character (422); in a JSON or form body, bytes that are not UTF-8, NUL or a lone
     surrogate, or a JSON member named twice in one object (422)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, pages: RefusalPages | None = None) -> None:
         self.app = app
+        self.pages = pages
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         if unprintable(scope["path"]):
-            await _send_problem(scope, send, 404, _problem(scope, "not-found"))
+            await _send_problem(scope, send, 404, _problem(scope, "not-found"), self.pages)
             return
         errors = query_problems(scope["query_string"])
         content_type = _content_type(scope)
@@ -211,9 +225,8 @@ class StorableText:
             body, receive = await _buffered(receive)
             errors = body_problems(body, form=content_type == _FORM)
         if errors:
-            await _send_problem(
-                scope, send, 422, _problem(scope, "validation-error", errors=errors)
-            )
+            problem = _problem(scope, "validation-error", errors=errors)
+            await _send_problem(scope, send, 422, problem, self.pages)
             return
         await self.app(scope, receive, send)
 
@@ -262,36 +275,31 @@ def _problem(scope: Scope, slug: str, **fields: Any) -> bytes:
 
 
 async def _send_problem(
-    scope: Scope, send: Send, status: int, problem: bytes, *, close: bool = False
+    scope: Scope,
+    send: Send,
+    status: int,
+    problem: bytes,
+    pages: RefusalPages | None,
+    *,
+    close: bool = False,
 ) -> None:
-    """The problem document; or, to a browser outside the API (a console form sent with
-    a control character, or too large), the same as a page a person can read."""
-    body, media_type = problem, b"application/problem+json"
-    if _wants_page(scope):
-        body, media_type = _problem_page(json.loads(problem)), b"text/html; charset=utf-8"
-    headers = [(b"content-type", media_type), (b"content-length", str(len(body)).encode())]
+    """The problem document; or, on a path whose answers are pages (a console form sent
+    with a control character, or too large), the page a person reads there."""
+    if pages is not None and pages.owns(scope["path"]):
+        page = pages.page(scope, status, json.loads(problem))
+        if close:
+            page.headers["connection"] = "close"
+        await page(scope, _nothing_more, send)
+        return
+    headers = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(problem)).encode()),
+    ]
     if close:
         headers.append((b"connection", b"close"))
     await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send({"type": "http.response.body", "body": problem})
 
 
-def _wants_page(scope: Scope) -> bool:
-    if scope["path"].startswith("/api/"):
-        return False
-    accept = next((value for name, value in scope["headers"] if name == b"accept"), b"")
-    return b"text/html" in accept
-
-
-def _problem_page(problem: Mapping[str, Any]) -> bytes:
-    title = html.escape(str(problem.get("title", "")))
-    details = [str(problem.get("detail") or "")] + [
-        f"{e.get('parameter') or e.get('pointer', '')}: {e.get('detail', '')}"
-        for e in problem.get("errors", [])
-    ]
-    items = "".join(f"<li>{html.escape(d)}</li>" for d in details if d)
-    return (
-        f'<!doctype html><html lang="en"><meta charset="utf-8"><title>{title}</title>'
-        f"<h1>{title}</h1><ul>{items}</ul><p>Nothing was saved. Go back, correct it and "
-        'send it again, or <a href="/">go to the dashboard</a>.</p></html>'
-    ).encode()
+async def _nothing_more() -> Message:
+    return {"type": "http.disconnect"}

@@ -7,9 +7,9 @@ about a path the API owns (ConsoleMount).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 from urllib.parse import quote
 
 import structlog
@@ -147,10 +147,55 @@ class ConsoleMount(Mount):
         self._reserved = tuple(reserved)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        path: str = scope.get("path", "")
-        if any(path == prefix or path.startswith(prefix + "/") for prefix in self._reserved):
+        if not self.owns(scope.get("path", "")):
             return Match.NONE, {}
         return super().matches(scope)
+
+    def owns(self, path: str) -> bool:
+        return not any(path == prefix or path.startswith(prefix + "/") for prefix in self._reserved)
+
+
+class ConsoleRefusals:
+    """The console's pages for what the edge refuses before any page runs (a control
+    character in a form or an address, a body too large): the page a person reads
+    anywhere else in the console, in their language, not a problem document."""
+
+    def __init__(self, mount: ConsoleMount) -> None:
+        self._mount = mount
+
+    def owns(self, path: str) -> bool:
+        return self._mount.owns(path)
+
+    def page(self, scope: Scope, status: int, problem: Mapping[str, Any]) -> Response:
+        request = Request(scope)
+        if status == 404:
+            return _not_found(request)
+        if status == 413:
+            return _error_page(
+                request,
+                413,
+                _("What you sent is too large"),
+                _("Nothing was saved. Send less at a time: a smaller photo, or shorter values."),
+            )
+        errors = problem.get("errors") or []
+        if errors and all("parameter" in error for error in errors):
+            return _error_page(
+                request,
+                422,
+                _("This address has values that are not right"),
+                _("Go back and use the page's own links and forms."),
+            )
+        fields = "; ".join(
+            f"{str(error.get('pointer', '')).removeprefix('#/')}: "
+            f"{said_to_reader(str(error.get('detail', '')))}"
+            for error in errors
+        )
+        return _error_page(
+            request,
+            422,
+            _("Some of the values sent are not right"),
+            f"{fields} {_('Go back, correct them and send the form again.')}".strip(),
+        )
 
 
 # The recording forms before the recoveries: /recoveries/new is not a recovery's id.
@@ -182,15 +227,18 @@ def console_app() -> FastAPI:
     return console
 
 
-def mount_console(app: FastAPI, console: FastAPI, routers: Iterable[APIRouter]) -> None:
+def mount_console(app: FastAPI, console: FastAPI, routers: Iterable[APIRouter]) -> ConsoleRefusals:
     """Serve the console under `/`, after every route of `app`: the paths of `routers`
-    and of the API's own documents stay the API's."""
+    and of the API's own documents stay the API's. The edge's refusals on the console's
+    paths are its pages."""
     paths = [app.docs_url, app.openapi_url, app.swagger_ui_oauth2_redirect_url]
     for router in routers:
         paths += [router.prefix] if router.prefix else [r.path for r in router.routes]  # type: ignore[attr-defined]
     reserved = {"/" + path.strip("/").split("/")[0] for path in paths if path}
     reserved.discard("/")
-    app.router.routes.append(ConsoleMount(console, sorted(reserved)))
+    mount = ConsoleMount(console, sorted(reserved))
+    app.router.routes.append(mount)
+    return ConsoleRefusals(mount)
 
 
 def _error_page(request: Request, status: int, title: str, detail: str) -> Response:
