@@ -5,13 +5,9 @@ padded, in tracedesk's records and in a registry; other readings are left as the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 
@@ -19,18 +15,14 @@ from service.adapters.persistence import tables
 from service.adapters.persistence.database import Database, migration_engine, open_database
 from service.adapters.persistence.registry import SqlRegistry
 from service.adapters.persistence.schema import _alembic_config, upgrade
-from service.adapters.persistence.unit_of_work import SqlUnitOfWork
-from service.domain.access import Role
 from service.domain.identifiers import one_deletion_variants
 from service.domain.matching import SerialQuery
 from service.domain.reference import ReferenceCatalogue
-from service.serial_search import search_serials
-from tests.builders import actor, dependencies_for_tests
-from tests.databases import fresh_postgres_database, sqlite_url
+from tests.contract.serial_migrations import recovery_rows, searcher
+from tests.contract.serial_migrations import url as url  # the fixture: each database
 
 AGENCY = UUID("00000000-0000-7000-8000-00000000020a")
 RECOVERY = UUID("00000000-0000-7000-8000-0000000020f0")
-WHEN = datetime(2026, 11, 1, 10, 30, tzinfo=UTC)
 # Item id -> (serial, normalized and skeleton as the rules before 0020 made them).
 READINGS = {
     UUID("00000000-0000-7000-8000-0000000020f1"): ("STRAẞE 12", "STRAẞE12", "5TRAẞE12"),
@@ -40,15 +32,6 @@ READINGS = {
     UUID("00000000-0000-7000-8000-0000000020f5"): ("GLK-00731", "GLK00731", "61K00731"),
 }
 SHARP_S, DOTTED_I, ISO_9, ASCII, PADDED = READINGS
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield sqlite_url(tmp_path)
-    else:
-        async with fresh_postgres_database() as fresh:
-            yield fresh
 
 
 def _rows_as_0019_wrote_them() -> dict[sa.Table, list[dict[str, Any]]]:
@@ -73,29 +56,7 @@ def _rows_as_0019_wrote_them() -> dict[sa.Table, list[dict[str, Any]]]:
         ]
     record = {"registry_name": "iarms", "status": "stolen", "details": {}, "fingerprint": "f"}
     return {
-        tables.agencies: [
-            {"id": AGENCY, "name": "A", "country": "FR", "kind": "police", "created_at": WHEN}
-        ],
-        tables.recoveries: [
-            {
-                "id": RECOVERY,
-                "agency_id": AGENCY,
-                "case_reference": "C-1",
-                "recovered_at": WHEN,
-                "location_description": "Paris",
-                "location_country": "FR",
-                "circumstances": "crime_scene",
-                "version": 1,
-                "recorded_at": WHEN,
-                "recorded_by": AGENCY,
-                "updated_at": WHEN,
-                "reference_version": "1",
-            }
-        ],
-        tables.recovery_items: [
-            {"id": item_id, "recovery_id": RECOVERY, "position": n, "kind": "firearm"}
-            for n, item_id in enumerate(READINGS)
-        ],
+        **recovery_rows(AGENCY, RECOVERY, list(READINGS)),
         tables.item_identifiers: identifiers,
         tables.identifier_deletions: deletions,
         tables.registry_records: [
@@ -163,12 +124,7 @@ async def test_readings_beyond_ascii_are_filed_again_and_found_by_todays_rules(
 
     database: Database = await open_database(url)
     try:
-        deps = dependencies_for_tests(lambda: SqlUnitOfWork(database), catalogue=catalogue)
-        investigator = actor(Role.INVESTIGATOR, agency=AGENCY)
-
-        async def found(serial: str) -> list[tuple[str, str]]:
-            result = await search_serials(deps=deps, actor=investigator, serial=serial)
-            return [(m.candidate.identifier.raw, m.kind.value) for m in result.matches]
+        found = searcher(database, catalogue, AGENCY)
 
         assert await found("strasse-12") == [("STRAẞE 12", "normalized")]
         assert await found("IK4242") == [("İK 4242", "skeleton")]

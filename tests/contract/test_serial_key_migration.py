@@ -6,13 +6,9 @@ registry."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import pytest
 import sqlalchemy as sa
 from alembic import command
 
@@ -20,18 +16,14 @@ from service.adapters.persistence import tables
 from service.adapters.persistence.database import Database, migration_engine, open_database
 from service.adapters.persistence.registry import SqlRegistry
 from service.adapters.persistence.schema import _alembic_config, upgrade
-from service.adapters.persistence.unit_of_work import SqlUnitOfWork
-from service.domain.access import Role
 from service.domain.identifiers import normalize, one_deletion_variants, skeleton
 from service.domain.matching import SerialQuery
 from service.domain.reference import ReferenceCatalogue
-from service.serial_search import search_serials
-from tests.builders import actor, dependencies_for_tests
-from tests.databases import fresh_postgres_database, sqlite_url
+from tests.contract.serial_migrations import recovery_rows, searcher
+from tests.contract.serial_migrations import url as url  # the fixture: each database
 
 AGENCY = UUID("00000000-0000-7000-8000-00000000000a")
 RECOVERY = UUID("00000000-0000-7000-8000-0000000000f0")
-WHEN = datetime(2026, 11, 1, 10, 30, tzinfo=UTC)
 # Item id -> serial as recorded before 0013.
 READINGS = {
     UUID("00000000-0000-7000-8000-0000000000f1"): "БЖ-9735",
@@ -52,15 +44,6 @@ IDENTIFIERS_AT_0012 = sa.table(
     sa.column("is_partial", sa.Boolean()),
     sa.column("anchor", sa.String()),
 )
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield sqlite_url(tmp_path)
-    else:
-        async with fresh_postgres_database() as fresh:
-            yield fresh
 
 
 async def _at_0012_with_readings(url: str) -> None:
@@ -102,35 +85,7 @@ def _rows_as_0012_wrote_them() -> dict[sa.Table, list[dict[str, Any]]]:
             ]
     record = {"registry_name": "iarms", "status": "stolen", "details": {}, "fingerprint": "f"}
     return {
-        tables.agencies: [
-            {
-                "id": AGENCY,
-                "name": "Agency A",
-                "country": "FR",
-                "kind": "police",
-                "created_at": WHEN,
-            }
-        ],
-        tables.recoveries: [
-            {
-                "id": RECOVERY,
-                "agency_id": AGENCY,
-                "case_reference": "C-1",
-                "recovered_at": WHEN,
-                "location_description": "Paris",
-                "location_country": "FR",
-                "circumstances": "crime_scene",
-                "version": 1,
-                "recorded_at": WHEN,
-                "recorded_by": AGENCY,
-                "updated_at": WHEN,
-                "reference_version": "1",
-            }
-        ],
-        tables.recovery_items: [
-            {"id": item_id, "recovery_id": RECOVERY, "position": n, "kind": "firearm"}
-            for n, item_id in enumerate(READINGS)
-        ],
+        **recovery_rows(AGENCY, RECOVERY, list(READINGS)),
         IDENTIFIERS_AT_0012: identifiers,
         tables.identifier_deletions: deletions,
         tables.registry_records: [
@@ -218,12 +173,7 @@ async def test_after_0013_old_readings_are_found_by_the_new_kinds(
     await upgrade(url)
     database: Database = await open_database(url)
     try:
-        deps = dependencies_for_tests(lambda: SqlUnitOfWork(database), catalogue=catalogue)
-        investigator = actor(Role.INVESTIGATOR, agency=AGENCY)
-
-        async def found(serial: str) -> list[tuple[str, str]]:
-            result = await search_serials(deps=deps, actor=investigator, serial=serial)
-            return [(m.candidate.identifier.raw, m.kind.value) for m in result.matches]
+        found = searcher(database, catalogue, AGENCY)
 
         assert await found("BZH9735") == [("БЖ-9735", "transliterated")]
         assert await found("10746") == [("10?46", "pattern")]
