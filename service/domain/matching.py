@@ -47,7 +47,7 @@ from service.domain.identifiers import (
     within_one_edit,
 )
 from service.domain.items import IdentifierRole, ItemKind
-from service.domain.padding import padded_alike, padding_key
+from service.domain.padding import padded_alike, padding_keys, unpadded_spellings
 from service.domain.pattern_lookup import PatternLookup, pattern_lookup
 from service.domain.reference import ReferenceCatalogue, Resolution, make_key
 
@@ -139,9 +139,7 @@ class SerialQuery:
         if self.identifier.is_partial:
             return frozenset()
         identifier = self.identifier
-        keys = identifier.spellings | identifier.deletion_variants
-        padded = padding_key(identifier.raw, identifier.normalized)
-        return keys if padded is None else keys | {padded}
+        return identifier.spellings | identifier.deletion_variants | padding_keys(identifier)
 
     @property
     def skeleton_key(self) -> str | None:
@@ -201,10 +199,8 @@ def stored_keys(identifier: Identifier) -> frozenset[str]:
 
 def filed_spellings(identifier: Identifier) -> frozenset[str]:
     """The spellings a complete reading is filed under besides its normalized form: its
-    transliterations and, when zeros pad its runs of digits, its unpadded form."""
-    padded = padding_key(identifier.raw, identifier.normalized)
-    spellings = identifier.transliterations
-    return spellings if padded is None or identifier.is_partial else spellings | {padded}
+    transliterations and, when zeros pad its runs of digits, its unpadded forms."""
+    return identifier.transliterations | padding_keys(identifier)
 
 
 class Described(Protocol):
@@ -270,6 +266,8 @@ def match_kind(
     query_spellings, stored_spellings = query.spellings, stored.spellings
     if not query_spellings.isdisjoint(stored_spellings):
         return MatchKind.TRANSLITERATED
+    if not unpadded_spellings(query).isdisjoint(unpadded_spellings(stored)):
+        return MatchKind.TRANSLITERATED  # spelled, and padded otherwise: `GKH4455`, `ГХ 004455`
     if any(_one_edit(a, b) for a in query_spellings for b in stored_spellings):
         return MatchKind.EDIT
     return None

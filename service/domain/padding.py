@@ -9,9 +9,16 @@ unpadded form too, so readings padded to any width find each other with one key.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Final
 
-from service.domain.identifiers import MIN_LENGTH_FOR_EDIT_MATCH, is_separator, normalize
+from service.domain.identifiers import (
+    MIN_LENGTH_FOR_EDIT_MATCH,
+    Identifier,
+    is_separator,
+    normalize,
+)
+from service.domain.transliteration import latin_spellings
 
 # Zeros starting a run of digits that goes on with two digits or more: a lone digit is
 # rarely padded (`M4A01` is not `M4A1`), and a run of zeros alone is a number.
@@ -40,14 +47,23 @@ def unpadded(raw: str) -> str:
     return _PADDING_ZEROS.sub("", _grouped(raw)).replace(_GROUP, "")
 
 
-def padding_key(raw: str, normalized: str) -> str | None:
-    """The key a complete reading is filed and looked up under besides its spellings:
-    its unpadded form, when that differs from its normalized form and is long enough to
-    match on; else None."""
-    bare = unpadded(raw)
-    if bare == normalized or len(bare) < MIN_LENGTH_FOR_EDIT_MATCH:
-        return None
-    return bare
+def unpadded_spellings(identifier: Identifier) -> frozenset[str]:
+    """The unpadded forms of a complete reading and of its Latin spellings (each as
+    written, so that its runs end where the reading's do), long enough to match on:
+    `ГХ 004455` is `ГX4455`, `GKH4455` and `GH4455` unpadded. Empty for a partial one."""
+    return frozenset() if identifier.is_partial else _unpadded_spellings(identifier.raw)
+
+
+@lru_cache(maxsize=4096)
+def _unpadded_spellings(raw: str) -> frozenset[str]:
+    found = (unpadded(written) for written in (raw, *latin_spellings(raw)))
+    return frozenset(u for u in found if len(u) >= MIN_LENGTH_FOR_EDIT_MATCH)
+
+
+def padding_keys(identifier: Identifier) -> frozenset[str]:
+    """The keys a complete reading is filed and looked up under besides its spellings:
+    the unpadded forms that are none of them."""
+    return unpadded_spellings(identifier) - identifier.spellings
 
 
 def padded_alike(a: str, b: str) -> bool:

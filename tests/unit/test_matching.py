@@ -295,6 +295,29 @@ def test_readings_differing_only_by_padding_zeros_match_as_padding(
         assert not filed.isdisjoint(SerialQuery.parse(query, catalogue=catalogue).normalized_keys)
 
 
+@pytest.mark.parametrize(
+    ("query", "stored", "kind"),
+    [
+        ("GKH4455", "ГХ 004455", MatchKind.TRANSLITERATED),  # spelled, without the zeros
+        ("GH4455", "ГХ 004455", MatchKind.TRANSLITERATED),
+        ("GKH04455", "ГХ 004455", MatchKind.TRANSLITERATED),
+        ("ГХ4455", "ГХ 004455", MatchKind.PADDING),
+        ("BZH09735", "БЖ 9735", MatchKind.TRANSLITERATED),  # rather than one edit away
+        ("SHCHTS77", "ЩЦ-0077", MatchKind.TRANSLITERATED),
+        ("ŜC77", "ЩЦ-0077", MatchKind.TRANSLITERATED),  # ISO 9, unpadded
+    ],
+)
+def test_a_spelled_reading_padded_otherwise_is_found_by_one_key(
+    catalogue: ReferenceCatalogue, query: str, stored: str, kind: MatchKind
+) -> None:
+    searched = SerialQuery.parse(query, catalogue=catalogue)
+    found = rank(searched, [candidate(stored, catalogue=catalogue)], catalogue)
+    assert [m.kind for m in found] == [kind]
+    reading = Identifier.read(stored)
+    filed = {reading.normalized} | filed_spellings(reading)
+    assert not filed.isdisjoint(searched.normalized_keys)
+
+
 def test_two_fragments_do_not_count_as_the_whole_serial(catalogue: ReferenceCatalogue) -> None:
     # Found by probing: `BXK*` against a stored `BXK*` ranked above every complete serial.
     query = SerialQuery.parse("BXK*", catalogue=catalogue, make="Glock")

@@ -33,7 +33,7 @@ from alembic import op
 from service.adapters.persistence.migrations.paging import insert_new, pages
 from service.domain.identifiers import Identifier, legible_count, normalize, skeleton
 from service.domain.matching import filed_spellings, stored_keys
-from service.domain.padding import padding_key
+from service.domain.padding import padding_keys
 
 revision = "0020"
 down_revision = "0019"
@@ -193,7 +193,7 @@ def _file_padded_ascii_readings(bind: sa.Connection) -> None:
         rows = [
             {"transliterated": key, "item_id": row.item_id, "role": row.role}
             for row in page
-            if (key := padding_key(row.raw, row.normalized)) is not None
+            for key in sorted(padding_keys(_read_again(row.raw, row.normalized)))
         ]
         insert_new(bind, spellings, rows)
     partial = sa.or_(records.c.normalized.contains("?"), records.c.normalized.contains("*"))
@@ -202,7 +202,7 @@ def _file_padded_ascii_readings(bind: sa.Connection) -> None:
         keys = [
             {"key": f"e:{key}", "registry_name": row.registry_name, "reference": row.reference}
             for row in page
-            if (key := padding_key(row.serial, row.normalized)) is not None
+            for key in sorted(padding_keys(_read_again(row.serial, row.normalized)))
         ]
         insert_new(bind, registry_keys, keys)
 
