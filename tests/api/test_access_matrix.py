@@ -871,6 +871,21 @@ async def test_text_no_database_can_store_is_refused_with_where_it_is(api: Api) 
     )
     assert answer.status_code == 422, answer.text
     assert answer.json()["errors"] == [{"pointer": "#/username", "detail": "is not UTF-8 text"}]
+    # A field given twice: the last would sign in whoever it names.
+    answer = await api.client.post(
+        "/api/v1/auth/token",
+        content=b"username=text.investigator&username=someone&password=x",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"] == [
+        {"pointer": "#/username", "detail": "is given 2 times: give one"}
+    ]
+    # Two Authorization headers: which one speaks for the request?
+    two = [("Authorization", tokens[Role.INVESTIGATOR]), ("Authorization", "Bearer junk")]
+    answer = await api.client.get("/api/v1/recoveries", headers=two)
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["detail"] == "send one Authorization header"
     for url in ("/api/v1/registries/test%00registry/search?serial=A1", "/problems/not%00found"):
         answer = await api.client.get(url, headers={"Authorization": tokens[Role.INVESTIGATOR]})
         assert answer.status_code == 404, (url, answer.text)

@@ -95,3 +95,4 @@ async def test_tracing_statistics_name_the_query_parameters_they_refuse(api: Api
         )
         assert refused.status_code == 422, refused.text
         assert [e["parameter"] for e in refused.json()["errors"]] == [parameter]
+        assert "submitted" not in refused.text  # the use case's names, not the query's

@@ -75,6 +75,7 @@ async def test_weak_or_wildcard_if_match_is_refused(api: Api) -> None:
             headers={"Authorization": token, "If-Match": header},
         )
         assert response.status_code == 428, header
+        assert [e["header"] for e in response.json()["errors"]] == ["If-Match"], header
 
 
 async def test_correction_errors_point_into_the_request(api: Api) -> None:

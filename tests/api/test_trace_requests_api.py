@@ -171,13 +171,21 @@ async def test_two_officers_answering_at_once_one_wins_and_nothing_is_lost(
 
 
 async def test_every_rejected_value_is_named(tracing: Tracing, api: Api) -> None:
-    bad = tracing.body(legal_justification="", priority="soon", addressee={"agency_id": "x"})
+    bad = tracing.body(
+        legal_justification="", priority="soon", addressee={"agency_id": "x"}, submit="yes"
+    )
     refused = await api.client.post(
         "/api/v1/trace-requests", json=bad, headers=tracing.auth(tracing.investigator)
     )
     assert refused.status_code == 422
     pointers = {e["pointer"] for e in refused.json()["errors"]}
-    assert pointers == {"#/legal_justification", "#/priority", "#/addressee/agency_id"}
+    # "yes" is no yes or no: a request is not sent on a guess.
+    assert pointers == {
+        "#/legal_justification",
+        "#/priority",
+        "#/addressee/agency_id",
+        "#/submit",
+    }
 
     foreign = await api.record(await api.user("investigator", "c"))
     refused = await api.client.post(

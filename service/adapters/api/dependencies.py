@@ -37,6 +37,13 @@ class BearerActor(OAuth2PasswordBearer):
     OAuth2 scheme itself, it still declares the scheme in the OpenAPI document."""
 
     async def __call__(self, request: Request) -> Actor:  # type: ignore[override]
+        if len(request.headers.getlist("authorization")) > 1:
+            # Which of them speaks for the request? Servers and proxies may not agree.
+            raise ProblemError(
+                "unauthenticated",
+                "send one Authorization header",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         token = await super().__call__(request)
         if not token:
             raise ProblemError(
@@ -89,9 +96,11 @@ async def required_version(
     # than one version, and a change is made against exactly one.
     versions = [m.group(1) for m in [_STRONG_TAG.match(if_match)] if m]
     if len(versions) != 1:
+        detail = 'must hold exactly one strong ETag of this resource, e.g. "v3"'
         raise ProblemError(
             "precondition-required",
-            'If-Match must hold exactly one strong ETag of this resource, e.g. "v3"',
+            f"If-Match {detail}",
+            errors=[{"header": "If-Match", "detail": detail}],
         )
     return int(versions[0])
 

@@ -223,7 +223,11 @@ class StorableText:
         content_type = _content_type(scope)
         if not errors and scope["method"] in ("POST", "PUT", "PATCH") and _read_here(content_type):
             body, receive = await _buffered(receive)
-            errors = body_problems(body, form=content_type == _FORM)
+            # The API's forms (signing in) take each field once; the console's forms
+            # repeat some (a role for each box ticked).
+            errors = body_problems(
+                body, form=content_type == _FORM, fields_once=scope["path"].startswith("/api/")
+            )
         if errors:
             problem = _problem(scope, "validation-error", errors=errors)
             await _send_problem(scope, send, 422, problem, self.pages)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any, Final
 from urllib.parse import unquote_to_bytes
@@ -63,18 +64,28 @@ def query_problems(query_string: bytes) -> list[Problem]:
     return problems
 
 
-def body_problems(body: bytes, *, form: bool) -> list[Problem]:
+def body_problems(body: bytes, *, form: bool, fields_once: bool = False) -> list[Problem]:
     """In a form or JSON body: text that is not UTF-8 or cannot be stored; in JSON, a
-    member named twice in one object (which of the two is meant?)."""
+    member named twice in one object, and with `fields_once` a form field given twice
+    (which of the two is meant?)."""
     if form:
-        return [
+        fields = list(_form_fields(body))
+        problems = [
             {
                 "pointer": json_pointer(name),
                 "detail": _NOT_UTF8 if value is None else _refusal(value),
             }
-            for name, value in _form_fields(body)
+            for name, value in fields
             if value is None or _unstorable(value)
         ]
+        if fields_once:
+            given = Counter(name for name, _ in fields)
+            problems += [
+                {"pointer": json_pointer(name), "detail": f"is given {count} times: give one"}
+                for name, count in given.items()
+                if count > 1
+            ]
+        return problems
     if not body.isascii() or b"\x00" in body:
         # JSON between systems is UTF-8 (RFC 8259): raw bytes that are not (UTF-16 or
         # UTF-32, or halves of surrogate pairs) are refused whole, not guessed at.

@@ -61,7 +61,7 @@ async def tracing(
         raise ProblemError(
             "validation-error",
             errors=[
-                {"parameter": _PARAMETERS.get(p.field, p.field), "detail": p.detail}
+                {"parameter": _PARAMETERS.get(p.field, p.field), "detail": _said(p.detail)}
                 for p in refused.problems
             ],
         ) from None
@@ -72,3 +72,10 @@ async def tracing(
         submitted_to=until,
         figures=[figures_out(f) for f in figures],
     )
+
+
+def _said(detail: str) -> str:
+    """A detail naming the use case's fields by the query's names (`must be after from`)."""
+    for field, parameter in _PARAMETERS.items():
+        detail = detail.replace(field, parameter)
+    return detail

@@ -46,7 +46,9 @@ class TraceRequestCreate(Strict):
         min_length=1, max_length=MAX_INTENDED_USE, examples=["Criminal investigation"]
     )
     priority: Priority = Priority.ROUTINE
-    submit: bool = Field(default=False, description="Submit at once instead of keeping a draft")
+    submit: bool = Field(
+        default=False, strict=True, description="Submit at once instead of keeping a draft"
+    )
 
     def command(self) -> RequestTrace:
         return RequestTrace(
