@@ -16,8 +16,12 @@ from datetime import date, datetime, time, tzinfo
 from enum import StrEnum
 from typing import Final
 
+from service.domain.choices import choose
 from service.domain.errors import InvalidValue
+from service.domain.geography import check_country
+from service.domain.items import ComponentCategory, FirearmType, ItemKind, SerialState
 from service.domain.moments import in_zone
+from service.domain.recovery import Circumstances
 
 # A cell as a reader hands it over.
 Cell = str | int | float | bool | datetime | date | None
@@ -93,6 +97,25 @@ FIELD_AT_RECOVERY_PATH: Final = {
 }
 FIELD_AT_ITEM_PATH: Final = {f.path: f.name for f in _FIELDS if f.level is Level.ITEM and f.path}
 FIELD_AT_ITEM_PATH["manufacturer"] = "make"
+
+
+# Fields whose values are one of a fixed set, and those that hold a country's code.
+CHOICES: Final[Mapping[str, type[StrEnum]]] = {
+    "circumstances": Circumstances,
+    "item_kind": ItemKind,
+    "serial_state": SerialState,
+    "firearm_type": FirearmType,
+    "component_category": ComponentCategory,
+}
+COUNTRY_FIELDS: Final = frozenset(
+    {
+        "location_country",
+        "possessor_nationality",
+        "possessor_document_country",
+        "country_of_manufacture",
+        "import_marking_country",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,3 +255,20 @@ def _parsed(name: str, text: str, rules: ReadingRules, what: str) -> datetime:
     raise InvalidValue(
         name, f"{text!r} is not {what} in ISO 8601 or in a format of the mapping ({formats})"
     )
+
+
+def check_translation(field: Field, value: str, rules: ReadingRules) -> None:
+    """A value a mapping file translates a file's value into, checked as every cell
+    translated into it would be: one of the field's values, a country's code, or a number
+    or date its rules read. Left empty, the cell is empty, which a required field is not.
+    Free text is checked with its row, as any cell of it is."""
+    if not value.strip():
+        if field.required:
+            raise InvalidValue(field.name, f"cannot be empty: {field.name} is required")
+        return
+    if field.name in CHOICES:
+        choose(CHOICES[field.name], value, field.name)
+    elif field.name in COUNTRY_FIELDS:
+        check_country(value, field.name)
+    else:
+        read_cell(field, value, rules)

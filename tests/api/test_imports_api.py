@@ -78,6 +78,26 @@ async def test_a_bad_mapping_or_format_is_refused_before_anything_is_queued(api:
     assert mapping.json()["errors"] == [
         {"pointer": "#/mapping/columns/Série", "detail": "'serials' is no field"}
     ]
+    # A setting of another type, and a value translated into none its field takes.
+    mistyped = await api.client.post(
+        "/api/v1/imports",
+        headers=headers,
+        files={
+            "file": ("lab.csv", FILE, "text/csv"),
+            "mapping": (
+                "m.toml",
+                'decimal_comma = "false"\n[values.circumstances]\n"Saisie" = "bogus"\n',
+                "text/plain",
+            ),
+        },
+    )
+    assert mistyped.status_code == 422
+    assert [e["pointer"] for e in mistyped.json()["errors"]] == [
+        "#/mapping/decimal_comma",
+        "#/mapping/values/circumstances/Saisie",
+    ]
+    listed = await api.client.get("/api/v1/imports", headers=headers)
+    assert listed.json()["imports"] == []
     unknown = await api.client.post(
         "/api/v1/imports", headers=headers, files={"file": ("lab.pdf", b"%PDF", "x/pdf")}
     )

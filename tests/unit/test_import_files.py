@@ -22,6 +22,8 @@ from service.domain.errors import InvalidValue, ValidationFailed
 from service.domain.import_fields import FIELDS, ReadingRules, read_cell
 from service.domain.import_rows import RowProblem, SourceRow, UnreadableFile, read_row
 from service.domain.imports import ImportFormat
+from service.domain.items import FirearmType
+from service.domain.recovery import Circumstances
 
 HEADER = (
     "recovery_key,case_reference,recovered_at,location_description,location_country,"
@@ -280,6 +282,77 @@ def test_a_mapping_reports_every_problem_at_once() -> None:
         ("mapping.columns.A", "'serials' is no field"),
         ("mapping.time_zone", "is not an IANA time zone"),
     ]
+
+
+def test_every_setting_of_a_mapping_is_checked_for_its_type_at_once() -> None:
+    """A setting of another type is refused, never read as something else: the text
+    "false" is not false (it was read as true)."""
+    text = (
+        'decimal_comma = "false"\ntime_zone = 1\ndate_formats = ["dd/mm/yyyy"]\n'
+        'sheet = 2\nencoding = true\ndelimiter = ";;"\nignore = ["A", 3]\n'
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        read_mapping(text)
+    assert [(p.field, p.detail) for p in refused.value.problems] == [
+        ("mapping.time_zone", "is not an IANA time zone"),
+        (
+            "mapping.date_formats",
+            "'dd/mm/yyyy' is not a date format (write it as %d/%m/%Y %H:%M and the like)",
+        ),
+        ("mapping.decimal_comma", "must be true or false"),
+        ("mapping.ignore", "must be a list of column names"),
+        ("mapping.delimiter", "must be one character"),
+        ("mapping.encoding", "is not a known encoding"),
+        ("mapping.sheet", "must be the name of a sheet"),
+    ]
+    for wrong in ('"yes"', "1", '"true"'):
+        with pytest.raises(ValidationFailed):
+            read_mapping(f"decimal_comma = {wrong}")
+    assert read_mapping("decimal_comma = true").rules.decimal_comma is True
+    assert read_mapping("decimal_comma = false").rules.decimal_comma is False
+
+
+def test_a_value_map_translates_only_into_values_its_field_takes() -> None:
+    text = """
+        decimal_comma = true
+        [values.circumstances]
+        "Saisie" = "seizure"
+        "a" = "bogus"
+        "b" = 3
+        [values.firearm_type]
+        "Fusil" = "rifle"
+        "Pistolet" = "Pistol"
+        [values.location_country]
+        "France" = "FR"
+        "Allemagne" = "Germany"
+        [values.quantity]
+        "deux" = "2.5"
+        [values.location_lat]
+        "Port" = "43,1"
+        [values.case_reference]
+        "?" = ""
+    """
+    with pytest.raises(ValidationFailed) as refused:
+        read_mapping(text)
+    circumstances = ", ".join(c.value for c in Circumstances)
+    types = ", ".join(t.value for t in FirearmType)
+    assert [(p.field, p.detail) for p in refused.value.problems] == [
+        ("mapping.values.circumstances.a", f"must be one of: {circumstances}"),
+        ("mapping.values.circumstances.b", "must be text, the value as tracedesk names it"),
+        ("mapping.values.firearm_type.Pistolet", f"must be one of: {types}"),
+        (
+            "mapping.values.location_country.Allemagne",
+            "'Germany' is not an ISO 3166-1 alpha-2 country code",
+        ),
+        ("mapping.values.quantity.deux", "must be a whole number, not '2.5'"),
+        ("mapping.values.case_reference.?", "cannot be empty: case_reference is required"),
+    ]
+    kept = read_mapping(
+        'decimal_comma = true\n[values.circumstances]\n"Saisie" = "seizure"\n'
+        '[values.location_lat]\n"Port" = "43,1"\n[values.possessor_name]\n"inconnu" = ""\n'
+    )
+    assert kept.translated("circumstances", " Saisie ") == "seizure"
+    assert kept.values["location_lat"] == {"Port": "43,1"}
 
 
 def test_exports_neutralise_formulas_and_imports_read_them_back(tmp_path: Path) -> None:

@@ -26,11 +26,18 @@ import difflib
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from service.domain.errors import InvalidValue, ValidationFailed
-from service.domain.import_fields import FIELD_NAMES, REQUIRED, ReadingRules
+from service.domain.import_fields import (
+    FIELD_NAMES,
+    FIELDS,
+    REQUIRED,
+    ReadingRules,
+    check_translation,
+)
 from service.domain.import_rows import UnreadableFile
 
 MAX_MAPPING_BYTES: Final = 64 * 1024
@@ -111,7 +118,9 @@ class ColumnMapping:
 
 
 def read_mapping(text: str) -> ColumnMapping:
-    """A mapping from its TOML text; every problem is reported at once, with its key."""
+    """A mapping from its TOML text; every problem is reported at once, with its key:
+    a setting of the wrong type, and a value translated into one its field does not take,
+    as much as an unknown setting or field."""
     if len(text.encode()) > MAX_MAPPING_BYTES:
         raise ValidationFailed.of(InvalidValue("mapping", "must be at most 64 KiB"))
     try:
@@ -125,52 +134,119 @@ def read_mapping(text: str) -> ColumnMapping:
         problems.append(InvalidValue(f"mapping.{key}", "is not a setting of a mapping"))
     columns = _table(document, "columns", problems)
     for column, name in columns.items():
-        if name not in FIELD_NAMES:
+        if not isinstance(name, str) or name not in FIELD_NAMES:
             problems.append(InvalidValue(f"mapping.columns.{column}", f"{name!r} is no field"))
+    rules = _rules(document, problems)
+    values = _values(document, rules, problems)
+    ignore = _texts(document, "ignore", "must be a list of column names", problems)
+    delimiter = _text(document, "delimiter", "must be one character", problems)
+    if delimiter is not None and len(delimiter) != 1:
+        problems.append(InvalidValue("mapping.delimiter", "must be one character"))
+    encoding = _text(document, "encoding", "is not a known encoding", problems)
+    if encoding is not None:
+        try:
+            "".encode(encoding)
+        except LookupError:
+            problems.append(InvalidValue("mapping.encoding", "is not a known encoding"))
+    sheet = _text(document, "sheet", "must be the name of a sheet", problems)
+    if problems:
+        raise ValidationFailed.of(*problems)
+    return ColumnMapping(
+        columns={str(k): str(v) for k, v in columns.items()},
+        ignore=frozenset(ignore),
+        values=values,
+        rules=rules,
+        encoding=encoding or None,
+        delimiter=delimiter,
+        sheet=sheet,
+    )
+
+
+def _rules(document: Mapping[str, Any], problems: list[InvalidValue]) -> ReadingRules:
+    """How cells are read: each setting its own type, or a problem (and its default)."""
+    zone = None
+    name = _text(document, "time_zone", "is not an IANA time zone", problems)
+    if name is not None:
+        try:
+            zone = ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(InvalidValue("mapping.time_zone", "is not an IANA time zone"))
+    formats = _texts(document, "date_formats", "must be a list of formats", problems)
+    for layout in formats:
+        if not _reads_dates(layout):
+            problems.append(
+                InvalidValue(
+                    "mapping.date_formats",
+                    f"{layout!r} is not a date format (write it as %d/%m/%Y %H:%M and the like)",
+                )
+            )
+    decimal_comma = document.get("decimal_comma", False)
+    if not isinstance(decimal_comma, bool):
+        # TOML's true or false: the text "false" would otherwise read as true.
+        problems.append(InvalidValue("mapping.decimal_comma", "must be true or false"))
+        decimal_comma = False
+    return ReadingRules(time_zone=zone, date_formats=tuple(formats), decimal_comma=decimal_comma)
+
+
+def _values(
+    document: Mapping[str, Any], rules: ReadingRules, problems: list[InvalidValue]
+) -> dict[str, dict[str, str]]:
+    """Each field's values as written -> as tracedesk names them, every one checked as a
+    cell of the field (`check_translation`): a value no row could hold is refused here,
+    not in every row that has it."""
     values: dict[str, dict[str, str]] = {}
     for name, table in _table(document, "values", problems).items():
         if name not in FIELD_NAMES or not isinstance(table, dict):
             problems.append(InvalidValue(f"mapping.values.{name}", "must be a field's table"))
             continue
-        values[name] = {str(k): str(v) for k, v in table.items()}
-    zone = None
-    if "time_zone" in document:
-        try:
-            zone = ZoneInfo(str(document["time_zone"]))
-        except (ZoneInfoNotFoundError, ValueError):
-            problems.append(InvalidValue("mapping.time_zone", "is not an IANA time zone"))
-    formats = document.get("date_formats", [])
-    if not isinstance(formats, list) or not all(isinstance(f, str) for f in formats):
-        problems.append(InvalidValue("mapping.date_formats", "must be a list of formats"))
-        formats = []
-    ignore = document.get("ignore", [])
-    if not isinstance(ignore, list):
-        problems.append(InvalidValue("mapping.ignore", "must be a list of column names"))
-        ignore = []
-    delimiter = document.get("delimiter")
-    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1):
-        problems.append(InvalidValue("mapping.delimiter", "must be one character"))
-    encoding = document.get("encoding")
-    if encoding is not None:
-        try:
-            "".encode(str(encoding))
-        except LookupError:
-            problems.append(InvalidValue("mapping.encoding", "is not a known encoding"))
-    if problems:
-        raise ValidationFailed.of(*problems)
-    return ColumnMapping(
-        columns={str(k): str(v) for k, v in columns.items()},
-        ignore=frozenset(str(c) for c in ignore),
-        values=values,
-        rules=ReadingRules(
-            time_zone=zone,
-            date_formats=tuple(formats),
-            decimal_comma=bool(document.get("decimal_comma", False)),
-        ),
-        encoding=str(encoding) if encoding else None,
-        delimiter=delimiter,
-        sheet=str(document["sheet"]) if "sheet" in document else None,
-    )
+        values[name] = {}
+        for written, meant in table.items():
+            path = f"mapping.values.{name}.{written}"
+            if not isinstance(meant, str):
+                problems.append(InvalidValue(path, "must be text, the value as tracedesk names it"))
+                continue
+            try:
+                check_translation(FIELDS[name], meant, rules)
+            except InvalidValue as wrong:
+                problems.append(InvalidValue(path, wrong.detail))
+                continue
+            values[name][written] = meant
+    return values
+
+
+def _reads_dates(layout: str) -> bool:
+    """Whether a format reads what it writes: one without a directive reads no date, and
+    one with a directive strptime does not know reads nothing."""
+    if "%" not in layout:
+        return False
+    sample = datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)
+    try:
+        datetime.strptime(sample.strftime(layout), layout)
+    except ValueError:
+        return False
+    return True
+
+
+def _text(
+    document: Mapping[str, Any], key: str, wrong: str, problems: list[InvalidValue]
+) -> str | None:
+    """A setting that is text, if given."""
+    value = document.get(key)
+    if value is not None and not isinstance(value, str):
+        problems.append(InvalidValue(f"mapping.{key}", wrong))
+        return None
+    return value
+
+
+def _texts(
+    document: Mapping[str, Any], key: str, wrong: str, problems: list[InvalidValue]
+) -> list[str]:
+    """A setting that is a list of texts, if given."""
+    value = document.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        problems.append(InvalidValue(f"mapping.{key}", wrong))
+        return []
+    return value
 
 
 def _table(document: Mapping[str, Any], key: str, problems: list[InvalidValue]) -> dict[str, Any]:
