@@ -32,7 +32,15 @@ from service.domain.networks.links import (
     reconcile,
 )
 from service.domain.networks.membership import NetworkState, surviving_network
-from service.domain.networks.nodes import Node, NodeFacts, NodeRef, recovery_ref
+from service.domain.networks.nodes import (
+    MAX_LABEL,
+    Node,
+    NodeFacts,
+    NodeRef,
+    described,
+    preferred,
+    recovery_ref,
+)
 from service.domain.networks.rules import (
     REGISTRY_HIT_RULE,
     SAME_CASE_RULE,
@@ -194,6 +202,8 @@ class Linker:
         self._only_unstaged: set[UUID] = set()
         # Networks a split narrowed: their countries and time span are recounted after.
         self.to_recount: set[UUID] = set()
+        # Nodes whose time or country changed: their networks are recounted after too.
+        self._redescribed: set[UUID] = set()
 
     async def apply(
         self,
@@ -256,18 +266,21 @@ class Linker:
             self._states[network_id] = found.get(network_id, NetworkState(network_id, 0))
 
     async def _nodes(self, facts: Iterable[NodeFacts]) -> dict[NodeRef, Node]:
-        wanted = {f.ref: f for f in facts}
+        """The nodes these facts name: those stored, described as the facts stand now
+        (a corrected case reference relabels its recovery), and new ones for the rest."""
+        wanted = preferred(facts)
         nodes = await self._graph.nodes(list(wanted))
         await self.know({node.id: node for node in nodes.values()})
         for ref, fact in sorted(wanted.items()):
             if ref in nodes:
+                self._describe(nodes, fact)
                 continue
             network_id = self._deps.ids.new_id()
             node = Node(
                 id=self._deps.ids.new_id(),
                 ref=ref,
                 agency_id=fact.agency_id,
-                label=fact.label,
+                label=fact.label[:MAX_LABEL],
                 network_id=network_id,
                 created_at=self._now,
                 occurred_at=fact.occurred_at,
@@ -281,6 +294,18 @@ class Linker:
             self._new_networks.add(network_id)
             self._only_unstaged.add(network_id)
         return nodes
+
+    def _describe(self, nodes: dict[NodeRef, Node], fact: NodeFacts) -> None:
+        """Stage a stored node's label, time and country as its facts now say; a changed
+        time or country changes what its network spans, recounted after."""
+        stored = nodes[fact.ref]
+        now = described(stored, fact)
+        if now is None:
+            return
+        self._graph.describe_node(now)
+        nodes[fact.ref] = now
+        if (now.occurred_at, now.country) != (stored.occurred_at, stored.country):
+            self._redescribed.add(now.id)
 
     def _stage_new_nodes(self) -> None:
         for node in self._unstaged.values():
@@ -372,11 +397,11 @@ class Linker:
             self._network_of[node_id] = root(network_id)
 
     def networks_to_recount(self) -> list[UUID]:
-        """The networks a split narrowed that this run leaves stored: one it made and
-        emptied again is never written (`save_states`), so there is nothing to recount."""
-        return sorted(
-            network_id for network_id in self.to_recount if not self._left_unstored(network_id)
-        )
+        """The networks a split narrowed, or a node's new time or country changed, that
+        this run leaves stored: one it made and emptied again is never written
+        (`save_states`), so there is nothing to recount."""
+        narrowed = self.to_recount | {self._network_of[n] for n in self._redescribed}
+        return sorted(network_id for network_id in narrowed if not self._left_unstored(network_id))
 
     def _left_unstored(self, network_id: UUID) -> bool:
         return network_id in self._new_networks and self._states[network_id].size == 0

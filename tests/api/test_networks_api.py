@@ -187,6 +187,36 @@ async def test_a_neighbourhood_exports_to_graphml_csv_and_json(api: Api) -> None
     assert as_json.json()["network_size"] == 6
 
 
+async def test_a_corrected_case_reference_relabels_the_recovery_everywhere(api: Api) -> None:
+    paris = await api.user("investigator", "a")
+    first = await api.record_firearm(paris, "LB 1", "LBL-OLD")
+    await api.record_firearm(paris, "LB 2", "LBL-OLD")
+    await drain(api)
+    corrected = await api.client.patch(
+        f"/api/v1/recoveries/{first['id']}",
+        json={"reason": "typo", "case_reference": "LBL-NEW"},
+        headers={"Authorization": paris, "If-Match": '"v1"'},
+    )
+    assert corrected.status_code == 200, corrected.text
+    await drain(api)
+    url = f"/api/v1/recoveries/{first['id']}/network"
+    view = (await api.client.get(url, headers={"Authorization": paris})).json()
+    assert sorted((n["kind"], n["label"]) for n in view["nodes"]) == [
+        ("case", "LBL-NEW"),
+        ("recovery", "LBL-NEW"),
+    ]
+    edges = await api.client.get(
+        f"{url}/export", params={"format": "csv"}, headers={"Authorization": paris}
+    )
+    (row,) = list(csv.DictReader(io.StringIO(edges.text)))
+    assert {row["source_label"], row["target_label"]} == {"LBL-NEW"}
+    graphml = await api.client.get(
+        f"{url}/export", params={"format": "graphml"}, headers={"Authorization": paris}
+    )
+    graph = networkx.read_graphml(io.BytesIO(graphml.content))
+    assert sorted(data["label"] for _, data in graph.nodes(data=True)) == ["LBL-NEW"] * 2
+
+
 async def test_an_investigator_links_two_recoveries_with_a_ballistic_hit(api: Api) -> None:
     paris = await api.user("investigator", "a")
     first = await api.record_firearm(paris, "AA 1", "CASE-1")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 import pytest
@@ -20,15 +20,17 @@ from service.case_networks import decide_on_link
 from service.dependencies import Dependencies
 from service.domain.access import Role
 from service.domain.custody import CustodyEventReport, PartyReport
+from service.domain.geography import LocationReport
 from service.domain.identity import Agency, AgencyKind
 from service.domain.networks.links import LinkKind, LinkStatus
 from service.domain.networks.membership import NetworkState
-from service.domain.networks.nodes import recovery_ref
+from service.domain.networks.nodes import Node, NodeKind, NodeRef, case_ref, party_ref, recovery_ref
 from service.domain.networks.rules import SAME_CASE_RULE, SAME_WEAPON_RULE, rules_in_force
 from service.domain.outbox import HandlingFailed, OutboxMessage
 from service.domain.persons import PersonReport
 from service.domain.ports.unit_of_work import UnitOfWork
 from service.domain.recovery import Recovery, RecoveryCorrection
+from service.domain.trace_request import TraceRequest
 from service.linking_worker import NetworkLinkHandler, link_by_rules_in_force, request_rebuild
 from service.network_linking import ORDERING_KEY, link_message, link_recovery
 from service.outbox_worker import OutboxWorker
@@ -376,7 +378,9 @@ async def with_agencies(unit_of_work: Callable[[], UnitOfWork]) -> Dependencies:
     return deps_for(unit_of_work)
 
 
-async def traced(deps: Dependencies, recovery: Recovery, chain: list[CustodyEventReport]) -> None:
+async def traced(
+    deps: Dependencies, recovery: Recovery, chain: list[CustodyEventReport]
+) -> TraceRequest:
     """Agency A asks agency B to trace the recovery's first item; B answers with `chain`."""
     officer = actor(Role.TRACING_OFFICER, agency=AGENCY_B)
     request = await request_trace(
@@ -399,7 +403,7 @@ async def traced(deps: Dependencies, recovery: Recovery, chain: list[CustodyEven
         expected_version=2,
         command=Acknowledge(),
     )
-    await act_on_trace_request(
+    return await act_on_trace_request(
         deps=deps,
         actor=officer,
         request_id=request.id,
@@ -597,3 +601,126 @@ async def test_a_backlog_of_recoveries_is_linked_together_as_one_at_a_time_would
             1
         ]
         assert await links_of(deps, batched.id) == await links_of(one_by_one, alone.id)
+
+
+async def node(deps: Dependencies, ref: NodeRef) -> Node:
+    async with deps.unit_of_work() as uow:
+        return (await uow.networks.nodes([ref]))[ref]
+
+
+async def labels(deps: Dependencies, recovery_id: UUID) -> list[tuple[str, str]]:
+    """(kind, label) of the nodes the recovery's standing links reach."""
+    async with deps.unit_of_work() as uow:
+        own = await node(deps, recovery_ref(recovery_id))
+        links = await uow.networks.links_touching([own.id], standing_only=True)
+        ends = {end for link in links for end in (link.source_id, link.target_id)}
+        nodes = await uow.networks.nodes_by_id(ends | {own.id})
+    return sorted((n.ref.kind.value, n.label) for n in nodes.values())
+
+
+async def test_a_corrected_recovery_is_described_as_it_now_stands(
+    unit_of_work: Callable[[], UnitOfWork],
+) -> None:
+    """Its node's label (its case reference), time and country follow a correction, as
+    do its case and what its network spans; the other recovery keeps its own."""
+    deps = deps_for(unit_of_work)
+    corrected, other = [
+        await record_recovery(deps=deps, actor=INVESTIGATOR_A, command=record_command(s, case=c))
+        for s, c in (("LB 1", "LBL-OLD"), ("LB 2", "LBL-OLD"))
+    ]
+    await link_all(deps)
+    assert await labels(deps, corrected.id) == [("case", "LBL-OLD"), ("recovery", "LBL-OLD")]
+    when = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
+    await correct_recovery(
+        deps=deps,
+        actor=INVESTIGATOR_A,
+        recovery_id=corrected.id,
+        expected_version=1,
+        correction=RecoveryCorrection(
+            case_reference="LBL-NEW",
+            recovered_at=when,
+            location=LocationReport("Kehl", "DE", None, None),
+        ),
+        reason="typo",
+    )
+    await link_all(deps)
+    assert await labels(deps, corrected.id) == [("case", "LBL-NEW"), ("recovery", "LBL-NEW")]
+    assert await labels(deps, other.id) == [("case", "LBL-OLD"), ("recovery", "LBL-OLD")]
+    own = await node(deps, recovery_ref(corrected.id))
+    assert (own.occurred_at, own.country) == (when, "DE")
+    async with deps.unit_of_work() as uow:
+        state = (await uow.networks.network_states([own.network_id]))[own.network_id]
+        assert state == await uow.networks.counted_state(own.network_id)
+    assert (state.countries, state.first_at) == (frozenset({"DE"}), when)
+
+    # The same case written otherwise is the same case node, labelled as now written.
+    await correct_recovery(
+        deps=deps,
+        actor=INVESTIGATOR_A,
+        recovery_id=corrected.id,
+        expected_version=2,
+        correction=RecoveryCorrection(case_reference="lbl-new"),
+        reason="as the file writes it",
+    )
+    await link_all(deps)
+    assert await labels(deps, corrected.id) == [("case", "lbl-new"), ("recovery", "lbl-new")]
+    case = await node(deps, case_ref(AGENCY_A, "LBL-NEW"))
+    assert case.label == "lbl-new"
+
+
+async def test_a_party_named_anew_in_a_later_answer_is_labelled_as_it_names_it(
+    unit_of_work: Callable[[], UnitOfWork],
+) -> None:
+    """A dealer known by its licence keeps its node when a supplementary answer spells
+    its name right; the node's label is the name as now answered."""
+    deps = await with_agencies(unit_of_work)
+    recovery = await record_recovery(
+        deps=deps, actor=INVESTIGATOR_A, command=record_command("PP 9", case="C-9")
+    )
+    misspelt = PartyReport("Armurerie Centarle", "dealer", "FR", "FR-ARM-0042")
+    answered = await traced(
+        deps, recovery, [CustodyEventReport("sale", date(2020, 5, 1), misspelt)]
+    )
+    await link_all(deps)
+    dealer = party_ref("Armurerie Centrale", "FR", "FR-ARM-0042")
+    assert (await node(deps, dealer)).label == "Armurerie Centarle (dealer, FR)"
+    spelt = dataclasses.replace(misspelt, name="Armurerie Centrale")
+    await act_on_trace_request(
+        deps=deps,
+        actor=actor(Role.TRACING_OFFICER, agency=AGENCY_B),
+        request_id=answered.id,
+        expected_version=answered.version,
+        command=Respond("traced", [CustodyEventReport("sale", date(2020, 5, 1), spelt)]),
+    )
+    await link_all(deps)
+    assert (await node(deps, dealer)).label == "Armurerie Centrale (dealer, FR)"
+    assert [k for k, _ in await labels(deps, recovery.id)].count("party") == 1
+
+
+async def test_a_rebuild_describes_every_node_as_its_facts_stand(
+    unit_of_work: Callable[[], UnitOfWork],
+) -> None:
+    """Nodes written before labels followed their facts are described anew by a rebuild;
+    a node only another recovery's serial match made is described once its own recovery
+    is linked (a match knows no country)."""
+    deps = deps_for(unit_of_work)
+    first, second = [
+        await record_recovery(deps=deps, actor=INVESTIGATOR_A, command=record_command(s, case=c))
+        for s, c in (("RB 77", "RB-1"), ("RB77", "RB-2"))
+    ]
+    await link_all(deps)
+    described = {r: await node(deps, recovery_ref(r)) for r in (first.id, second.id)}
+    async with deps.unit_of_work() as uow:
+        for stale in described.values():
+            uow.networks.describe_node(
+                dataclasses.replace(stale, label="stale", occurred_at=None, country=None)
+            )
+        await uow.commit()
+    await request_rebuild(deps, batch=1)
+    await link_all(deps)
+    assert {r: await node(deps, recovery_ref(r)) for r in described} == described
+    assert [n.country for n in described.values()] == ["FR", "FR"]
+    assert [(n.ref.kind, n.label) for n in described.values()] == [
+        (NodeKind.RECOVERY, "RB-1"),
+        (NodeKind.RECOVERY, "RB-2"),
+    ]

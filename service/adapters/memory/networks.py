@@ -32,6 +32,15 @@ class InMemoryNetworkGraph:
     def add_node(self, node: Node) -> None:
         self._staging.write(lambda: self._store.network_nodes.__setitem__(node.id, node))
 
+    def describe_node(self, node: Node) -> None:
+        def describe() -> None:
+            stored = self._store.network_nodes[node.id]
+            self._store.network_nodes[node.id] = dataclasses.replace(
+                stored, label=node.label, occurred_at=node.occurred_at, country=node.country
+            )
+
+        self._staging.write(describe)
+
     async def links_touching(
         self,
         node_ids: Collection[UUID],

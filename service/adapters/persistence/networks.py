@@ -17,7 +17,7 @@ from service.adapters.persistence.writes import InsertRows, UpdateRow
 from service.domain.errors import Conflict
 from service.domain.networks.links import Link, LinkKind, LinkStatus
 from service.domain.networks.membership import NetworkState
-from service.domain.networks.nodes import Node, NodeKind, NodeRef
+from service.domain.networks.nodes import MAX_LABEL, Node, NodeKind, NodeRef
 from service.domain.ports.networks import NetworkSummary
 
 _N, _L, _W = tables.network_nodes, tables.network_links, tables.networks
@@ -164,13 +164,28 @@ class SqlNetworkGraph:
                             "kind": node.ref.kind.value,
                             "key": node.ref.key,
                             "agency_id": node.agency_id,
-                            "label": node.label[:400],
+                            "label": node.label[:MAX_LABEL],
                             "network_id": node.network_id,
                             "created_at": node.created_at,
                             "occurred_at": node.occurred_at,
                             "country": node.country,
                         }
                     ],
+                )
+            ]
+        )
+
+    def describe_node(self, node: Node) -> None:
+        self._stage(
+            [
+                UpdateRow(
+                    _N,
+                    key={"id": node.id},
+                    values={
+                        "label": node.label[:MAX_LABEL],
+                        "occurred_at": node.occurred_at,
+                        "country": node.country,
+                    },
                 )
             ]
         )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Final
@@ -136,12 +137,46 @@ def folded(text: str, *, compact: bool = False) -> str:
     return spaced.replace(" ", "").replace("-", "").replace("/", "") if compact else spaced
 
 
+# What a node's label keeps of its facts' text.
+MAX_LABEL: Final = 400
+
+
 @dataclass(frozen=True, slots=True)
 class NodeFacts:
-    """What a rule knows of a node it names, to create it when it is new."""
+    """What a rule knows of a node it names: to create it when it is new, and to
+    describe it as its facts stand now when it exists (a recovery's case reference
+    corrected, a party's name as the latest answer writes it)."""
 
     ref: NodeRef
     agency_id: UUID | None
     label: str
     occurred_at: datetime | None = None
     country: str | None = None
+    # False: the node as another recovery's evidence knows it (a serial match knows the
+    # other recovery's case and date, not its country). Such facts make a node that does
+    # not exist yet, and never change one that does: its own linking describes it.
+    complete: bool = True
+
+
+def described(node: Node, facts: NodeFacts) -> Node | None:
+    """The node as its facts describe it now (label, time, country), or None when it is
+    described so already or the facts are not the whole of it. The kind, key, agency and
+    network are what the node is and where it stands, never changed here."""
+    if not facts.complete:
+        return None
+    now = (facts.label[:MAX_LABEL], facts.occurred_at, facts.country)
+    if (node.label, node.occurred_at, node.country) == now:
+        return None
+    label, occurred_at, country = now
+    return replace(node, label=label, occurred_at=occurred_at, country=country)
+
+
+def preferred(facts: Iterable[NodeFacts]) -> dict[NodeRef, NodeFacts]:
+    """The facts of each node to make or describe it by: the last complete ones given,
+    else the last given (a recovery's own facts over what another's serial match knows
+    of it)."""
+    chosen: dict[NodeRef, NodeFacts] = {}
+    for fact in facts:
+        if fact.complete or fact.ref not in chosen or not chosen[fact.ref].complete:
+            chosen[fact.ref] = fact
+    return chosen

@@ -131,6 +131,9 @@ def same_weapon_links(
                     agency_id=candidate.agency_id,
                     label=candidate.case_reference,
                     occurred_at=candidate.recovered_at,
+                    # What the match knows of the other recovery: its own facts, when
+                    # it is linked, describe its node.
+                    complete=False,
                 ),
                 confidence=round(match.confidence, 3),
                 rule=SAME_WEAPON_RULE,

@@ -23,6 +23,10 @@ class NetworkGraph(Protocol):
 
     def add_node(self, node: Node) -> None: ...
 
+    def describe_node(self, node: Node) -> None:
+        """Stage a stored node's label, time and country (`described`); its network is
+        left as it stands, whatever merge or split this unit of work stages too."""
+
     async def links_touching(
         self,
         node_ids: Collection[UUID],
