@@ -25,6 +25,7 @@ async def export_recoveries(
     """The actor's agency's recoveries passing the filter, newest first, a page at a time
     (memory holds one page, whatever the number of recoveries)."""
     authorize(actor, Action.RECOVERY_EXPORT)
+    recovery_filter.check()  # a filter that can find nothing is refused, not an empty file
     async with deps.unit_of_work() as uow:
         filters = {k: v for k, v in dataclasses.asdict(recovery_filter).items() if v is not None}
         uow.record(RecoveriesExported(filters, format, actor))

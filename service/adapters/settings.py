@@ -176,7 +176,11 @@ class Settings(BaseSettings):
     )
     access_token_minutes: int = Field(
         default=15,
-        description=("Lifetime of an access token."),
+        description=(
+            "Lifetime of an access token. A token living longer is refused, so lowering "
+            "it signs out the tokens already issued for longer (their refresh tokens "
+            "still work)."
+        ),
     )
     refresh_token_days: int = Field(
         default=14,

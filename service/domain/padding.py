@@ -23,11 +23,14 @@ from service.domain.transliteration import latin_spellings
 # Zeros starting a run of digits that goes on with two digits or more: a lone digit is
 # rarely padded (`M4A01` is not `M4A1`), and a run of zeros alone is a number.
 _PADDING_ZEROS: Final = re.compile(r"(?<![0-9])0+(?=[1-9][0-9])")
-_GROUP: Final = "\x1f"  # never in a reading: control characters are refused
+# Kept in an unpadded form where a separator stands between two digits: never in a
+# normalized reading, whose separators are gone.
+_RUN_BREAK: Final = "-"
+_DIGITS: Final = frozenset("0123456789")
 
 
-def _grouped(raw: str) -> str:
-    """The normalized reading with its separators kept, as one mark between groups."""
+def _groups(raw: str) -> list[str]:
+    """The normalized groups of a reading as written, between its separators."""
     groups: list[str] = []
     current: list[str] = []
     for char in raw:
@@ -37,14 +40,24 @@ def _grouped(raw: str) -> str:
         else:
             current.append(char)
     groups.append("".join(current))
-    return _GROUP.join(normalize(group) for group in groups if group)
+    return [normalized for normalized in map(normalize, groups) if normalized]
 
 
 def unpadded(raw: str) -> str:
     """The normalized reading without the zeros padding its runs of digits (runs as
     written: a separator ends one). Readings padded alike or otherwise, to any width,
-    have the same unpadded form."""
-    return _PADDING_ZEROS.sub("", _grouped(raw)).replace(_GROUP, "")
+    have the same unpadded form.
+
+    Where a separator stands between two digits, the form keeps it: the zeros after it
+    may pad a number (`G19-00731`, `G19-731`) or be a digit of one (`12 045`), and
+    either way `1245` is another serial."""
+    unpadded = ""
+    for group in _groups(raw):
+        bare = _PADDING_ZEROS.sub("", group)
+        if unpadded[-1:] in _DIGITS and group[0] in _DIGITS:
+            unpadded += _RUN_BREAK
+        unpadded += bare
+    return unpadded
 
 
 def unpadded_spellings(identifier: Identifier) -> frozenset[str]:
@@ -57,7 +70,11 @@ def unpadded_spellings(identifier: Identifier) -> frozenset[str]:
 @lru_cache(maxsize=4096)
 def _unpadded_spellings(raw: str) -> frozenset[str]:
     found = (unpadded(written) for written in (raw, *latin_spellings(raw)))
-    return frozenset(u for u in found if len(u) >= MIN_LENGTH_FOR_EDIT_MATCH)
+    return frozenset(u for u in found if _length(u) >= MIN_LENGTH_FOR_EDIT_MATCH)
+
+
+def _length(unpadded: str) -> int:
+    return len(unpadded) - unpadded.count(_RUN_BREAK)
 
 
 def padding_keys(identifier: Identifier) -> frozenset[str]:
@@ -75,6 +92,6 @@ def padded_alike(a: str, b: str) -> bool:
         # Padding only adds zeros: a cheap test first, since ranking asks it of every
         # candidate the exact and normalized kinds did not take.
         and normal_a.replace("0", "") == normal_b.replace("0", "")
-        and len(bare := unpadded(a)) >= MIN_LENGTH_FOR_EDIT_MATCH
+        and _length(bare := unpadded(a)) >= MIN_LENGTH_FOR_EDIT_MATCH
         and bare == unpadded(b)
     )

@@ -107,12 +107,11 @@ _LETTERS: Final = {
     "Ω": _same("O"),
 }
 
-# ISO 9 and the scholarly tables spell these Cyrillic letters with a diacritic (Ч Č, Ш Š,
-# Ж Ž, Щ Ŝ or ŠČ, Ю Û, Я Â, Ё Ë, Э È): an officer who types one means the Cyrillic letter,
-# and it has that letter's spellings (`ČŠČ4412` is `CHSHCH4412`, as `ЧЩ4412` is).
-_ISO_9: Final = {
-    latin: _LETTERS[cyrillic] for latin, cyrillic in zip("ČŠŽŜÛÂËÈ", "ЧШЖЩЮЯЁЭ", strict=True)
-}
+# ISO 9 and the scholarly tables spell these Cyrillic letters with a háček or circumflex
+# (Ч Č, Ш Š, Ж Ž, Щ Ŝ or ŠČ): an officer who types one means the Cyrillic letter, and it
+# has that letter's spellings (`ČŠČ4412` is `CHSHCH4412`, as `ЧЩ4412` is). ISO 9's other
+# marked letters (Û, Â, Ë, È) are French letters first, and keep only themselves.
+_ISO_9: Final = {latin: _LETTERS[cyrillic] for latin, cyrillic in zip("ČŠŽŜ", "ЧШЖЩ", strict=True)}
 
 # Letters a `?` may stand for besides digits and Latin letters, when a pattern is
 # expanded into exact keys.

@@ -60,6 +60,18 @@ async def test_a_router_turns_away_paths_outside_its_prefix_and_keeps_its_own(
         assert (await c.get("/tracedesk/healthz")).json() == {"status": "ok"}
         outside = await c.get("/elsewhere/api/v1/search/serials", params={"serial": "ABC"})
         assert outside.status_code in (401, 404)
+        # The edge knows the API's paths under the root path too: its answers are not
+        # cached, its refusals are problems (not console pages), its form takes each
+        # field once.
+        assert found.headers["cache-control"] == "no-store"
+        nul = await c.get("/tracedesk/api/v1/recoveries", params={"case_reference": "A\x00"})
+        assert nul.headers["content-type"] == "application/problem+json", nul.text
+        twice = await c.post(
+            "/tracedesk/api/v1/auth/token",
+            content=b"username=a&username=b&password=x",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert twice.status_code == 422, twice.text
 
 
 async def test_a_method_a_resource_lacks_is_a_405_naming_every_method_it_has(api: Api) -> None:

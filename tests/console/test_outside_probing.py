@@ -141,6 +141,12 @@ async def test_a_form_the_edge_refuses_is_a_page_a_person_can_read(console: Cons
         "/recoveries/new", RECORDING | {"location-description": "x" * 3_000_000}
     )
     assert large.status_code == 413 and "What you sent is too large" in large.text
+    french = await investigator.client.post(
+        "/recoveries/new",
+        content=b"x" * 3_000_000,
+        headers={"Accept-Language": "fr", "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert "Ce que vous avez envoyé est trop volumineux" in french.text
     for address in (
         "/recoveries?case_reference=AB%005678",
         "/serial-matches?field=items-0&items-0-serial=AB%005678",

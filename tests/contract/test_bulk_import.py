@@ -21,7 +21,7 @@ from service.adapters.tabular.writing import CsvExport, NdjsonExport, XlsxExport
 from service.audit_trail import verify_audit_trail
 from service.dependencies import Dependencies
 from service.domain.access import Actor, Role
-from service.domain.errors import Forbidden
+from service.domain.errors import Forbidden, InvalidValue
 from service.domain.imports import ImportFormat, ImportJob, ImportSource, ImportState
 from service.domain.networks.links import LinkKind
 from service.domain.networks.nodes import recovery_ref
@@ -428,6 +428,19 @@ async def test_an_export_read_back_into_its_own_database_changes_nothing(
     copied = await imported(theirs, path, by=elsewhere)
     assert copied.counts.rows_imported == len(rows)
     assert described(await stored(deps, AGENCY_B)) == described(held)
+
+
+async def test_an_export_whose_filter_can_find_nothing_is_refused_not_empty(
+    deps: Dependencies,
+) -> None:
+    with pytest.raises(InvalidValue) as refused:
+        await export_recoveries(
+            deps=deps,
+            actor=actor(Role.SUPERVISOR),
+            recovery_filter=RecoveryFilter(country="fr"),
+            format="csv",
+        )
+    assert refused.value.field == "country"
 
 
 async def test_a_file_that_breaks_its_reader_fails_its_job_and_keeps_whole_batches(

@@ -144,7 +144,12 @@ async def test_readings_stored_before_0013_get_the_new_keys(url: str) -> None:
         ILLEGIBLE: ("#?", "?#"),  # nothing legible without the `#`: left as it was
     }
     assert anchors == {(PARTIAL, "10*"), (PARTIAL, "*46"), (ANCHORED, "123")}
-    assert spelled == {("BZH9735", CYRILLIC, "serial"), ("BJ9735", CYRILLIC, "serial")}
+    assert spelled == {
+        ("BZH9735", CYRILLIC, "serial"),
+        ("BJ9735", CYRILLIC, "serial"),
+        # Unpadded, a separator between digits kept: `12 0345 B` is padded otherwise.
+        ("12-345B", PUNCTUATED, "serial"),
+    }
 
     def variants_of(item_id: UUID) -> set[str]:
         return {variant for item, variant in variants if item == item_id}
@@ -161,7 +166,7 @@ async def test_readings_stored_before_0013_get_the_new_keys(url: str) -> None:
     # are gone: a partial reading is filed under its stretches, else its known ends.
     assert keys_of("R-2") == {"a:77*", "a:*31"}
     assert keys_of("R-3") == {"a:BER1", "a:ER12"}
-    assert keys_of("R-4") == {"e:NO77310", "s:N077310"} | {
+    assert keys_of("R-4") == {"e:NO77310", "s:N077310", "e:NO77-310"} | {
         f"e:{v}" for v in one_deletion_variants("NO77310")
     }
 

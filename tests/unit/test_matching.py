@@ -269,6 +269,12 @@ def test_query_keys_cover_every_one_edit_neighbour(catalogue: ReferenceCatalogue
         ("123", "0123", None),  # too short to match on so little
         ("A12B34C56", "A12B34C056", MatchKind.PADDING),  # any run of two digits or more
         ("0000", "00000", MatchKind.EDIT),  # zeros alone are a number, not padding
+        # A zero after a separator between digits may be a digit of the number: the
+        # unpadded form keeps the separator, and 1245 is one digit off, not padded.
+        ("1245", "12 045", MatchKind.EDIT),
+        ("1245", "12,045", MatchKind.EDIT),
+        ("2024512", "2024-0512", MatchKind.EDIT),
+        ("12-0345", "12 345", MatchKind.PADDING),
         ("100200", "1000200", MatchKind.EDIT),  # a zero inside a run is a digit read
         ("G19-731", "G19-00731", MatchKind.PADDING),  # a separator ends a run
         ("GLK731", "GLK-00731", MatchKind.PADDING),  # written with a separator on one side

@@ -90,7 +90,7 @@ class DeclaredRoute(APIRoute):
             # And it validates a body of another type as bytes, answering that the body
             # is no object, when the client sent what this operation does not read.
             media_type = request.headers.get("content-type", "").split(";", 1)[0].strip()
-            if json_body and media_type and not _is_json(media_type.lower()):
+            if json_body and media_type and not _is_json(media_type.lower()) and _has_body(request):
                 raise ProblemError(
                     "unsupported-media-type",
                     f"this operation reads application/json, not {media_type[:100]}",
@@ -107,6 +107,14 @@ def _reads_json(route: APIRoute) -> bool:
         for dependant in _dependants(route.dependant)
         for field in dependant.body_params
     )
+
+
+def _has_body(request: Request) -> bool:
+    """Whether the request sends a body (`curl -d ''` types an empty one as a form)."""
+    length = request.headers.get("content-length")
+    if length is not None:
+        return length.strip() not in ("", "0")
+    return "transfer-encoding" in request.headers
 
 
 def _is_json(media_type: str) -> bool:

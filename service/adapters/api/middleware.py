@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service import request_context
 from service.adapters.api.problems import problem_bytes
 from service.adapters.api.request_text import body_problems, query_problems, unprintable
+from service.adapters.api.routers import route_path
 from service.adapters.metrics import observe_request
 
 REQUEST_ID_HEADER: Final = "x-request-id"
@@ -40,7 +41,7 @@ class RequestContext:
         started = time.perf_counter()
         status = 500
 
-        api = scope["path"].startswith("/api/")
+        api = route_path(scope).startswith("/api/")
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -158,7 +159,7 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.limit_for(scope["method"], scope["path"])
+        limit = self.limit_for(scope["method"], route_path(scope))
         for name, value in scope["headers"]:
             if name == b"content-length":
                 # More than 18 digits is past any limit, and past what `int` reads quickly.
@@ -226,7 +227,7 @@ class StorableText:
             # The API's forms (signing in) take each field once; the console's forms
             # repeat some (a role for each box ticked).
             errors = body_problems(
-                body, form=content_type == _FORM, fields_once=scope["path"].startswith("/api/")
+                body, form=content_type == _FORM, fields_once=route_path(scope).startswith("/api/")
             )
         if errors:
             problem = _problem(scope, "validation-error", errors=errors)
@@ -289,7 +290,7 @@ async def _send_problem(
 ) -> None:
     """The problem document; or, on a path whose answers are pages (a console form sent
     with a control character, or too large), the page a person reads there."""
-    if pages is not None and pages.owns(scope["path"]):
+    if pages is not None and pages.owns(route_path(scope)):
         page = pages.page(scope, status, json.loads(problem))
         if close:
             page.headers["connection"] = "close"

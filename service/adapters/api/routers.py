@@ -25,12 +25,12 @@ class ApiRouter(APIRouter):
         super().__init__(prefix=prefix, route_class=DeclaredRoute, **options)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if self.prefix and not _route_path(scope).startswith(self.prefix):
+        if self.prefix and not route_path(scope).startswith(self.prefix):
             return Match.NONE, {}
         return super().matches(scope)
 
 
-def _route_path(scope: Scope) -> str:
+def route_path(scope: Scope) -> str:
     """The path the routes are matched against: without the root path it is served
     under, as Starlette's routing takes it."""
     path: str = scope["path"]

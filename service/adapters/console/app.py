@@ -21,6 +21,7 @@ from starlette.routing import Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.adapters.api.routers import route_path
 from service.adapters.availability import FILE_STORE, Unavailable
 from service.adapters.console.dependencies import page_values, read_for
 from service.adapters.console.domain_messages import said_to_reader
@@ -103,9 +104,11 @@ class UnexpectedErrors(ErrorBoundary):
     async def answer(
         self, scope: Scope, receive: Receive, send: Send, unavailable: Unavailable | None
     ) -> None:
+        request = Request(scope)
+        read_for(request, None, None)  # the reader's language, before any text is chosen
         if unavailable is FILE_STORE:
             response = _error_page(
-                Request(scope),
+                request,
                 503,
                 _("tracedesk cannot store files now"),
                 _(
@@ -115,7 +118,7 @@ class UnexpectedErrors(ErrorBoundary):
             )
         elif unavailable is not None:
             response = _error_page(
-                Request(scope),
+                request,
                 503,
                 _("tracedesk cannot reach its database"),
                 _(
@@ -127,7 +130,7 @@ class UnexpectedErrors(ErrorBoundary):
             response.headers["Retry-After"] = str(unavailable.retry_after_seconds)
         else:
             response = _error_page(
-                Request(scope),
+                request,
                 500,
                 _("Something went wrong on our side"),
                 _(
@@ -147,7 +150,7 @@ class ConsoleMount(Mount):
         self._reserved = tuple(reserved)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if not self.owns(scope.get("path", "")):
+        if not self.owns(route_path(scope)):
             return Match.NONE, {}
         return super().matches(scope)
 
@@ -168,6 +171,7 @@ class ConsoleRefusals:
 
     def page(self, scope: Scope, status: int, problem: Mapping[str, Any]) -> Response:
         request = Request(scope)
+        read_for(request, None, None)  # the reader's language, before any text is chosen
         if status == 404:
             return _not_found(request)
         if status == 413:

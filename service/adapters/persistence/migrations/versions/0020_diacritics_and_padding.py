@@ -9,14 +9,16 @@ unpadded form.
   spellings (`ČŠČ4412` is `CHSHCH4412`, as `ЧЩ4412` is).
 
 - A reading whose runs of digits are padded with zeros is filed under its unpadded form
-  as well (`GLK-00731` under `GLK731`), so that readings padded to any width find each
-  other (the query was expanded by up to three zeros before).
+  as well (`GLK-00731` under `GLK731`; a separator between digits stays, `G19-00731`
+  under `G19-731`), so that readings padded to any width find each other (the query was
+  expanded by up to three zeros before).
 
 Only readings with a character outside ASCII letters, digits, wildcards and the common
 separators can change otherwise; each of them is filed again, in tracedesk's records and
 in registries held here, by the same domain functions that file new readings. A reading
 left with nothing legible keeps the normalized form it had (as 0019 did). Other readings
-with a zero after a non-digit get their unpadded form added, nothing else.
+with a zero after a non-digit, or a separator between digits, get their unpadded form
+added, nothing else.
 
 Revision ID: 0020
 Revises: 0019
@@ -172,13 +174,20 @@ def _file_registry_records_again(bind: sa.Connection) -> None:
 
 
 def _may_be_padded(column: sa.ColumnElement[str], postgres: bool) -> sa.ColumnElement[bool]:
-    """ASCII text with a zero that may start a run of digits (a superset: the domain
-    decides)."""
+    """ASCII text with a zero that may start a run of digits, or with a separator between
+    two digits (kept in the unpadded form): a superset, the domain decides."""
     if postgres:
-        return sa.and_(column.regexp_match(_BASIC_POSIX), column.regexp_match("(^|[^0-9])0[0-9]"))
+        return sa.and_(
+            column.regexp_match(_BASIC_POSIX),
+            column.regexp_match("(^|[^0-9])0[0-9]|[0-9][ ./_-]+[0-9]"),
+        )
     return sa.and_(
         column.op("GLOB")(_NOT_BASIC_GLOB).is_(False),
-        sa.or_(column.op("GLOB")("0[0-9]*"), column.op("GLOB")("*[^0-9]0[0-9]*")),
+        sa.or_(
+            column.op("GLOB")("0[0-9]*"),
+            column.op("GLOB")("*[^0-9]0[0-9]*"),
+            column.op("GLOB")("*[0-9][ ./_-]*[0-9]*"),
+        ),
     )
 
 
