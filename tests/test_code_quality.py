@@ -153,6 +153,7 @@ BUILDING_BLOCKS = {
     "settings",
     "logging",
     "database_addresses",
+    "route_paths",
 }
 
 

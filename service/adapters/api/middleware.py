@@ -17,8 +17,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from service import request_context
 from service.adapters.api.problems import problem_bytes
 from service.adapters.api.request_text import body_problems, query_problems, unprintable
-from service.adapters.api.routers import route_path
 from service.adapters.metrics import observe_request
+from service.adapters.route_paths import route_path
 
 REQUEST_ID_HEADER: Final = "x-request-id"
 _ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")

@@ -9,6 +9,7 @@ from starlette.routing import Match
 from starlette.types import Scope
 
 from service.adapters.api.edge_problems import DeclaredRoute
+from service.adapters.route_paths import route_path
 
 
 class ApiRouter(APIRouter):
@@ -28,13 +29,3 @@ class ApiRouter(APIRouter):
         if self.prefix and not route_path(scope).startswith(self.prefix):
             return Match.NONE, {}
         return super().matches(scope)
-
-
-def route_path(scope: Scope) -> str:
-    """The path the routes are matched against: without the root path it is served
-    under, as Starlette's routing takes it."""
-    path: str = scope["path"]
-    root: str = scope.get("root_path", "")
-    if root and path.startswith(root) and path[len(root) : len(root) + 1] in ("/", ""):
-        return path[len(root) :]
-    return path

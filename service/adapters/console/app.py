@@ -21,7 +21,6 @@ from starlette.routing import Match, Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.adapters.api.routers import route_path
 from service.adapters.availability import FILE_STORE, Unavailable
 from service.adapters.console.dependencies import page_values, read_for
 from service.adapters.console.domain_messages import said_to_reader
@@ -41,6 +40,7 @@ from service.adapters.console.routes import (
 )
 from service.adapters.console.sessions import ForgedRequest, SignInRequired
 from service.adapters.error_boundary import ErrorBoundary
+from service.adapters.route_paths import route_path
 from service.domain.errors import (
     Conflict,
     Forbidden,
