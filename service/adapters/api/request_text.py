@@ -44,13 +44,15 @@ def _form_fields(encoded: bytes) -> Iterator[tuple[str, str | None]]:
     for pair in encoded.split(b"&"):
         if not pair:
             continue
-        name, _, value = pair.partition(b"=")
-        name_text = unquote_to_bytes(name.replace(b"+", b" ")).decode("utf-8", "replace")
+        name, _, value = (_percent_decoded(part) for part in pair.partition(b"="))
         try:
-            unquote_to_bytes(name.replace(b"+", b" ")).decode("utf-8")
-            yield name_text, unquote_to_bytes(value.replace(b"+", b" ")).decode("utf-8")
+            yield name.decode("utf-8"), value.decode("utf-8")
         except UnicodeDecodeError:
-            yield name_text, None
+            yield name.decode("utf-8", "replace"), None
+
+
+def _percent_decoded(encoded: bytes) -> bytes:
+    return unquote_to_bytes(encoded.replace(b"+", b" "))
 
 
 def query_problems(query_string: bytes) -> list[Problem]:
