@@ -14,8 +14,9 @@ pattern is rarely served by its trigrams alone. Cheap, indexed lookups by shape:
   should narrow most. Serials share their beginnings far more than their ends (maker
   codes, neighbouring production numbers), so a start counts one character less.
 
-A range reads at most MAX_PATTERN_SCAN index entries; a search cut there says so
-(`truncated`). Storage returns candidates only; the domain decides which fit.
+A range reads at most MAX_PATTERN_SCAN index entries; a search whose range reached
+that bound says it may be cut (`truncated`). Storage returns candidates only; the
+domain decides which fit.
 """
 
 from __future__ import annotations

@@ -135,3 +135,12 @@ async def test_a_range_read_to_its_bound_says_the_answer_was_cut(
     assert cut.truncated is True
     # The first three entries of the range, in reversed-key order: 6401, 6411, 6422.
     assert sorted(m.candidate.identifier.raw for m in cut.matches) == ["1046", "1146"]
+
+    # Readings past the bound may fit when none of those read does.
+    monkeypatch.setattr(serial_index, "MAX_PATTERN_SCAN", 2)
+    none_read_fit = await search_serials(deps=deps, actor=investigator, serial="13*46")
+    assert (none_read_fit.matches, none_read_fit.truncated) == ([], True)
+    # A range with exactly as many entries as the bound reads cannot tell: it says cut.
+    monkeypatch.setattr(serial_index, "MAX_PATTERN_SCAN", len(ending))
+    full = await search_serials(deps=deps, actor=investigator, serial="1*46")
+    assert (len(full.matches), full.truncated) == (4, True)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from service.adapters.persistence import tables
 from service.adapters.persistence.database import Connect, Database, Row, Stage
-from service.adapters.persistence.sql import Query, QueryShapes, Statement, one_of
+from service.adapters.persistence.sql import Query, QueryShapes, Statement, like, one_of
 from service.adapters.persistence.writes import DeleteRows, InsertRows, RowOperation, UpdateRow
 from service.domain.identifiers import Identifier, pattern_matches, skeleton
 from service.domain.matching import SerialQuery
@@ -112,10 +112,10 @@ def _by_keys(dialect: str) -> Statement:
     )
 
 
-def _by_pattern(_: str, with_prefix: bool) -> Statement:
+def _by_pattern(dialect: str, with_prefix: bool) -> Statement:
     conditions = [
         _R.c.registry_name == sa.bindparam("registry"),
-        _R.c.normalized.like(sa.bindparam("pattern"), escape="\\"),
+        like(_R.c.normalized, "pattern", dialect),
     ]
     if with_prefix:
         # A range on the index when the pattern starts with known characters.
