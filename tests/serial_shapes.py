@@ -66,6 +66,10 @@ def query_near(draw: st.DrawFn, stored: list[str]) -> str:
         transliterate(base, Table.ICAO_9303)[:-1],
         base[:i] + "?" + base[i + 1 :],
         base[:i] + "??" + base[i + 2 :],
+        # Worn, and its look-alikes misread: digits typed as letters, or the reverse.
+        "".join(LOOKALIKES.get(c, c) for c in base[:i]) + "?" + base[i + 1 :],
+        "".join(LOOKALIKES.get(c, c) for c in base[: i + 1]) + "*",
+        "*" + "".join(LOOKALIKES.get(c, c) for c in base[i:]),
         base[: i + 1] + "*",
         base + "*",
         "?" + base[1:],

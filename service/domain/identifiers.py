@@ -194,6 +194,13 @@ def skeleton(text: str) -> str:
     return normalized.translate(_SKELETON_TABLE)
 
 
+def read_as_digits(normalized: str) -> str:
+    """The reading with each look-alike letter read as the digit it resembles (`1O?46`
+    as `10?46`, `GLK` as `61K`): what a serial of digits typed with letters stands for.
+    One character for one, so unknown characters keep their places."""
+    return normalized.translate(_SKELETON_TABLE)
+
+
 def is_partial(normalized: str) -> bool:
     return any(c in WILDCARDS for c in normalized)
 

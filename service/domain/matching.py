@@ -18,7 +18,9 @@ Match kinds, strongest first, each with the confidence it has on its own:
 - `edit` (0.55): one character inserted, deleted, changed or two swapped, in any of
   the readings' spellings;
 - `pattern` (0.25 to 0.60, with the share of legible characters): a partial reading
-  (`?` one unknown character, `*` a run) fits the other reading.
+  (`?` one unknown character, `*` a run) fits the other reading, as read or with its
+  look-alike letters read as digits (`1O?46` fits `10746`; each letter so read counts as
+  a character not legible).
 
 Make, model and calibre then raise or lower the confidence.
 """
@@ -26,7 +28,6 @@ Make, model and calibre then raise or lower the confidence.
 from __future__ import annotations
 
 import math
-import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ from service.domain.identifiers import (
     legible_count,
     pattern_matches,
     patterns_overlap,
+    read_as_digits,
     within_one_edit,
 )
 from service.domain.items import IdentifierRole, ItemKind
@@ -156,6 +158,31 @@ class SerialQuery:
         return pattern_lookup(self.identifier.normalized) if self.identifier.is_partial else None
 
     @property
+    def digit_pattern(self) -> str | None:
+        """A partial reading with look-alike letters, read as digits (`1O?46` as `10?46`):
+        the complete readings that fit it fit the query too (see `fitted_misreads`).
+        None when nothing reads otherwise, or too little would be left legible."""
+        if not self.identifier.is_partial:
+            return None
+        as_digits = read_as_digits(self.identifier.normalized)
+        if _misreads(self.identifier.normalized, as_digits) is None:
+            return None
+        return as_digits
+
+    @property
+    def fitting_patterns(self) -> tuple[str, ...]:
+        """What complete readings are fitted to: the pattern as read, and read as digits
+        when it may be; nothing for a complete reading."""
+        if not self.identifier.is_partial:
+            return ()
+        digits = self.digit_pattern
+        return (
+            (self.identifier.normalized,)
+            if digits is None
+            else (self.identifier.normalized, digits)
+        )
+
+    @property
     def lookup_keys(self) -> frozenset[str]:
         """Every key of `stored_keys` under which a matching reading may be filed: one
         set of equality lookups for the exact, normalized, skeleton, edit and (for stored
@@ -172,15 +199,43 @@ class SerialQuery:
         """SQL LIKE pattern (escape `\\`) for complete readings, when searching a pattern."""
         if not self.identifier.is_partial:
             return None
-        return "".join(_LIKE.get(c, c) for c in self.identifier.normalized)
+        return as_like(self.identifier.normalized)
 
     @property
-    def literal_prefix(self) -> str:
-        """Characters before the first unknown one, for a range scan on the normalized key."""
-        return re.split(r"[?*]", self.identifier.normalized, maxsplit=1)[0]
+    def digit_like_pattern(self) -> str | None:
+        """`digit_pattern` as an SQL LIKE pattern, when there is one."""
+        digits = self.digit_pattern
+        return None if digits is None else as_like(digits)
 
 
 _LIKE: Final = {"?": "_", "*": "%", "%": "\\%", "_": "\\_", "\\": "\\\\"}
+
+
+def as_like(pattern: str) -> str:
+    """A normalized partial reading as an SQL LIKE pattern (escape `\\`)."""
+    return "".join(_LIKE.get(c, c) for c in pattern)
+
+
+def fitted_misreads(pattern: Identifier, serial: Identifier) -> int | None:
+    """Whether a complete reading fits a partial one: 0 when it fits as read; when it fits
+    only with the partial reading's look-alike letters read as digits, how many letters
+    were so read (`1O?46` fits `10746` with one); None when it does not fit, or when the
+    letters so read leave fewer than MIN_LEGIBLE characters as read (`SIG*` is not `516*`)."""
+    if pattern_matches(pattern.normalized, serial.normalized):
+        return 0
+    as_digits = read_as_digits(pattern.normalized)
+    misreads = _misreads(pattern.normalized, as_digits)
+    if misreads is None or not pattern_matches(as_digits, serial.normalized):
+        return None
+    return misreads
+
+
+def _misreads(pattern: str, as_digits: str) -> int | None:
+    """The letters read as digits, when some are and enough are left as read."""
+    misreads = sum(1 for read, meant in zip(pattern, as_digits, strict=True) if read != meant)
+    if misreads == 0 or legible_count(pattern) - misreads < MIN_LEGIBLE:
+        return None
+    return misreads
 
 
 def stored_keys(identifier: Identifier) -> frozenset[str]:
@@ -282,7 +337,7 @@ def _pattern_match(
     query: Identifier, stored: Identifier, query_anchor_keys: frozenset[str]
 ) -> MatchKind | None:
     if not stored.is_partial:
-        return MatchKind.PATTERN if pattern_matches(query.normalized, stored.normalized) else None
+        return MatchKind.PATTERN if fitted_misreads(query, stored) is not None else None
     # A stored partial reading is only findable through an anchor (a legible stretch, its
     # known start or end) that the query shows too; two fragments that merely could
     # overlap say nothing about identity.
@@ -294,7 +349,7 @@ def _pattern_match(
         if query.anchors.isdisjoint(anchor_keys(stored.normalized)):
             return None
         return MatchKind.PATTERN if patterns_overlap(query.normalized, stored.normalized) else None
-    return MatchKind.PATTERN if pattern_matches(stored.normalized, query.normalized) else None
+    return MatchKind.PATTERN if fitted_misreads(stored, query) is not None else None
 
 
 def confidence(
@@ -320,7 +375,12 @@ def confidence(
 
 
 def _pattern_base(query: Identifier, stored: Identifier) -> float:
-    return _PATTERN_FLOOR + _PATTERN_SPAN * legible_share(query, stored)
+    share = legible_share(query, stored)
+    if query.is_partial != stored.is_partial:
+        pattern, serial = (query, stored) if query.is_partial else (stored, query)
+        # A letter read as the digit it resembles is a character not legible.
+        share -= (fitted_misreads(pattern, serial) or 0) / max(len(serial.normalized), 1)
+    return _PATTERN_FLOOR + _PATTERN_SPAN * max(share, 0.0)
 
 
 def legible_share(a: Identifier, b: Identifier) -> float:

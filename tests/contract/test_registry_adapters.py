@@ -147,7 +147,8 @@ async def test_every_kind_of_match_with_its_status(
     assert found["IA-4"].confidence < found["IA-3"].confidence  # Zastava is not a Glock
     assert found["IA-1"].record.identifier.raw == "BXK 482"
     pattern = await registry.search(SerialQuery.parse("BXK4*", catalogue=catalogue))
-    assert {m.record.reference for m in pattern} == {"IA-1", "IA-2", "IA-4", "IA-5"}
+    # IA-3 (8XK482) too: the pattern's B may be an 8 misread.
+    assert {m.record.reference for m in pattern} == {"IA-1", "IA-2", "IA-3", "IA-4", "IA-5"}
     assert await registry.search(SerialQuery.parse("ZZZ 111", catalogue=catalogue)) == []
 
 

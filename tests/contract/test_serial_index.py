@@ -103,6 +103,11 @@ async def _recorded(database: Database, catalogue: ReferenceCatalogue, serials: 
         ("AK471234", "AK47*", "pattern"),  # the known start, on the normalized key
         ("X123456Y", "*23456*", "pattern"),  # a run's trigrams
         ("Q1A2B3C", "*A?B?C*", "pattern"),  # nothing to narrow by: a bounded scan
+        # Look-alike letters read as digits: by deletion keys, a range, a run.
+        ("10746", "1O?46", "pattern"),
+        ("ER4405", "ER*4O5", "pattern"),
+        ("1047123", "1O47*", "pattern"),
+        ("X125456Y", "*2S45*", "pattern"),
         ("10?46", "10746", "pattern"),  # a stored partial reading, anchored by its end
         ("AB?C?6", "ABXCY6", "pattern"),  # ...or by its start
     ],

@@ -57,6 +57,14 @@ def read(text: str) -> Identifier:
         # Sharing only what one of them is anchored by is not enough, either way round.
         ("10?46", "1?046", None),
         ("1?046", "10?46", None),
+        # A pattern's look-alike letters may be digits misread, whichever was stored.
+        ("1O?46", "10746", MatchKind.PATTERN),
+        ("10746", "1O?46", MatchKind.PATTERN),
+        ("M7O*35", "M70235", MatchKind.PATTERN),
+        ("1O?46", "1O746", MatchKind.PATTERN),  # as read
+        ("10?46", "1O746", None),  # a digit is not read as a letter
+        ("SIG*", "516042", None),  # nothing would be left as read
+        ("B1G4*", "81642", None),  # two of four: too little left as read
         ("12,345", "12345", MatchKind.NORMALIZED),  # punctuation separates
         ("№ 58812", "#58812", MatchKind.NORMALIZED),
         ("BZH 9735", "БЖ-9735", MatchKind.TRANSLITERATED),
@@ -190,6 +198,17 @@ def test_a_patterns_confidence_grows_with_its_legible_share(
     assert match.confidence == pytest.approx(0.25 + 0.35 * 3 / 12, abs=0.001)
 
 
+def test_a_letter_read_as_a_digit_counts_as_a_character_not_legible(
+    catalogue: ReferenceCatalogue,
+) -> None:
+    stored = candidate("10746", catalogue=catalogue)
+    (as_read,) = rank(SerialQuery.parse("10?46", catalogue=catalogue), [stored], catalogue)
+    (misread,) = rank(SerialQuery.parse("1O?46", catalogue=catalogue), [stored], catalogue)
+    assert misread.kind is as_read.kind is MatchKind.PATTERN
+    assert as_read.confidence == pytest.approx(0.25 + 0.35 * 4 / 5, abs=0.001)
+    assert misread.confidence == pytest.approx(0.25 + 0.35 * 3 / 5, abs=0.001)
+
+
 def test_a_pattern_query_needs_three_legible_characters(
     catalogue: ReferenceCatalogue,
 ) -> None:
@@ -252,7 +271,6 @@ def test_query_keys_cover_every_one_edit_neighbour(catalogue: ReferenceCatalogue
     # LIKE's own `%`, `_` and `\\` are punctuation: gone from a normalized reading.
     pattern = SerialQuery.parse("abc?1%*", catalogue=catalogue)
     assert pattern.like_pattern == "ABC_1%"
-    assert pattern.literal_prefix == "ABC"
     assert pattern.normalized_keys == frozenset()
 
 

@@ -13,8 +13,8 @@ from service.adapters.persistence import tables
 from service.adapters.persistence.database import Connect, Database, Row, Stage
 from service.adapters.persistence.sql import Query, QueryShapes, Statement, like, one_of
 from service.adapters.persistence.writes import DeleteRows, InsertRows, RowOperation, UpdateRow
-from service.domain.identifiers import Identifier, pattern_matches, skeleton
-from service.domain.matching import SerialQuery
+from service.domain.identifiers import Identifier, known_start, skeleton
+from service.domain.matching import SerialQuery, as_like, fitted_misreads
 from service.domain.reference import ReferenceCatalogue, Resolution
 from service.domain.registry import (
     RegistryMatch,
@@ -163,11 +163,12 @@ class SqlRegistry:
                     _BY_KEYS, registry=self._name, keys=sorted(query.lookup_keys)
                 )
             )
-            if query.identifier.is_partial:
-                prefix = query.literal_prefix
+            # The pattern as read, and read as digits where its look-alike letters may be.
+            for pattern in query.fitting_patterns:
+                prefix = known_start(pattern)
                 parameters: dict[str, Any] = {
                     "registry": self._name,
-                    "pattern": query.like_pattern,
+                    "pattern": as_like(pattern),
                     "cap": PATTERN_CAP,
                 }
                 if prefix:
@@ -179,7 +180,7 @@ class SqlRegistry:
                 r
                 for r in records
                 if r.identifier.is_partial
-                or pattern_matches(query.identifier.normalized, r.identifier.normalized)
+                or fitted_misreads(query.identifier, r.identifier) is not None
             ]
         return registry_matches(query, records, self._catalogue)
 

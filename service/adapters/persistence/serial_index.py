@@ -32,7 +32,12 @@ from service.adapters.persistence.sql import (
 from service.domain.identifiers import reversed_key
 from service.domain.items import IdentifierRole, ItemKind
 from service.domain.matching import SerialQuery, StoredIdentifier
-from service.domain.pattern_lookup import MAX_PATTERN_SCAN, PatternLookup, PatternSource
+from service.domain.pattern_lookup import (
+    MAX_PATTERN_SCAN,
+    PatternLookup,
+    PatternSource,
+    pattern_lookup,
+)
 from service.domain.ports.recoveries import CandidateBatch
 from service.domain.reference import Resolution
 
@@ -63,9 +68,10 @@ def _candidates(dialect: str, shape: frozenset[str]) -> Statement:
         anchors = tables.identifier_anchors
         lookups.append(_keyed(anchors, anchors.c.anchor, "anchors", _ANCHOR, dialect))
     lookups += _pattern_lookups(dialect, shape)
-    ranged = _range_lookup(dialect, shape)
-    if ranged is not None:
-        lookups.append(ranged.fitting)
+    ranges = [
+        _range_lookup(dialect, shape, read) for read in ("", _AS_DIGITS) if read + "scan" in shape
+    ]
+    lookups += [ranged.fitting for ranged in ranges]
     hits = sa.union_all(*lookups).subquery("hits")
     best = (
         sa.select(hits.c.item_id, hits.c.role, sa.func.min(hits.c.priority).label("priority"))
@@ -73,7 +79,9 @@ def _candidates(dialect: str, shape: frozenset[str]) -> Statement:
         .subquery("best")
     )
     described = _described(best, shape, dialect)
-    return described if ranged is None else _marked_when_filled(described, ranged.filled)
+    if not ranges:
+        return described
+    return _marked_when_filled(described, sa.or_(*(ranged.filled for ranged in ranges)))
 
 
 def _tagged(table: sa.FromClause, priority: int) -> sa.Select[Any]:
@@ -114,7 +122,6 @@ def _unnested(name: str) -> sa.TableValuedAlias:
 
 
 _LIMIT = sa.bindparam("limit", type_=sa.Integer())
-_SCAN = sa.bindparam("scan", type_=sa.Integer())
 
 
 def _described(best: sa.Subquery, shape: frozenset[str], dialect: str) -> sa.Select[Any]:
@@ -168,19 +175,37 @@ def _described(best: sa.Subquery, shape: frozenset[str], dialect: str) -> sa.Sel
 
 def _pattern_lookups(dialect: str, shape: frozenset[str]) -> list[sa.Select[Any]]:
     """The complete readings a pattern may fit by its deletion keys or by the trigrams of
-    a run (the lookups the domain chose, `PatternLookup`); each keeps only readings LIKE
-    the pattern before any join."""
+    a run (the lookups the domain chose, `PatternLookup`); each keeps only readings that
+    fit the pattern before any join."""
     ident = tables.item_identifiers
-    fits = like(ident.c.normalized, "like", dialect)
+    fits = _fits(ident.c.normalized, shape, dialect)
     pattern = _priority(_PATTERN)
     if "pattern_keys" in shape:
         return [_by_deletion_keys(dialect, fits, pattern)]
-    if "run" in shape:
-        # Trigrams of the run, read backwards on the reversed key (where equality never
-        # looks), then the whole pattern.
-        within = like(ident.c.reversed, "run", dialect)
-        return [sa.select(ident.c.item_id, ident.c.role, pattern).where(within, fits)]
-    return []
+    # Trigrams of the run, read backwards on the reversed key (where equality never
+    # looks), then the whole pattern; and the run read as digits, when it reads otherwise.
+    return [
+        sa.select(ident.c.item_id, ident.c.role, pattern).where(
+            like(ident.c.reversed, run, dialect), fits
+        )
+        for run in ("run", _AS_DIGITS + "run")
+        if run in shape
+    ]
+
+
+# The prefix of the parameters of a pattern read with its look-alike letters as digits
+# (`SerialQuery.digit_pattern`), where that reading needs lookups of its own.
+_AS_DIGITS = "digit_"
+
+
+def _fits(
+    column: sa.ColumnElement[str], shape: frozenset[str], dialect: str
+) -> sa.ColumnElement[bool]:
+    """The reading fits the pattern, as read or read as digits."""
+    fits = like(column, "like", dialect)
+    if _AS_DIGITS + "like" in shape:
+        fits = sa.or_(fits, like(column, _AS_DIGITS + "like", dialect))
+    return fits
 
 
 _RANGES = (
@@ -195,64 +220,66 @@ class _RangeLookup:
     filled: sa.ColumnElement[bool]  # the range had as many entries as the bound reads
 
 
-def _range_lookup(dialect: str, shape: frozenset[str]) -> _RangeLookup | None:
+def _range_lookup(dialect: str, shape: frozenset[str], read: str) -> _RangeLookup:
     """At most `scan` entries of a pattern's range, on the normalized key (a known start)
     or the reversed key (a known end), in index order: those that fit the pattern, and
-    whether the bound was reached (then the answer may miss readings past it). None when
-    the pattern is looked up otherwise.
+    whether the bound was reached (then the answer may miss readings past it). `read` is
+    the prefix of the range's parameters: the pattern as read, or read as digits.
 
     On PostgreSQL the range is read once, counted and filtered in the same pass. (Reading
     it again for the entry past the bound cost a third of such a search; numbering the
     entries cost a window over each.)"""
     ident = tables.item_identifiers
-    sides = [(side, key) for side, key in _RANGES if side in shape]
-    if not sides:
-        return None
-    ((side, key),) = sides
+    ((side, key),) = [(side, key) for side, key in _RANGES if side in shape]
     bounds = []
-    if f"{side}_from" in shape:
-        bounds = [key >= sa.bindparam(f"{side}_from"), key < sa.bindparam(f"{side}_to")]
+    if f"{read}{side}_from" in shape:
+        bounds = [
+            key >= sa.bindparam(f"{read}{side}_from"),
+            key < sa.bindparam(f"{read}{side}_to"),
+        ]
     pattern = _priority(_PATTERN)
-    fits = like(ident.c.normalized, "like", dialect)
+    scan = sa.bindparam(f"{read}scan", type_=sa.Integer())
     if dialect != POSTGRES:
         entries = (
             sa.select(ident.c.item_id, ident.c.role, ident.c.normalized)
             .where(*bounds)
             .order_by(key)
-            .limit(_SCAN)
-            .subquery("entries")
+            .limit(scan)
+            .subquery(f"{read}entries")
         )
-        counted = sa.select(sa.literal(1)).where(*bounds).limit(_SCAN).subquery("counted")
+        counted = sa.select(sa.literal(1)).where(*bounds).limit(scan).subquery(f"{read}counted")
         return _RangeLookup(
             fitting=sa.select(entries.c.item_id, entries.c.role, pattern).where(
-                like(entries.c.normalized, "like", dialect)
+                _fits(entries.c.normalized, shape, dialect)
             ),
-            filled=sa.select(sa.func.count()).select_from(counted).scalar_subquery() >= _SCAN,
+            filled=sa.select(sa.func.count()).select_from(counted).scalar_subquery() >= scan,
         )
     entries = (
-        sa.select(ident.c.item_id, ident.c.role, fits.label("fits"))
+        sa.select(
+            ident.c.item_id, ident.c.role, _fits(ident.c.normalized, shape, dialect).label("fits")
+        )
         .where(*bounds)
         .order_by(key)
-        .limit(_SCAN)
-        .subquery("entries")
+        .limit(scan)
+        .subquery(f"{read}entries")
     )
-    read = sa.select(
+    tally = sa.select(
         sa.func.count().label("read"),
         sa.func.array_agg(entries.c.item_id).filter(entries.c.fits).label("item_ids"),
         sa.func.array_agg(entries.c.role).filter(entries.c.fits).label("roles"),
-    ).cte("range_read")
+    ).cte(f"{read}range_read")
     fitting = (
-        sa.func.unnest(read.c.item_ids, read.c.roles)
+        sa.func.unnest(tally.c.item_ids, tally.c.roles)
         .table_valued(
             sa.column("item_id", ident.c.item_id.type), sa.column("role", ident.c.role.type)
         )
-        .render_derived(name="fitting")
+        .render_derived(name=f"{read}fitting")
     )
     return _RangeLookup(
         fitting=sa.select(fitting.c.item_id, fitting.c.role, pattern).select_from(
-            read.join(fitting, sa.true())
+            tally.join(fitting, sa.true())
         ),
-        filled=sa.select(read.c.read).scalar_subquery() >= _SCAN,
+        filled=sa.select(tally.c.read).scalar_subquery() >= scan,
     )
 
 
@@ -324,26 +351,41 @@ def candidate_parameters(query: SerialQuery) -> dict[str, Any]:
     if lookup is not None:
         parameters["like"] = query.like_pattern
         parameters |= _pattern_parameters(lookup)
+        if query.digit_pattern is not None:
+            parameters[_AS_DIGITS + "like"] = query.digit_like_pattern
+            parameters |= _digit_parameters(lookup, pattern_lookup(query.digit_pattern))
     return parameters
 
 
-def _pattern_parameters(lookup: PatternLookup) -> dict[str, Any]:
+def _pattern_parameters(lookup: PatternLookup, read: str = "") -> dict[str, Any]:
     if lookup.source is PatternSource.DELETIONS:
         return {"pattern_keys": list(lookup.keys)}
     (known,) = lookup.keys
     if lookup.source is PatternSource.TRIGRAMS:
-        return {"run": f"%{_literal(reversed_key(known))}%"}
+        return {f"{read}run": f"%{_literal(reversed_key(known))}%"}
     side = "start" if lookup.source is PatternSource.START else "end"
-    parameters: dict[str, Any] = {side: True, "scan": MAX_PATTERN_SCAN}
+    parameters: dict[str, Any] = {side: True, f"{read}scan": MAX_PATTERN_SCAN}
     if known:
         edge = known if side == "start" else reversed_key(known)
-        parameters |= {f"{side}_from": edge, f"{side}_to": _following(edge)}
+        parameters |= {f"{read}{side}_from": edge, f"{read}{side}_to": _following(edge)}
     return parameters
+
+
+def _digit_parameters(as_read: PatternLookup, as_digits: PatternLookup) -> dict[str, Any]:
+    """What the pattern read as digits looks up besides the pattern as read: its own
+    deletion keys, or its own range or run where its known characters read otherwise.
+    (Reading letters as digits keeps every character in its place, so both readings
+    choose the same kind of lookup.)"""
+    if as_digits.source is PatternSource.DELETIONS:
+        return {"pattern_keys": sorted({*as_read.keys, *as_digits.keys})}
+    if as_digits.keys == as_read.keys:
+        return {}
+    return _pattern_parameters(as_digits, _AS_DIGITS)
 
 
 # Parameters that only shape the statement, or that every shape binds alike.
 _SHAPE_ONLY = frozenset({"edit_keys", "start", "end"})
-_NOT_SHAPE = frozenset({"start_to", "end_to", "scan", "like"})
+_NOT_SHAPE = frozenset({"start_to", "end_to", "like", "digit_start_to", "digit_end_to"})
 
 
 def candidate_statement(

@@ -13,7 +13,7 @@ from typing import Final
 import structlog
 
 from service.adapters.registry_files import read_registry_file
-from service.domain.identifiers import pattern_matches
+from service.domain.identifiers import known_start, pattern_matches
 from service.domain.matching import SerialQuery
 from service.domain.reference import ReferenceCatalogue
 from service.domain.registry import RegistryMatch, RegistryRecord, registry_matches
@@ -58,18 +58,21 @@ class InMemoryRegistry:
         return [await self.search(query) for query in queries]
 
     def _pattern_candidates(self, query: SerialQuery) -> list[RegistryRecord]:
-        pattern = query.identifier.normalized
-        prefix = query.literal_prefix
-        if prefix:
-            start = bisect.bisect_left(self._normalized, prefix)
-            end = bisect.bisect_left(self._normalized, prefix + "\U0010ffff")
-        else:
-            start, end = 0, min(len(self._normalized), MAX_PATTERN_SCAN)
-        return [
-            self._complete[i]
-            for i in range(start, end)
-            if pattern_matches(pattern, self._normalized[i])
-        ]
+        found: list[RegistryRecord] = []
+        # The pattern as read, and read as digits where its look-alike letters may be.
+        for pattern in query.fitting_patterns:
+            prefix = known_start(pattern)
+            if prefix:
+                start = bisect.bisect_left(self._normalized, prefix)
+                end = bisect.bisect_left(self._normalized, prefix + "\U0010ffff")
+            else:
+                start, end = 0, min(len(self._normalized), MAX_PATTERN_SCAN)
+            found += (
+                self._complete[i]
+                for i in range(start, end)
+                if pattern_matches(pattern, self._normalized[i])
+            )
+        return found
 
 
 class FileRegistry:
