@@ -82,6 +82,20 @@ _STORAGE_ERRNOS: Final = frozenset(
 )
 
 
+# The SQLite file the server opened is no longer at its path (deleted, moved, or another
+# file put there): whatever it writes would go to a file nobody will open again, or to
+# a database it did not check. An operator must look, then restart the server.
+FILE_REPLACED: Final = Unavailable(
+    "no longer the file this server opened (deleted, moved or replaced); restart the server",
+    30,
+    what="the database file",
+)
+
+
+class DatabaseFileReplaced(Exception):
+    """The SQLite file at the configured path is not the one this server opened."""
+
+
 class FileStoreFailure(Exception):
     """A directory where files are kept (photos, uploads) cannot be used: raised, from
     the OSError, only by the code that keeps files, so that the same errno anywhere else
@@ -111,6 +125,8 @@ def unavailability(error: BaseException) -> Unavailable | None:
 
 
 def _classify(error: BaseException) -> Unavailable | None:
+    if isinstance(error, DatabaseFileReplaced):
+        return FILE_REPLACED
     if isinstance(error, asyncpg.PostgresError):
         state = str(getattr(error, "sqlstate", "") or "")
         if state in _READ_ONLY_STATES or state == "53100":

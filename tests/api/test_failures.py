@@ -18,9 +18,11 @@ from service.adapters.api.middleware import RequestContext
 from service.adapters.api.problems import install_problem_handlers
 from service.adapters.availability import (
     BUSY,
+    FILE_REPLACED,
     FILE_STORE,
     READ_ONLY,
     UNREACHABLE,
+    DatabaseFileReplaced,
     FileStoreFailure,
     unavailability,
 )
@@ -51,6 +53,7 @@ def _chained(error: BaseException, cause: BaseException) -> BaseException:
         (sqlite3.OperationalError("database is locked"), BUSY),
         (sqlite3.OperationalError("attempt to write a readonly database"), READ_ONLY),
         (sqlite3.OperationalError("disk I/O error"), UNREACHABLE),
+        (DatabaseFileReplaced("/var/lib/tracedesk/tracedesk.db"), FILE_REPLACED),
         (
             sqlalchemy_errors.OperationalError(
                 "INSERT", {}, sqlite3.OperationalError("database is locked")

@@ -9,6 +9,7 @@ transaction they need when a unit of work commits.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from service.adapters.availability import DatabaseFileReplaced
 from service.adapters.database_addresses import asyncpg_dsn
 from service.adapters.persistence.connecting import HostByHost
 from service.adapters.persistence.group_commit import GroupCommit
@@ -205,6 +207,7 @@ class SqliteDatabase:
     def __init__(self, url: str, engine: AsyncEngine) -> None:
         self.url = url
         self.engine = engine
+        self._file = _OpenedFile(make_url(url).database)
 
     @classmethod
     def open(cls, url: str) -> SqliteDatabase:
@@ -214,7 +217,9 @@ class SqliteDatabase:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[SqlConnection]:
+        self._file.check()
         async with self.engine.connect() as connection:
+            self._file.opened()
             yield SqliteConnection(connection)
 
     async def apply(self, operations: Sequence[RowOperation], connect: Connect) -> None:
@@ -225,6 +230,37 @@ class SqliteDatabase:
 
     def pool_usage(self) -> tuple[int, int] | None:
         return None
+
+
+class _OpenedFile:
+    """The SQLite file the server opened, told apart from whatever is at its path now.
+
+    A connection keeps writing to a file deleted or moved under it, and a new one would
+    create an empty file there: either way acknowledged writes would be lost. So every
+    connection first checks that the path still names the file first opened (device and
+    inode, one stat), and the server answers 503 until restarted when it does not."""
+
+    def __init__(self, path: str | None) -> None:
+        in_memory = not path or path == ":memory:" or path.startswith("file:")
+        self._path = None if in_memory else path  # an in-memory database has no file to lose
+        self._identity: tuple[int, int] | None = None
+
+    def opened(self) -> None:
+        if self._path is not None and self._identity is None:
+            self._identity = _identity(self._path)
+
+    def check(self) -> None:
+        if self._path is not None and self._identity is not None:
+            if _identity(self._path) != self._identity:
+                raise DatabaseFileReplaced(self._path)
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        found = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
