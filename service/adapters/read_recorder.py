@@ -3,7 +3,8 @@
 A change is recorded in the transaction that makes it. A read changes nothing, so its
 record need not hold up the answer: the server batches read records and writes them
 every 50 ms (or at 100 waiting), in one chained append. A crash can lose the last
-batch of read records, never a change; shutdown writes what is waiting.
+batch of read records, never a change; shutdown writes what is waiting, waiting out a
+database that is busy or away for a while before it gives up and says how many it lost.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 
 import structlog
 
+from service.adapters.availability import unavailability
 from service.domain.audit import AuditEvent
 from service.domain.ports.unit_of_work import UnitOfWork
 
@@ -38,10 +40,14 @@ class BatchingReadRecorder:
         *,
         interval_seconds: float = 0.05,
         batch_size: int = 100,
+        patience_seconds: float = 20.0,
     ) -> None:
         self._unit_of_work = unit_of_work
         self._interval = interval_seconds
         self._batch_size = batch_size
+        # How long shutdown waits for a database that is locked or away (within the usual
+        # 30 s an orchestrator grants between SIGTERM and SIGKILL).
+        self._patience = patience_seconds
         self._waiting: list[AuditEvent] = []
         self._wake = asyncio.Event()
         self._stopping = False
@@ -63,7 +69,21 @@ class BatchingReadRecorder:
         self._wake.set()
         if self._task is not None:
             await self._task
-        await self.flush()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._patience
+        while True:
+            try:
+                await self.flush()
+                return
+            except Exception as failure:  # noqa: BLE001 - told apart below, then logged
+                if unavailability(failure) is None or loop.time() >= deadline:
+                    log.error(
+                        "read records lost at shutdown",
+                        records=len(self._waiting),
+                        error=type(failure).__name__,
+                    )
+                    return
+            await asyncio.sleep(min(0.5, self._patience / 10))
 
     async def flush(self) -> None:
         batch, self._waiting = self._waiting, []

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+
+import structlog
 
 from service.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from service.adapters.read_recorder import BatchingReadRecorder
@@ -57,3 +60,44 @@ async def test_a_full_batch_is_written_without_waiting_for_the_interval() -> Non
         await asyncio.sleep(0.01)
     assert len(store.audit) == 5
     await recorder.stop()
+
+
+class LockedUnitOfWork(InMemoryUnitOfWork):
+    """A database another process holds locked for the first few commits."""
+
+    refusals = 0
+
+    async def commit(self) -> None:
+        if LockedUnitOfWork.refusals > 0:
+            LockedUnitOfWork.refusals -= 1
+            raise sqlite3.OperationalError("database is locked")
+        await super().commit()
+
+
+async def test_shutdown_waits_out_a_locked_database_and_writes_every_record() -> None:
+    store = InMemoryStore()
+    recorder = BatchingReadRecorder(
+        lambda: LockedUnitOfWork(store), interval_seconds=60, patience_seconds=2
+    )
+    recorder.start()
+    for n in range(3):
+        await recorder.record(read(n))
+    LockedUnitOfWork.refusals = 3
+    await recorder.stop()
+    assert [stored.event.entity_id for stored in store.audit] == ["0", "1", "2"]
+
+
+async def test_shutdown_gives_up_after_its_patience_and_says_how_many_were_lost() -> None:
+    store = InMemoryStore()
+    recorder = BatchingReadRecorder(
+        lambda: LockedUnitOfWork(store), interval_seconds=60, patience_seconds=0.2
+    )
+    recorder.start()
+    await recorder.record(read(1))
+    LockedUnitOfWork.refusals = 1_000
+    with structlog.testing.capture_logs() as logs:
+        await recorder.stop()
+    LockedUnitOfWork.refusals = 0
+    assert store.audit == []
+    (lost,) = [entry for entry in logs if entry["event"] == "read records lost at shutdown"]
+    assert lost["records"] == 1 and lost["log_level"] == "error"
