@@ -114,10 +114,13 @@ class JoseTokenService:
                 # Time is judged below against the service's clock, the one it issues with.
                 # No `require_exp` here: python-jose turns it into a check against the
                 # wall clock, whatever `verify_exp` says.
+                # python-jose checks the audience only of a token that names one.
                 options={
                     "verify_exp": False,
                     "verify_nbf": False,
                     "verify_iat": False,
+                    "require_aud": True,
+                    "require_iss": True,
                 },
             )
         except JWTError as error:
