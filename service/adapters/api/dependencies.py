@@ -12,7 +12,7 @@ from fastapi.security import OAuth2PasswordBearer
 from service.accounts import actor_for_token
 from service.adapters.api.problems import ProblemError
 from service.dependencies import Dependencies
-from service.domain.access import Action, Actor
+from service.domain.access import Action, Actor, authorize
 from service.domain.errors import Unauthenticated
 from service.domain.recovery import Recovery
 
@@ -59,7 +59,19 @@ class BearerActor(OAuth2PasswordBearer):
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             ) from None
         structlog.contextvars.bind_contextvars(actor_id=str(actor.id))
+        # The role check before the body is read: a caller who may not perform the route's
+        # action learns 403, not what the body should have been.
+        performed = _declared_action(request)
+        if performed is not None:
+            authorize(actor, performed)
         return actor
+
+
+def _declared_action(request: Request) -> Action | None:
+    route = request.scope.get("route")
+    declared = getattr(route, "openapi_extra", None) or {}
+    value = declared.get(_ACTION_KEY)
+    return None if value is None else Action(value)
 
 
 current_actor = BearerActor(
@@ -68,9 +80,13 @@ current_actor = BearerActor(
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
+_ACTION_KEY = "x-tracedesk-action"
+
+
 def action(performed: Action) -> dict[str, Any]:
-    """`openapi_extra` naming the action a route performs; the access-matrix test reads it."""
-    return {"x-tracedesk-action": performed.value}
+    """`openapi_extra` naming the action a route performs: the access-matrix test reads
+    it, and the actor is refused it (403) before the request's body is validated."""
+    return {_ACTION_KEY: performed.value}
 
 
 def etag(recovery: Recovery) -> str:
