@@ -13,7 +13,7 @@ from typing import Annotated, Final
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator
 
 from service.domain.errors import InvalidValue
-from service.domain.moments import as_utc
+from service.domain.moments import FINER_THAN_STORED, as_utc, finer_than_stored
 
 # What Pydantic would read as seconds since 1970: a JSON number, or text that is one.
 _NUMBER: Final = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
@@ -30,6 +30,12 @@ def _written_out(kind: str, example: str) -> Callable[[object], object]:
     return check
 
 
+def _to_the_microsecond(value: object) -> object:
+    if isinstance(value, str) and finer_than_stored(value):
+        raise ValueError(FINER_THAN_STORED)
+    return value
+
+
 def _kept_range(value: datetime) -> datetime:
     try:
         as_utc(value, "")
@@ -42,7 +48,9 @@ def _kept_range(value: datetime) -> datetime:
 # form checked here and its range by the domain, which names it with the other problems
 # of what it checks.
 ZonedMoment = Annotated[
-    AwareDatetime, BeforeValidator(_written_out("a date and time", "2026-03-01T14:30:00+01:00"))
+    AwareDatetime,
+    BeforeValidator(_to_the_microsecond),
+    BeforeValidator(_written_out("a date and time", "2026-03-01T14:30:00+01:00")),
 ]
 # The same, its range checked here too: for parameters and messages no domain rule reads.
 Moment = Annotated[ZonedMoment, AfterValidator(_kept_range)]

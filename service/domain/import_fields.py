@@ -20,7 +20,7 @@ from service.domain.choices import choose
 from service.domain.errors import InvalidValue
 from service.domain.geography import check_country
 from service.domain.items import ComponentCategory, FirearmType, ItemKind, SerialState
-from service.domain.moments import in_zone
+from service.domain.moments import FINER_THAN_STORED, finer_than_stored, in_zone
 from service.domain.recovery import Circumstances
 
 # A cell as a reader hands it over.
@@ -242,6 +242,8 @@ def _day(name: str, cell: Cell, rules: ReadingRules) -> date:
 
 def _parsed(name: str, text: str, rules: ReadingRules, what: str) -> datetime:
     """ISO 8601 first, then each of the mapping's formats in order."""
+    if finer_than_stored(text):
+        raise InvalidValue(name, FINER_THAN_STORED)
     try:
         return datetime.fromisoformat(text)
     except ValueError:

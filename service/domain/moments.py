@@ -4,6 +4,7 @@ a clock or a database that cannot hold it (year 1 in a zone east of UTC is year 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time, tzinfo
 from typing import Final
 
@@ -12,6 +13,19 @@ from service.domain.errors import InvalidValue
 EARLIEST: Final = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST: Final = datetime(2200, 1, 1, tzinfo=UTC)
 OUT_OF_RANGE: Final = "lies outside the years 1900 to 2199"
+
+
+# The fraction of a second of a written moment. Python, Pydantic and the databases keep
+# microseconds: finer digits would be cut off, and the moment stored would not be the one
+# given, so they are refused.
+_FRACTION: Final = re.compile(r"\d[T t]?\d{2}:\d{2}:\d{2}[.,](\d+)")
+FINER_THAN_STORED: Final = "is kept to the microsecond: give at most six digits after the second"
+
+
+def finer_than_stored(text: str) -> bool:
+    """Whether a written moment gives more than six digits after the second."""
+    fraction = _FRACTION.search(text)
+    return fraction is not None and len(fraction.group(1)) > 6
 
 
 def as_utc(value: datetime, field: str) -> datetime:

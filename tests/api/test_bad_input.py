@@ -103,6 +103,13 @@ BAD_BODIES: list[tuple[str, Any, int, str, str | None]] = [
         "#/recovered_at",
     ),
     (
+        "finer than a microsecond",
+        recovery_body(recovered_at="2026-11-01T10:30:00.123456789Z"),
+        422,
+        "validation-error",
+        "#/recovered_at",
+    ),
+    (
         "date as a number",
         recovery_body(possessor={"name": "Jean Dupont", "born_on": 0}),
         422,
@@ -141,6 +148,21 @@ async def test_bad_bodies_get_a_problem_with_a_pointer_and_store_nothing(
     problem = response.json()
     assert problem["type"] == f"/problems/{slug}" and problem["status"] == status
     assert pointer in [e.get("pointer") for e in problem["errors"]]
+    assert await stored_count(api, token) == 0
+
+
+async def test_a_number_too_long_to_read_is_named_and_stores_nothing(api: Api) -> None:
+    token = await api.user("investigator")
+    body = json.dumps(recovery_body()).replace('"lat": 48.85', '"lat": ' + "9" * 5000, 1)
+    assert "9" * 5000 in body
+    response = await api.client.post(
+        "/api/v1/recoveries",
+        content=body.encode(),
+        headers={"Authorization": token, "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["errors"]
+    assert error == {"pointer": "#/location/lat", "detail": "is a number of 5000 digits"}
     assert await stored_count(api, token) == 0
 
 

@@ -274,6 +274,14 @@ def test_a_time_without_a_zone_or_format_is_refused_with_what_to_give() -> None:
     )
 
 
+def test_a_time_finer_than_a_microsecond_is_refused_not_cut() -> None:
+    rules = ReadingRules(ZoneInfo("UTC"))
+    kept = read_cell(FIELDS["recovered_at"], "2024-03-01T10:00:00.123456Z", rules)
+    assert kept == datetime(2024, 3, 1, 10, 0, 0, 123456, tzinfo=UTC)
+    with pytest.raises(InvalidValue, match="kept to the microsecond"):
+        read_cell(FIELDS["recovered_at"], "2024-03-01T10:00:00.123456789Z", rules)
+
+
 def test_a_mapping_reports_every_problem_at_once() -> None:
     with pytest.raises(ValidationFailed) as refused:
         read_mapping('time_zone = "Mars/Olympus"\ncolour = 1\n[columns]\n"A" = "serials"\n')

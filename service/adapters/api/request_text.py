@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import unquote_to_bytes
 
@@ -98,13 +100,22 @@ def body_problems(body: bytes, *, form: bool, fields_once: bool = False) -> list
         if "\x00" in text:
             return [{"pointer": "#", "detail": "the body holds a NUL byte"}]
     repeating: list[_Repeating] = []
+    too_long: list[_LongNumber] = []
     try:
-        document = json.loads(body, object_pairs_hook=lambda pairs: _members(pairs, repeating))
+        document = json.loads(
+            body,
+            object_pairs_hook=lambda pairs: _members(pairs, repeating),
+            parse_int=lambda digits: _integer(digits, too_long),
+        )
     except (ValueError, RecursionError):
         return []  # not JSON after all, or nested past reading: the application says so
     problems = [
         {"pointer": json_pointer(path), "detail": "is given more than once in its object"}
         for path in (_repeated(document, "") if repeating else ())
+    ]
+    problems += [
+        {"pointer": json_pointer(path), "detail": f"is a number of {number.digits} digits"}
+        for path, number in (_long_numbers(document, "") if too_long else ())
     ]
     if _UNSTORABLE_ESCAPE.search(body):
         problems += [
@@ -113,6 +124,34 @@ def body_problems(body: bytes, *, form: bool, fields_once: bool = False) -> list
             if _unstorable(text)
         ]
     return problems
+
+
+@dataclass(frozen=True, slots=True)
+class _LongNumber:
+    """An integer too long for Python to read (a JSON parser refuses the whole body, and
+    the client would not learn which member): noted where it stands, then refused."""
+
+    digits: int
+
+
+def _integer(digits: str, too_long: list[_LongNumber]) -> int | _LongNumber:
+    limit = sys.get_int_max_str_digits()
+    if limit and len(digits.lstrip("-")) > limit:
+        number = _LongNumber(len(digits.lstrip("-")))
+        too_long.append(number)
+        return number
+    return int(digits)
+
+
+def _long_numbers(value: Any, path: str) -> Iterator[tuple[str, _LongNumber]]:
+    if isinstance(value, _LongNumber):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _long_numbers(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _long_numbers(item, f"{path}.{index}" if path else str(index))
 
 
 class _Repeating(dict[str, Any]):
