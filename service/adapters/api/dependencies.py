@@ -70,7 +70,7 @@ class BearerActor(OAuth2PasswordBearer):
 def _declared_action(request: Request) -> Action | None:
     route = request.scope.get("route")
     declared = getattr(route, "openapi_extra", None) or {}
-    value = declared.get(_ACTION_KEY)
+    value = declared.get(ACTION_KEY)
     return None if value is None else Action(value)
 
 
@@ -80,13 +80,13 @@ current_actor = BearerActor(
 CurrentActor = Annotated[Actor, Depends(current_actor)]
 
 
-_ACTION_KEY = "x-tracedesk-action"
+ACTION_KEY = "x-tracedesk-action"
 
 
 def action(performed: Action) -> dict[str, Any]:
     """`openapi_extra` naming the action a route performs: the access-matrix test reads
     it, and the actor is refused it (403) before the request's body is validated."""
-    return {_ACTION_KEY: performed.value}
+    return {ACTION_KEY: performed.value}
 
 
 def etag(recovery: Recovery) -> str:

@@ -3,12 +3,13 @@ that the OpenAPI document cannot forget one.
 
 Routes list the problems of their use cases (403, 404, 409, 412, 429...). The edge
 refuses requests before any use case runs, and which it refuses follows from what a
-route takes: a body may be too large (413), not well-formed JSON or form (400), or of a
-type the route does not read (415); anything it takes may be invalid, and any query
-parameter holding control characters, or one of one value given twice, is refused (422);
-a path parameter may name nothing, or hold characters no name has (404); a bearer token
-may be missing or bad (401); If-Match may be missing (428) or name a version that is not
-the current one (412); the database may be unreachable (503).
+route takes: a body may be too large (413), not well-formed JSON or form (400), of a
+type the route does not read (415), or stall before its end (408); anything it takes may
+be invalid, and any query parameter holding control characters, or one of one value
+given twice, is refused (422); a path parameter may name nothing, or hold characters no
+name has (404); a bearer token may be missing or bad (401), or speak for someone whose
+roles do not include the route's action (403); If-Match may be missing (428) or name a
+version that is not the current one (412); the database may be unreachable (503).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from fastapi.security.base import SecurityBase
 
-from service.adapters.api.dependencies import get_dependencies, required_version
+from service.adapters.api.dependencies import ACTION_KEY, get_dependencies, required_version
 from service.adapters.api.problems import ProblemError, problem_responses
 
 
@@ -45,12 +46,14 @@ def edge_statuses(route: APIRoute) -> set[int]:
     if any(d.path_params for d in _dependants(route.dependant)):
         statuses.add(404)
     if route.body_field is not None:
-        statuses |= {400, 413}
+        statuses |= {400, 408, 413}
     if _reads_json(route):
         statuses.add(415)
     authenticated = any(isinstance(call, SecurityBase) for call in calls)
     if authenticated:
         statuses.add(401)
+        if route.openapi_extra and ACTION_KEY in route.openapi_extra:
+            statuses.add(403)
     if required_version in calls:
         statuses |= {412, 428}
     # The actor of a token is looked up in the database too.

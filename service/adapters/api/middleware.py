@@ -3,6 +3,7 @@ BaseHTTPMiddleware wrapper would cost more than the work it does."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -119,6 +120,11 @@ class RefusalPages(Protocol):
     def page(self, scope: Scope, status: int, problem: Mapping[str, Any]) -> Response: ...
 
 
+# How long a body may stop arriving before the request is ended (408), as a reverse
+# proxy's client_body_timeout would; the problem type's description says the same.
+BODY_STALL_SECONDS: Final = 30.0
+
+
 class BodySizeLimit:
     """Refuses bodies over the limit with 413 before the application reads them, whether
     the size is announced in Content-Length or only discovered while streaming.
@@ -133,9 +139,11 @@ class BodySizeLimit:
         max_bytes: int,
         uploads: Mapping[str, int] | None = None,
         pages: RefusalPages | None = None,
+        stall_seconds: float = BODY_STALL_SECONDS,
     ) -> None:
         self.app = app
         self.pages = pages
+        self.stall_seconds = stall_seconds
         self.default_bytes = max_bytes
         given = dict(uploads or {})
         self.uploads = {path: limit for path, limit in given.items() if "{" not in path}
@@ -168,15 +176,25 @@ class BodySizeLimit:
                     return
                 break
         received = 0
-        too_large = False
+        too_large = stalled = body_read = False
 
         async def limited_receive() -> Message:
-            nonlocal received, too_large
-            if too_large:
+            nonlocal received, too_large, stalled, body_read
+            if too_large or stalled:
                 return {"type": "http.disconnect"}
-            message = await receive()
+            if body_read:  # waiting for the client to leave, as streaming answers do
+                return await receive()
+            try:
+                # A client that stops sending its body would hold its connection, and
+                # what waits for the body, for good.
+                async with asyncio.timeout(self.stall_seconds):
+                    message = await receive()
+            except TimeoutError:
+                stalled = True
+                return {"type": "http.request", "body": b"", "more_body": False}
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
+                body_read = not message.get("more_body", False)
                 if received > limit:
                     # Frameworks turn exceptions raised while reading into their own
                     # errors, so the body is ended here and the answer replaced below.
@@ -185,10 +203,14 @@ class BodySizeLimit:
             return message
 
         async def guarded_send(message: Message) -> None:
-            if not too_large:
+            if not (too_large or stalled):
                 await send(message)
             elif message["type"] == "http.response.start":
-                await self._refuse(scope, send, limit)
+                if stalled:
+                    body = _problem(scope, "request-timeout")
+                    await _send_problem(scope, send, 408, body, self.pages, close=True)
+                else:
+                    await self._refuse(scope, send, limit)
 
         await self.app(scope, limited_receive, guarded_send)
 

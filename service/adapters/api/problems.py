@@ -73,6 +73,13 @@ PROBLEM_TYPES: Final = {
             "(a multipart form needs its boundary); nothing was stored.",
         ),
         ProblemType(
+            "request-timeout",
+            408,
+            "The request body stopped arriving",
+            "No part of the body arrived for 30 seconds, so the request was ended and the "
+            "connection closed; nothing was stored. Send it again.",
+        ),
+        ProblemType(
             "payload-too-large",
             413,
             "The request body is too large",

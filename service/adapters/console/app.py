@@ -181,6 +181,13 @@ class ConsoleRefusals:
                 _("What you sent is too large"),
                 _("Nothing was saved. Send less at a time: a smaller photo, or shorter values."),
             )
+        if status == 408:
+            return _error_page(
+                request,
+                408,
+                _("What you sent stopped arriving"),
+                _("Nothing was saved. Check your connection and send it again."),
+            )
         errors = problem.get("errors") or []
         if errors and all("parameter" in error for error in errors):
             return _error_page(
