@@ -326,3 +326,19 @@ async def test_real_refresh_tokens_refused_for_other_reasons_cost_the_address_no
         replayed = await api.client.post("/api/v1/auth/token", data=grant)
         assert replayed.status_code == 401
     await sign_in(api, "tabs")
+
+
+async def test_a_token_request_this_server_does_not_take_is_an_oauth_error(api: Api) -> None:
+    """RFC 6749, 5.2: 400 with an `error` an OAuth client library understands."""
+    unsupported = await api.client.post("/api/v1/auth/token", data={"grant_type": "implicit"})
+    assert unsupported.status_code == 400
+    assert unsupported.json()["error"] == "unsupported_grant_type"
+    assert unsupported.json()["type"] == "/problems/invalid-token-request"
+    incomplete = await api.client.post(
+        "/api/v1/auth/token", data={"grant_type": "password", "username": "someone"}
+    )
+    assert incomplete.status_code == 400
+    assert incomplete.json()["error"] == "invalid_request"
+    assert incomplete.json()["errors"] == [
+        {"parameter": "password", "detail": "required for password"}
+    ]

@@ -73,6 +73,14 @@ PROBLEM_TYPES: Final = {
             "(a multipart form needs its boundary); nothing was stored.",
         ),
         ProblemType(
+            "invalid-token-request",
+            400,
+            "The token request is not one this server takes",
+            "As OAuth 2.0 says (RFC 6749, section 5.2), its `error` member says why: "
+            "`unsupported_grant_type` (use password, refresh_token or client_credentials) "
+            "or `invalid_request` (a parameter the grant needs is missing).",
+        ),
+        ProblemType(
             "request-timeout",
             408,
             "The request body stopped arriving",

@@ -7,6 +7,7 @@ a short-lived access token; the key itself is never sent with every request.
 
 from __future__ import annotations
 
+import typing
 import unicodedata
 from typing import Annotated, Literal
 
@@ -50,10 +51,17 @@ def _printable(value: str) -> str:
 FormText = Annotated[str, AfterValidator(_printable)]
 
 
+_GRANTS: tuple[Grant, ...] = typing.get_args(Grant)
+
+
 @router.post("/token", responses=problem_responses(400, 401, 422, 429))
 async def token(
     deps: Deps,
-    grant_type: Annotated[Grant, Form()] = "password",
+    # Checked below rather than by the type: an OAuth client expects 400 with
+    # `unsupported_grant_type`, not a validation problem.
+    grant_type: Annotated[
+        FormText, Form(max_length=64, json_schema_extra={"enum": list(_GRANTS)})
+    ] = "password",
     username: Annotated[FormText | None, Form(max_length=64)] = None,
     password: Annotated[FormText | None, Form(max_length=1024)] = None,
     refresh_token: Annotated[FormText | None, Form(max_length=200)] = None,
@@ -62,6 +70,12 @@ async def token(
 ) -> TokenResponse:
     """Get an access token: `password` (username, password), `refresh_token`
     (refresh_token), or `client_credentials` (an API key: client_id, client_secret)."""
+    if grant_type not in _GRANTS:
+        raise ProblemError(
+            "invalid-token-request",
+            f"grant_type must be one of {', '.join(_GRANTS)}",
+            extensions={"error": "unsupported_grant_type"},
+        )
     supplied = {
         "password": {"username": username, "password": password},
         "refresh_token": {"refresh_token": refresh_token},
@@ -70,7 +84,7 @@ async def token(
     missing = [name for name, value in supplied.items() if not value]
     if missing:
         raise ProblemError(
-            "validation-error",
+            "invalid-token-request",
             errors=[{"parameter": n, "detail": f"required for {grant_type}"} for n in missing],
             extensions={"error": "invalid_request"},
         )
