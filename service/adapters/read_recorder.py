@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import structlog
 
-from service.adapters.availability import unavailability
+from service.adapters.availability import FILE_REPLACED, unavailability
 from service.domain.audit import AuditEvent
 from service.domain.ports.unit_of_work import UnitOfWork
 
@@ -41,13 +41,17 @@ class BatchingReadRecorder:
         interval_seconds: float = 0.05,
         batch_size: int = 100,
         patience_seconds: float = 20.0,
+        attempt_seconds: float = 10.0,
     ) -> None:
         self._unit_of_work = unit_of_work
         self._interval = interval_seconds
         self._batch_size = batch_size
         # How long shutdown waits for a database that is locked or away (within the usual
-        # 30 s an orchestrator grants between SIGTERM and SIGKILL).
+        # 30 s an orchestrator grants between SIGTERM and SIGKILL), and how long one
+        # attempt may take (SQLite's busy timeout, the pool's): none starts that could
+        # not end in time.
         self._patience = patience_seconds
+        self._attempt = attempt_seconds
         self._waiting: list[AuditEvent] = []
         self._wake = asyncio.Event()
         self._stopping = False
@@ -76,7 +80,10 @@ class BatchingReadRecorder:
                 await self.flush()
                 return
             except Exception as failure:  # noqa: BLE001 - told apart below, then logged
-                if unavailability(failure) is None or loop.time() >= deadline:
+                unavailable = unavailability(failure)
+                # A file replaced under the server does not come back before a restart.
+                lasting = unavailable is None or unavailable is FILE_REPLACED
+                if lasting or loop.time() + self._attempt > deadline:
                     log.error(
                         "read records lost at shutdown",
                         records=len(self._waiting),

@@ -12,6 +12,7 @@ import pytest
 
 from service.adapters.api.app import create_app
 from service.adapters.availability import DatabaseFileReplaced
+from service.adapters.persistence.database import sqlite_file
 from service.adapters.settings import Settings
 from tests.builders import fast_dependencies
 from tests.databases import migrated_database, sqlite_url
@@ -49,3 +50,21 @@ async def test_a_database_file_gone_from_under_the_server_is_a_503(
             assert written.headers["retry-after"] == "30"
             assert "restart the server" in written.json()["detail"]
     assert not path.exists() or mishap == "replaced by a copy"
+
+
+@pytest.mark.parametrize(
+    ("url", "file"),
+    [
+        ("sqlite+aiosqlite:////var/lib/tracedesk/tracedesk.db", "/var/lib/tracedesk/tracedesk.db"),
+        ("sqlite+aiosqlite:///tracedesk.db", "tracedesk.db"),
+        ("sqlite+aiosqlite:///file:/srv/td%20a.db?mode=rw&uri=true", "/srv/td a.db"),
+        ("sqlite+aiosqlite:///file:///srv/td.db?uri=true", "/srv/td.db"),
+        ("sqlite+aiosqlite:///file:shared?mode=memory&cache=shared&uri=true", None),
+        ("sqlite+aiosqlite:///:memory:", None),
+        ("sqlite+aiosqlite://", None),
+    ],
+)
+def test_the_file_watched_is_the_one_the_url_names_also_as_a_uri(
+    url: str, file: str | None
+) -> None:
+    assert sqlite_file(url) == file

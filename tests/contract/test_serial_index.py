@@ -149,3 +149,7 @@ async def test_a_range_read_to_its_bound_says_the_answer_was_cut(
     monkeypatch.setattr(serial_index, "MAX_PATTERN_SCAN", len(ending))
     full = await search_serials(deps=deps, actor=investigator, serial="1*46")
     assert (len(full.matches), full.truncated) == (4, True)
+    # Nothing known at either end: the scan from the index's start is bounded too.
+    monkeypatch.setattr(serial_index, "MAX_PATTERN_SCAN", 3)
+    unbounded = await search_serials(deps=deps, actor=investigator, serial="*1?46*")
+    assert (len(unbounded.matches), unbounded.truncated) == (2, True)

@@ -57,7 +57,8 @@ def read(text: str) -> Identifier:
         # Sharing only what one of them is anchored by is not enough, either way round.
         ("10?46", "1?046", None),
         ("1?046", "10?46", None),
-        # A pattern's look-alike letters may be digits misread, whichever was stored.
+        # A pattern's look-alike letters may be digits misread, searched or stored (a
+        # stored one found through a stretch without such a letter, here 46).
         ("1O?46", "10746", MatchKind.PATTERN),
         ("10746", "1O?46", MatchKind.PATTERN),
         ("M7O*35", "M70235", MatchKind.PATTERN),

@@ -7,6 +7,7 @@ import sqlite3
 
 import structlog
 
+from service.adapters.availability import DatabaseFileReplaced
 from service.adapters.memory import InMemoryStore, InMemoryUnitOfWork
 from service.adapters.read_recorder import BatchingReadRecorder
 from service.domain.audit import AuditEvent
@@ -77,7 +78,10 @@ class LockedUnitOfWork(InMemoryUnitOfWork):
 async def test_shutdown_waits_out_a_locked_database_and_writes_every_record() -> None:
     store = InMemoryStore()
     recorder = BatchingReadRecorder(
-        lambda: LockedUnitOfWork(store), interval_seconds=60, patience_seconds=2
+        lambda: LockedUnitOfWork(store),
+        interval_seconds=60,
+        patience_seconds=2,
+        attempt_seconds=0.1,
     )
     recorder.start()
     for n in range(3):
@@ -90,7 +94,10 @@ async def test_shutdown_waits_out_a_locked_database_and_writes_every_record() ->
 async def test_shutdown_gives_up_after_its_patience_and_says_how_many_were_lost() -> None:
     store = InMemoryStore()
     recorder = BatchingReadRecorder(
-        lambda: LockedUnitOfWork(store), interval_seconds=60, patience_seconds=0.2
+        lambda: LockedUnitOfWork(store),
+        interval_seconds=60,
+        patience_seconds=0.2,
+        attempt_seconds=0.05,
     )
     recorder.start()
     await recorder.record(read(1))
@@ -101,3 +108,20 @@ async def test_shutdown_gives_up_after_its_patience_and_says_how_many_were_lost(
     assert store.audit == []
     (lost,) = [entry for entry in logs if entry["event"] == "read records lost at shutdown"]
     assert lost["records"] == 1 and lost["log_level"] == "error"
+
+
+async def test_shutdown_does_not_wait_for_a_database_file_that_was_replaced() -> None:
+    attempts: list[int] = []
+
+    class ReplacedFile(InMemoryUnitOfWork):
+        async def commit(self) -> None:
+            attempts.append(1)
+            raise DatabaseFileReplaced("/var/lib/tracedesk/tracedesk.db")
+
+    recorder = BatchingReadRecorder(
+        lambda: ReplacedFile(InMemoryStore()), interval_seconds=60, patience_seconds=60
+    )
+    recorder.start()
+    await recorder.record(read(1))
+    await recorder.stop()
+    assert attempts == [1]  # one try: the file does not come back before a restart

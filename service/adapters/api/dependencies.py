@@ -59,8 +59,8 @@ class BearerActor(OAuth2PasswordBearer):
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
             ) from None
         structlog.contextvars.bind_contextvars(actor_id=str(actor.id))
-        # The role check before the body is read: a caller who may not perform the route's
-        # action learns 403, not what the body should have been.
+        # The role check before parameters and body are validated: a caller who may not
+        # perform the route's action learns 403, not what the request should have been.
         performed = _declared_action(request)
         if performed is not None:
             authorize(actor, performed)

@@ -139,11 +139,11 @@ class BodySizeLimit:
         max_bytes: int,
         uploads: Mapping[str, int] | None = None,
         pages: RefusalPages | None = None,
-        stall_seconds: float = BODY_STALL_SECONDS,
+        stall_seconds: float | None = None,
     ) -> None:
         self.app = app
         self.pages = pages
-        self.stall_seconds = stall_seconds
+        self.stall_seconds = BODY_STALL_SECONDS if stall_seconds is None else stall_seconds
         self.default_bytes = max_bytes
         given = dict(uploads or {})
         self.uploads = {path: limit for path, limit in given.items() if "{" not in path}
@@ -176,7 +176,7 @@ class BodySizeLimit:
                     return
                 break
         received = 0
-        too_large = stalled = body_read = False
+        too_large = stalled = body_read = refused = False
 
         async def limited_receive() -> Message:
             nonlocal received, too_large, stalled, body_read
@@ -191,28 +191,41 @@ class BodySizeLimit:
                     message = await receive()
             except TimeoutError:
                 stalled = True
-                return {"type": "http.request", "body": b"", "more_body": False}
+                return {"type": "http.disconnect"}
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 body_read = not message.get("more_body", False)
                 if received > limit:
-                    # Frameworks turn exceptions raised while reading into their own
-                    # errors, so the body is ended here and the answer replaced below.
                     too_large = True
-                    return {"type": "http.request", "body": b"", "more_body": False}
+                    return {"type": "http.disconnect"}
             return message
+
+        # A body cut short is told to the application as the client gone, never as a
+        # body ended: what arrived of it may read as a whole request, which would be
+        # stored while the answer says nothing was. The application's answer to the
+        # disconnect, if it gives one, is replaced by the refusal.
+        async def refuse() -> None:
+            nonlocal refused
+            refused = True
+            if stalled:
+                body = _problem(scope, "request-timeout")
+                await _send_problem(scope, send, 408, body, self.pages, close=True)
+            else:
+                await self._refuse(scope, send, limit)
 
         async def guarded_send(message: Message) -> None:
             if not (too_large or stalled):
                 await send(message)
-            elif message["type"] == "http.response.start":
-                if stalled:
-                    body = _problem(scope, "request-timeout")
-                    await _send_problem(scope, send, 408, body, self.pages, close=True)
-                else:
-                    await self._refuse(scope, send, limit)
+            elif message["type"] == "http.response.start" and not refused:
+                await refuse()
 
-        await self.app(scope, limited_receive, guarded_send)
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not (too_large or stalled):
+                raise
+        if (too_large or stalled) and not refused:
+            await refuse()
 
     async def _refuse(self, scope: Scope, send: Send, limit: int) -> None:
         body = _problem(

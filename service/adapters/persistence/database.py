@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
+from urllib.parse import unquote
 
 import asyncpg
 from sqlalchemy import event
@@ -207,7 +208,7 @@ class SqliteDatabase:
     def __init__(self, url: str, engine: AsyncEngine) -> None:
         self.url = url
         self.engine = engine
-        self._file = _OpenedFile(make_url(url).database)
+        self._file = _OpenedFile(sqlite_file(url))
 
     @classmethod
     def open(cls, url: str) -> SqliteDatabase:
@@ -241,8 +242,7 @@ class _OpenedFile:
     inode, one stat), and the server answers 503 until restarted when it does not."""
 
     def __init__(self, path: str | None) -> None:
-        in_memory = not path or path == ":memory:" or path.startswith("file:")
-        self._path = None if in_memory else path  # an in-memory database has no file to lose
+        self._path = path  # None for an in-memory database: it has no file to lose
         self._identity: tuple[int, int] | None = None
 
     def opened(self) -> None:
@@ -253,6 +253,17 @@ class _OpenedFile:
         if self._path is not None and self._identity is not None:
             if _identity(self._path) != self._identity:
                 raise DatabaseFileReplaced(self._path)
+
+
+def sqlite_file(url: str) -> str | None:
+    """The file a SQLite URL names, also as a `file:` URI; None when it names memory."""
+    address = make_url(url)
+    path = address.database
+    if not path or path == ":memory:" or address.query.get("mode") == "memory":
+        return None
+    if path.startswith("file:"):
+        path = unquote(path.removeprefix("file:").removeprefix("//"))
+    return path or None
 
 
 def _identity(path: str) -> tuple[int, int] | None:

@@ -247,7 +247,13 @@ def _range_lookup(dialect: str, shape: frozenset[str], read: str) -> _RangeLooku
             .limit(scan)
             .subquery(f"{read}entries")
         )
-        counted = sa.select(sa.literal(1)).where(*bounds).limit(scan).subquery(f"{read}counted")
+        counted = (
+            sa.select(sa.literal(1))
+            .select_from(ident)
+            .where(*bounds)
+            .limit(scan)
+            .subquery(f"{read}counted")
+        )
         return _RangeLookup(
             fitting=sa.select(entries.c.item_id, entries.c.role, pattern).where(
                 _fits(entries.c.normalized, shape, dialect)
