@@ -111,12 +111,14 @@ async def sign_in(*, deps: Dependencies, username: str, password: str) -> Signed
     """Exchange a username and password for an access token and a refresh token."""
     user = await signed_in_user(deps=deps, username=username, password=password)
     now = deps.clock.now()
+    session = deps.ids.new_id()  # the sign-in: its refresh tokens' family
     async with deps.unit_of_work() as uow:
-        refresh = _new_refresh_token(deps, uow, user.id, family_id=deps.ids.new_id())
+        refresh = _new_refresh_token(deps, uow, user.id, family_id=session)
         uow.record(SignInAttempted(user.username, user, succeeded=True, address=_address()))
         await uow.commit()
     actor = user.as_actor()
-    return SignedIn(actor=actor, access=deps.tokens.issue(actor, now=now), refresh=refresh)
+    access = deps.tokens.issue(actor, now=now, session_id=session)
+    return SignedIn(actor=actor, access=access, refresh=refresh)
 
 
 async def signed_in_user(*, deps: Dependencies, username: str, password: str) -> User:
@@ -196,6 +198,7 @@ async def refresh_access(*, deps: Dependencies, refresh_token: str) -> SignedIn:
             uow.refresh_tokens.revoke_family(token.family_id, at=now)
             uow.record(RefreshTokenReused(token.user_id, token.family_id))
             await uow.commit()
+            deps.actors.forget(token.user_id)  # its access tokens end with it
             raise Unauthenticated("refresh token already used")
         user = await uow.users.get(token.user_id)
         if user is None or user.disabled:
@@ -203,11 +206,13 @@ async def refresh_access(*, deps: Dependencies, refresh_token: str) -> SignedIn:
         replacement = _new_refresh_token(deps, uow, user.id, token.family_id)
         await uow.commit()
     actor = user.as_actor()
-    return SignedIn(actor=actor, access=deps.tokens.issue(actor, now=now), refresh=replacement)
+    access = deps.tokens.issue(actor, now=now, session_id=token.family_id)
+    return SignedIn(actor=actor, access=access, refresh=replacement)
 
 
 async def revoke_refresh(*, deps: Dependencies, refresh_token: str) -> None:
-    """Sign out: revoke the refresh token's family. Unknown tokens are ignored (RFC 7009)."""
+    """Sign out: revoke the refresh token's family, which ends the access tokens issued
+    from the same sign-in. Unknown tokens are ignored (RFC 7009)."""
     now = deps.clock.now()
     async with deps.unit_of_work() as uow:
         token = await uow.refresh_tokens.by_digest(secret_digest(refresh_token))
@@ -216,6 +221,7 @@ async def revoke_refresh(*, deps: Dependencies, refresh_token: str) -> None:
         uow.refresh_tokens.revoke_family(token.family_id, at=now)
         uow.record(RefreshTokensRevoked(token.user_id, token.family_id))
         await uow.commit()
+    deps.actors.forget(token.user_id)  # the sign-in's access tokens end with it
 
 
 async def actor_for_token(*, deps: Dependencies, token: str) -> Actor:

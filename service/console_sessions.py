@@ -123,6 +123,7 @@ async def change_password(
                 uow.console_sessions.end(other.id, at=now)
                 uow.record(ConsoleSessionEnded(user.id, other.id, None))
         await uow.commit()
+    deps.actors.forget(user.id)  # the access tokens of the sign-ins just ended
 
 
 async def choose_preferences(

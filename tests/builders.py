@@ -129,7 +129,7 @@ class _NoActorsHere:
         raise AssertionError("pass actors= to dependencies_for_tests to authenticate")
 
     def forget(self, actor_id: UUID) -> None:
-        raise AssertionError("pass actors= to dependencies_for_tests to authenticate")
+        """Nothing is remembered here: signing out needs no directory."""
 
 
 TEST_SECRET = "test-secret-that-is-at-least-32-bytes-long"  # noqa: S105

@@ -56,7 +56,12 @@ class JoseTokenService:
         self._verified: OrderedDict[str, tuple[int, TokenSubject]] = OrderedDict()
 
     def issue(
-        self, actor: Actor, *, now: datetime, credential_id: uuid.UUID | None = None
+        self,
+        actor: Actor,
+        *,
+        now: datetime,
+        credential_id: uuid.UUID | None = None,
+        session_id: uuid.UUID | None = None,
     ) -> IssuedToken:
         expires = now + self._lifetime
         claims: dict[str, Any] = {
@@ -72,6 +77,8 @@ class JoseTokenService:
         }
         if credential_id is not None:
             claims["key"] = str(credential_id)
+        if session_id is not None:
+            claims["sid"] = str(session_id)
         token = jwt.encode(
             claims,
             self._signing_material,
@@ -143,6 +150,7 @@ class JoseTokenService:
                 actor_id=uuid.UUID(claims["sub"]),
                 kind=ActorKind(claims["kind"]),
                 credential_id=uuid.UUID(claims["key"]) if "key" in claims else None,
+                session_id=uuid.UUID(claims["sid"]) if "sid" in claims else None,
             )
         except (KeyError, ValueError):
             raise Unauthenticated("token subject malformed") from None

@@ -52,6 +52,25 @@ async def test_a_reused_refresh_token_revokes_its_whole_family(api: Api) -> None
         data={"grant_type": "refresh_token", "refresh_token": second["refresh_token"]},
     )
     assert legitimate.status_code == 401  # the family is revoked: sign in again
+    # ...and so are the access tokens issued from that sign-in, the thief's and the owner's.
+    for access in (first["access_token"], second["access_token"]):
+        listed = await api.client.get(
+            "/api/v1/recoveries", headers={"Authorization": f"Bearer {access}"}
+        )
+        assert listed.status_code == 401
+
+
+async def test_signing_out_ends_the_access_tokens_of_that_sign_in_only(api: Api) -> None:
+    await api.user("investigator", username="two.tabs")
+    leaving, staying = await sign_in(api, "two.tabs"), await sign_in(api, "two.tabs")
+
+    async def listed(session: dict) -> int:  # type: ignore[type-arg]
+        headers = {"Authorization": f"Bearer {session['access_token']}"}
+        return (await api.client.get("/api/v1/recoveries", headers=headers)).status_code
+
+    assert (await listed(leaving), await listed(staying)) == (200, 200)
+    await api.client.post("/api/v1/auth/revoke", data={"token": leaving["refresh_token"]})
+    assert (await listed(leaving), await listed(staying)) == (401, 200)
 
 
 async def test_signing_out_revokes_the_refresh_token(api: Api) -> None:

@@ -61,6 +61,47 @@ async def test_an_account_disabled_by_hand_in_sql_is_forgotten(
         await feed.stop()
 
 
+async def test_a_sign_in_ended_in_the_database_is_forgotten_with_its_access_tokens(
+    postgresql_database: Database,
+) -> None:
+    database = postgresql_database
+    await reset(database)
+    deps = dependencies_for_tests(lambda: SqlUnitOfWork(database))
+    await accounts.register_user(
+        deps=deps,
+        agency_id=AGENCIES["a"][0],
+        username="signing.out",
+        display_name="Signing Out",
+        roles=["investigator"],
+        password="a long enough password",
+    )
+    signed_in = await accounts.sign_in(
+        deps=deps, username="signing.out", password="a long enough password"
+    )
+    directory = RememberingActorDirectory(SqlActorDirectory(database))
+    feed = ActorChangeFeed(asyncpg_dsn(database.url), directory)
+    feed.start()
+    try:
+        await eventually(lambda: directory.informed)
+        who = deps.tokens.verify(signed_in.access.token, now=deps.clock.now())
+        assert who.session_id is not None
+        assert await directory.active_actor(who) is not None
+        assert directory.remembers(signed_in.actor.id)
+        # Another server signs the person out: this one hears of it and forgets.
+        assert signed_in.refresh is not None
+        await accounts.revoke_refresh(deps=deps, refresh_token=signed_in.refresh)
+        await eventually(lambda: not directory.remembers(signed_in.actor.id))
+        assert await directory.active_actor(who) is None
+        # A sign-in of its own is unaffected.
+        again = await accounts.sign_in(
+            deps=deps, username="signing.out", password="a long enough password"
+        )
+        other = deps.tokens.verify(again.access.token, now=deps.clock.now())
+        assert await directory.active_actor(other) is not None
+    finally:
+        await feed.stop()
+
+
 async def test_the_feed_stops_remembering_when_its_connection_dies(
     postgresql_database: Database,
 ) -> None:

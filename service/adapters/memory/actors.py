@@ -17,6 +17,11 @@ class InMemoryActorDirectory:
         user = self._store.users.get(subject.actor_id)
         if user is None or user.disabled or subject.kind is not ActorKind.USER:
             return None
+        if subject.session_id is not None and any(
+            token.family_id == subject.session_id and token.revoked_at is not None
+            for token in self._store.refresh_tokens.values()
+        ):
+            return None  # the sign-in it was issued from has ended
         return user.as_actor()
 
     def forget(self, actor_id: UUID) -> None:

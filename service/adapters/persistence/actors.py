@@ -52,6 +52,22 @@ _USER_STANDING = Query(
     ).where(tables.users.c.id == sa.bindparam("id"))
 )
 
+# The same, and whether the sign-in the token was issued from has ended (signed out, or
+# its refresh tokens revoked as stolen or by a password change).
+_USER_SESSION_STANDING = Query(
+    lambda _: sa.select(
+        tables.users.c.agency_id,
+        tables.users.c.roles,
+        tables.users.c.disabled,
+        sa.exists()
+        .where(
+            tables.refresh_tokens.c.family_id == sa.bindparam("session"),
+            tables.refresh_tokens.c.revoked_at.is_not(None),
+        )
+        .label("ended"),
+    ).where(tables.users.c.id == sa.bindparam("id"))
+)
+
 
 class SqlActorDirectory:
     """Reads the account on every question."""
@@ -63,8 +79,13 @@ class SqlActorDirectory:
         if subject.kind is ActorKind.SERVICE_ACCOUNT:
             return await self._service_account(subject)
         async with self._database.connection() as connection:
-            rows = await connection.fetch(_USER_STANDING, id=subject.actor_id)
-        if not rows or rows[0]["disabled"]:
+            if subject.session_id is None:
+                rows = await connection.fetch(_USER_STANDING, id=subject.actor_id)
+            else:
+                rows = await connection.fetch(
+                    _USER_SESSION_STANDING, id=subject.actor_id, session=subject.session_id
+                )
+        if not rows or rows[0]["disabled"] or rows[0].get("ended"):
             return None
         row = rows[0]
         return Actor(

@@ -164,11 +164,14 @@ class IssuedToken:
 @dataclass(frozen=True, slots=True)
 class TokenSubject:
     """Who a verified token speaks for; roles and status are looked up fresh each time.
-    `credential_id` is the API key a service account's token was issued for."""
+    `credential_id` is the API key a service account's token was issued for;
+    `session_id` the sign-in a person's token was issued from (its refresh tokens'
+    family), which signing out or a stolen refresh token ends."""
 
     actor_id: UUID
     kind: ActorKind
     credential_id: UUID | None = None
+    session_id: UUID | None = None
 
 
 class ActorDirectory(Protocol):
@@ -184,7 +187,12 @@ class ActorDirectory(Protocol):
 
 class TokenService(Protocol):
     def issue(
-        self, actor: Actor, *, now: datetime, credential_id: UUID | None = None
+        self,
+        actor: Actor,
+        *,
+        now: datetime,
+        credential_id: UUID | None = None,
+        session_id: UUID | None = None,
     ) -> IssuedToken: ...
 
     def verify(self, token: str, *, now: datetime) -> TokenSubject:

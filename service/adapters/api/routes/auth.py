@@ -123,10 +123,9 @@ class Revoked(BaseModel):
 
 @router.post("/revoke", responses=problem_responses(422))
 async def revoke(deps: Deps, token: Annotated[FormText, Form(max_length=4096)]) -> Revoked:
-    """Sign out: revoke a refresh token and every refresh token issued from the same
-    sign-in. Access tokens already issued from it are not refused until they expire
-    (`TRACEDESK_ACCESS_TOKEN_MINUTES`, 15 by default): they are checked by signature,
-    not looked up; disabling the account stops them at once. Answers the same whether or
-    not the token was known, and for an access token given instead (RFC 7009)."""
+    """Sign out: revoke a refresh token and every token issued from the same sign-in,
+    access tokens included (refused from the next request on). Other sign-ins of the same
+    person go on. Answers the same whether or not the token was known, and for an access
+    token given instead (RFC 7009)."""
     await revoke_refresh(deps=deps, refresh_token=token)
     return Revoked()
