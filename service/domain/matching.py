@@ -201,12 +201,6 @@ class SerialQuery:
             return None
         return as_like(self.identifier.normalized)
 
-    @property
-    def digit_like_pattern(self) -> str | None:
-        """`digit_pattern` as an SQL LIKE pattern, when there is one."""
-        digits = self.digit_pattern
-        return None if digits is None else as_like(digits)
-
 
 _LIKE: Final = {"?": "_", "*": "%", "%": "\\%", "_": "\\_", "\\": "\\\\"}
 

@@ -31,7 +31,7 @@ from service.adapters.persistence.sql import (
 )
 from service.domain.identifiers import reversed_key
 from service.domain.items import IdentifierRole, ItemKind
-from service.domain.matching import SerialQuery, StoredIdentifier
+from service.domain.matching import SerialQuery, StoredIdentifier, as_like
 from service.domain.pattern_lookup import (
     MAX_PATTERN_SCAN,
     PatternLookup,
@@ -328,11 +328,6 @@ def _by_deletion_keys(
 
 
 _CANDIDATES = QueryShapes(_candidates)
-_LIKE = {"%": "\\%", "_": "\\_", "\\": "\\\\"}
-
-
-def _literal(text: str) -> str:
-    return "".join(_LIKE.get(c, c) for c in text)
 
 
 def _following(prefix: str) -> str:
@@ -357,9 +352,10 @@ def candidate_parameters(query: SerialQuery) -> dict[str, Any]:
     if lookup is not None:
         parameters["like"] = query.like_pattern
         parameters |= _pattern_parameters(lookup)
-        if query.digit_pattern is not None:
-            parameters[_AS_DIGITS + "like"] = query.digit_like_pattern
-            parameters |= _digit_parameters(lookup, pattern_lookup(query.digit_pattern))
+        digits = query.digit_pattern
+        if digits is not None:
+            parameters[_AS_DIGITS + "like"] = as_like(digits)
+            parameters |= _digit_parameters(lookup, pattern_lookup(digits))
     return parameters
 
 
@@ -368,7 +364,8 @@ def _pattern_parameters(lookup: PatternLookup, read: str = "") -> dict[str, Any]
         return {"pattern_keys": list(lookup.keys)}
     (known,) = lookup.keys
     if lookup.source is PatternSource.TRIGRAMS:
-        return {f"{read}run": f"%{_literal(reversed_key(known))}%"}
+        # A run is legible throughout: as_like only escapes its `%`, `_` and backslashes.
+        return {f"{read}run": f"%{as_like(reversed_key(known))}%"}
     side = "start" if lookup.source is PatternSource.START else "end"
     parameters: dict[str, Any] = {side: True, f"{read}scan": MAX_PATTERN_SCAN}
     if known:
