@@ -111,11 +111,11 @@ def body_problems(body: bytes, *, form: bool, fields_once: bool = False) -> list
         return []  # not JSON after all, or nested past reading: the application says so
     problems = [
         {"pointer": json_pointer(path), "detail": "is given more than once in its object"}
-        for path in (_repeated(document, "") if repeating else ())
+        for path in (_repeated(document) if repeating else ())
     ]
     problems += [
         {"pointer": json_pointer(path), "detail": f"is a number of {number.digits} digits"}
-        for path, number in (_long_numbers(document, "") if too_long else ())
+        for path, number in (_long_numbers(document) if too_long else ())
     ]
     if _UNSTORABLE_ESCAPE.search(body):
         problems += [
@@ -143,17 +143,6 @@ def _integer(digits: str, too_long: list[_LongNumber]) -> int | _LongNumber:
     return int(digits)
 
 
-def _long_numbers(value: Any, path: str) -> Iterator[tuple[str, _LongNumber]]:
-    if isinstance(value, _LongNumber):
-        yield path, value
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _long_numbers(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _long_numbers(item, f"{path}.{index}" if path else str(index))
-
-
 class _Repeating(dict[str, Any]):
     """An object of a JSON document that names a member more than once (the last
     value kept, as JSON parsers do), with the names it repeats."""
@@ -176,16 +165,26 @@ def _members(pairs: list[tuple[str, Any]], repeating: list[_Repeating]) -> dict[
     return found
 
 
-def _repeated(value: Any, path: str) -> Iterator[str]:
-    """The dotted path of every member named twice in its object."""
+def _nodes(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    """Every value of a JSON document, the document first, with its dotted path."""
+    yield path, value
     if isinstance(value, dict):
-        for name in getattr(value, "repeated", ()):
-            yield f"{path}.{name}" if path else name
         for key, item in value.items():
-            yield from _repeated(item, f"{path}.{key}" if path else str(key))
+            yield from _nodes(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _repeated(item, f"{path}.{index}" if path else str(index))
+            yield from _nodes(item, f"{path}.{index}" if path else str(index))
+
+
+def _repeated(document: Any) -> Iterator[str]:
+    """The dotted path of every member named twice in its object."""
+    for path, value in _nodes(document):
+        for name in getattr(value, "repeated", ()):
+            yield f"{path}.{name}" if path else name
+
+
+def _long_numbers(document: Any) -> Iterator[tuple[str, _LongNumber]]:
+    return ((path, value) for path, value in _nodes(document) if isinstance(value, _LongNumber))
 
 
 def _texts(value: Any, path: str) -> Iterator[tuple[str, str]]:
