@@ -46,15 +46,10 @@ _SERVICE_ACCOUNT_STANDING = Query(
     )
 )
 
+# The person's standing, and whether the sign-in a token was issued from has ended
+# (signed out, or its refresh tokens revoked as stolen or by a password change); a token
+# naming no sign-in (`session` NULL) has none to end.
 _USER_STANDING = Query(
-    lambda _: sa.select(
-        tables.users.c.agency_id, tables.users.c.roles, tables.users.c.disabled
-    ).where(tables.users.c.id == sa.bindparam("id"))
-)
-
-# The same, and whether the sign-in the token was issued from has ended (signed out, or
-# its refresh tokens revoked as stolen or by a password change).
-_USER_SESSION_STANDING = Query(
     lambda _: sa.select(
         tables.users.c.agency_id,
         tables.users.c.roles,
@@ -79,13 +74,10 @@ class SqlActorDirectory:
         if subject.kind is ActorKind.SERVICE_ACCOUNT:
             return await self._service_account(subject)
         async with self._database.connection() as connection:
-            if subject.session_id is None:
-                rows = await connection.fetch(_USER_STANDING, id=subject.actor_id)
-            else:
-                rows = await connection.fetch(
-                    _USER_SESSION_STANDING, id=subject.actor_id, session=subject.session_id
-                )
-        if not rows or rows[0]["disabled"] or rows[0].get("ended"):
+            rows = await connection.fetch(
+                _USER_STANDING, id=subject.actor_id, session=subject.session_id
+            )
+        if not rows or rows[0]["disabled"] or rows[0]["ended"]:
             return None
         row = rows[0]
         return Actor(
